@@ -1,0 +1,24 @@
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'data/', '.cache/', '.tap/', 'coverage/', 'bench/results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-properties': ['error', {
+        object: 'process',
+        property: 'env',
+        message: 'Read configuration through src/config.ts only.'
+      }]
+    }
+  },
+  {
+    // The config module, the CLI's test plumbing and scripts outside src/ may read the environment.
+    files: ['src/config.ts', 'test/**', 'bench/**', 'migrations/**'],
+    rules: { 'no-restricted-properties': 'off' }
+  }
+)

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Kysely } from 'kysely'
+import type { Config } from './config.ts'
+import type { Database } from './db/database.ts'
+import type { DB } from './db/schema.ts'
+import { blogsRoutes } from './content/blogs/blogs.routes.ts'
+import { registerErrorHandling } from './http/errors.ts'
+import { healthRoutes } from './http/health.routes.ts'
+import { registerOpenApi } from './http/openapi.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    database: Database
+    db: Kysely<DB>
+  }
+}
+
+export interface BuildAppOptions {
+  config: Config
+  database: Database
+  /** A ready pino logger; by default one is built from config (tests pass one writing to memory). */
+  logger?: FastifyBaseLogger
+}
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+// Headers a browser client may read from a cross-origin response.
+const EXPOSED_HEADERS = ['ETag', 'Last-Modified', 'Location', 'Link', 'Retry-After', 'X-Request-Id']
+
+/** Logger settings: secrets in headers never reach a log line. */
+export function loggerOptions (config: Config) {
+  return {
+    level: config.logLevel,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'authorization'],
+      censor: '[redacted]'
+    }
+  }
+}
+
+/**
+ * Builds the whole application as a Fastify instance: platform plugins first, then the content
+ * modules. It never listens (server.ts does), so tests drive it with `app.inject`.
+ */
+export async function buildApp ({ config, database, logger }: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(logger === undefined ? { logger: loggerOptions(config) } : { loggerInstance: logger }),
+    // A caller's X-Request-Id is kept when it is safe to echo and log; otherwise we make one.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    bodyLimit: 1024 * 1024,
+    // Slugs may be up to 200 characters; the router's default cap of 100 would 404 them.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 }
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.decorate('config', config)
+  app.decorate('database', database)
+  app.decorate('db', database.db)
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  registerErrorHandling(app)
+
+  await app.register(helmet, {
+    // JSON responses need no scripts or styles; the docs page sets its own CSP (see openapi.ts).
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // Content is public and meant to be fetched from other origins.
+    crossOriginResourcePolicy: { policy: 'cross-origin' }
+  })
+  await app.register(cors, {
+    origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: 600
+  })
+  await registerOpenApi(app, version)
+
+  await app.register(healthRoutes)
+  await app.register(blogsRoutes)
+
+  return app
+}

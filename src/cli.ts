@@ -1,0 +1,87 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pino from 'pino'
+import { buildApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { offlineDatabase, openDatabase } from './db/database.ts'
+import { migrateAllDown, migrateDown, migrateToLatest } from './db/migrator.ts'
+import { seedDemo } from './demo/seed-demo.ts'
+
+// `npm run cli -- <command>`. Every failure exits non-zero: a failed migration or seed must
+// never look like success to CI or to a deploy script.
+
+const USAGE = `usage: content-api <command>
+
+commands:
+  migrate              apply every pending migration
+  migrate down [--all] undo the latest migration (or all of them)
+  seed-demo            load the demo content (idempotent)
+  openapi [FILE]       write the OpenAPI document (default openapi/openapi.json)
+`
+
+export const OPENAPI_FILE = fileURLToPath(new URL('../openapi/openapi.json', import.meta.url))
+
+/** The OpenAPI document as committed: generated from the routes with the default settings. */
+export async function generateOpenApiDocument (): Promise<string> {
+  const app = await buildApp({ config: loadConfig({}), database: offlineDatabase(), logger: pino({ level: 'silent' }) })
+  await app.ready()
+  const document = JSON.stringify(app.swagger(), null, 2) + '\n'
+  await app.close()
+  return document
+}
+
+async function withDatabase<T> (work: (database: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const database = await openDatabase(loadConfig().database)
+  try {
+    return await work(database)
+  } finally {
+    await database.close()
+  }
+}
+
+async function main (args: string[]): Promise<void> {
+  const [command, ...rest] = args
+  switch (command) {
+    case 'migrate': {
+      if (rest[0] === 'down') {
+        const undone = await withDatabase((d) => rest.includes('--all') ? migrateAllDown(d.db) : migrateDown(d.db))
+        console.log(undone.length === 0 ? 'nothing to undo' : `undone: ${undone.join(', ')}`)
+      } else if (rest.length === 0) {
+        const applied = await withDatabase((d) => migrateToLatest(d.db))
+        console.log(applied.length === 0 ? 'schema is up to date' : `applied: ${applied.join(', ')}`)
+      } else {
+        throw new UsageError(`unknown migrate argument: ${rest.join(' ')}`)
+      }
+      return
+    }
+    case 'seed-demo': {
+      const inserted = await withDatabase(async (d) => {
+        await migrateToLatest(d.db)
+        return seedDemo(d.db)
+      })
+      console.log(`demo content: inserted ${inserted.blogs} blogs, ${inserted.authors} authors, ${inserted.tags} tags, ${inserted.posts} posts`)
+      return
+    }
+    case 'openapi': {
+      const file = path.resolve(rest[0] ?? OPENAPI_FILE)
+      await mkdir(path.dirname(file), { recursive: true })
+      await writeFile(file, await generateOpenApiDocument())
+      console.log(`wrote ${path.relative(process.cwd(), file)}`)
+      return
+    }
+    default:
+      throw new UsageError(command === undefined ? 'no command given' : `unknown command: ${command}`)
+  }
+}
+
+class UsageError extends Error {}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    if (error instanceof UsageError) process.stderr.write(`${error.message}\n\n${USAGE}`)
+    else if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`)
+    else process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exitCode = 1
+  })
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod'
+
+// Environment variables arrive as strings, and an empty one (`FOO=`) means "not set":
+// treating it as a value would turn `DATABASE_URL=` into a connection attempt to nowhere.
+const optionalString = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional())
+
+function withDefault<T extends z.ZodType> (schema: T, fallback: z.input<T>) {
+  return z.preprocess((value) => (value === undefined || value === '' ? fallback : value), schema)
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/**
+ * Every setting the process understands. Each key carries a description: the README's
+ * configuration table is checked against these (test/config.test.ts), so they are the docs.
+ */
+export const EnvironmentSchema = z.object({
+  PORT: withDefault(z.coerce.number().int().min(1).max(65535), '3000')
+    .describe('TCP port the API listens on.'),
+  HOST: withDefault(z.string().min(1), '127.0.0.1')
+    .describe('Interface to bind; use 0.0.0.0 in a container.'),
+  DATABASE_URL: optionalString
+    .refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL')
+    .describe('PostgreSQL connection URL. When unset, the embedded database (PGlite) under DATA_DIR is used.'),
+  DATABASE_POOL_SIZE: withDefault(z.coerce.number().int().min(1).max(200), '10')
+    .describe('Maximum connections in the PostgreSQL pool (ignored by the embedded database).'),
+  DATA_DIR: withDefault(z.string().min(1), './data')
+    .describe('Where the embedded database keeps its files.'),
+  SEED_DEMO: withDefault(z.enum(['auto', 'true', 'false']), 'auto')
+    .describe('auto: load the demo content when a new embedded database is created; true: also on PostgreSQL (idempotent); false: never.'),
+  LOG_LEVEL: withDefault(z.enum(logLevels), 'info')
+    .describe('pino log level.'),
+  PUBLIC_BASE_URL: optionalString
+    .refine((value) => value === undefined || URL.canParse(value), 'must be an absolute URL such as https://api.example.com')
+    .describe('Public URL of the API, used for absolute links. Defaults to http://localhost:PORT.'),
+  CORS_ORIGINS: withDefault(z.string(), '*')
+    .refine((value) => splitList(value).every((origin) => origin === '*' || URL.canParse(origin)),
+      'must be * or a comma-separated list of origins such as https://app.example.com')
+    .describe('Comma-separated list of allowed browser origins, or * for any.'),
+  SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(120_000), '10000')
+    .describe('How long a graceful shutdown may take before the process exits anyway.')
+})
+
+function splitList (value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter(Boolean)
+}
+
+export type Environment = z.infer<typeof EnvironmentSchema>
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly database:
+    | { readonly kind: 'postgres', readonly url: string, readonly poolSize: number }
+    | { readonly kind: 'embedded', readonly dataDir: string }
+  readonly seedDemo: 'auto' | 'always' | 'never'
+  readonly logLevel: (typeof logLevels)[number]
+  readonly publicBaseUrl: string
+  readonly corsOrigins: '*' | readonly string[]
+  readonly shutdownTimeoutMs: number
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: ReadonlyArray<{ variable: string, message: string }>) {
+    super('Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'))
+    this.name = 'ConfigError'
+  }
+}
+
+/** Parses the environment once; throws a ConfigError naming every bad variable. */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvironmentSchema.safeParse(env)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => ({
+      variable: String(issue.path[0] ?? '(environment)'),
+      message: issue.message
+    })))
+  }
+  const e = parsed.data
+  const corsOrigins = splitList(e.CORS_ORIGINS)
+
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    database: Object.freeze(e.DATABASE_URL === undefined
+      ? { kind: 'embedded' as const, dataDir: e.DATA_DIR }
+      : { kind: 'postgres' as const, url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }),
+    seedDemo: ({ auto: 'auto', true: 'always', false: 'never' } as const)[e.SEED_DEMO],
+    logLevel: e.LOG_LEVEL,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    corsOrigins: corsOrigins.length === 0 || corsOrigins.includes('*') ? '*' : Object.freeze(corsOrigins),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS
+  })
+}

@@ -1,0 +1,46 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { notFound, ProblemSchema } from '../../http/errors.ts'
+import { decodeCursor, paginate } from '../../http/pagination.ts'
+import { parseIdOrSlug } from '../identifiers.ts'
+import { toBlog } from './blogs.mapper.ts'
+import { findBlog, listBlogs } from './blogs.repository.ts'
+import { BlogPageSchema, BlogParamsSchema, BlogResponseSchema, ListBlogsQuerySchema } from './blogs.schemas.ts'
+
+const BLOG_CURSOR = 'blogs'
+const BlogCursorKey = z.tuple([z.string()])
+
+export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/v1/blogs', {
+    schema: {
+      tags: ['Blogs'],
+      operationId: 'listBlogs',
+      summary: 'List blogs',
+      description: 'Every blog of the network, in slug order, a page at a time.',
+      querystring: ListBlogsQuerySchema,
+      response: { 200: BlogPageSchema, 400: ProblemSchema }
+    }
+  }, async (request) => {
+    const { limit, cursor } = request.query
+    const afterSlug = cursor === undefined ? undefined : decodeCursor(BLOG_CURSOR, cursor, BlogCursorKey)[0]
+    const rows = await listBlogs(app.db, { limit: limit + 1, afterSlug })
+    const page = paginate(request, app.config.publicBaseUrl, BLOG_CURSOR, rows, limit, (row) => [row.slug])
+    return { data: page.items.map(toBlog), meta: page.meta, links: page.links }
+  })
+
+  app.get('/v1/blogs/:blog', {
+    schema: {
+      tags: ['Blogs'],
+      operationId: 'getBlog',
+      summary: 'Get a blog',
+      description: 'One blog, by id or slug.',
+      params: BlogParamsSchema,
+      response: { 200: BlogResponseSchema, 400: ProblemSchema, 404: ProblemSchema }
+    }
+  }, async (request) => {
+    const key = parseIdOrSlug(request.params.blog)
+    const row = key === undefined ? undefined : await findBlog(app.db, key)
+    if (row === undefined) throw notFound(`Blog "${request.params.blog}"`)
+    return { data: toBlog(row) }
+  })
+}

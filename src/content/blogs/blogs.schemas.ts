@@ -1,0 +1,32 @@
+import { z } from 'zod'
+import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
+import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
+
+export const BlogSchema = z.object({
+  id: z.uuid(),
+  slug: z.string().describe('URL name, unique across blogs.'),
+  title: z.string(),
+  description: z.string().describe('The "About this blog" text.'),
+  language: z.string().describe('BCP 47 language tag of the blog, e.g. en or en-GB.'),
+  created_at: TimestampSchema,
+  updated_at: TimestampSchema
+}).meta({
+  id: 'Blog',
+  example: {
+    id: '0192a8f0-0000-7000-8000-000000000001',
+    slug: 'under-the-black-flag',
+    title: 'Under The Black Flag',
+    description: '"Under The Black Flag" provides news, opinion, and analysis about the impact of the Islamic State (IS) extremist group in Syria, Iraq, and beyond.',
+    language: 'en',
+    created_at: '2014-10-01T09:00:00.000Z',
+    updated_at: '2014-10-01T09:00:00.000Z'
+  }
+})
+
+export type Blog = z.infer<typeof BlogSchema>
+
+export const BlogResponseSchema = z.object({ data: BlogSchema }).meta({ id: 'BlogResponse' })
+export const BlogPageSchema = pageOf(BlogSchema).meta({ id: 'BlogPage' })
+
+export const ListBlogsQuerySchema = PageQuerySchema.strict()
+export const BlogParamsSchema = z.object({ blog: IdOrSlugSchema })

@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import {
+  DummyDriver, Kysely, PGliteDialect, PostgresAdapter, PostgresDialect, PostgresIntrospector, PostgresQueryCompiler,
+  sql, type Transaction
+} from 'kysely'
+import pg from 'pg'
+import type { Config } from '../config.ts'
+import type { DB } from './schema.ts'
+
+export type DatabaseKind = 'postgres' | 'embedded'
+
+/** What repositories accept: the database itself or a transaction a service opened. */
+export type Executor = Kysely<DB> | Transaction<DB>
+
+export interface Database {
+  readonly db: Kysely<DB>
+  readonly kind: DatabaseKind
+  /** True when this process created the embedded database just now (first start). */
+  readonly created: boolean
+  /** Throws when the database does not answer within timeoutMs. */
+  ping (timeoutMs?: number): Promise<void>
+  close (): Promise<void>
+}
+
+const PG_INT8 = 20
+
+/**
+ * Opens the database the configuration names: a `pg` pool for PostgreSQL, or PGlite (PostgreSQL
+ * compiled to WebAssembly) persisted under DATA_DIR. Both speak the same SQL through Kysely.
+ */
+export async function openDatabase (config: Config['database']): Promise<Database> {
+  if (config.kind === 'postgres') {
+    return openPostgres(config.url, config.poolSize)
+  }
+  const directory = path.resolve(config.dataDir, 'pglite')
+  const created = !existsSync(path.join(directory, 'PG_VERSION'))
+  await mkdir(directory, { recursive: true })
+  return wrapPGlite(await PGlite.create(directory, { parsers: pgliteParsers }), created)
+}
+
+// pg returns int8 (bigint) as a string so no precision is lost; PGlite would make a BigInt.
+// Keep both drivers returning the same shapes.
+export const pgliteParsers = { [PG_INT8]: (value: string) => value }
+
+export function openPostgres (url: string, poolSize: number): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // Fail fast when the server is unreachable instead of queueing requests behind a hang.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000
+  })
+  // An idle client whose backend dies (server restart, pg_terminate_backend) emits 'error' on
+  // the pool; unhandled, that would crash the process. The next query simply reconnects.
+  pool.on('error', () => {})
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  return makeDatabase(db, 'postgres', false)
+}
+
+/** Wraps an open PGlite instance (tests restore one from a migrated template). */
+export function wrapPGlite (pglite: PGlite, created = false): Database {
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) })
+  return makeDatabase(db, 'embedded', created)
+}
+
+/**
+ * A database that is never connected: enough to build the app and read its routes and OpenAPI
+ * document (`npm run openapi`) on a machine with no database at all. Any query fails.
+ */
+export function offlineDatabase (): Database {
+  const db = new Kysely<DB>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (kysely) => new PostgresIntrospector(kysely),
+      createQueryCompiler: () => new PostgresQueryCompiler()
+    }
+  })
+  return { ...makeDatabase(db, 'postgres', false), ping: async () => { throw new Error('offline database') } }
+}
+
+function makeDatabase (db: Kysely<DB>, kind: DatabaseKind, created: boolean): Database {
+  let closed: Promise<void> | undefined
+  return {
+    db,
+    kind,
+    created,
+    async ping (timeoutMs = 2_000) {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`database did not answer within ${timeoutMs} ms`)), timeoutMs)
+      })
+      try {
+        await Promise.race([sql`SELECT 1`.execute(db), timeout])
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    close () {
+      closed ??= db.destroy()
+      return closed
+    }
+  }
+}

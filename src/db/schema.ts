@@ -1,0 +1,181 @@
+import type { ColumnType, Generated } from 'kysely'
+
+// Table types for Kysely, kept by hand beside migrations/. A column the database fills in
+// (defaults, identity, generated) is Generated<...> so inserts may leave it out.
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>
+type CreatedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>
+
+export interface BlogsTable {
+  id: string
+  slug: string
+  title: string
+  description: Generated<string>
+  language: Generated<string>
+  version: Generated<number>
+  created_at: CreatedTimestamp
+  updated_at: CreatedTimestamp
+}
+
+export interface AuthorLink {
+  label: string
+  url: string
+}
+
+export interface AuthorsTable {
+  id: string
+  slug: string
+  name: string
+  bio: Generated<string>
+  avatar_url: string | null
+  links: ColumnType<AuthorLink[], string | undefined, string>
+  version: Generated<number>
+  created_at: CreatedTimestamp
+  updated_at: CreatedTimestamp
+}
+
+export interface TagsTable {
+  id: string
+  slug: string
+  name: string
+  description: Generated<string>
+  version: Generated<number>
+  created_at: CreatedTimestamp
+  updated_at: CreatedTimestamp
+}
+
+export type PostStatus = 'draft' | 'scheduled' | 'published' | 'archived'
+
+export interface PostsTable {
+  id: string
+  blog_id: string
+  slug: string
+  title: string
+  subtitle: string | null
+  excerpt: string | null
+  body_html: Generated<string>
+  body_text: Generated<string>
+  word_count: Generated<number>
+  lead_image_url: string | null
+  lead_image_alt: string | null
+  lead_image_caption: string | null
+  lead_image_credit: string | null
+  lead_image_width: number | null
+  lead_image_height: number | null
+  language: Generated<string>
+  status: Generated<PostStatus>
+  is_breaking: Generated<boolean>
+  is_featured: Generated<boolean>
+  published_at: Timestamp | null
+  created_at: CreatedTimestamp
+  updated_at: CreatedTimestamp
+  version: Generated<number>
+  deleted_at: Timestamp | null
+  search: ColumnType<string, never, never>
+}
+
+export interface PostAuthorsTable {
+  post_id: string
+  author_id: string
+  position: number
+  published_at: ColumnType<Date | null, never, never>
+}
+
+export interface PostTagsTable {
+  post_id: string
+  tag_id: string
+  position: number
+  published_at: ColumnType<Date | null, never, never>
+}
+
+export type EntityType = 'blog' | 'author' | 'tag' | 'post'
+
+export interface SlugRedirectsTable {
+  entity_type: EntityType
+  scope_id: string | null
+  old_slug: string
+  target_id: string
+  created_at: CreatedTimestamp
+}
+
+export type Scope = 'content:read' | 'content:preview' | 'content:write' | 'admin'
+
+export interface ApiKeysTable {
+  id: string
+  name: string
+  prefix: string
+  secret_hash: string
+  scopes: Scope[]
+  created_at: CreatedTimestamp
+  last_used_at: Timestamp | null
+  revoked_at: Timestamp | null
+}
+
+export type ChangeOp = 'upsert' | 'delete'
+
+export interface ChangesTable {
+  seq: ColumnType<string, never, never>
+  entity_type: EntityType
+  entity_id: string
+  blog_id: string | null
+  op: ChangeOp
+  public_op: ChangeOp | null
+  occurred_at: CreatedTimestamp
+  tx_id: ColumnType<string, never, never>
+}
+
+export interface WebhooksTable {
+  id: string
+  url: string
+  description: Generated<string>
+  event_types: string[]
+  secret: string
+  is_active: Generated<boolean>
+  version: Generated<number>
+  created_at: CreatedTimestamp
+  updated_at: CreatedTimestamp
+}
+
+export interface WebhookDeliveriesTable {
+  id: string
+  webhook_id: string
+  change_seq: string
+  event_type: string
+  payload: ColumnType<unknown, string, string>
+  status: Generated<'pending' | 'succeeded' | 'failed'>
+  attempts: Generated<number>
+  next_attempt_at: CreatedTimestamp
+  last_status_code: number | null
+  last_error: string | null
+  created_at: CreatedTimestamp
+  updated_at: CreatedTimestamp
+  delivered_at: Timestamp | null
+}
+
+export interface IdempotencyKeysTable {
+  api_key_id: string
+  key: string
+  method: string
+  path: string
+  request_hash: string
+  response_status: number | null
+  response_headers: ColumnType<Record<string, string> | null, string | null, string | null>
+  response_body: string | null
+  created_at: CreatedTimestamp
+  expires_at: Timestamp
+}
+
+export interface DB {
+  blogs: BlogsTable
+  authors: AuthorsTable
+  tags: TagsTable
+  posts: PostsTable
+  post_authors: PostAuthorsTable
+  post_tags: PostTagsTable
+  slug_redirects: SlugRedirectsTable
+  api_keys: ApiKeysTable
+  changes: ChangesTable
+  webhooks: WebhooksTable
+  webhook_deliveries: WebhookDeliveriesTable
+  idempotency_keys: IdempotencyKeysTable
+}

@@ -1,0 +1,121 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+
+// RFC 9457 problem details. Every error response of the API has this shape, whatever raised it.
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+export const InvalidParamSchema = z.object({
+  path: z.string().describe('Where the bad value is: query.limit, body.title, params.blog ...'),
+  message: z.string()
+}).meta({ id: 'InvalidParam' })
+
+export const ProblemSchema = z.object({
+  type: z.string().describe('A URI reference that identifies the problem type.'),
+  title: z.string().describe('Short summary of the problem type.'),
+  status: z.number().int().describe('The HTTP status code.'),
+  detail: z.string().optional().describe('What went wrong in this occurrence.'),
+  instance: z.string().optional().describe('The request path.'),
+  code: z.string().describe('Stable machine-readable code, e.g. not_found.'),
+  request_id: z.string().optional().describe('Echoes X-Request-Id; quote it when reporting a problem.'),
+  errors: z.array(InvalidParamSchema).optional().describe('Every invalid parameter, for validation problems.')
+}).meta({ id: 'Problem' })
+
+export type Problem = z.infer<typeof ProblemSchema>
+export type InvalidParam = z.infer<typeof InvalidParamSchema>
+
+/** The one error type of the application: a status, a stable code and a safe message. */
+export class AppError extends Error {
+  constructor (
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: { errors?: InvalidParam[], headers?: Record<string, string> } = {}
+  ) {
+    super(message)
+    this.name = 'AppError'
+  }
+}
+
+export const notFound = (what: string) => new AppError(404, 'not_found', `${what} was not found.`)
+export const badRequest = (code: string, message: string, errors?: InvalidParam[]) =>
+  new AppError(400, code, message, errors === undefined ? {} : { errors })
+
+export function problemType (code: string): string {
+  return `/problems/${code.replaceAll('_', '-')}`
+}
+
+export function sendProblem (request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  const body: Problem = {
+    type: problemType(error.code),
+    title: STATUS_CODES[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.message,
+    instance: request.url.split('?')[0],
+    code: error.code,
+    request_id: String(request.id),
+    ...(error.extra.errors === undefined ? {} : { errors: error.extra.errors })
+  }
+  for (const [name, value] of Object.entries(error.extra.headers ?? {})) reply.header(name, value)
+  // An error must never be stored by a shared cache in place of the real resource.
+  return reply
+    .code(error.status)
+    .header('cache-control', 'no-store')
+    .type(PROBLEM_CONTENT_TYPE)
+    .serializer(JSON.stringify)
+    .send(body)
+}
+
+const VALIDATION_CONTEXT: Record<string, string> = { querystring: 'query', params: 'params', body: 'body', headers: 'headers' }
+
+/** Turns whatever was thrown into a problem a client can act on, and hides internals of 5xx. */
+export function toAppError (error: unknown, log: FastifyRequest['log']): AppError {
+  if (error instanceof AppError) return error
+
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const context = VALIDATION_CONTEXT[error.validationContext ?? ''] ?? error.validationContext ?? 'request'
+    const errors = error.validation.flatMap((item) => {
+      const path = context + item.instancePath.replaceAll('/', '.').replace(/\.$/, '')
+      // Unknown keys are reported on the object that holds them; name each key instead.
+      const keys = item.keyword === 'unrecognized_keys' ? (item.params as { keys?: string[] }).keys : undefined
+      return keys === undefined
+        ? [{ path, message: item.message ?? 'is invalid' }]
+        : keys.map((key) => ({ path: `${path}.${key}`, message: 'is not a known field' }))
+    })
+    return new AppError(400, 'validation_failed',
+      `The request is not valid: ${errors.map((e) => e.path).join(', ')}.`, { errors })
+  }
+
+  if (error instanceof ResponseSerializationError) {
+    log.error({ err: error, issues: (error.cause as { issues?: unknown }).issues }, 'response did not match its schema')
+    return new AppError(500, 'internal_error', 'An unexpected error occurred.')
+  }
+
+  const fastifyError = error as Partial<FastifyError>
+  const status = fastifyError.statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // Fastify's own 4xx errors (bad JSON, wrong media type, body too large) carry messages
+    // written for clients; keep them, with a code derived from theirs.
+    return new AppError(status, clientErrorCode(status, fastifyError.code), fastifyError.message ?? STATUS_CODES[status] ?? 'Bad request')
+  }
+
+  log.error({ err: error }, 'unhandled error')
+  return new AppError(500, 'internal_error', 'An unexpected error occurred.')
+}
+
+function clientErrorCode (status: number, code: string | undefined): string {
+  switch (status) {
+    case 413: return 'payload_too_large'
+    case 415: return 'unsupported_media_type'
+    case 404: return 'not_found'
+    default: return code === undefined ? 'bad_request' : code.replace(/^FST_ERR_/, '').toLowerCase()
+  }
+}
+
+export function registerErrorHandling (app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, toAppError(error, request.log)))
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new AppError(404, 'not_found', `No route matches ${request.method} ${request.url.split('?')[0]}.`)))
+}

@@ -1,0 +1,46 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { AppError, ProblemSchema } from './errors.ts'
+
+const LivenessSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Liveness' })
+const ReadinessSchema = z.object({
+  status: z.literal('ready'),
+  database: z.enum(['postgres', 'embedded'])
+}).meta({ id: 'Readiness' })
+
+// Probes are not content: never cached, never logged at info level (a load balancer polls them).
+export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/healthz', {
+    logLevel: 'warn',
+    schema: {
+      tags: ['Operations'],
+      operationId: 'getLiveness',
+      summary: 'Liveness probe',
+      description: 'Answers 200 while the process is alive, whatever the database does.',
+      response: { 200: LivenessSchema }
+    }
+  }, async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+    return { status: 'ok' as const }
+  })
+
+  app.get('/readyz', {
+    logLevel: 'warn',
+    schema: {
+      tags: ['Operations'],
+      operationId: 'getReadiness',
+      summary: 'Readiness probe',
+      description: 'Answers 200 when the database answers; 503 problem+json (with Retry-After) when it does not.',
+      response: { 200: ReadinessSchema, 503: ProblemSchema }
+    }
+  }, async (request, reply) => {
+    try {
+      await app.database.ping()
+    } catch (error) {
+      request.log.warn({ err: error }, 'readiness check failed')
+      throw new AppError(503, 'database_unavailable', 'The database is not answering.', { headers: { 'retry-after': '5' } })
+    }
+    reply.header('cache-control', 'no-store')
+    return { status: 'ready' as const, database: app.database.kind }
+  })
+}

@@ -1,0 +1,79 @@
+import type { FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { badRequest } from './errors.ts'
+
+// Keyset pagination. A cursor names the last row a client saw (its sort key), so the next page
+// is one index range scan from there: page 10,000 costs what page 1 costs, and rows inserted
+// meanwhile neither repeat nor vanish. The cursor is opaque to clients: base64url JSON,
+// tagged with the list it belongs to so one list's cursor is refused by another.
+
+const CURSOR_VERSION = 1
+const MAX_CURSOR_LENGTH = 512
+
+export const LimitSchema = z.coerce.number().int().min(1).max(100).default(20)
+  .describe('Items per page, 1 to 100.')
+
+export const CursorSchema = z.string().min(1).max(MAX_CURSOR_LENGTH)
+  .describe('Opaque cursor from `meta.next_cursor` of the previous page.')
+
+export const PageQuerySchema = z.object({
+  limit: LimitSchema,
+  cursor: CursorSchema.optional()
+})
+
+export const PageMetaSchema = z.object({
+  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.')
+}).meta({ id: 'PageMeta' })
+
+export const PageLinksSchema = z.object({
+  self: z.string().describe('This page.'),
+  next: z.string().nullable().describe('The next page, or null on the last page.')
+}).meta({ id: 'PageLinks' })
+
+/** A list envelope: `{ data: [...], meta: { next_cursor }, links: { self, next } }`. */
+export function pageOf<T extends z.ZodType> (item: T) {
+  return z.object({ data: z.array(item), meta: PageMetaSchema, links: PageLinksSchema })
+}
+
+export function encodeCursor (list: string, key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify([CURSOR_VERSION, list, ...key])).toString('base64url')
+}
+
+/** Decodes a cursor for `list`, validating its key; anything else is a 400, never a 500. */
+export function decodeCursor<T extends z.ZodTuple> (list: string, cursor: string, keySchema: T): z.infer<T> {
+  const invalid = () => badRequest('invalid_cursor', 'The cursor is not valid for this list; start again without one.',
+    [{ path: 'query.cursor', message: 'is not a cursor this list issued' }])
+  let decoded: unknown
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  } catch {
+    throw invalid()
+  }
+  if (!Array.isArray(decoded) || decoded[0] !== CURSOR_VERSION || decoded[1] !== list) throw invalid()
+  const key = keySchema.safeParse(decoded.slice(2))
+  if (!key.success) throw invalid()
+  return key.data
+}
+
+/** Builds the page envelope; `nextKey` is the sort key of the last item when more may follow. */
+export function paginate<T> (
+  request: FastifyRequest,
+  baseUrl: string,
+  list: string,
+  rows: readonly T[],
+  limit: number,
+  keyOf: (row: T) => readonly (string | number)[]
+) {
+  const hasMore = rows.length > limit
+  const items = hasMore ? rows.slice(0, limit) : rows
+  const last = items.at(-1)
+  const nextCursor = hasMore && last !== undefined ? encodeCursor(list, keyOf(last)) : null
+  const self = new URL(request.url, baseUrl)
+  let next: string | null = null
+  if (nextCursor !== null) {
+    const nextUrl = new URL(self)
+    nextUrl.searchParams.set('cursor', nextCursor)
+    next = nextUrl.toString()
+  }
+  return { items, meta: { next_cursor: nextCursor }, links: { self: self.toString(), next } }
+}

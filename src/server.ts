@@ -1,0 +1,44 @@
+import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
+import { buildApp, loggerOptions } from './app.ts'
+import { prepareDatabase } from './bootstrap.ts'
+import { ConfigError, loadConfig, type Config } from './config.ts'
+import { DOCS_PATH } from './http/openapi.ts'
+
+// Process entry: config -> database -> migrate (-> demo content) -> app -> listen.
+// Any failure before listening exits non-zero with the reason, so an orchestrator sees it.
+
+function readConfig (): Config {
+  try {
+    return loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+}
+
+const config = readConfig()
+const log = pino(loggerOptions(config))
+
+try {
+  const startedAt = performance.now()
+  const database = await prepareDatabase(config, log)
+  const app = await buildApp({ config, database, logger: log })
+  app.addHook('onClose', async () => { await database.close() })
+
+  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: log }, async ({ signal, err }) => {
+    if (err !== undefined) log.error({ err }, 'shutting down after an error')
+    else log.info({ signal }, 'shutting down')
+    await app.close()
+  })
+
+  await app.listen({ port: config.port, host: config.host })
+  log.info({ startupMs: Math.round(performance.now() - startedAt) },
+    `content API ready: ${config.publicBaseUrl}/v1/blogs, docs at ${config.publicBaseUrl}${DOCS_PATH}`)
+} catch (error) {
+  log.fatal({ err: error }, 'could not start')
+  process.exit(1)
+}
