@@ -63,7 +63,23 @@ export function openPostgres (url: string, poolSize: number): Database {
 /** Wraps an open PGlite instance (tests restore one from a migrated template). */
 export function wrapPGlite (pglite: PGlite, created = false): Database {
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) })
-  return makeDatabase(db, 'embedded', created)
+  // Kysely closes PGlite only if it ever ran a query on it; close it here in any case, or an
+  // unused instance would keep the process alive.
+  return makeDatabase(db, 'embedded', created, async () => { if (!pglite.closed) await pglite.close() })
+}
+
+// SQLSTATE classes and driver errors that mean "the database is not there" rather than "this
+// query is wrong": connection exceptions (08), operator intervention such as a shutdown or a
+// terminated backend (57P0x), an unknown database (3D000), too many connections (53300).
+const UNAVAILABLE_SQLSTATES = /^(08...|57P0[1-4]|3D000|53300)$/
+const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is clos|PGlite instance is already closed|database did not answer/
+
+export function isDatabaseUnavailableError (error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { code, message } = error as { code?: unknown, message?: unknown }
+  return (typeof code === 'string' && UNAVAILABLE_SQLSTATES.test(code)) ||
+    (typeof code === 'string' && /^E(CONNREFUSED|CONNRESET|TIMEDOUT|HOSTUNREACH)$/.test(code)) ||
+    (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message))
 }
 
 /**
@@ -82,7 +98,7 @@ export function offlineDatabase (): Database {
   return { ...makeDatabase(db, 'postgres', false), ping: async () => { throw new Error('offline database') } }
 }
 
-function makeDatabase (db: Kysely<DB>, kind: DatabaseKind, created: boolean): Database {
+function makeDatabase (db: Kysely<DB>, kind: DatabaseKind, created: boolean, afterDestroy?: () => Promise<void>): Database {
   let closed: Promise<void> | undefined
   return {
     db,
@@ -100,7 +116,7 @@ function makeDatabase (db: Kysely<DB>, kind: DatabaseKind, created: boolean): Da
       }
     },
     close () {
-      closed ??= db.destroy()
+      closed ??= db.destroy().then(afterDestroy)
       return closed
     }
   }

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { isDatabaseUnavailableError } from '../db/database.ts'
 
 // RFC 9457 problem details. Every error response of the API has this shape, whatever raised it.
 
@@ -99,6 +100,11 @@ export function toAppError (error: unknown, log: FastifyRequest['log']): AppErro
     // Fastify's own 4xx errors (bad JSON, wrong media type, body too large) carry messages
     // written for clients; keep them, with a code derived from theirs.
     return new AppError(status, clientErrorCode(status, fastifyError.code), fastifyError.message ?? STATUS_CODES[status] ?? 'Bad request')
+  }
+
+  if (isDatabaseUnavailableError(error)) {
+    log.warn({ err: error }, 'database unavailable')
+    return new AppError(503, 'database_unavailable', 'The database is not answering; try again shortly.', { headers: { 'retry-after': '5' } })
   }
 
   log.error({ err: error }, 'unhandled error')

@@ -1,0 +1,34 @@
+import { Writable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import pino from 'pino'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.ts'
+import { loadConfig } from '../../src/config.ts'
+import { createTestDatabase, type TestDatabase } from './test-database.ts'
+
+export interface TestApp {
+  app: FastifyInstance
+  testDb: TestDatabase
+  /** Every log line the app wrote, parsed. */
+  logs: Array<Record<string, unknown>>
+}
+
+/**
+ * An app on this test's own migrated database, closed (and the database dropped) when the test
+ * ends. `env` is parsed like the process environment, so tests exercise the real config path.
+ */
+export async function buildTestApp (t: Test, env: Record<string, string> = {}): Promise<TestApp> {
+  const testDb = await createTestDatabase()
+  t.teardown(() => testDb.destroy())
+  const logs: Array<Record<string, unknown>> = []
+  const sink = new Writable({
+    write (chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logs.push(JSON.parse(line) as Record<string, unknown>)
+      done()
+    }
+  })
+  const config = loadConfig({ LOG_LEVEL: 'info', PUBLIC_BASE_URL: 'http://api.test', ...env })
+  const app = await buildApp({ config, database: testDb.database, logger: pino({ level: config.logLevel }, sink) })
+  t.teardown(() => app.close())
+  return { app, testDb, logs }
+}

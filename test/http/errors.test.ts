@@ -1,0 +1,62 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/test-app.ts'
+
+t.test('an unknown route is a 404 problem+json that is never cached', async (t) => {
+  const { app } = await buildTestApp(t)
+  for (const [method, url] of [['GET', '/nope'], ['GET', '/v1/nothing-here?x=1'], ['DELETE', '/v1/blogs']] as const) {
+    const res = await app.inject({ method, url })
+    t.equal(res.statusCode, 404, url)
+    t.equal(res.headers['content-type'], 'application/problem+json')
+    t.equal(res.headers['cache-control'], 'no-store')
+    const problem = res.json()
+    t.match(problem, { type: '/problems/not-found', title: 'Not Found', status: 404, code: 'not_found', instance: url.split('?')[0] })
+    t.equal(problem.request_id, res.headers['x-request-id'])
+  }
+})
+
+t.test('X-Request-Id: a safe incoming id is echoed, anything else is replaced', async (t) => {
+  const { app, logs } = await buildTestApp(t)
+  const kept = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'edge-123.abc' } })
+  t.equal(kept.headers['x-request-id'], 'edge-123.abc')
+  const replaced = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\twith <html>' } })
+  t.match(replaced.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+  const fresh = await app.inject({ url: '/v1/blogs' })
+  t.match(fresh.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+  t.ok(logs.some((line) => line.reqId === fresh.headers['x-request-id']), 'the log carries the same id')
+})
+
+t.test('an Authorization header never reaches the logs', async (t) => {
+  const { app, logs } = await buildTestApp(t, { LOG_LEVEL: 'trace' })
+  const secret = 'ck_live_supersecretvalue123'
+  await app.inject({ url: '/v1/blogs', headers: { authorization: `Bearer ${secret}` } })
+  await app.inject({ url: '/v1/blogs/x', headers: { authorization: `Bearer ${secret}` } })
+  t.ok(logs.length > 0, 'something was logged')
+  t.notMatch(JSON.stringify(logs), secret)
+})
+
+t.test('security headers suit an API', async (t) => {
+  const { app } = await buildTestApp(t)
+  const res = await app.inject({ url: '/v1/blogs' })
+  t.equal(res.headers['x-content-type-options'], 'nosniff')
+  t.equal(res.headers['x-frame-options'], 'DENY')
+  t.equal(res.headers['referrer-policy'], 'no-referrer')
+  t.equal(res.headers['content-security-policy'], "default-src 'none';frame-ancestors 'none'")
+})
+
+t.test('CORS: any origin by default, only the allowlist when one is configured', async (t) => {
+  const open = await buildTestApp(t)
+  const anyOrigin = await open.app.inject({ url: '/v1/blogs', headers: { origin: 'https://anywhere.example' } })
+  t.equal(anyOrigin.headers['access-control-allow-origin'], '*')
+  t.match(anyOrigin.headers['access-control-expose-headers'], /X-Request-Id/)
+
+  const { app } = await buildTestApp(t, { CORS_ORIGINS: 'https://app.example.com, https://news.example.org' })
+  const allowed = await app.inject({ url: '/v1/blogs', headers: { origin: 'https://news.example.org' } })
+  t.equal(allowed.headers['access-control-allow-origin'], 'https://news.example.org')
+  const refused = await app.inject({ url: '/v1/blogs', headers: { origin: 'https://evil.example' } })
+  t.equal(refused.headers['access-control-allow-origin'], undefined)
+  const preflight = await app.inject({
+    method: 'OPTIONS', url: '/v1/blogs', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' }
+  })
+  t.equal(preflight.statusCode, 204)
+  t.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.com')
+})
