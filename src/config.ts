@@ -27,7 +27,7 @@ export const EnvironmentSchema = z.object({
   DATA_DIR: withDefault(z.string().min(1), './data')
     .describe('Where the embedded database keeps its files.'),
   SEED_DEMO: withDefault(z.enum(['auto', 'true', 'false']), 'auto')
-    .describe('auto: load the demo content when a new embedded database is created; true: also on PostgreSQL (idempotent); false: never.'),
+    .describe('auto: load the demo content when a new embedded database is created; true: load it on every start, on PostgreSQL too (idempotent); false: never.'),
   LOG_LEVEL: withDefault(z.enum(logLevels), 'info')
     .describe('pino log level.'),
   PUBLIC_BASE_URL: optionalString

@@ -25,6 +25,28 @@ export const ProblemSchema = z.object({
 }).meta({ id: 'Problem' })
 
 export type Problem = z.infer<typeof ProblemSchema>
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'A parameter or the body is not valid; `errors` names each one.',
+  401: 'A key is needed, or the key given is not valid.',
+  403: 'The key lacks the scope this operation needs.',
+  404: 'No such resource.',
+  409: 'The request conflicts with the current state of the resource.',
+  412: 'The resource changed since the version given in If-Match.',
+  413: 'The body is larger than allowed.',
+  415: 'The body is not of a supported media type.',
+  422: 'The request is well-formed but refers to things that do not exist or cannot be done.',
+  429: 'Too many requests; see Retry-After.',
+  503: 'The service or its database is unavailable; see Retry-After.'
+}
+
+/** Response schemas for error statuses, documented as application/problem+json. */
+export function problemResponses<const S extends number> (...statuses: S[]) {
+  return Object.fromEntries(statuses.map((status) => [status, {
+    description: PROBLEM_DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error',
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } }
+  }])) as Record<S, { description: string, content: { [PROBLEM_CONTENT_TYPE]: { schema: typeof ProblemSchema } } }>
+}
 export type InvalidParam = z.infer<typeof InvalidParamSchema>
 
 /** The one error type of the application: a status, a stable code and a safe message. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { AppError, ProblemSchema } from './errors.ts'
+import { AppError, problemResponses } from './errors.ts'
 
 const LivenessSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Liveness' })
 const ReadinessSchema = z.object({
@@ -17,7 +17,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'getLiveness',
       summary: 'Liveness probe',
       description: 'Answers 200 while the process is alive, whatever the database does.',
-      response: { 200: LivenessSchema }
+      response: { 200: LivenessSchema.describe('The process is alive.') }
     }
   }, async (_request, reply) => {
     reply.header('cache-control', 'no-store')
@@ -31,7 +31,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'getReadiness',
       summary: 'Readiness probe',
       description: 'Answers 200 when the database answers; 503 problem+json (with Retry-After) when it does not.',
-      response: { 200: ReadinessSchema, 503: ProblemSchema }
+      response: { 200: ReadinessSchema.describe('Ready to serve.'), ...problemResponses(503) }
     }
   }, async (request, reply) => {
     try {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { notFound, ProblemSchema } from '../../http/errors.ts'
+import { notFound, problemResponses } from '../../http/errors.ts'
 import { decodeCursor, paginate } from '../../http/pagination.ts'
 import { parseIdOrSlug } from '../identifiers.ts'
 import { toBlog } from './blogs.mapper.ts'
@@ -18,7 +18,7 @@ export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'List blogs',
       description: 'Every blog of the network, in slug order, a page at a time.',
       querystring: ListBlogsQuerySchema,
-      response: { 200: BlogPageSchema, 400: ProblemSchema }
+      response: { 200: BlogPageSchema.describe('A page of blogs.'), ...problemResponses(400) }
     }
   }, async (request) => {
     const { limit, cursor } = request.query
@@ -35,7 +35,7 @@ export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Get a blog',
       description: 'One blog, by id or slug.',
       params: BlogParamsSchema,
-      response: { 200: BlogResponseSchema, 400: ProblemSchema, 404: ProblemSchema }
+      response: { 200: BlogResponseSchema.describe('The blog.'), ...problemResponses(400, 404) }
     }
   }, async (request) => {
     const key = parseIdOrSlug(request.params.blog)

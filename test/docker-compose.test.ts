@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises'
+import t from 'tap'
+import { parse } from 'yaml'
+import { loadConfig } from '../src/config.ts'
+
+// No Docker engine runs in CI, so the compose file is kept honest by reading it.
+
+t.test('docker-compose.yml runs PostgreSQL and the API the way the README says', async (t) => {
+  const compose = parse(await readFile(new URL('../docker-compose.yml', import.meta.url), 'utf8'))
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+  t.same(Object.keys(compose.services).sort(), ['api', 'db'])
+
+  const { db, api } = compose.services
+  const postgresMajor = Number(/^postgres:(\d+)/.exec(db.image)?.[1])
+  t.ok(postgresMajor >= 15, 'PostgreSQL 15 or newer')
+  t.match(readme, new RegExp(`PostgreSQL ${postgresMajor}`), 'the README names the same PostgreSQL version')
+  t.ok(db.healthcheck?.test, 'the database has a health check')
+
+  t.same(api.depends_on, { db: { condition: 'service_healthy' } }, 'the API waits for a healthy database')
+  t.match(api.healthcheck?.test?.join(' '), /\/readyz/, 'the API health check is readiness')
+  const config = loadConfig(api.environment)
+  t.equal(config.database.kind, 'postgres', 'the API environment parses with our config schema')
+  const url = new URL(config.database.kind === 'postgres' ? config.database.url : '')
+  t.equal(url.hostname, 'db')
+  t.equal(url.username, db.environment.POSTGRES_USER)
+  t.equal(url.password, db.environment.POSTGRES_PASSWORD)
+  t.equal(url.pathname, `/${db.environment.POSTGRES_DB}`)
+  t.equal(config.host, '0.0.0.0', 'reachable from outside the container')
+  t.same(api.ports, [`${config.port}:${config.port}`])
+  t.match(readme, /docker compose up/, 'the README tells how to start it')
+})
