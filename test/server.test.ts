@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { createTestDatabase } from './helpers/test-database.ts'
+
+// The real process entry: start, serve, and on SIGTERM close and exit 0.
+
+t.test('the server starts, serves, and shuts down cleanly on SIGTERM', async (t) => {
+  const testDb = await createTestDatabase()
+  t.teardown(() => testDb.destroy())
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'content-api-server-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const port = 20000 + Math.floor(Math.random() * 20000)
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'info', DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '5000',
+    ...(testDb.url === undefined ? {} : { DATABASE_URL: testDb.url })
+  }
+  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  t.teardown(() => { child.kill('SIGKILL') })
+
+  let ready = false
+  for (let i = 0; i < 120 && !ready; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((res) => res.ok, () => false)
+  }
+  t.ok(ready, 'became ready')
+  const blogs = await fetch(`http://127.0.0.1:${port}/v1/blogs`)
+  t.equal(blogs.status, 200)
+  if (testDb.url === undefined) {
+    t.match(output, /using the embedded database \(PGlite\); set DATABASE_URL/, 'says which database and how to switch')
+    t.match((await blogs.json() as { data: Array<{ title: string }> }).data.map((b) => b.title), ['Across The Steppe', 'Under The Black Flag'],
+      'a new embedded database gets the demo content')
+  } else {
+    t.match(output, /using PostgreSQL/)
+    t.same((await blogs.json() as { data: unknown[] }).data, [], 'no demo content on PostgreSQL unless asked')
+  }
+  t.match(output, /content API ready: .*\/docs/)
+
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exit code 0')
+  t.match(output, /shutting down/)
+  t.notMatch(output, /"level":50|"level":60/, 'no errors logged')
+})
