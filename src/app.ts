@@ -8,7 +8,11 @@ import type { Kysely } from 'kysely'
 import type { Config } from './config.ts'
 import type { Database } from './db/database.ts'
 import type { DB } from './db/schema.ts'
+import { authorsRoutes } from './content/authors/authors.routes.ts'
 import { blogsRoutes } from './content/blogs/blogs.routes.ts'
+import { postsRoutes } from './content/posts/posts.routes.ts'
+import { tagsRoutes } from './content/tags/tags.routes.ts'
+import { registerHttpCaching } from './http/caching.ts'
 import { registerErrorHandling } from './http/errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
 import { registerOpenApi } from './http/openapi.ts'
@@ -73,6 +77,7 @@ export async function buildApp ({ config, database, logger }: BuildAppOptions): 
     reply.header('x-request-id', request.id)
   })
   registerErrorHandling(app)
+  registerHttpCaching(app, config.cache)
 
   await app.register(helmet, {
     // JSON responses need no scripts or styles; the docs page sets its own CSP (see openapi.ts).
@@ -92,6 +97,9 @@ export async function buildApp ({ config, database, logger }: BuildAppOptions): 
 
   await app.register(healthRoutes)
   await app.register(blogsRoutes)
+  await app.register(authorsRoutes)
+  await app.register(tagsRoutes)
+  await app.register(postsRoutes)
 
   return app
 }

@@ -37,6 +37,14 @@ export const EnvironmentSchema = z.object({
     .refine((value) => splitList(value).every((origin) => origin === '*' || URL.canParse(origin)),
       'must be * or a comma-separated list of origins such as https://app.example.com')
     .describe('Comma-separated list of allowed browser origins, or * for any.'),
+  CACHE_MAX_AGE: withDefault(z.coerce.number().int().min(0).max(31_536_000), '60')
+    .describe('Seconds a shared cache or browser may reuse a public GET response (Cache-Control max-age).'),
+  CACHE_STALE_WHILE_REVALIDATE: withDefault(z.coerce.number().int().min(0).max(31_536_000), '300')
+    .describe('Seconds a cache may serve a stale response while it revalidates in the background.'),
+  POST_URL_TEMPLATE: optionalString
+    .refine((value) => value === undefined || (value.includes('{slug}') && URL.canParse(value.replace(/\{[a-z]+\}/g, 'x'))),
+      'must be an absolute URL template containing {slug}, e.g. https://news.example.com/{blog}/{yyyy}/{mm}/{slug}')
+    .describe('Public web address of a post, built from {blog} {slug} {id} {yyyy} {mm} {dd}. Defaults to the API URL of the post.'),
   SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(120_000), '10000')
     .describe('How long a graceful shutdown may take before the process exits anyway.')
 })
@@ -58,6 +66,8 @@ export interface Config {
   readonly publicBaseUrl: string
   readonly corsOrigins: '*' | readonly string[]
   readonly shutdownTimeoutMs: number
+  readonly cache: { readonly maxAge: number, readonly staleWhileRevalidate: number }
+  readonly postUrlTemplate: string
 }
 
 export class ConfigError extends Error {
@@ -79,6 +89,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const e = parsed.data
   const corsOrigins = splitList(e.CORS_ORIGINS)
 
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -87,8 +98,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       : { kind: 'postgres' as const, url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }),
     seedDemo: ({ auto: 'auto', true: 'always', false: 'never' } as const)[e.SEED_DEMO],
     logLevel: e.LOG_LEVEL,
-    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicBaseUrl,
     corsOrigins: corsOrigins.length === 0 || corsOrigins.includes('*') ? '*' : Object.freeze(corsOrigins),
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    cache: Object.freeze({ maxAge: e.CACHE_MAX_AGE, staleWhileRevalidate: e.CACHE_STALE_WHILE_REVALIDATE }),
+    postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`
   })
 }

@@ -21,3 +21,11 @@ export function parseIdOrSlug (value: string): IdOrSlug | undefined {
 }
 
 export const TimestampSchema = z.iso.datetime({ offset: true })
+
+/**
+ * Timestamps leave the API as ISO 8601 in UTC. Values from a scalar subquery may arrive as a
+ * Date or, through JSON, as a string; both come out the same.
+ */
+export function toTimestamp (value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString()
+}

@@ -8,6 +8,9 @@ import type { DemoAuthor, DemoBlog, DemoPost, DemoTag } from './demo-content.ts'
 
 type Tx = Transaction<DB>
 
+// Fixed times, so the demo reads the same on every machine and every run.
+const DEMO_EPOCH = '2014-06-01T00:00:00Z'
+
 export async function insertBlogs (tx: Tx, blogs: DemoBlog[]): Promise<string[]> {
   const rows = await tx.insertInto('blogs')
     .values(blogs.map((b) => ({
@@ -23,7 +26,8 @@ export async function insertBlogs (tx: Tx, blogs: DemoBlog[]): Promise<string[]>
 export async function insertAuthors (tx: Tx, authors: DemoAuthor[]): Promise<string[]> {
   const rows = await tx.insertInto('authors')
     .values(authors.map((a) => ({
-      id: a.id, slug: a.slug, name: a.name, bio: a.bio, avatar_url: a.avatarUrl, links: JSON.stringify(a.links)
+      id: a.id, slug: a.slug, name: a.name, bio: a.bio, avatar_url: a.avatarUrl, links: JSON.stringify(a.links),
+      created_at: DEMO_EPOCH, updated_at: DEMO_EPOCH
     })))
     .onConflict((oc) => oc.doNothing())
     .returning('id')
@@ -33,7 +37,7 @@ export async function insertAuthors (tx: Tx, authors: DemoAuthor[]): Promise<str
 
 export async function insertTags (tx: Tx, tags: DemoTag[]): Promise<string[]> {
   const rows = await tx.insertInto('tags')
-    .values(tags.map((t) => ({ id: t.id, slug: t.slug, name: t.name, description: t.description })))
+    .values(tags.map((t) => ({ id: t.id, slug: t.slug, name: t.name, description: t.description, created_at: DEMO_EPOCH, updated_at: DEMO_EPOCH })))
     .onConflict((oc) => oc.doNothing())
     .returning('id')
     .execute()

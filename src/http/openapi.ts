@@ -55,7 +55,10 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
       openapi: '3.1.0',
       info: { title: 'Content API', version, description: API_DESCRIPTION },
       tags: [
+        { name: 'Posts', description: 'Articles: lists with filters and search, single posts with their full body.' },
         { name: 'Blogs', description: 'The publications of the network.' },
+        { name: 'Authors', description: 'Bylines: profile data and the time of their latest post.' },
+        { name: 'Tags', description: 'Topics: what a topic page needs.' },
         { name: 'Operations', description: 'Probes for load balancers and orchestrators.' }
       ]
     },

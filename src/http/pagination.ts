@@ -35,7 +35,7 @@ export function pageOf<T extends z.ZodType> (item: T) {
   return z.object({ data: z.array(item), meta: PageMetaSchema, links: PageLinksSchema })
 }
 
-export function encodeCursor (list: string, key: readonly (string | number)[]): string {
+export function encodeCursor (list: string, key: readonly (string | number | null)[]): string {
   return Buffer.from(JSON.stringify([CURSOR_VERSION, list, ...key])).toString('base64url')
 }
 
@@ -62,7 +62,7 @@ export function paginate<T> (
   list: string,
   rows: readonly T[],
   limit: number,
-  keyOf: (row: T) => readonly (string | number)[]
+  keyOf: (row: T) => readonly (string | number | null)[]
 ) {
   const hasMore = rows.length > limit
   const items = hasMore ? rows.slice(0, limit) : rows

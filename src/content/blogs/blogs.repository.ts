@@ -19,3 +19,8 @@ export async function findBlog (db: Executor, key: IdOrSlug): Promise<BlogRow | 
   const query = db.selectFrom('blogs').select(BLOG_COLUMNS)
   return ('id' in key ? query.where('id', '=', key.id) : query.where('slug', '=', key.slug)).executeTakeFirst()
 }
+
+export async function findBlogsByIds (db: Executor, ids: readonly string[]): Promise<BlogRow[]> {
+  if (ids.length === 0) return []
+  return db.selectFrom('blogs').select(BLOG_COLUMNS).where('id', 'in', [...ids]).orderBy('slug').execute()
+}

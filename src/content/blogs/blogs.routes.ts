@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { decodeCursor, paginate } from '../../http/pagination.ts'
-import { parseIdOrSlug } from '../identifiers.ts'
+import { lookUp, redirectRenamed } from '../lookup.ts'
+import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { toBlog } from './blogs.mapper.ts'
 import { findBlog, listBlogs } from './blogs.repository.ts'
 import { BlogPageSchema, BlogParamsSchema, BlogResponseSchema, ListBlogsQuerySchema } from './blogs.schemas.ts'
@@ -20,11 +21,12 @@ export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
       querystring: ListBlogsQuerySchema,
       response: { 200: BlogPageSchema.describe('A page of blogs.'), ...problemResponses(400) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const { limit, cursor } = request.query
     const afterSlug = cursor === undefined ? undefined : decodeCursor(BLOG_CURSOR, cursor, BlogCursorKey)[0]
     const rows = await listBlogs(app.db, { limit: limit + 1, afterSlug })
     const page = paginate(request, app.config.publicBaseUrl, BLOG_CURSOR, rows, limit, (row) => [row.slug])
+    setSurrogateKeys(reply, ['blogs:list', ...page.items.map((row) => `blog:${row.id}`)])
     return { data: page.items.map(toBlog), meta: page.meta, links: page.links }
   })
 
@@ -33,14 +35,20 @@ export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
       tags: ['Blogs'],
       operationId: 'getBlog',
       summary: 'Get a blog',
-      description: 'One blog, by id or slug.',
+      description: 'One blog, by id or slug, with its "About this blog" text. A renamed slug answers 308.',
       params: BlogParamsSchema,
-      response: { 200: BlogResponseSchema.describe('The blog.'), ...problemResponses(400, 404) }
+      response: {
+        200: BlogResponseSchema.describe('The blog.'),
+        308: z.undefined().describe('Renamed: `Location` has the canonical URL.'),
+        ...problemResponses(400, 404)
+      }
     }
-  }, async (request) => {
-    const key = parseIdOrSlug(request.params.blog)
-    const row = key === undefined ? undefined : await findBlog(app.db, key)
-    if (row === undefined) throw notFound(`Blog "${request.params.blog}"`)
-    return { data: toBlog(row) }
+  }, async (request, reply) => {
+    const blog = await lookUp(app.db, 'blog', request.params.blog, (key) => findBlog(app.db, key))
+    if (blog === undefined) throw notFound(`Blog "${request.params.blog}"`)
+    if ('moved' in blog) return redirectRenamed(request, reply, request.params.blog, blog.moved.slug)
+    setLastModified(reply, blog.found.updated_at)
+    setSurrogateKeys(reply, [`blog:${blog.found.id}`])
+    return { data: toBlog(blog.found) }
   })
 }

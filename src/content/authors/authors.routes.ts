@@ -1,0 +1,53 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { setSurrogateKeys } from '../../http/caching.ts'
+import { notFound, problemResponses } from '../../http/errors.ts'
+import { decodeCursor, paginate } from '../../http/pagination.ts'
+import { lookUp, redirectRenamed } from '../lookup.ts'
+import { toAuthor } from './authors.mapper.ts'
+import { findAuthor, listAuthors } from './authors.repository.ts'
+import { AuthorPageSchema, AuthorParamsSchema, AuthorResponseSchema, ListAuthorsQuerySchema } from './authors.schemas.ts'
+
+const AUTHOR_CURSOR = 'authors'
+const AuthorCursorKey = z.tuple([z.string()])
+
+export const authorsRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/v1/authors', {
+    schema: {
+      tags: ['Authors'],
+      operationId: 'listAuthors',
+      summary: 'List authors',
+      description: 'Every author, in slug order, a page at a time, with the time of their latest post.',
+      querystring: ListAuthorsQuerySchema,
+      response: { 200: AuthorPageSchema.describe('A page of authors.'), ...problemResponses(400) }
+    }
+  }, async (request, reply) => {
+    const { limit, cursor } = request.query
+    const afterSlug = cursor === undefined ? undefined : decodeCursor(AUTHOR_CURSOR, cursor, AuthorCursorKey)[0]
+    const rows = await listAuthors(app.db, { limit: limit + 1, afterSlug })
+    const page = paginate(request, app.config.publicBaseUrl, AUTHOR_CURSOR, rows, limit, (row) => [row.slug])
+    setSurrogateKeys(reply, ['authors:list', ...page.items.map((row) => `author:${row.id}`)])
+    return { data: page.items.map(toAuthor), meta: page.meta, links: page.links }
+  })
+
+  app.get('/v1/authors/:author', {
+    schema: {
+      tags: ['Authors'],
+      operationId: 'getAuthor',
+      summary: 'Get an author',
+      description: 'One author, by id or slug: what a profile page needs. A renamed slug answers 308.',
+      params: AuthorParamsSchema,
+      response: {
+        200: AuthorResponseSchema.describe('The author.'),
+        308: z.undefined().describe('Renamed: `Location` has the canonical URL.'),
+        ...problemResponses(400, 404)
+      }
+    }
+  }, async (request, reply) => {
+    const author = await lookUp(app.db, 'author', request.params.author, (key) => findAuthor(app.db, key))
+    if (author === undefined) throw notFound(`Author "${request.params.author}"`)
+    if ('moved' in author) return redirectRenamed(request, reply, request.params.author, author.moved.slug)
+    setSurrogateKeys(reply, [`author:${author.found.id}`])
+    return { data: toAuthor(author.found) }
+  })
+}

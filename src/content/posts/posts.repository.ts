@@ -1,0 +1,182 @@
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import type { Executor } from '../../db/database.ts'
+import type { DB, PostsTable } from '../../db/schema.ts'
+
+// Posts as the public sees them. Visibility is one predicate, written once, that matches the
+// partial indexes of the schema: published or scheduled, its time has come, not deleted.
+// A scheduled post therefore appears by itself at its time, with no job to flip it.
+
+type PostsAlias = { p: PostsTable }
+
+// Literal SQL, not bound parameters, so the planner can prove that the partial indexes
+// (WHERE status IN ('published', 'scheduled') AND deleted_at IS NULL) apply.
+const PUBLICLY_VISIBLE = sql<boolean>`p.status IN ('published', 'scheduled') AND p.deleted_at IS NULL AND p.published_at <= now()`
+
+/** The visibility predicate on a query whose posts table is aliased `p`. */
+export function publiclyVisible () {
+  return PUBLICLY_VISIBLE
+}
+
+export interface PostFilter {
+  blogIds?: string[] | undefined
+  authorIds?: string[] | undefined
+  tagIds?: string[] | undefined
+  ids?: string[] | undefined
+  language?: string | undefined
+  isBreaking?: boolean | undefined
+  isFeatured?: boolean | undefined
+  publishedAfter?: Date | undefined
+  publishedBefore?: Date | undefined
+  q?: string | undefined
+}
+
+export type PostSort = 'newest' | 'oldest' | 'relevance'
+
+export interface PostPosition { publishedAt: string, id: string, rank?: number | undefined }
+
+export interface PostListRequest {
+  filter: PostFilter
+  sort: PostSort
+  after?: PostPosition | undefined
+  limit: number
+  withBody: boolean
+}
+
+export interface Summary { id: string, slug: string, name: string }
+
+type PostColumns = Pick<Selectable<PostsTable>,
+  'id' | 'blog_id' | 'slug' | 'title' | 'subtitle' | 'excerpt' | 'word_count' | 'lead_image_url' | 'lead_image_alt' |
+  'lead_image_caption' | 'lead_image_credit' | 'lead_image_width' | 'lead_image_height' | 'language' | 'is_breaking' |
+  'is_featured' | 'version' | 'updated_at'>
+
+export type PostRow = PostColumns & {
+  published_at: Date
+  body_html: string | null
+  blog_slug: string
+  blog_title: string
+  authors: Summary[]
+  tags: Summary[]
+  rank: number | null
+}
+
+const SEARCH_CONFIG = sql.lit('english')
+
+/**
+ * One query per page: the posts in keyset order, with their blog, ordered authors and tags
+ * as small summaries (correlated subqueries run only for the rows on the page).
+ *
+ * The order comes from an index: the author or tag join table when the list is about one
+ * author or one tag (they carry published_at for this), otherwise the posts indexes.
+ */
+export async function listPublicPosts (db: Executor, request: PostListRequest): Promise<PostRow[]> {
+  const { filter, sort } = request
+  const driver = sort === 'relevance'
+    ? 'posts'
+    : filter.tagIds?.length === 1 ? 'tag' : filter.authorIds?.length === 1 ? 'author' : 'posts'
+
+  let query = selectPostRows(db, request.withBody, filter.q)
+  if (driver === 'tag') {
+    query = query.innerJoin('post_tags as d', 'd.post_id', 'p.id').where('d.tag_id', '=', filter.tagIds?.[0] as string)
+  } else if (driver === 'author') {
+    query = query.innerJoin('post_authors as d', 'd.post_id', 'p.id').where('d.author_id', '=', filter.authorIds?.[0] as string)
+  }
+  query = applyFilter(query, filter, driver)
+
+  // The sort key columns: the driving join table's copy when there is one, so the index
+  // that provides the order is the one that is filtered on.
+  const time = driver === 'posts' ? sql.ref('p.published_at') : sql.ref('d.published_at')
+  const id = driver === 'posts' ? sql.ref('p.id') : sql.ref('d.post_id')
+  const direction = sort === 'oldest' ? sql.raw('ASC') : sql.raw('DESC')
+
+  if (request.after !== undefined) {
+    const { publishedAt, id: afterId, rank } = request.after
+    const position = sql`(${time}, ${id})`
+    const cursor = sql`(${publishedAt}::timestamptz, ${afterId}::uuid)`
+    if (sort === 'relevance') {
+      const rankExpr = rankOf(filter.q ?? '')
+      query = query.where(sql<boolean>`(${rankExpr} < ${rank ?? 0}::real OR (${rankExpr} = ${rank ?? 0}::real AND ${position} < ${cursor}))`)
+    } else {
+      query = query.where(sort === 'oldest' ? sql<boolean>`${position} > ${cursor}` : sql<boolean>`${position} < ${cursor}`)
+    }
+  }
+
+  if (sort === 'relevance') query = query.orderBy(sql`rank`, 'desc')
+  return query
+    .orderBy(sql`${time} ${direction}`)
+    .orderBy(sql`${id} ${direction}`)
+    .limit(request.limit)
+    .execute() as Promise<PostRow[]>
+}
+
+/** The planner's estimate of how many posts match: cheap, approximate, never a count(*). */
+export async function estimatePublicPosts (db: Executor, filter: PostFilter): Promise<number> {
+  const query = applyFilter(db.selectFrom('posts as p').select('p.id').where(publiclyVisible), filter, 'posts')
+  const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) ${query}`.execute(db)
+  const plan = rows[0]?.['QUERY PLAN']
+  const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as Array<{ Plan: { 'Plan Rows': number } }>
+  return Math.round(parsed[0]?.Plan['Plan Rows'] ?? 0)
+}
+
+export async function findPublicPostById (db: Executor, id: string): Promise<PostRow | undefined> {
+  return selectPostRows(db, true).where('p.id', '=', id).executeTakeFirst() as Promise<PostRow | undefined>
+}
+
+export async function findPublicPostBySlug (db: Executor, blogId: string, slug: string): Promise<PostRow | undefined> {
+  return selectPostRows(db, true).where('p.blog_id', '=', blogId).where('p.slug', '=', slug)
+    .executeTakeFirst() as Promise<PostRow | undefined>
+}
+
+function rankOf (q: string) {
+  return sql<number>`ts_rank_cd(p.search, websearch_to_tsquery(${SEARCH_CONFIG}, ${q}))`
+}
+
+function selectPostRows (db: Executor, withBody: boolean, q?: string) {
+  return (db as Kysely<DB>).selectFrom('posts as p')
+    .innerJoin('blogs as b', 'b.id', 'p.blog_id')
+    .where(publiclyVisible)
+    .select([
+      'p.id', 'p.blog_id', 'p.slug', 'p.title', 'p.subtitle', 'p.excerpt', 'p.word_count', 'p.lead_image_url',
+      'p.lead_image_alt', 'p.lead_image_caption', 'p.lead_image_credit', 'p.lead_image_width', 'p.lead_image_height',
+      'p.language', 'p.is_breaking', 'p.is_featured', 'p.version', 'p.published_at', 'p.updated_at',
+      'b.slug as blog_slug', 'b.title as blog_title'
+    ])
+    .select(withBody ? sql<string>`p.body_html`.as('body_html') : sql<null>`NULL::text`.as('body_html'))
+    .select(q === undefined ? sql<null>`NULL::real`.as('rank') : rankOf(q).as('rank'))
+    .select((eb) => [
+      jsonArrayFrom(eb.selectFrom('post_authors as pa').innerJoin('authors as a', 'a.id', 'pa.author_id')
+        .select(['a.id', 'a.slug', 'a.name']).whereRef('pa.post_id', '=', 'p.id').orderBy('pa.position')).as('authors'),
+      jsonArrayFrom(eb.selectFrom('post_tags as pt').innerJoin('tags as t', 't.id', 'pt.tag_id')
+        .select(['t.id', 't.slug', 't.name']).whereRef('pt.post_id', '=', 'p.id').orderBy('pt.position')).as('tags')
+    ])
+}
+
+function applyFilter<Q extends SelectQueryBuilder<any, any, any>> (query: Q, filter: PostFilter, driver: 'posts' | 'tag' | 'author'): Q {
+  let q = query as SelectQueryBuilder<DB & PostsAlias, 'p', object>
+  if (filter.blogIds !== undefined) q = q.where('p.blog_id', 'in', nonEmpty(filter.blogIds))
+  if (filter.ids !== undefined) q = q.where('p.id', 'in', nonEmpty(filter.ids))
+  if (filter.language !== undefined) q = q.where('p.language', '=', filter.language)
+  if (filter.isBreaking !== undefined) q = q.where('p.is_breaking', '=', filter.isBreaking)
+  if (filter.isFeatured !== undefined) q = q.where('p.is_featured', '=', filter.isFeatured)
+  if (filter.publishedAfter !== undefined) q = q.where('p.published_at', '>', filter.publishedAfter)
+  if (filter.publishedBefore !== undefined) q = q.where('p.published_at', '<', filter.publishedBefore)
+  if (filter.q !== undefined) q = q.where(sql<boolean>`p.search @@ websearch_to_tsquery(${SEARCH_CONFIG}, ${filter.q})`)
+  // "Any of these authors/tags": every author of a post counts, not only the first.
+  if (filter.authorIds !== undefined && driver !== 'author') {
+    const authorIds = nonEmpty(filter.authorIds)
+    q = q.where((eb) => eb.exists(eb.selectFrom('post_authors as fa').select(sql.lit(1).as('one'))
+      .whereRef('fa.post_id', '=', 'p.id').where('fa.author_id', 'in', authorIds)))
+  }
+  if (filter.tagIds !== undefined && driver !== 'tag') {
+    const tagIds = nonEmpty(filter.tagIds)
+    q = q.where((eb) => eb.exists(eb.selectFrom('post_tags as ft').select(sql.lit(1).as('one'))
+      .whereRef('ft.post_id', '=', 'p.id').where('ft.tag_id', 'in', tagIds)))
+  }
+  return q as unknown as Q
+}
+
+// `IN ()` is not SQL; a filter whose references all named nothing must match nothing.
+const NO_MATCH = '00000000-0000-0000-0000-000000000000'
+function nonEmpty (ids: string[]): string[] {
+  return ids.length === 0 ? [NO_MATCH] : ids
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod'
+import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
+import { CursorSchema, LimitSchema, PageLinksSchema, PageMetaSchema } from '../../http/pagination.ts'
+import { AuthorSchema } from '../authors/authors.schemas.ts'
+import { TagSchema } from '../tags/tags.schemas.ts'
+import { BlogSchema } from '../blogs/blogs.schemas.ts'
+
+export const SummarySchema = z.object({
+  id: z.uuid(),
+  slug: z.string(),
+  name: z.string()
+}).meta({ id: 'Summary', description: 'A related author or tag, in brief; ask `include=` for the whole resource.' })
+
+export const BlogSummarySchema = z.object({
+  id: z.uuid(),
+  slug: z.string(),
+  title: z.string()
+}).meta({ id: 'BlogSummary' })
+
+export const LeadImageSchema = z.object({
+  url: z.string(),
+  alt: z.string().nullable().describe('Text for readers who cannot see the image.'),
+  caption: z.string().nullable().describe('The caption shown under the image.'),
+  credit: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable()
+}).meta({ id: 'LeadImage' })
+
+const postFields = {
+  id: z.uuid(),
+  blog: BlogSummarySchema,
+  slug: z.string().describe('URL name, unique within the blog.'),
+  url: z.string().describe('Public web address of the post (POST_URL_TEMPLATE).'),
+  title: z.string(),
+  subtitle: z.string().nullable(),
+  excerpt: z.string().nullable(),
+  body_html: z.string().describe('Sanitized HTML of the article. Only on single posts, or on lists with `fields=body_html`.'),
+  word_count: z.number().int(),
+  reading_time_minutes: z.number().int(),
+  lead_image: LeadImageSchema.nullable(),
+  language: z.string().describe('BCP 47 language tag.'),
+  is_breaking: z.boolean(),
+  is_featured: z.boolean(),
+  authors: z.array(SummarySchema).describe('In byline order.'),
+  tags: z.array(SummarySchema),
+  published_at: TimestampSchema,
+  updated_at: TimestampSchema
+}
+
+export type PostField = keyof typeof postFields
+export const POST_FIELDS = Object.keys(postFields) as PostField[]
+/** What list items carry unless `fields=` says otherwise: everything but the body. */
+export const DEFAULT_LIST_FIELDS = POST_FIELDS.filter((field) => field !== 'body_html')
+
+const EXAMPLE_POST = {
+  id: '0149127d-1240-7000-8000-0000000003e8',
+  blog: { id: '01465a6e-4000-7000-8000-000000000001', slug: 'under-the-black-flag', title: 'Under The Black Flag' },
+  slug: 'is-moscow-walking-back-is-intel-sharing-reports',
+  url: 'https://news.example.com/under-the-black-flag/is-moscow-walking-back-is-intel-sharing-reports',
+  title: "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+  subtitle: null,
+  excerpt: 'The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.',
+  body_html: '<p>The Russian Foreign Ministry has put out a statement ...</p>',
+  word_count: 565,
+  reading_time_minutes: 2,
+  lead_image: {
+    url: 'https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg',
+    alt: 'John Kerry and Sergei Lavrov talking at a meeting in Paris',
+    caption: 'U.S. Secretary of State John Kerry (right) speaks with Russian Foreign Minister Sergei Lavrov during a meeting in Paris on October 14.',
+    credit: null,
+    width: null,
+    height: null
+  },
+  language: 'en',
+  is_breaking: true,
+  is_featured: true,
+  authors: [{ id: '01465a6e-4000-7000-8000-000000000065', slug: 'joanna-paraszczuk', name: 'Joanna Paraszczuk' }],
+  tags: [{ id: '01465a6e-4000-7000-8000-0000000000c9', slug: 'islamic-state', name: 'Islamic State' }],
+  published_at: '2014-10-15T10:00:00.000Z',
+  updated_at: '2014-10-15T10:00:00.000Z'
+}
+
+export const PostSchema = z.object(postFields).meta({ id: 'Post', example: EXAMPLE_POST })
+export type Post = z.infer<typeof PostSchema>
+
+// In lists, `fields=` can leave any field out but the id, so the item schema says so.
+export const PostListItemSchema = PostSchema.partial().required({ id: true }).meta({
+  id: 'PostListItem',
+  description: 'A post in a list. Carries every field but body_html unless `fields=` names the fields wanted.'
+})
+export type PostListItem = z.infer<typeof PostListItemSchema>
+
+export const IncludedSchema = z.object({
+  blogs: z.array(BlogSchema).optional(),
+  authors: z.array(AuthorSchema).optional(),
+  tags: z.array(TagSchema).optional()
+}).meta({ id: 'Included', description: 'Related resources asked for with `include=`, each once.' })
+
+export const PostPageSchema = z.object({
+  data: z.array(PostListItemSchema),
+  included: IncludedSchema.optional(),
+  meta: PageMetaSchema.extend({
+    estimated_total: z.number().int().optional().describe('With `count=estimate`: the query planner\'s estimate, not an exact count.')
+  }),
+  links: PageLinksSchema
+}).meta({ id: 'PostPage' })
+
+export const PostResponseSchema = z.object({ data: PostSchema, included: IncludedSchema.optional() }).meta({ id: 'PostResponse' })
+
+// Query parameters. Lists accept `a,b` or repeated parameters (`tag=a&tag=b`).
+const list = (item: z.ZodType<string, string>, max: number, what: string) => z.preprocess(
+  (value) => (Array.isArray(value) ? value.join(',') : value),
+  z.string().max(max * 210).transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(item).min(1, `give at least one ${what}`).max(max, `at most ${max} values`)))
+
+const booleanParam = z.enum(['true', 'false']).transform((value) => value === 'true')
+const dateParam = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO 8601 date or date-time' })
+  .transform((value) => new Date(value))
+
+export const INCLUDABLE = ['authors', 'tags', 'blog'] as const
+
+export const PostListQuerySchema = z.object({
+  limit: LimitSchema,
+  cursor: CursorSchema.optional(),
+  blog: list(IdOrSlugSchema, 20, 'blog').optional().describe('Only posts of these blogs (ids or slugs, comma-separated).'),
+  author: list(IdOrSlugSchema, 20, 'author').optional().describe('Only posts by any of these authors (every author of a post counts).'),
+  tag: list(IdOrSlugSchema, 20, 'tag').optional().describe('Only posts with any of these tags.'),
+  ids: list(z.uuid(), 100, 'id').optional().describe('Only these posts (comma-separated ids).'),
+  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or en-GB').optional(),
+  is_breaking: booleanParam.optional(),
+  is_featured: booleanParam.optional(),
+  published_after: dateParam.optional().describe('Only posts published after this time (exclusive).'),
+  published_before: dateParam.optional().describe('Only posts published before this time (exclusive).'),
+  q: z.string().trim().min(1).max(200).optional()
+    .describe('Full-text search, web-search syntax: "quoted phrase", -excluded, or.'),
+  sort: z.enum(['-published_at', 'published_at', 'relevance']).default('-published_at')
+    .describe('-published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q).'),
+  fields: list(z.string(), 30, 'field').optional()
+    .describe(`Only these fields of each post (id is always there): ${POST_FIELDS.join(', ')}.`),
+  include: list(z.string(), 3, 'relation').optional()
+    .describe('Related resources to add in `included`: authors, tags, blog.'),
+  count: z.enum(['estimate']).optional().describe('estimate: add meta.estimated_total, the planner\'s row estimate.')
+}).strict()
+
+export type PostListQuery = z.infer<typeof PostListQuerySchema>
+
+export const PostIdParamsSchema = z.object({ id: z.string().max(200).describe('The post id (UUID).') })
+export const BlogPostParamsSchema = z.object({ blog: IdOrSlugSchema, slug: z.string().min(1).max(200).describe('The post slug.') })
+export const SinglePostQuerySchema = z.object({
+  include: list(z.string(), 3, 'relation').optional().describe('Related resources to add in `included`: authors, tags, blog.')
+}).strict()

@@ -1,0 +1,112 @@
+import { decodeCursor } from '../../http/pagination.ts'
+import { badRequest } from '../../http/errors.ts'
+import type { Executor } from '../../db/database.ts'
+import { findAuthorsByIds } from '../authors/authors.repository.ts'
+import { toAuthor } from '../authors/authors.mapper.ts'
+import { findBlogsByIds } from '../blogs/blogs.repository.ts'
+import { toBlog } from '../blogs/blogs.mapper.ts'
+import { resolveIds } from '../references.repository.ts'
+import { findTagsByIds } from '../tags/tags.repository.ts'
+import { toTag } from '../tags/tags.mapper.ts'
+import { z } from 'zod'
+import {
+  DEFAULT_LIST_FIELDS, INCLUDABLE, POST_FIELDS, type PostField, type PostListQuery
+} from './posts.schemas.ts'
+import type { PostFilter, PostPosition, PostRow, PostSort } from './posts.repository.ts'
+
+// Turns a list request as clients write it (slugs, sort names, cursors, field names) into
+// what the repository asks the database, and builds the `included` section.
+
+export const POST_CURSOR = 'posts'
+const PostCursorKey = z.tuple([z.enum(['newest', 'oldest', 'relevance']), z.iso.datetime({ offset: true }), z.uuid(), z.number().nullable()])
+
+export type Scope = { blogId?: string, authorId?: string, tagId?: string }
+
+export interface ResolvedListRequest {
+  filter: PostFilter
+  sort: PostSort
+  after: PostPosition | undefined
+  fields: PostField[]
+  include: Array<(typeof INCLUDABLE)[number]>
+}
+
+const SORTS: Record<PostListQuery['sort'], PostSort> = { '-published_at': 'newest', published_at: 'oldest', relevance: 'relevance' }
+
+export async function resolveListRequest (db: Executor, query: PostListQuery, scope: Scope): Promise<ResolvedListRequest> {
+  const sort = SORTS[query.sort]
+  if (sort === 'relevance' && query.q === undefined) {
+    throw badRequest('validation_failed', 'sort=relevance needs a search query in q.', [{ path: 'query.sort', message: 'relevance needs q' }])
+  }
+  const fields = checkedNames(query.fields, POST_FIELDS, 'query.fields', 'field') ?? DEFAULT_LIST_FIELDS
+  const include = checkedInclude(query.include)
+
+  let after: PostPosition | undefined
+  if (query.cursor !== undefined) {
+    const [cursorSort, publishedAt, id, rank] = decodeCursor(POST_CURSOR, query.cursor, PostCursorKey)
+    if (cursorSort !== sort) throw badRequest('invalid_cursor', 'The cursor belongs to another sort order.', [{ path: 'query.cursor', message: 'was issued for another sort' }])
+    after = { publishedAt, id, rank: rank ?? undefined }
+  }
+
+  const within = (scoped: string | undefined, refs: string[] | undefined, resolved: string[] | undefined) => {
+    if (scoped === undefined) return resolved
+    return resolved === undefined ? [scoped] : resolved.filter((id) => id === scoped)
+  }
+  const [blogIds, authorIds, tagIds] = await Promise.all([
+    query.blog === undefined ? undefined : resolveIds(db, 'blogs', query.blog),
+    query.author === undefined ? undefined : resolveIds(db, 'authors', query.author),
+    query.tag === undefined ? undefined : resolveIds(db, 'tags', query.tag)
+  ])
+  return {
+    sort,
+    after,
+    fields,
+    include,
+    filter: {
+      blogIds: within(scope.blogId, query.blog, blogIds),
+      authorIds: within(scope.authorId, query.author, authorIds),
+      tagIds: within(scope.tagId, query.tag, tagIds),
+      ids: query.ids?.map((id) => id.toLowerCase()),
+      language: query.language,
+      isBreaking: query.is_breaking,
+      isFeatured: query.is_featured,
+      publishedAfter: query.published_after,
+      publishedBefore: query.published_before,
+      q: query.q
+    }
+  }
+}
+
+/** A post's place in its list: the sort, then the sort key (rank only for relevance). */
+export function postCursorKey (sort: PostSort, row: PostRow) {
+  return [sort, row.published_at.toISOString(), row.id, sort === 'relevance' ? row.rank : null] as const
+}
+
+export function checkedInclude (given: string[] | undefined): ResolvedListRequest['include'] {
+  return checkedNames(given, INCLUDABLE, 'query.include', 'relation') ?? []
+}
+
+/** Names the client gave (fields, include) checked against the allowed set: 400 naming any other. */
+function checkedNames<T extends string> (given: string[] | undefined, allowed: readonly T[], path: string, what: string): T[] | undefined {
+  if (given === undefined) return undefined
+  const unknown = given.filter((name) => !(allowed as readonly string[]).includes(name))
+  if (unknown.length > 0) {
+    throw badRequest('validation_failed', `Unknown ${what}${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Known: ${allowed.join(', ')}.`,
+      unknown.map((name) => ({ path, message: `unknown ${what} "${name}"` })))
+  }
+  return [...new Set(given)] as T[]
+}
+
+/** The related resources asked for with include=, each once, for the posts of a response. */
+export async function loadIncluded (db: Executor, rows: readonly PostRow[], include: ResolvedListRequest['include']) {
+  const included: { blogs?: ReturnType<typeof toBlog>[], authors?: ReturnType<typeof toAuthor>[], tags?: ReturnType<typeof toTag>[] } = {}
+  const unique = (ids: string[]) => [...new Set(ids)]
+  await Promise.all([
+    include.includes('blog') && findBlogsByIds(db, unique(rows.map((row) => row.blog_id)))
+      .then((blogs) => { included.blogs = blogs.map(toBlog) }),
+    include.includes('authors') && findAuthorsByIds(db, unique(rows.flatMap((row) => row.authors.map((a) => a.id))))
+      .then((authors) => { included.authors = authors.map(toAuthor) }),
+    include.includes('tags') && findTagsByIds(db, unique(rows.flatMap((row) => row.tags.map((t) => t.id))))
+      .then((tags) => { included.tags = tags.map(toTag) })
+  ])
+  return include.length === 0 ? undefined : included
+}

@@ -1,0 +1,53 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { setSurrogateKeys } from '../../http/caching.ts'
+import { notFound, problemResponses } from '../../http/errors.ts'
+import { decodeCursor, paginate } from '../../http/pagination.ts'
+import { lookUp, redirectRenamed } from '../lookup.ts'
+import { toTag } from './tags.mapper.ts'
+import { findTag, listTags } from './tags.repository.ts'
+import { TagPageSchema, TagParamsSchema, TagResponseSchema, ListTagsQuerySchema } from './tags.schemas.ts'
+
+const TAG_CURSOR = 'tags'
+const TagCursorKey = z.tuple([z.string()])
+
+export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/v1/tags', {
+    schema: {
+      tags: ['Tags'],
+      operationId: 'listTags',
+      summary: 'List tags',
+      description: 'Every tag, in slug order, a page at a time, with the time of its latest post.',
+      querystring: ListTagsQuerySchema,
+      response: { 200: TagPageSchema.describe('A page of tags.'), ...problemResponses(400) }
+    }
+  }, async (request, reply) => {
+    const { limit, cursor } = request.query
+    const afterSlug = cursor === undefined ? undefined : decodeCursor(TAG_CURSOR, cursor, TagCursorKey)[0]
+    const rows = await listTags(app.db, { limit: limit + 1, afterSlug })
+    const page = paginate(request, app.config.publicBaseUrl, TAG_CURSOR, rows, limit, (row) => [row.slug])
+    setSurrogateKeys(reply, ['tags:list', ...page.items.map((row) => `tag:${row.id}`)])
+    return { data: page.items.map(toTag), meta: page.meta, links: page.links }
+  })
+
+  app.get('/v1/tags/:tag', {
+    schema: {
+      tags: ['Tags'],
+      operationId: 'getTag',
+      summary: 'Get a tag',
+      description: 'One tag, by id or slug: what a topic page needs. A renamed slug answers 308.',
+      params: TagParamsSchema,
+      response: {
+        200: TagResponseSchema.describe('The tag.'),
+        308: z.undefined().describe('Renamed: `Location` has the canonical URL.'),
+        ...problemResponses(400, 404)
+      }
+    }
+  }, async (request, reply) => {
+    const tag = await lookUp(app.db, 'tag', request.params.tag, (key) => findTag(app.db, key))
+    if (tag === undefined) throw notFound(`Tag "${request.params.tag}"`)
+    if ('moved' in tag) return redirectRenamed(request, reply, request.params.tag, tag.moved.slug)
+    setSurrogateKeys(reply, [`tag:${tag.found.id}`])
+    return { data: toTag(tag.found) }
+  })
+}

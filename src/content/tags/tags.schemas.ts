@@ -1,0 +1,30 @@
+import { z } from 'zod'
+import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
+import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
+
+export const TagSchema = z.object({
+  id: z.uuid(),
+  slug: z.string().describe('URL name, unique across tags.'),
+  name: z.string(),
+  description: z.string().describe('What the topic page says about the tag.'),
+  latest_post_at: TimestampSchema.nullable().describe('When the newest public post with this tag was published.'),
+  created_at: TimestampSchema,
+  updated_at: TimestampSchema
+}).meta({
+  id: 'Tag',
+  example: {
+    id: '01465a6e-4000-7000-8000-0000000000c9',
+    slug: 'islamic-state',
+    name: 'Islamic State',
+    description: 'The extremist group and the fight against it.',
+    latest_post_at: '2014-10-15T10:00:00.000Z',
+    created_at: '2014-06-01T00:00:00.000Z',
+    updated_at: '2014-06-01T00:00:00.000Z'
+  }
+})
+export type Tag = z.infer<typeof TagSchema>
+
+export const TagResponseSchema = z.object({ data: TagSchema }).meta({ id: 'TagResponse' })
+export const TagPageSchema = pageOf(TagSchema).meta({ id: 'TagPage' })
+export const ListTagsQuerySchema = PageQuerySchema.strict()
+export const TagParamsSchema = z.object({ tag: IdOrSlugSchema })

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
+// Conditional GET for every successful GET: a strong ETag from the response bytes, 304 for
+// If-None-Match (and for If-Modified-Since where the handler set Last-Modified), and a shared
+// cache policy unless the route chose another. Handlers add Surrogate-Key so a CDN can purge
+// exactly what a later change touches.
+
+export interface CachePolicy {
+  maxAge: number
+  staleWhileRevalidate: number
+}
+
+/** Names what a response depends on, e.g. `post:<id> blog:<id> posts:list`. */
+export function setSurrogateKeys (reply: FastifyReply, keys: Iterable<string>): void {
+  reply.header('surrogate-key', [...new Set(keys)].join(' '))
+}
+
+/** Sets Last-Modified; HTTP dates have whole seconds, so the time is rounded down. */
+export function setLastModified (reply: FastifyReply, time: Date): void {
+  reply.header('last-modified', new Date(Math.floor(time.getTime() / 1000) * 1000).toUTCString())
+}
+
+export function strongEtag (payload: string | Buffer): string {
+  return `"${createHash('sha256').update(payload).digest('base64url').slice(0, 27)}"`
+}
+
+function etagMatches (header: string, etag: string): boolean {
+  if (header.trim() === '*') return true
+  // Weak comparison (RFC 9110 13.1.2): W/"x" matches "x".
+  return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag)
+}
+
+function notModified (request: FastifyRequest, reply: FastifyReply, etag: string): boolean {
+  const ifNoneMatch = request.headers['if-none-match']
+  if (ifNoneMatch !== undefined) return etagMatches(ifNoneMatch, etag)
+  const ifModifiedSince = request.headers['if-modified-since']
+  const lastModified = reply.getHeader('last-modified')
+  if (ifModifiedSince === undefined || typeof lastModified !== 'string') return false
+  const since = Date.parse(ifModifiedSince)
+  return !Number.isNaN(since) && Date.parse(lastModified) <= since
+}
+
+export function registerHttpCaching (app: FastifyInstance, policy: CachePolicy): void {
+  const publicCacheControl = `public, max-age=${policy.maxAge}, stale-while-revalidate=${policy.staleWhileRevalidate}`
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', publicCacheControl)
+    const etag = strongEtag(payload)
+    reply.header('etag', etag)
+    if (!notModified(request, reply, etag)) return payload
+    reply.code(304)
+    reply.removeHeader('content-type')
+    reply.removeHeader('content-length')
+    return ''
+  })
+}
