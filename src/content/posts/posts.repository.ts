@@ -151,6 +151,8 @@ function selectPostRows (db: Executor, withBody: boolean, q?: string) {
     ])
 }
 
+// The builder's table types differ with each join; the filter itself only touches `p` columns.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function applyFilter<Q extends SelectQueryBuilder<any, any, any>> (query: Q, filter: PostFilter, driver: 'posts' | 'tag' | 'author'): Q {
   let q = query as SelectQueryBuilder<DB & PostsAlias, 'p', object>
   if (filter.blogIds !== undefined) q = q.where('p.blog_id', 'in', nonEmpty(filter.blogIds))
