@@ -70,6 +70,11 @@ const SEARCH_CONFIG = sql.lit('english')
  * author or one tag (they carry published_at for this), otherwise the posts indexes.
  */
 export async function listPublicPosts (db: Executor, request: PostListRequest): Promise<PostRow[]> {
+  return publicPostsQuery(db, request).execute() as Promise<PostRow[]>
+}
+
+/** The query behind listPublicPosts, unexecuted: tests EXPLAIN it to prove the plan. */
+export function publicPostsQuery (db: Executor, request: PostListRequest) {
   const { filter, sort } = request
   const driver = sort === 'relevance'
     ? 'posts'
@@ -106,7 +111,6 @@ export async function listPublicPosts (db: Executor, request: PostListRequest): 
     .orderBy(sql`${time} ${direction}`)
     .orderBy(sql`${id} ${direction}`)
     .limit(request.limit)
-    .execute() as Promise<PostRow[]>
 }
 
 /** The planner's estimate of how many posts match: cheap, approximate, never a count(*). */

@@ -121,11 +121,15 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
     const blog = await lookUp(app.db, 'blog', blogRef, (key) => findBlog(app.db, key))
     if (blog === undefined) throw notFound(`Blog "${blogRef}"`)
     if ('moved' in blog) return redirectRenamed(request, reply, blogRef, blog.moved.slug)
-    const post = await lookUp(app.db, 'post', slug, async (key) =>
-      'id' in key ? undefined : findPublicPostBySlug(app.db, blog.found.id, key.slug), blog.found.id)
+    const post = await lookUp(app.db, 'post', slug, async (key) => {
+      const row = 'id' in key ? await findPublicPostById(app.db, key.id) : await findPublicPostBySlug(app.db, blog.found.id, key.slug)
+      return row?.blog_id === blog.found.id ? row : undefined
+    }, blog.found.id)
     if (post === undefined) throw notFound(`Post "${slug}" in blog "${blogRef}"`)
-    if ('moved' in post) return redirectRenamed(request, reply, slug, post.moved.slug)
-    return sendPost(request, reply, post.found, request.query.include)
+    // Renamed, or addressed by id: send the client to the one canonical URL.
+    const row = 'moved' in post ? post.moved : post.found
+    if (row.slug !== slug) return redirectRenamed(request, reply, slug, row.slug)
+    return sendPost(request, reply, row, request.query.include)
   })
 
   app.get('/v1/authors/:author/posts', {

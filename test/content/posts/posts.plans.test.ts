@@ -1,0 +1,99 @@
+import { sql, type Kysely } from 'kysely'
+import t from 'tap'
+import type { DB } from '../../../src/db/schema.ts'
+import { publicPostsQuery, type PostListRequest } from '../../../src/content/posts/posts.repository.ts'
+import { createTestDatabase } from '../../helpers/test-database.ts'
+
+// Every list walks an index in its own order at 100,000 posts: no sequential scan of posts, no
+// sort of the posts, and page 500 reads about as many rows as page 1. The plans are printed.
+
+const POSTS = 100_000
+
+interface PlanNode {
+  'Node Type': string
+  'Relation Name'?: string
+  'Index Name'?: string
+  'Parent Relationship'?: string
+  'Actual Rows'?: number
+  'Actual Loops'?: number
+  Plans?: PlanNode[]
+}
+
+async function load (db: Kysely<DB>) {
+  const statements = [
+    sql`INSERT INTO blogs (id, slug, title) SELECT gen_random_uuid(), 'blog-' || i, 'Blog ' || i FROM generate_series(1, 50) i`,
+    sql`INSERT INTO authors (id, slug, name) SELECT gen_random_uuid(), 'author-' || i, 'Author ' || i FROM generate_series(1, 200) i`,
+    sql`INSERT INTO tags (id, slug, name) SELECT gen_random_uuid(), 'tag-' || i, 'Tag ' || i FROM generate_series(1, 500) i`,
+    // A few percent drafts and deleted posts, like a real archive.
+    sql`INSERT INTO posts (id, blog_id, slug, title, body_text, is_breaking, status, published_at, deleted_at)
+        SELECT gen_random_uuid(), b.ids[1 + i % 50], 'post-' || i, 'Post ' || i, 'body text of post ' || i, i % 100 = 3,
+               CASE WHEN i % 40 = 0 THEN 'draft' ELSE 'published' END,
+               CASE WHEN i % 40 = 0 THEN NULL ELSE now() - make_interval(mins => i) END,
+               CASE WHEN i % 97 = 0 THEN now() END
+        FROM generate_series(1, ${POSTS}) i, (SELECT array_agg(id ORDER BY slug) AS ids FROM blogs) b`,
+    sql`INSERT INTO post_authors (post_id, author_id, position)
+        SELECT p.id, a.ids[1 + abs(hashtext(p.id::text)) % 200], 0
+        FROM posts p, (SELECT array_agg(id ORDER BY slug) AS ids FROM authors) a`,
+    sql`INSERT INTO post_tags (post_id, tag_id, position)
+        SELECT p.id, g.ids[1 + abs(hashtext(p.slug)) % 500], 0
+        FROM posts p, (SELECT array_agg(id ORDER BY slug) AS ids FROM tags) g`,
+    sql`ANALYZE`
+  ]
+  for (const statement of statements) await statement.execute(db)
+}
+
+async function plan (db: Kysely<DB>, request: PostListRequest): Promise<PlanNode> {
+  const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (ANALYZE, FORMAT JSON) ${publicPostsQuery(db, request)}`.execute(db)
+  const raw = rows[0]?.['QUERY PLAN']
+  const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>
+  return parsed[0]!.Plan
+}
+
+function nodes (node: PlanNode, insideSubplan = false): Array<PlanNode & { insideSubplan: boolean }> {
+  const here = insideSubplan || node['Parent Relationship'] === 'SubPlan' || node['Parent Relationship'] === 'InitPlan'
+  return [{ ...node, insideSubplan: here }, ...(node.Plans ?? []).flatMap((child) => nodes(child, here))]
+}
+
+function render (node: PlanNode, depth = 0): string {
+  const what = [node['Node Type'], node['Index Name'] ?? node['Relation Name'], node['Actual Rows'] === undefined ? '' : `rows=${node['Actual Rows']}x${node['Actual Loops']}`]
+  return ['  '.repeat(depth) + what.filter(Boolean).join(' '), ...(node.Plans ?? []).map((child) => render(child, depth + 1))].join('\n')
+}
+
+t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en')} posts`, async (t) => {
+  const testDb = await createTestDatabase()
+  t.teardown(() => testDb.destroy())
+  const { db } = testDb.database
+  const started = Date.now()
+  await load(db)
+  t.comment(`loaded ${POSTS} posts in ${Date.now() - started} ms`)
+
+  const blog = await db.selectFrom('blogs').select('id').where('slug', '=', 'blog-7').executeTakeFirstOrThrow()
+  const author = await db.selectFrom('authors').select('id').where('slug', '=', 'author-7').executeTakeFirstOrThrow()
+  const tag = await db.selectFrom('tags').select('id').where('slug', '=', 'tag-7').executeTakeFirstOrThrow()
+  // Where page 500 of the default list starts: after the 9,980th visible post.
+  const { rows: [page500] } = await sql<{ published_at: Date, id: string }>`
+    SELECT published_at, id FROM posts p
+    WHERE p.status IN ('published', 'scheduled') AND p.deleted_at IS NULL AND p.published_at <= now()
+    ORDER BY published_at DESC, id DESC OFFSET 9979 LIMIT 1`.execute(db)
+
+  const base = { sort: 'newest' as const, limit: 21, withBody: false }
+  const lists: Array<[string, PostListRequest]> = [
+    ['default list', { ...base, filter: {} }],
+    ['per blog', { ...base, filter: { blogIds: [blog.id] } }],
+    ['per author', { ...base, filter: { authorIds: [author.id] } }],
+    ['per tag', { ...base, filter: { tagIds: [tag.id] } }],
+    ['page 500 of the default list', { ...base, filter: {}, after: { publishedAt: page500!.published_at.toISOString(), id: page500!.id } }],
+    ['oldest first', { ...base, sort: 'oldest', filter: {} }],
+    ['breaking news', { ...base, filter: { isBreaking: true } }]
+  ]
+  for (const [name, request] of lists) {
+    const root = await plan(db, request)
+    t.comment(`${name}:\n${render(root)}`)
+    const all = nodes(root)
+    t.notOk(all.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'posts'), `${name}: no sequential scan of posts`)
+    t.notOk(all.some((n) => !n.insideSubplan && /Sort/.test(n['Node Type'])), `${name}: no sort outside the per-post subqueries`)
+    const postsRead = all.filter((n) => !n.insideSubplan && n['Relation Name'] === 'posts')
+      .reduce((sum, n) => sum + (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1), 0)
+    t.ok(postsRead <= 200, `${name}: read ${postsRead} posts rows for a page of 20`)
+  }
+})
