@@ -21,8 +21,14 @@ t.test('every operation is documented: id, summary, tags, and a schema for each 
       t.type(operation.summary, 'string', `${name} has a summary`)
       t.ok(operation.tags?.length > 0, `${name} has tags`)
       for (const [status, response] of Object.entries<any>(operation.responses)) {
-        const content = response.content && Object.values<any>(response.content)[0]
+        t.type(response.description, 'string', `${name} ${status} has a description`)
+        if (status.startsWith('3')) {
+          t.ok(response.headers?.Location, `${name} ${status} documents Location`)
+          continue
+        }
+        const [contentType, content] = Object.entries<any>(response.content ?? {})[0] ?? []
         t.ok(content?.schema, `${name} ${status} has a schema`)
+        t.equal(contentType, Number(status) >= 400 ? 'application/problem+json' : 'application/json', `${name} ${status} media type`)
       }
     }
   }

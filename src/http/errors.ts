@@ -22,7 +22,19 @@ export const ProblemSchema = z.object({
   code: z.string().describe('Stable machine-readable code, e.g. not_found.'),
   request_id: z.string().optional().describe('Echoes X-Request-Id; quote it when reporting a problem.'),
   errors: z.array(InvalidParamSchema).optional().describe('Every invalid parameter, for validation problems.')
-}).meta({ id: 'Problem' })
+}).meta({
+  id: 'Problem',
+  example: {
+    type: '/problems/validation-failed',
+    title: 'Bad Request',
+    status: 400,
+    detail: 'The request is not valid: query.limit.',
+    instance: '/v1/posts',
+    code: 'validation_failed',
+    request_id: '5f0c6d1e-8a43-4a8e-9d59-0c6a8e4f2b10',
+    errors: [{ path: 'query.limit', message: 'Too small: expected number to be >=1' }]
+  }
+})
 
 export type Problem = z.infer<typeof ProblemSchema>
 

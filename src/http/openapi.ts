@@ -49,6 +49,22 @@ function withoutUnusedSchemas (document: OpenApiDocument): OpenApiDocument {
   return document
 }
 
+/**
+ * A redirect has no body, only a Location; the Zod transform cannot say so (a route declares
+ * 3xx as z.undefined()), so the document gets the header here.
+ */
+function withRedirectHeaders (document: OpenApiDocument): OpenApiDocument {
+  const paths = (document as { paths?: Record<string, Record<string, { responses?: Record<string, Record<string, unknown>> }>> }).paths ?? {}
+  for (const operation of Object.values(paths).flatMap((item) => Object.values(item))) {
+    for (const [status, response] of Object.entries(operation.responses ?? {})) {
+      if (!status.startsWith('3')) continue
+      delete response.content
+      response.headers = { Location: { description: 'Where the resource now lives.', schema: { type: 'string' } } }
+    }
+  }
+  return document
+}
+
 export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -63,7 +79,7 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
       ]
     },
     transform: jsonSchemaTransform,
-    transformObject: (document) => withoutUnusedSchemas(jsonSchemaTransformObject(document))
+    transformObject: (document) => withRedirectHeaders(withoutUnusedSchemas(jsonSchemaTransformObject(document)))
   })
 
   await app.register(swaggerUi, {

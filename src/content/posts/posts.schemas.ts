@@ -107,14 +107,17 @@ export const PostPageSchema = z.object({
 
 export const PostResponseSchema = z.object({ data: PostSchema, included: IncludedSchema.optional() }).meta({ id: 'PostResponse' })
 
-// Query parameters. Lists accept `a,b` or repeated parameters (`tag=a&tag=b`).
-const list = (item: z.ZodType<string, string>, max: number, what: string) => z.preprocess(
-  (value) => (Array.isArray(value) ? value.join(',') : value),
-  z.string().max(max * 210).transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
-    .pipe(z.array(item).min(1, `give at least one ${what}`).max(max, `at most ${max} values`)))
+// Query parameters. Lists accept `a,b` or repeated parameters (`tag=a&tag=b`). Examples sit on
+// the input branch: Zod leaves an example off a transformed schema's input side.
+const list = (item: z.ZodType<string, string>, max: number, what: string, example?: string) => z.union([
+  z.string().max(max * 210).meta(example === undefined ? {} : { examples: [example] }),
+  z.array(z.string().max(210)).max(max, `at most ${max} values`)
+]).transform((value) => (Array.isArray(value) ? value.join(',') : value).split(',').map((part) => part.trim()).filter(Boolean))
+  .pipe(z.array(item).min(1, `give at least one ${what}`).max(max, `at most ${max} values`))
 
 const booleanParam = z.enum(['true', 'false']).transform((value) => value === 'true')
-const dateParam = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO 8601 date or date-time' })
+const dateParam = z.union([z.iso.datetime({ offset: true }).meta({ examples: ['2014-10-01T00:00:00Z'] }), z.iso.date().meta({ examples: ['2014-10-01'] })],
+  { error: 'must be an ISO 8601 date or date-time' })
   .transform((value) => new Date(value))
 
 export const INCLUDABLE = ['authors', 'tags', 'blog'] as const
@@ -122,22 +125,25 @@ export const INCLUDABLE = ['authors', 'tags', 'blog'] as const
 export const PostListQuerySchema = z.object({
   limit: LimitSchema,
   cursor: CursorSchema.optional(),
-  blog: list(IdOrSlugSchema, 20, 'blog').optional().describe('Only posts of these blogs (ids or slugs, comma-separated).'),
-  author: list(IdOrSlugSchema, 20, 'author').optional().describe('Only posts by any of these authors (every author of a post counts).'),
-  tag: list(IdOrSlugSchema, 20, 'tag').optional().describe('Only posts with any of these tags.'),
-  ids: list(z.uuid(), 100, 'id').optional().describe('Only these posts (comma-separated ids).'),
-  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or en-GB').optional(),
-  is_breaking: booleanParam.optional(),
-  is_featured: booleanParam.optional(),
-  published_after: dateParam.optional().describe('Only posts published after this time (exclusive).'),
-  published_before: dateParam.optional().describe('Only posts published before this time (exclusive).'),
+  blog: list(IdOrSlugSchema, 20, 'blog', 'under-the-black-flag').optional()
+    .describe('Only posts of these blogs (ids or slugs, comma-separated).'),
+  author: list(IdOrSlugSchema, 20, 'author', 'joanna-paraszczuk').optional()
+    .describe('Only posts by any of these authors (every author of a post counts).'),
+  tag: list(IdOrSlugSchema, 20, 'tag', 'islamic-state,syria').optional().describe('Only posts with any of these tags.'),
+  ids: list(z.uuid(), 100, 'id', '0149133f-f900-7000-8000-0000000003e8').optional().describe('Only these posts (comma-separated ids).'),
+  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or en-GB').optional()
+    .describe('Only posts in this language (BCP 47 tag, exact match).').meta({ examples: ['en'] }),
+  is_breaking: booleanParam.optional().describe('true: only breaking news; false: none of it.'),
+  is_featured: booleanParam.optional().describe('true: only featured posts; false: none of them.'),
+  published_after: dateParam.optional().describe('Only posts published after this time (exclusive); a date or a date-time with offset.'),
+  published_before: dateParam.optional().describe('Only posts published before this time (exclusive); a date or a date-time with offset.'),
   q: z.string().trim().min(1).max(200).optional()
-    .describe('Full-text search, web-search syntax: "quoted phrase", -excluded, or.'),
+    .describe('Full-text search, web-search syntax: "quoted phrase", -excluded, or.').meta({ examples: ['Lavrov "coalition" -Ukraine'] }),
   sort: z.enum(['-published_at', 'published_at', 'relevance']).default('-published_at')
     .describe('-published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q).'),
-  fields: list(z.string(), 30, 'field').optional()
+  fields: list(z.string(), 30, 'field', 'title,url,published_at').optional()
     .describe(`Only these fields of each post (id is always there): ${POST_FIELDS.join(', ')}.`),
-  include: list(z.string(), 3, 'relation').optional()
+  include: list(z.string(), 3, 'relation', 'authors,tags').optional()
     .describe('Related resources to add in `included`: authors, tags, blog.'),
   count: z.enum(['estimate']).optional().describe('estimate: add meta.estimated_total, the planner\'s row estimate.')
 }).strict()
