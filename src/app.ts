@@ -13,7 +13,7 @@ import { blogsRoutes } from './content/blogs/blogs.routes.ts'
 import { postsRoutes } from './content/posts/posts.routes.ts'
 import { tagsRoutes } from './content/tags/tags.routes.ts'
 import { registerHttpCaching } from './http/caching.ts'
-import { registerErrorHandling } from './http/errors.ts'
+import { frameworkErrorHandler, registerErrorHandling } from './http/errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
 import { registerOpenApi } from './http/openapi.ts'
 
@@ -63,6 +63,7 @@ export async function buildApp ({ config, database, logger }: BuildAppOptions): 
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     bodyLimit: 1024 * 1024,
+    frameworkErrors: frameworkErrorHandler,
     // Slugs may be up to 200 characters; the router's default cap of 100 would 404 them.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 }
   }).withTypeProvider<ZodTypeProvider>()

@@ -136,6 +136,14 @@ export function toAppError (error: unknown, log: FastifyRequest['log']): AppErro
     return new AppError(status, clientErrorCode(status, fastifyError.code), fastifyError.message ?? STATUS_CODES[status] ?? 'Bad request')
   }
 
+  // A data exception (SQLSTATE class 22: a NUL byte in text, a value out of range) comes from
+  // a value the client sent that validation let through; it is the client's to fix.
+  const sqlState = (error as { code?: unknown }).code
+  if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+    log.warn({ err: error }, 'data exception from a request value')
+    return new AppError(400, 'invalid_value', 'A value in the request cannot be stored or compared (for example a NUL character).')
+  }
+
   if (isDatabaseUnavailableError(error)) {
     log.warn({ err: error }, 'database unavailable')
     return new AppError(503, 'database_unavailable', 'The database is not answering; try again shortly.', { headers: { 'retry-after': '5' } })
@@ -152,6 +160,11 @@ function clientErrorCode (status: number, code: string | undefined): string {
     case 404: return 'not_found'
     default: return code === undefined ? 'bad_request' : code.replace(/^FST_ERR_/, '').toLowerCase()
   }
+}
+
+/** Errors the router raises before any route runs (a malformed URL, an overlong path parameter). */
+export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  sendProblem(request, reply, toAppError(error, request.log))
 }
 
 export function registerErrorHandling (app: FastifyInstance): void {

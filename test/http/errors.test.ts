@@ -14,6 +14,17 @@ t.test('an unknown route is a 404 problem+json that is never cached', async (t) 
   }
 })
 
+t.test('URLs the router cannot take are problems too, never a bare framework error', async (t) => {
+  const { app } = await buildTestApp(t)
+  const cases: Array<[string, number]> = [['/v1/blogs/%C3%28', 400], [`/v1/blogs/${'a'.repeat(600)}`, 414]]
+  for (const [url, status] of cases) {
+    const res = await app.inject({ url })
+    t.equal(res.statusCode, status, url.slice(0, 30))
+    t.equal(res.headers['content-type'], 'application/problem+json')
+    t.match(res.json(), { status, type: String, title: String, code: String })
+  }
+})
+
 t.test('X-Request-Id: a safe incoming id is echoed, anything else is replaced', async (t) => {
   const { app, logs } = await buildTestApp(t)
   const kept = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'edge-123.abc' } })

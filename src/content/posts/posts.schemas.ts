@@ -137,7 +137,7 @@ export const PostListQuerySchema = z.object({
   is_featured: booleanParam.optional().describe('true: only featured posts; false: none of them.'),
   published_after: dateParam.optional().describe('Only posts published after this time (exclusive); a date or a date-time with offset.'),
   published_before: dateParam.optional().describe('Only posts published before this time (exclusive); a date or a date-time with offset.'),
-  q: z.string().trim().min(1).max(200).optional()
+  q: z.string().trim().min(1).max(200).regex(/^(?:[^\p{Cc}]|[\t\n\r])*$/u, 'must not contain control characters').optional()
     .describe('Full-text search, web-search syntax: "quoted phrase", -excluded, or.').meta({ examples: ['Lavrov "coalition" -Ukraine'] }),
   sort: z.enum(['-published_at', 'published_at', 'relevance']).default('-published_at')
     .describe('-published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q).'),

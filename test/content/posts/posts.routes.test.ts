@@ -289,7 +289,7 @@ t.test('bad input for every parameter is a 400 problem naming it', async (t) => 
     ['language=English', 'query.language'], ['ids=not-a-uuid', 'query.ids'],
     ['ids=' + Array.from({ length: 101 }, () => '01900000-0000-7000-8000-000000000000').join(','), 'query.ids'],
     ['blog=' + Array.from({ length: 21 }, (_, i) => `b${i}`).join(','), 'query.blog'],
-    ['q=' + 'x'.repeat(201), 'query.q'], ['q=', 'query.q'],
+    ['q=' + 'x'.repeat(201), 'query.q'], ['q=', 'query.q'], ['q=a%00b', 'query.q'], ['q=%07', 'query.q'],
     ['sort=newest', 'query.sort'], ['sort=relevance', 'query.sort'],
     ['count=exact', 'query.count'], ['fields=secret', 'query.fields'], ['include=everything', 'query.include'],
     ['unknown=1', 'query.unknown'], ['author=' + 'a'.repeat(5000), 'query.author']
