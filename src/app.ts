@@ -13,6 +13,9 @@ import { blogsRoutes } from './content/blogs/blogs.routes.ts'
 import { postsRoutes } from './content/posts/posts.routes.ts'
 import { tagsRoutes } from './content/tags/tags.routes.ts'
 import { registerHttpCaching } from './http/caching.ts'
+import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
+import { registerAuth } from './access/auth.ts'
+import { registerRateLimits } from './access/rate-limits.ts'
 import { frameworkErrorHandler, registerErrorHandling } from './http/errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
 import { registerOpenApi } from './http/openapi.ts'
@@ -95,12 +98,15 @@ export async function buildApp ({ config, database, logger }: BuildAppOptions): 
     maxAge: 600
   })
   await registerOpenApi(app, version)
+  registerAuth(app)
+  await registerRateLimits(app, config.rateLimits)
 
   await app.register(healthRoutes)
   await app.register(blogsRoutes)
   await app.register(authorsRoutes)
   await app.register(tagsRoutes)
   await app.register(postsRoutes)
+  await app.register(apiKeysRoutes)
 
   return app
 }

@@ -2,6 +2,7 @@ import type { Config } from './config.ts'
 import { openDatabase, type Database } from './db/database.ts'
 import { migrateToLatest } from './db/migrator.ts'
 import { seedDemo } from './demo/seed-demo.ts'
+import { ensureBootstrapKey } from './access/api-keys/api-keys.service.ts'
 
 interface Log { info (obj: object, msg: string): void }
 
@@ -26,6 +27,10 @@ export async function prepareDatabase (config: Config, log: Log): Promise<Databa
     if (seed) {
       const inserted = await seedDemo(database.db)
       log.info({ inserted }, 'demo content loaded')
+    }
+    if (config.adminApiKey !== undefined) {
+      await ensureBootstrapKey(database.db, config.adminApiKey)
+      log.info({}, 'bootstrap admin key from ADMIN_API_KEY is active')
     }
     return database
   } catch (error) {

@@ -7,6 +7,9 @@ import { ConfigError, loadConfig } from './config.ts'
 import { offlineDatabase, openDatabase } from './db/database.ts'
 import { migrateAllDown, migrateDown, migrateToLatest } from './db/migrator.ts'
 import { seedDemo } from './demo/seed-demo.ts'
+import { listApiKeys, revokeApiKey } from './access/api-keys/api-keys.repository.ts'
+import { CreateApiKeyBodySchema } from './access/api-keys/api-keys.schemas.ts'
+import { createApiKey } from './access/api-keys/api-keys.service.ts'
 
 // `npm run cli -- <command>`. Every failure exits non-zero: a failed migration or seed must
 // never look like success to CI or to a deploy script.
@@ -18,6 +21,10 @@ commands:
   migrate down [--all] undo the latest migration (or all of them)
   seed-demo            load the demo content (idempotent)
   openapi [FILE]       write the OpenAPI document (default openapi/openapi.json)
+  keys create --name NAME --scopes SCOPE[,SCOPE]
+                       make an API key; the key alone is printed on the last line
+  keys list            list keys (never their secrets)
+  keys revoke ID       revoke a key at once
 `
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../openapi/openapi.json', import.meta.url))
@@ -70,12 +77,49 @@ async function main (args: string[]): Promise<void> {
       console.log(`wrote ${path.relative(process.cwd(), file)}`)
       return
     }
+    case 'keys': {
+      await keysCommand(rest)
+      return
+    }
     default:
       throw new UsageError(command === undefined ? 'no command given' : `unknown command: ${command}`)
   }
 }
 
 class UsageError extends Error {}
+
+function option (args: string[], name: string): string | undefined {
+  const at = args.indexOf(name)
+  return at === -1 ? undefined : args[at + 1]
+}
+
+async function keysCommand ([sub, ...args]: string[]): Promise<void> {
+  if (sub === 'create') {
+    const name = option(args, '--name')
+    const scopes = (option(args, '--scopes') ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+    const parsed = CreateApiKeyBodySchema.safeParse({ name, scopes })
+    if (!parsed.success) throw new UsageError(`keys create: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`)
+    const { row, key } = await withDatabase(async (d) => {
+      await migrateToLatest(d.db)
+      return createApiKey(d.db, parsed.data.name, parsed.data.scopes)
+    })
+    console.log(`created key ${row.id} "${row.name}" with scopes ${row.scopes.join(',')}; store it now, it is not shown again:`)
+    console.log(key)
+  } else if (sub === 'list') {
+    const rows = await withDatabase((d) => listApiKeys(d.db, { limit: 10_000 }))
+    for (const row of rows) {
+      console.log([row.id, row.prefix, row.scopes.join(','), row.revoked_at === null ? 'active' : `revoked ${row.revoked_at.toISOString()}`,
+        `last used ${row.last_used_at?.toISOString() ?? 'never'}`, row.name].join('\t'))
+    }
+  } else if (sub === 'revoke' && args[0] !== undefined) {
+    const id = args[0]
+    const row = await withDatabase((d) => revokeApiKey(d.db, id))
+    if (row === undefined) throw new Error(`no active key with id ${id}`)
+    console.log(`revoked ${row.id} "${row.name}"`)
+  } else {
+    throw new UsageError('keys: use create, list or revoke ID')
+  }
+}
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).catch((error: unknown) => {

@@ -45,9 +45,23 @@ export const EnvironmentSchema = z.object({
     .refine((value) => value === undefined || (value.includes('{slug}') && URL.canParse(value.replace(/\{[a-z]+\}/g, 'x'))),
       'must be an absolute URL template containing {slug}, e.g. https://news.example.com/{blog}/{yyyy}/{mm}/{slug}')
     .describe('Public web address of a post, built from {blog} {slug} {id} {yyyy} {mm} {dd}. Defaults to the API URL of the post.'),
+  PUBLIC_READ: withDefault(z.enum(['true', 'false']), 'true')
+    .describe('true: published content is readable without a key; false: reads need a key with content:read.'),
+  ADMIN_API_KEY: optionalString
+    .refine((value) => value === undefined || API_KEY_FORMAT.test(value), 'must look like <prefix>_<secret>: 6-32 lowercase letters or digits, "_", then at least 32 characters of [A-Za-z0-9_-]')
+    .describe('A bootstrap admin key for container deployments (npm run cli -- keys create makes one). Stored hashed at start; never logged.'),
+  RATE_LIMIT_ANONYMOUS: withDefault(z.coerce.number().int().min(1).max(1_000_000), '300')
+    .describe('Requests per minute per IP address without a key.'),
+  RATE_LIMIT_READ: withDefault(z.coerce.number().int().min(1).max(1_000_000), '1200')
+    .describe('Requests per minute per key with content:read or content:preview.'),
+  RATE_LIMIT_WRITE: withDefault(z.coerce.number().int().min(1).max(1_000_000), '600')
+    .describe('Requests per minute per key with content:write or admin.'),
   SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(120_000), '10000')
     .describe('How long a graceful shutdown may take before the process exits anyway.')
 })
+
+/** `<prefix>_<secret>`: the prefix finds the key, the secret proves it. */
+export const API_KEY_FORMAT = /^[a-z0-9]{6,32}_[A-Za-z0-9_-]{32,128}$/
 
 function splitList (value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter(Boolean)
@@ -68,6 +82,9 @@ export interface Config {
   readonly shutdownTimeoutMs: number
   readonly cache: { readonly maxAge: number, readonly staleWhileRevalidate: number }
   readonly postUrlTemplate: string
+  readonly publicRead: boolean
+  readonly adminApiKey: string | undefined
+  readonly rateLimits: { readonly anonymous: number, readonly read: number, readonly write: number }
 }
 
 export class ConfigError extends Error {
@@ -102,6 +119,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     corsOrigins: corsOrigins.length === 0 || corsOrigins.includes('*') ? '*' : Object.freeze(corsOrigins),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     cache: Object.freeze({ maxAge: e.CACHE_MAX_AGE, staleWhileRevalidate: e.CACHE_STALE_WHILE_REVALIDATE }),
-    postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`
+    postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`,
+    publicRead: e.PUBLIC_READ === 'true',
+    adminApiKey: e.ADMIN_API_KEY,
+    rateLimits: Object.freeze({ anonymous: e.RATE_LIMIT_ANONYMOUS, read: e.RATE_LIMIT_READ, write: e.RATE_LIMIT_WRITE })
   })
 }

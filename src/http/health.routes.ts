@@ -12,6 +12,8 @@ const ReadinessSchema = z.object({
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/healthz', {
     logLevel: 'warn',
+    // A load balancer polls this: never metered.
+    config: { rateLimit: false },
     schema: {
       tags: ['Operations'],
       operationId: 'getLiveness',
@@ -26,6 +28,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/readyz', {
     logLevel: 'warn',
+    config: { rateLimit: false },
     schema: {
       tags: ['Operations'],
       operationId: 'getReadiness',

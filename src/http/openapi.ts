@@ -70,11 +70,23 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Content API', version, description: API_DESCRIPTION },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key, `Authorization: Bearer <prefix>_<secret>`. Scopes: content:read (partners), ' +
+              'content:preview (drafts and scheduled posts), content:write (editors\' tools), admin (keys and webhooks); ' +
+              'each grants the ones before it. Published content needs no key unless PUBLIC_READ=false.'
+          }
+        }
+      },
       tags: [
         { name: 'Posts', description: 'Articles: lists with filters and search, single posts with their full body.' },
         { name: 'Blogs', description: 'The publications of the network.' },
         { name: 'Authors', description: 'Bylines: profile data and the time of their latest post.' },
         { name: 'Tags', description: 'Topics: what a topic page needs.' },
+        { name: 'API keys', description: 'Keys and their scopes (admin).' },
         { name: 'Operations', description: 'Probes for load balancers and orchestrators.' }
       ]
     },

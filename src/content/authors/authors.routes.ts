@@ -13,6 +13,7 @@ const AuthorCursorKey = z.tuple([z.string()])
 
 export const authorsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/authors', {
+    config: { access: 'public' },
     schema: {
       tags: ['Authors'],
       operationId: 'listAuthors',
@@ -31,6 +32,7 @@ export const authorsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/authors/:author', {
+    config: { access: 'public' },
     schema: {
       tags: ['Authors'],
       operationId: 'getAuthor',

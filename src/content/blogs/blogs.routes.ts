@@ -13,6 +13,7 @@ const BlogCursorKey = z.tuple([z.string()])
 
 export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/blogs', {
+    config: { access: 'public' },
     schema: {
       tags: ['Blogs'],
       operationId: 'listBlogs',
@@ -31,6 +32,7 @@ export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/blogs/:blog', {
+    config: { access: 'public' },
     schema: {
       tags: ['Blogs'],
       operationId: 'getBlog',

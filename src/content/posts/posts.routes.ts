@@ -63,6 +63,7 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
   }
 
   app.get('/v1/posts', {
+    config: { access: 'public' },
     schema: {
       tags: ['Posts'],
       operationId: 'listPosts',
@@ -74,6 +75,7 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => sendPostPage(request, reply, request.query, {}, []))
 
   app.get('/v1/posts/:id', {
+    config: { access: 'public' },
     schema: {
       tags: ['Posts'],
       operationId: 'getPost',
@@ -90,6 +92,7 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/blogs/:blog/posts', {
+    config: { access: 'public' },
     schema: {
       tags: ['Posts', 'Blogs'],
       operationId: 'listBlogPosts',
@@ -107,6 +110,7 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/blogs/:blog/posts/:slug', {
+    config: { access: 'public' },
     schema: {
       tags: ['Posts', 'Blogs'],
       operationId: 'getBlogPost',
@@ -133,6 +137,7 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/authors/:author/posts', {
+    config: { access: 'public' },
     schema: {
       tags: ['Posts', 'Authors'],
       operationId: 'listAuthorPosts',
@@ -150,6 +155,7 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/tags/:tag/posts', {
+    config: { access: 'public' },
     schema: {
       tags: ['Posts', 'Tags'],
       operationId: 'listTagPosts',

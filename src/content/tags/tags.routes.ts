@@ -13,6 +13,7 @@ const TagCursorKey = z.tuple([z.string()])
 
 export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/tags', {
+    config: { access: 'public' },
     schema: {
       tags: ['Tags'],
       operationId: 'listTags',
@@ -31,6 +32,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/tags/:tag', {
+    config: { access: 'public' },
     schema: {
       tags: ['Tags'],
       operationId: 'getTag',
