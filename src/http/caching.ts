@@ -21,8 +21,26 @@ export function setLastModified (reply: FastifyReply, time: Date): void {
   reply.header('last-modified', new Date(Math.floor(time.getTime() / 1000) * 1000).toUTCString())
 }
 
-export function strongEtag (payload: string | Buffer): string {
-  return `"${createHash('sha256').update(payload).digest('base64url').slice(0, 27)}"`
+const versions = new WeakMap<FastifyReply, number>()
+
+/**
+ * Marks the response as one version of an editable resource: its ETag then starts with
+ * `v<version>-`, which is what If-Match on a later write compares (see preconditions.ts).
+ */
+export function setEtagVersion (reply: FastifyReply, version: number): void {
+  versions.set(reply, version)
+}
+
+export function strongEtag (payload: string | Buffer, version?: number): string {
+  const hash = createHash('sha256').update(payload).digest('base64url').slice(0, 27)
+  return version === undefined ? `"${hash}"` : `"v${version}-${hash}"`
+}
+
+function addVary (reply: FastifyReply, header: string): void {
+  const current = reply.getHeader('vary')
+  const values = typeof current === 'string' ? current.split(',').map((v) => v.trim()).filter(Boolean) : []
+  if (!values.some((v) => v.toLowerCase() === header.toLowerCase() || v === '*')) values.push(header)
+  reply.header('vary', values.join(', '))
 }
 
 function etagMatches (header: string, etag: string): boolean {
@@ -48,7 +66,9 @@ export function registerHttpCaching (app: FastifyInstance, policy: CachePolicy):
     if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', publicCacheControl)
-    const etag = strongEtag(payload)
+    // A key can change what a response holds (drafts for preview keys, 401 for bad ones).
+    addVary(reply, 'Authorization')
+    const etag = strongEtag(payload, versions.get(reply))
     reply.header('etag', etag)
     if (!notModified(request, reply, etag)) return payload
     reply.code(304)

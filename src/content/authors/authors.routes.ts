@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { setSurrogateKeys } from '../../http/caching.ts'
+import { setEtagVersion, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { decodeCursor, paginate } from '../../http/pagination.ts'
 import { lookUp, redirectRenamed } from '../lookup.ts'
@@ -50,6 +50,7 @@ export const authorsRoutes: FastifyPluginAsyncZod = async (app) => {
     if (author === undefined) throw notFound(`Author "${request.params.author}"`)
     if ('moved' in author) return redirectRenamed(request, reply, request.params.author, author.moved.slug)
     setSurrogateKeys(reply, [`author:${author.found.id}`])
+    setEtagVersion(reply, author.found.version)
     return { data: toAuthor(author.found) }
   })
 }

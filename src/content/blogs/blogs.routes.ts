@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { decodeCursor, paginate } from '../../http/pagination.ts'
 import { lookUp, redirectRenamed } from '../lookup.ts'
-import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
+import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { toBlog } from './blogs.mapper.ts'
 import { findBlog, listBlogs } from './blogs.repository.ts'
 import { BlogPageSchema, BlogParamsSchema, BlogResponseSchema, ListBlogsQuerySchema } from './blogs.schemas.ts'
@@ -50,6 +50,7 @@ export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
     if (blog === undefined) throw notFound(`Blog "${request.params.blog}"`)
     if ('moved' in blog) return redirectRenamed(request, reply, request.params.blog, blog.moved.slug)
     setLastModified(reply, blog.found.updated_at)
+    setEtagVersion(reply, blog.found.version)
     setSurrogateKeys(reply, [`blog:${blog.found.id}`])
     return { data: toBlog(blog.found) }
   })

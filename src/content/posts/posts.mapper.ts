@@ -3,12 +3,17 @@ import type { Post, PostField, PostListItem } from './posts.schemas.ts'
 import { readingTimeMinutes } from './post-text.ts'
 
 /** The public web address of a post, from the configured template. */
-export function postUrl (template: string, row: Pick<PostRow, 'id' | 'slug' | 'blog_slug' | 'published_at'>): string {
-  const iso = row.published_at.toISOString()
+export function postUrl (template: string, row: Pick<PostRow, 'id' | 'slug' | 'blog_slug' | 'sort_time'>): string {
+  const iso = row.sort_time.toISOString()
   const values: Record<string, string> = {
     blog: row.blog_slug, slug: row.slug, id: row.id, yyyy: iso.slice(0, 4), mm: iso.slice(5, 7), dd: iso.slice(8, 10)
   }
   return template.replace(/\{([a-z]+)\}/g, (whole, name: string) => values[name] ?? whole)
+}
+
+/** A scheduled post whose time has come is, to its readers, published. */
+function effectiveStatus (row: Pick<PostRow, 'status' | 'published_at'>): PostRow['status'] {
+  return row.status === 'scheduled' && row.published_at !== null && row.published_at.getTime() <= Date.now() ? 'published' : row.status
 }
 
 export function toPost (row: PostRow, urlTemplate: string): Post {
@@ -38,7 +43,8 @@ export function toPost (row: PostRow, urlTemplate: string): Post {
     is_featured: row.is_featured,
     authors: row.authors,
     tags: row.tags,
-    published_at: row.published_at.toISOString(),
+    status: effectiveStatus(row),
+    published_at: row.published_at?.toISOString() ?? null,
     updated_at: row.updated_at.toISOString()
   }
 }

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import type { Executor } from '../../db/database.ts'
-import type { DB, PostsTable } from '../../db/schema.ts'
+import type { DB, PostStatus, PostsTable } from '../../db/schema.ts'
 
 // Posts as the public sees them. Visibility is one predicate, written once, that matches the
 // partial indexes of the schema: published or scheduled, its time has come, not deleted.
@@ -18,6 +18,16 @@ export function publiclyVisible () {
   return PUBLICLY_VISIBLE
 }
 
+/** public: what anyone may read. preview: every post not deleted, drafts and scheduled ones too. */
+export type Audience = 'public' | 'preview'
+
+function visibleTo (audience: Audience) {
+  return audience === 'public' ? PUBLICLY_VISIBLE : sql<boolean>`p.deleted_at IS NULL`
+}
+
+// Drafts have no publish time; in preview lists they sort by when they were created.
+const PREVIEW_SORT_TIME = sql<Date>`coalesce(p.published_at, p.created_at)`
+
 export interface PostFilter {
   blogIds?: string[] | undefined
   authorIds?: string[] | undefined
@@ -29,6 +39,8 @@ export interface PostFilter {
   publishedAfter?: Date | undefined
   publishedBefore?: Date | undefined
   q?: string | undefined
+  /** Preview only. */
+  statuses?: PostStatus[] | undefined
 }
 
 export type PostSort = 'newest' | 'oldest' | 'relevance'
@@ -41,6 +53,7 @@ export interface PostListRequest {
   after?: PostPosition | undefined
   limit: number
   withBody: boolean
+  audience: Audience
 }
 
 export interface Summary { id: string, slug: string, name: string }
@@ -48,10 +61,12 @@ export interface Summary { id: string, slug: string, name: string }
 type PostColumns = Pick<Selectable<PostsTable>,
   'id' | 'blog_id' | 'slug' | 'title' | 'subtitle' | 'excerpt' | 'word_count' | 'lead_image_url' | 'lead_image_alt' |
   'lead_image_caption' | 'lead_image_credit' | 'lead_image_width' | 'lead_image_height' | 'language' | 'is_breaking' |
-  'is_featured' | 'version' | 'updated_at'>
+  'is_featured' | 'version' | 'updated_at' | 'created_at' | 'status'>
 
 export type PostRow = PostColumns & {
-  published_at: Date
+  published_at: Date | null
+  /** The time lists sort by: published_at, or for drafts in preview, created_at. */
+  sort_time: Date
   body_html: string | null
   blog_slug: string
   blog_title: string
@@ -69,18 +84,18 @@ const SEARCH_CONFIG = sql.lit('english')
  * The order comes from an index: the author or tag join table when the list is about one
  * author or one tag (they carry published_at for this), otherwise the posts indexes.
  */
-export async function listPublicPosts (db: Executor, request: PostListRequest): Promise<PostRow[]> {
-  return publicPostsQuery(db, request).execute() as Promise<PostRow[]>
+export async function listPosts (db: Executor, request: PostListRequest): Promise<PostRow[]> {
+  return postsQuery(db, request).execute() as Promise<PostRow[]>
 }
 
-/** The query behind listPublicPosts, unexecuted: tests EXPLAIN it to prove the plan. */
-export function publicPostsQuery (db: Executor, request: PostListRequest) {
-  const { filter, sort } = request
-  const driver = sort === 'relevance'
+/** The query behind listPosts, unexecuted: tests EXPLAIN it to prove the plan. */
+export function postsQuery (db: Executor, request: PostListRequest) {
+  const { filter, sort, audience } = request
+  const driver = sort === 'relevance' || audience === 'preview'
     ? 'posts'
     : filter.tagIds?.length === 1 ? 'tag' : filter.authorIds?.length === 1 ? 'author' : 'posts'
 
-  let query = selectPostRows(db, request.withBody, filter.q)
+  let query = selectPostRows(db, request.withBody, audience, filter.q)
   if (driver === 'tag') {
     query = query.innerJoin('post_tags as d', 'd.post_id', 'p.id').where('d.tag_id', '=', filter.tagIds?.[0] as string)
   } else if (driver === 'author') {
@@ -90,7 +105,7 @@ export function publicPostsQuery (db: Executor, request: PostListRequest) {
 
   // The sort key columns: the driving join table's copy when there is one, so the index
   // that provides the order is the one that is filtered on.
-  const time = driver === 'posts' ? sql.ref('p.published_at') : sql.ref('d.published_at')
+  const time = audience === 'preview' ? PREVIEW_SORT_TIME : driver === 'posts' ? sql.ref('p.published_at') : sql.ref('d.published_at')
   const id = driver === 'posts' ? sql.ref('p.id') : sql.ref('d.post_id')
   const direction = sort === 'oldest' ? sql.raw('ASC') : sql.raw('DESC')
 
@@ -114,20 +129,20 @@ export function publicPostsQuery (db: Executor, request: PostListRequest) {
 }
 
 /** The planner's estimate of how many posts match: cheap, approximate, never a count(*). */
-export async function estimatePublicPosts (db: Executor, filter: PostFilter): Promise<number> {
-  const query = applyFilter(db.selectFrom('posts as p').select('p.id').where(publiclyVisible), filter, 'posts')
+export async function estimatePosts (db: Executor, filter: PostFilter, audience: Audience): Promise<number> {
+  const query = applyFilter(db.selectFrom('posts as p').select('p.id').where(visibleTo(audience)), filter, 'posts')
   const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) ${query}`.execute(db)
   const plan = rows[0]?.['QUERY PLAN']
   const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as Array<{ Plan: { 'Plan Rows': number } }>
   return Math.round(parsed[0]?.Plan['Plan Rows'] ?? 0)
 }
 
-export async function findPublicPostById (db: Executor, id: string): Promise<PostRow | undefined> {
-  return selectPostRows(db, true).where('p.id', '=', id).executeTakeFirst() as Promise<PostRow | undefined>
+export async function findPostById (db: Executor, id: string, audience: Audience): Promise<PostRow | undefined> {
+  return selectPostRows(db, true, audience).where('p.id', '=', id).executeTakeFirst() as Promise<PostRow | undefined>
 }
 
-export async function findPublicPostBySlug (db: Executor, blogId: string, slug: string): Promise<PostRow | undefined> {
-  return selectPostRows(db, true).where('p.blog_id', '=', blogId).where('p.slug', '=', slug)
+export async function findPostBySlug (db: Executor, blogId: string, slug: string, audience: Audience): Promise<PostRow | undefined> {
+  return selectPostRows(db, true, audience).where('p.blog_id', '=', blogId).where('p.slug', '=', slug)
     .executeTakeFirst() as Promise<PostRow | undefined>
 }
 
@@ -135,16 +150,17 @@ function rankOf (q: string) {
   return sql<number>`ts_rank_cd(p.search, websearch_to_tsquery(${SEARCH_CONFIG}, ${q}))`
 }
 
-function selectPostRows (db: Executor, withBody: boolean, q?: string) {
+function selectPostRows (db: Executor, withBody: boolean, audience: Audience, q?: string) {
   return (db as Kysely<DB>).selectFrom('posts as p')
     .innerJoin('blogs as b', 'b.id', 'p.blog_id')
-    .where(publiclyVisible)
+    .where(visibleTo(audience))
     .select([
       'p.id', 'p.blog_id', 'p.slug', 'p.title', 'p.subtitle', 'p.excerpt', 'p.word_count', 'p.lead_image_url',
       'p.lead_image_alt', 'p.lead_image_caption', 'p.lead_image_credit', 'p.lead_image_width', 'p.lead_image_height',
-      'p.language', 'p.is_breaking', 'p.is_featured', 'p.version', 'p.published_at', 'p.updated_at',
+      'p.language', 'p.is_breaking', 'p.is_featured', 'p.version', 'p.published_at', 'p.updated_at', 'p.created_at', 'p.status',
       'b.slug as blog_slug', 'b.title as blog_title'
     ])
+    .select((audience === 'public' ? sql<Date>`p.published_at` : PREVIEW_SORT_TIME).as('sort_time'))
     .select(withBody ? sql<string>`p.body_html`.as('body_html') : sql<null>`NULL::text`.as('body_html'))
     .select(q === undefined ? sql<null>`NULL::real`.as('rank') : rankOf(q).as('rank'))
     .select((eb) => [
@@ -167,6 +183,7 @@ function applyFilter<Q extends SelectQueryBuilder<any, any, any>> (query: Q, fil
   if (filter.publishedAfter !== undefined) q = q.where('p.published_at', '>', filter.publishedAfter)
   if (filter.publishedBefore !== undefined) q = q.where('p.published_at', '<', filter.publishedBefore)
   if (filter.q !== undefined) q = q.where(sql<boolean>`p.search @@ websearch_to_tsquery(${SEARCH_CONFIG}, ${filter.q})`)
+  if (filter.statuses !== undefined) q = q.where('p.status', 'in', filter.statuses)
   // "Any of these authors/tags": every author of a post counts, not only the first.
   if (filter.authorIds !== undefined && driver !== 'author') {
     const authorIds = nonEmpty(filter.authorIds)

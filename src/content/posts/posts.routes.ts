@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
+import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { paginate } from '../../http/pagination.ts'
 import { findAuthor } from '../authors/authors.repository.ts'
@@ -13,9 +13,8 @@ import { lookUp, redirectRenamed } from '../lookup.ts'
 import { findTag } from '../tags/tags.repository.ts'
 import { TagParamsSchema } from '../tags/tags.schemas.ts'
 import { toPost, toPostListItem } from './posts.mapper.ts'
-import {
-  estimatePublicPosts, findPublicPostById, findPublicPostBySlug, listPublicPosts, type PostRow
-} from './posts.repository.ts'
+import { estimatePosts, findPostById, findPostBySlug, listPosts, type Audience, type PostRow } from './posts.repository.ts'
+import { hasScope } from '../../access/auth.ts'
 import {
   BlogPostParamsSchema, PostIdParamsSchema, PostListQuerySchema, PostPageSchema, PostResponseSchema, SinglePostQuerySchema,
   type PostListQuery
@@ -27,20 +26,32 @@ const LIST_DESCRIPTION = 'Public posts, newest first unless `sort` says otherwis
 
 const RENAMED = { 308: z.undefined().describe('Renamed: `Location` has the canonical URL of the resource.') }
 
+/**
+ * A key with content:preview sees drafts and scheduled posts; what it sees must never enter a
+ * shared cache, so such responses are private and not stored.
+ */
+function audienceOf (request: FastifyRequest, reply: FastifyReply): Audience {
+  if (!hasScope(request.apiKey, 'content:preview')) return 'public'
+  reply.header('cache-control', 'private, no-store')
+  return 'preview'
+}
+
 export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
   const config = app.config
 
   async function sendPostPage (request: FastifyRequest, reply: FastifyReply, query: PostListQuery, scope: Scope, scopeKeys: string[]) {
-    const resolved = await resolveListRequest(app.db, query, scope)
+    const audience = audienceOf(request, reply)
+    const resolved = await resolveListRequest(app.db, query, scope, audience)
     const [rows, estimate] = await Promise.all([
-      listPublicPosts(app.db, {
+      listPosts(app.db, {
+        audience,
         filter: resolved.filter,
         sort: resolved.sort,
         after: resolved.after,
         limit: query.limit + 1,
         withBody: resolved.fields.includes('body_html')
       }),
-      query.count === 'estimate' ? estimatePublicPosts(app.db, resolved.filter) : undefined
+      query.count === 'estimate' ? estimatePosts(app.db, resolved.filter, audience) : undefined
     ])
     const page = paginate(request, config.publicBaseUrl, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
     const included = await loadIncluded(app.db, page.items, resolved.include)
@@ -56,6 +67,7 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
   async function sendPost (request: FastifyRequest, reply: FastifyReply, row: PostRow, includeNames: string[] | undefined) {
     const included = await loadIncluded(app.db, [row], checkedInclude(includeNames))
     setLastModified(reply, row.updated_at)
+    setEtagVersion(reply, row.version)
     setSurrogateKeys(reply, [
       `post:${row.id}`, `blog:${row.blog_id}`, ...row.authors.map((a) => `author:${a.id}`), ...row.tags.map((t) => `tag:${t.id}`)
     ])
@@ -86,7 +98,8 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: PostResponseSchema.describe('The post.'), ...problemResponses(400, 404) }
     }
   }, async (request, reply) => {
-    const row = isUuid(request.params.id) ? await findPublicPostById(app.db, request.params.id.toLowerCase()) : undefined
+    const audience = audienceOf(request, reply)
+    const row = isUuid(request.params.id) ? await findPostById(app.db, request.params.id.toLowerCase(), audience) : undefined
     if (row === undefined) throw notFound(`Post "${request.params.id}"`)
     return sendPost(request, reply, row, request.query.include)
   })
@@ -125,8 +138,9 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
     const blog = await lookUp(app.db, 'blog', blogRef, (key) => findBlog(app.db, key))
     if (blog === undefined) throw notFound(`Blog "${blogRef}"`)
     if ('moved' in blog) return redirectRenamed(request, reply, blogRef, blog.moved.slug)
+    const audience = audienceOf(request, reply)
     const post = await lookUp(app.db, 'post', slug, async (key) => {
-      const row = 'id' in key ? await findPublicPostById(app.db, key.id) : await findPublicPostBySlug(app.db, blog.found.id, key.slug)
+      const row = 'id' in key ? await findPostById(app.db, key.id, audience) : await findPostBySlug(app.db, blog.found.id, key.slug, audience)
       return row?.blog_id === blog.found.id ? row : undefined
     }, blog.found.id)
     if (post === undefined) throw notFound(`Post "${slug}" in blog "${blogRef}"`)

@@ -43,7 +43,9 @@ const postFields = {
   is_featured: z.boolean(),
   authors: z.array(SummarySchema).describe('In byline order.'),
   tags: z.array(SummarySchema),
-  published_at: TimestampSchema,
+  status: z.enum(['draft', 'scheduled', 'published', 'archived'])
+    .describe('Always published for public readers; a preview key also sees drafts and scheduled posts.'),
+  published_at: TimestampSchema.nullable().describe('Null only for drafts that were never published (preview).'),
   updated_at: TimestampSchema
 }
 
@@ -74,6 +76,7 @@ const EXAMPLE_POST = {
   language: 'en',
   is_breaking: true,
   is_featured: true,
+  status: 'published',
   authors: [{ id: '01465a6e-4000-7000-8000-000000000065', slug: 'joanna-paraszczuk', name: 'Joanna Paraszczuk' }],
   tags: [{ id: '01465a6e-4000-7000-8000-0000000000c9', slug: 'islamic-state', name: 'Islamic State' }],
   published_at: '2014-10-15T10:00:00.000Z',
@@ -109,7 +112,7 @@ export const PostResponseSchema = z.object({ data: PostSchema, included: Include
 
 // Query parameters. Lists accept `a,b` or repeated parameters (`tag=a&tag=b`). Examples sit on
 // the input branch: Zod leaves an example off a transformed schema's input side.
-const list = (item: z.ZodType<string, string>, max: number, what: string, example?: string) => z.union([
+const list = <T extends string>(item: z.ZodType<T, string>, max: number, what: string, example?: string) => z.union([
   z.string().max(max * 210).meta(example === undefined ? {} : { examples: [example] }),
   z.array(z.string().max(210)).max(max, `at most ${max} values`)
 ]).transform((value) => (Array.isArray(value) ? value.join(',') : value).split(',').map((part) => part.trim()).filter(Boolean))
@@ -145,6 +148,8 @@ export const PostListQuerySchema = z.object({
     .describe(`Only these fields of each post (id is always there): ${POST_FIELDS.join(', ')}.`),
   include: list(z.string(), 3, 'relation', 'authors,tags').optional()
     .describe('Related resources to add in `included`: authors, tags, blog.'),
+  status: list(z.enum(['draft', 'scheduled', 'published', 'archived']), 4, 'status', 'draft,scheduled').optional()
+    .describe('Needs a key with content:preview: only posts in these states. Without it, lists show only published posts.'),
   count: z.enum(['estimate']).optional().describe('estimate: add meta.estimated_total, the planner\'s row estimate.')
 }).strict()
 

@@ -1,5 +1,5 @@
 import { decodeCursor } from '../../http/pagination.ts'
-import { badRequest } from '../../http/errors.ts'
+import { AppError, badRequest } from '../../http/errors.ts'
 import type { Executor } from '../../db/database.ts'
 import { findAuthorsByIds } from '../authors/authors.repository.ts'
 import { toAuthor } from '../authors/authors.mapper.ts'
@@ -12,7 +12,7 @@ import { z } from 'zod'
 import {
   DEFAULT_LIST_FIELDS, INCLUDABLE, POST_FIELDS, type PostField, type PostListQuery
 } from './posts.schemas.ts'
-import type { PostFilter, PostPosition, PostRow, PostSort } from './posts.repository.ts'
+import type { Audience, PostFilter, PostPosition, PostRow, PostSort } from './posts.repository.ts'
 
 // Turns a list request as clients write it (slugs, sort names, cursors, field names) into
 // what the repository asks the database, and builds the `included` section.
@@ -32,7 +32,10 @@ export interface ResolvedListRequest {
 
 const SORTS: Record<PostListQuery['sort'], PostSort> = { '-published_at': 'newest', published_at: 'oldest', relevance: 'relevance' }
 
-export async function resolveListRequest (db: Executor, query: PostListQuery, scope: Scope): Promise<ResolvedListRequest> {
+export async function resolveListRequest (db: Executor, query: PostListQuery, scope: Scope, audience: Audience): Promise<ResolvedListRequest> {
+  if (query.status !== undefined && audience !== 'preview') {
+    throw new AppError(403, 'forbidden', 'Filtering by status needs a key with the content:preview scope.')
+  }
   const sort = SORTS[query.sort]
   if (sort === 'relevance' && query.q === undefined) {
     throw badRequest('validation_failed', 'sort=relevance needs a search query in q.', [{ path: 'query.sort', message: 'relevance needs q' }])
@@ -71,14 +74,15 @@ export async function resolveListRequest (db: Executor, query: PostListQuery, sc
       isFeatured: query.is_featured,
       publishedAfter: query.published_after,
       publishedBefore: query.published_before,
-      q: query.q
+      q: query.q,
+      statuses: query.status
     }
   }
 }
 
 /** A post's place in its list: the sort, then the sort key (rank only for relevance). */
 export function postCursorKey (sort: PostSort, row: PostRow) {
-  return [sort, row.published_at.toISOString(), row.id, sort === 'relevance' ? row.rank : null] as const
+  return [sort, row.sort_time.toISOString(), row.id, sort === 'relevance' ? row.rank : null] as const
 }
 
 export function checkedInclude (given: string[] | undefined): ResolvedListRequest['include'] {

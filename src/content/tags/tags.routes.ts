@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { setSurrogateKeys } from '../../http/caching.ts'
+import { setEtagVersion, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { decodeCursor, paginate } from '../../http/pagination.ts'
 import { lookUp, redirectRenamed } from '../lookup.ts'
@@ -50,6 +50,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     if (tag === undefined) throw notFound(`Tag "${request.params.tag}"`)
     if ('moved' in tag) return redirectRenamed(request, reply, request.params.tag, tag.moved.slug)
     setSurrogateKeys(reply, [`tag:${tag.found.id}`])
+    setEtagVersion(reply, tag.found.version)
     return { data: toTag(tag.found) }
   })
 }

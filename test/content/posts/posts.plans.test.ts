@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import t from 'tap'
 import type { DB } from '../../../src/db/schema.ts'
-import { publicPostsQuery, type PostListRequest } from '../../../src/content/posts/posts.repository.ts'
+import { postsQuery, type PostListRequest } from '../../../src/content/posts/posts.repository.ts'
 import { createTestDatabase } from '../../helpers/test-database.ts'
 
 // Every list walks an index in its own order at 100,000 posts: no sequential scan of posts, no
@@ -43,7 +43,7 @@ async function load (db: Kysely<DB>) {
 }
 
 async function plan (db: Kysely<DB>, request: PostListRequest): Promise<PlanNode> {
-  const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (ANALYZE, FORMAT JSON) ${publicPostsQuery(db, request)}`.execute(db)
+  const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (ANALYZE, FORMAT JSON) ${postsQuery(db, request)}`.execute(db)
   const raw = rows[0]?.['QUERY PLAN']
   const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>
   return parsed[0]!.Plan
@@ -76,7 +76,7 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
     WHERE p.status IN ('published', 'scheduled') AND p.deleted_at IS NULL AND p.published_at <= now()
     ORDER BY published_at DESC, id DESC OFFSET 9979 LIMIT 1`.execute(db)
 
-  const base = { sort: 'newest' as const, limit: 21, withBody: false }
+  const base = { sort: 'newest' as const, limit: 21, withBody: false, audience: 'public' as const }
   const lists: Array<[string, PostListRequest]> = [
     ['default list', { ...base, filter: {} }],
     ['per blog', { ...base, filter: { blogIds: [blog.id] } }],
