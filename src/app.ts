@@ -8,10 +8,10 @@ import type { Kysely } from 'kysely'
 import type { Config } from './config.ts'
 import type { Database } from './db/database.ts'
 import type { DB } from './db/schema.ts'
-import { authorsRoutes } from './content/authors/authors.routes.ts'
-import { blogsRoutes } from './content/blogs/blogs.routes.ts'
+import { authorsRoutes, authorWritesRoutes } from './content/authors/authors.routes.ts'
+import { blogsRoutes, blogWritesRoutes } from './content/blogs/blogs.routes.ts'
 import { postsRoutes } from './content/posts/posts.routes.ts'
-import { tagsRoutes } from './content/tags/tags.routes.ts'
+import { tagsRoutes, tagWritesRoutes } from './content/tags/tags.routes.ts'
 import { registerHttpCaching } from './http/caching.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
 import { registerAuth } from './access/auth.ts'
@@ -106,6 +106,9 @@ export async function buildApp ({ config, database, logger }: BuildAppOptions): 
   await app.register(authorsRoutes)
   await app.register(tagsRoutes)
   await app.register(postsRoutes)
+  await app.register(blogWritesRoutes)
+  await app.register(authorWritesRoutes)
+  await app.register(tagWritesRoutes)
   await app.register(apiKeysRoutes)
 
   return app

@@ -29,3 +29,8 @@ export const TimestampSchema = z.iso.datetime({ offset: true })
 export function toTimestamp (value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString()
 }
+
+/** The entries whose value is not undefined: a PATCH changes only the fields it names. */
+export function pickDefined (values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined))
+}

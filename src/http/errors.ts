@@ -144,6 +144,14 @@ export function toAppError (error: unknown, log: FastifyRequest['log']): AppErro
     return new AppError(400, 'invalid_value', 'A value in the request cannot be stored or compared (for example a NUL character).')
   }
 
+  // Two writers raced for the same slug (or similar): the database's unique index decided.
+  if (sqlState === '23505') {
+    return new AppError(409, 'conflict', 'Another resource already uses that value (for example the slug); choose another.')
+  }
+  if (sqlState === '40001' || sqlState === '40P01') {
+    return new AppError(409, 'conflict', 'The write collided with a concurrent one; try again.', { headers: { 'retry-after': '1' } })
+  }
+
   if (isDatabaseUnavailableError(error)) {
     log.warn({ err: error }, 'database unavailable')
     return new AppError(503, 'database_unavailable', 'The database is not answering; try again shortly.', { headers: { 'retry-after': '5' } })

@@ -6,7 +6,14 @@ import { decodeCursor, paginate } from '../../http/pagination.ts'
 import { lookUp, redirectRenamed } from '../lookup.ts'
 import { toAuthor } from './authors.mapper.ts'
 import { findAuthor, listAuthors } from './authors.repository.ts'
-import { AuthorPageSchema, AuthorParamsSchema, AuthorResponseSchema, ListAuthorsQuerySchema } from './authors.schemas.ts'
+import {
+  AuthorPageSchema, AuthorParamsSchema, AuthorResponseSchema, AuthorSchema, CreateAuthorSchema, DeleteAuthorQuerySchema,
+  ListAuthorsQuerySchema, UpdateAuthorSchema
+} from './authors.schemas.ts'
+import { AppError } from '../../http/errors.ts'
+import { parseIdOrSlug, pickDefined } from '../identifiers.ts'
+import { postChangesFor, registerResourceWrites } from '../resource-writes.ts'
+import { postIdsOf, reassignAuthor, removeFromPosts } from '../posts/posts.writes.repository.ts'
 
 const AUTHOR_CURSOR = 'authors'
 const AuthorCursorKey = z.tuple([z.string()])
@@ -52,5 +59,51 @@ export const authorsRoutes: FastifyPluginAsyncZod = async (app) => {
     setSurrogateKeys(reply, [`author:${author.found.id}`])
     setEtagVersion(reply, author.found.version)
     return { data: toAuthor(author.found) }
+  })
+}
+
+export const authorWritesRoutes: FastifyPluginAsyncZod = async (app) => {
+  registerResourceWrites(app, {
+    entity: 'author',
+    table: 'authors',
+    path: '/v1/authors',
+    param: 'author',
+    tag: 'Authors',
+    label: 'author',
+    titleOf: (body) => body.name,
+    createSchema: CreateAuthorSchema,
+    updateSchema: UpdateAuthorSchema,
+    deleteQuerySchema: DeleteAuthorQuerySchema,
+    responseSchema: AuthorSchema,
+    find: (db, key) => findAuthor(db, key),
+    toApi: toAuthor,
+    toColumns: (body) => pickDefined({
+      slug: body.slug, name: body.name, bio: body.bio, avatar_url: body.avatar_url,
+      links: body.links === undefined ? undefined : JSON.stringify(body.links)
+    }),
+    deleteDescription: 'An author credited on posts is a 409, unless the request says what to do: ' +
+      '`reassign_posts_to=<author>` credits another author instead, `remove_from_posts=true` takes the byline off.',
+    beforeDelete: async (tx, author, query) => {
+      const postIds = await postIdsOf(tx, { authorId: author.id })
+      if (postIds.length === 0) return []
+      if (query.reassign_posts_to !== undefined) {
+        const key = parseIdOrSlug(query.reassign_posts_to)
+        const target = key === undefined ? undefined : await findAuthor(tx, key)
+        if (target === undefined || target.id === author.id) {
+          throw new AppError(422, 'unknown_reference', `reassign_posts_to names no other author: "${query.reassign_posts_to}".`,
+            { errors: [{ path: 'query.reassign_posts_to', message: 'names no other author' }] })
+        }
+        const changes = await postChangesFor(tx, postIds, 'upsert')
+        await reassignAuthor(tx, author.id, target.id)
+        return changes
+      }
+      if (query.remove_from_posts === 'true') {
+        const changes = await postChangesFor(tx, postIds, 'upsert')
+        await removeFromPosts(tx, { authorId: author.id })
+        return changes
+      }
+      throw new AppError(409, 'author_has_posts',
+        `The author is credited on ${postIds.length} post(s). Say what to do: reassign_posts_to=<author> or remove_from_posts=true.`)
+    }
   })
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
+import { SlugSchema } from '../slug-schema.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
 
 export const AuthorLinkSchema = z.object({ label: z.string(), url: z.string() }).meta({ id: 'AuthorLink' })
@@ -34,3 +35,20 @@ export const AuthorResponseSchema = z.object({ data: AuthorSchema }).meta({ id: 
 export const AuthorPageSchema = pageOf(AuthorSchema).meta({ id: 'AuthorPage' })
 export const ListAuthorsQuerySchema = PageQuerySchema.strict()
 export const AuthorParamsSchema = z.object({ author: IdOrSlugSchema })
+
+const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)
+
+const authorWriteFields = {
+  slug: SlugSchema.optional().describe('Derived from the name when not given.'),
+  name: z.string().trim().min(1).max(200),
+  bio: z.string().max(5000).optional(),
+  avatar_url: HttpUrlSchema.nullable().optional(),
+  links: z.array(z.object({ label: z.string().trim().min(1).max(100), url: HttpUrlSchema }).strict()).max(20).optional()
+}
+export const CreateAuthorSchema = z.object(authorWriteFields).strict().meta({ id: 'CreateAuthor' })
+export const UpdateAuthorSchema = z.object(authorWriteFields).partial().strict()
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateAuthor' })
+export const DeleteAuthorQuerySchema = z.object({
+  reassign_posts_to: IdOrSlugSchema.optional().describe('Credit this author instead on every post of the one deleted.'),
+  remove_from_posts: z.enum(['true']).optional().describe('true: take the author off their posts (the posts stay).')
+}).strict()

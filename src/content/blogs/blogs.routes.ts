@@ -6,7 +6,14 @@ import { lookUp, redirectRenamed } from '../lookup.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { toBlog } from './blogs.mapper.ts'
 import { findBlog, listBlogs } from './blogs.repository.ts'
-import { BlogPageSchema, BlogParamsSchema, BlogResponseSchema, ListBlogsQuerySchema } from './blogs.schemas.ts'
+import {
+  BlogPageSchema, BlogParamsSchema, BlogResponseSchema, BlogSchema, CreateBlogSchema, DeleteBlogQuerySchema, ListBlogsQuerySchema,
+  UpdateBlogSchema
+} from './blogs.schemas.ts'
+import { AppError } from '../../http/errors.ts'
+import { parseIdOrSlug, pickDefined } from '../identifiers.ts'
+import { postChangesFor, registerResourceWrites } from '../resource-writes.ts'
+import { deletePostsOfBlog, movePostsToBlog, postIdsOf } from '../posts/posts.writes.repository.ts'
 
 const BLOG_CURSOR = 'blogs'
 const BlogCursorKey = z.tuple([z.string()])
@@ -53,5 +60,48 @@ export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
     setEtagVersion(reply, blog.found.version)
     setSurrogateKeys(reply, [`blog:${blog.found.id}`])
     return { data: toBlog(blog.found) }
+  })
+}
+
+export const blogWritesRoutes: FastifyPluginAsyncZod = async (app) => {
+  registerResourceWrites(app, {
+    entity: 'blog',
+    table: 'blogs',
+    path: '/v1/blogs',
+    param: 'blog',
+    tag: 'Blogs',
+    label: 'blog',
+    titleOf: (body) => body.title,
+    createSchema: CreateBlogSchema,
+    updateSchema: UpdateBlogSchema,
+    deleteQuerySchema: DeleteBlogQuerySchema,
+    responseSchema: BlogSchema,
+    find: (db, key) => findBlog(db, key),
+    toApi: toBlog,
+    toColumns: (body) => pickDefined({ slug: body.slug, title: body.title, description: body.description, language: body.language }),
+    deleteDescription: 'A blog that still has posts is a 409, unless the request says what to do with them: ' +
+      '`move_posts_to=<blog>` moves them, `delete_posts=true` deletes them with it.',
+    beforeDelete: async (tx, blog, query) => {
+      const postIds = await postIdsOf(tx, { blogId: blog.id })
+      if (postIds.length === 0) return []
+      if (query.move_posts_to !== undefined) {
+        const key = parseIdOrSlug(query.move_posts_to)
+        const target = key === undefined ? undefined : await findBlog(tx, key)
+        if (target === undefined || target.id === blog.id) {
+          throw new AppError(422, 'unknown_reference', `move_posts_to names no other blog: "${query.move_posts_to}".`,
+            { errors: [{ path: 'query.move_posts_to', message: 'names no other blog' }] })
+        }
+        const changes = await postChangesFor(tx, postIds, 'upsert')
+        await movePostsToBlog(tx, blog.id, target.id)
+        return changes.map((change) => ({ ...change, blogId: target.id }))
+      }
+      if (query.delete_posts === 'true') {
+        const changes = await postChangesFor(tx, postIds, 'delete')
+        await deletePostsOfBlog(tx, blog.id)
+        return changes
+      }
+      throw new AppError(409, 'blog_has_posts',
+        `The blog still has ${postIds.length} post(s). Say what to do with them: move_posts_to=<blog> or delete_posts=true.`)
+    }
   })
 }

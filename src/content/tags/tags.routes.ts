@@ -6,7 +6,12 @@ import { decodeCursor, paginate } from '../../http/pagination.ts'
 import { lookUp, redirectRenamed } from '../lookup.ts'
 import { toTag } from './tags.mapper.ts'
 import { findTag, listTags } from './tags.repository.ts'
-import { TagPageSchema, TagParamsSchema, TagResponseSchema, ListTagsQuerySchema } from './tags.schemas.ts'
+import {
+  CreateTagSchema, DeleteTagQuerySchema, ListTagsQuerySchema, TagPageSchema, TagParamsSchema, TagResponseSchema, TagSchema, UpdateTagSchema
+} from './tags.schemas.ts'
+import { pickDefined } from '../identifiers.ts'
+import { postChangesFor, registerResourceWrites } from '../resource-writes.ts'
+import { postIdsOf, removeFromPosts } from '../posts/posts.writes.repository.ts'
 
 const TAG_CURSOR = 'tags'
 const TagCursorKey = z.tuple([z.string()])
@@ -52,5 +57,31 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     setSurrogateKeys(reply, [`tag:${tag.found.id}`])
     setEtagVersion(reply, tag.found.version)
     return { data: toTag(tag.found) }
+  })
+}
+
+export const tagWritesRoutes: FastifyPluginAsyncZod = async (app) => {
+  registerResourceWrites(app, {
+    entity: 'tag',
+    table: 'tags',
+    path: '/v1/tags',
+    param: 'tag',
+    tag: 'Tags',
+    label: 'tag',
+    titleOf: (body) => body.name,
+    createSchema: CreateTagSchema,
+    updateSchema: UpdateTagSchema,
+    deleteQuerySchema: DeleteTagQuerySchema,
+    responseSchema: TagSchema,
+    find: (db, key) => findTag(db, key),
+    toApi: toTag,
+    toColumns: (body) => pickDefined({ slug: body.slug, name: body.name, description: body.description }),
+    deleteDescription: 'Deleting a tag takes it off every post that had it; the posts stay.',
+    beforeDelete: async (tx, tag) => {
+      const postIds = await postIdsOf(tx, { tagId: tag.id })
+      const changes = await postChangesFor(tx, postIds, 'upsert')
+      await removeFromPosts(tx, { tagId: tag.id })
+      return changes
+    }
   })
 }

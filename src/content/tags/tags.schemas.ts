@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
+import { SlugSchema } from '../slug-schema.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
 
 export const TagSchema = z.object({
@@ -28,3 +29,13 @@ export const TagResponseSchema = z.object({ data: TagSchema }).meta({ id: 'TagRe
 export const TagPageSchema = pageOf(TagSchema).meta({ id: 'TagPage' })
 export const ListTagsQuerySchema = PageQuerySchema.strict()
 export const TagParamsSchema = z.object({ tag: IdOrSlugSchema })
+
+const tagWriteFields = {
+  slug: SlugSchema.optional().describe('Derived from the name when not given.'),
+  name: z.string().trim().min(1).max(100),
+  description: z.string().max(5000).optional()
+}
+export const CreateTagSchema = z.object(tagWriteFields).strict().meta({ id: 'CreateTag' })
+export const UpdateTagSchema = z.object(tagWriteFields).partial().strict()
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateTag' })
+export const DeleteTagQuerySchema = z.object({}).strict()

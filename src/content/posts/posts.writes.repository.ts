@@ -1,0 +1,107 @@
+import { sql } from 'kysely'
+import type { Executor } from '../../db/database.ts'
+import type { PostStatus } from '../../db/schema.ts'
+import { publiclyVisible } from './posts.repository.ts'
+
+// Post writes. Every function takes the transaction its service opened: a post, its authors,
+// its tags and its change-log row commit together or not at all.
+
+export interface PostWriteRow {
+  id: string
+  blog_id: string
+  slug: string
+  status: PostStatus
+  published_at: Date | null
+  deleted_at: Date | null
+  version: number
+}
+
+const WRITE_COLUMNS = ['id', 'blog_id', 'slug', 'status', 'published_at', 'deleted_at', 'version'] as const
+
+export async function findPostForWrite (db: Executor, id: string): Promise<PostWriteRow | undefined> {
+  return db.selectFrom('posts').select(WRITE_COLUMNS).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()
+}
+
+export async function postSlugTaken (db: Executor, blogId: string, slug: string, exceptId?: string): Promise<boolean> {
+  let query = db.selectFrom('posts').select('id').where('blog_id', '=', blogId).where('slug', '=', slug)
+  if (exceptId !== undefined) query = query.where('id', '!=', exceptId)
+  return (await query.executeTakeFirst()) !== undefined
+}
+
+export async function insertPost (db: Executor, values: Record<string, unknown>): Promise<PostWriteRow> {
+  return db.insertInto('posts').values(values as never).returning(WRITE_COLUMNS).executeTakeFirstOrThrow()
+}
+
+/** Updates and bumps the version, only while it is `expectedVersion` (when given). */
+export async function updatePost (
+  db: Executor, id: string, values: Record<string, unknown>, expectedVersion: number | undefined
+): Promise<PostWriteRow | undefined> {
+  let query = db.updateTable('posts')
+    .set({ ...values, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` } as never)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+  if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion)
+  return query.returning(WRITE_COLUMNS).executeTakeFirst()
+}
+
+export async function replacePostAuthors (db: Executor, postId: string, authorIds: readonly string[]): Promise<void> {
+  await db.deleteFrom('post_authors').where('post_id', '=', postId).execute()
+  if (authorIds.length === 0) return
+  await db.insertInto('post_authors').values(authorIds.map((author_id, position) => ({ post_id: postId, author_id, position }))).execute()
+}
+
+export async function replacePostTags (db: Executor, postId: string, tagIds: readonly string[]): Promise<void> {
+  await db.deleteFrom('post_tags').where('post_id', '=', postId).execute()
+  if (tagIds.length === 0) return
+  await db.insertInto('post_tags').values(tagIds.map((tag_id, position) => ({ post_id: postId, tag_id, position }))).execute()
+}
+
+/** For each of these posts: its blog, and whether the public can see it right now. */
+export async function postPublicity (db: Executor, ids: readonly string[]): Promise<Array<{ id: string, blog_id: string, visible: boolean }>> {
+  if (ids.length === 0) return []
+  return db.selectFrom('posts as p')
+    .select(['p.id', 'p.blog_id', sql<boolean>`coalesce(${publiclyVisible()}, false)`.as('visible')])
+    .where('p.id', 'in', [...ids])
+    .execute()
+}
+
+/** Posts (tombstones included) that would stop a blog, author or tag from being deleted. */
+export async function postIdsOf (db: Executor, owner: { blogId: string } | { authorId: string } | { tagId: string }): Promise<string[]> {
+  if ('blogId' in owner) {
+    return (await db.selectFrom('posts').select('id').where('blog_id', '=', owner.blogId).execute()).map((r) => r.id)
+  }
+  if ('authorId' in owner) {
+    return (await db.selectFrom('post_authors').select('post_id').where('author_id', '=', owner.authorId).execute()).map((r) => r.post_id)
+  }
+  return (await db.selectFrom('post_tags').select('post_id').where('tag_id', '=', owner.tagId).execute()).map((r) => r.post_id)
+}
+
+export async function movePostsToBlog (db: Executor, fromBlogId: string, toBlogId: string): Promise<void> {
+  await db.updateTable('posts')
+    .set({ blog_id: toBlogId, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('blog_id', '=', fromBlogId).execute()
+}
+
+export async function deletePostsOfBlog (db: Executor, blogId: string): Promise<void> {
+  await db.deleteFrom('posts').where('blog_id', '=', blogId).execute()
+}
+
+/** Credits `toAuthorId` wherever `fromAuthorId` was, in the same byline position. */
+export async function reassignAuthor (db: Executor, fromAuthorId: string, toAuthorId: string): Promise<void> {
+  await db.deleteFrom('post_authors').where('author_id', '=', fromAuthorId)
+    .where('post_id', 'in', (eb) => eb.selectFrom('post_authors').select('post_id').where('author_id', '=', toAuthorId))
+    .execute()
+  await db.updateTable('post_authors').set({ author_id: toAuthorId }).where('author_id', '=', fromAuthorId).execute()
+}
+
+export async function removeFromPosts (db: Executor, owner: { authorId: string } | { tagId: string }): Promise<void> {
+  if ('authorId' in owner) await db.deleteFrom('post_authors').where('author_id', '=', owner.authorId).execute()
+  else await db.deleteFrom('post_tags').where('tag_id', '=', owner.tagId).execute()
+}
+
+/** Edits to related posts (a byline or tag gone) bump their version so caches and If-Match see it. */
+export async function touchPosts (db: Executor, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return
+  await db.updateTable('posts').set({ version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('id', 'in', [...ids]).execute()
+}

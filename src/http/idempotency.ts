@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Kysely, Transaction } from 'kysely'
+import type { DB } from '../db/schema.ts'
+import { AppError, badRequest } from './errors.ts'
+import { claimIdempotencyKey, findIdempotentResponse, storeIdempotentResponse } from './idempotency.repository.ts'
+
+// Idempotency-Key on POST: the first request's response is stored in the same transaction as
+// its write. A retry with the same key and body gets that response back and writes nothing; a
+// concurrent retry waits on the key's row until the first commits. The same key with another
+// body is a 422. Failed requests store nothing (their transaction rolled back), so they can be
+// retried as new.
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
+const KEEP_FOR_MS = 24 * 3_600_000
+
+export interface WriteResult {
+  status: number
+  body: unknown
+  headers?: Record<string, string>
+}
+
+function requestHash (request: FastifyRequest): string {
+  return createHash('sha256').update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`).digest('hex')
+}
+
+/**
+ * Runs a write in one transaction and sends its result; with an Idempotency-Key (POST), at most
+ * once per key.
+ */
+export async function sendWrite (
+  db: Kysely<DB>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  work: (tx: Transaction<DB>) => Promise<WriteResult>
+): Promise<FastifyReply> {
+  const header = request.method === 'POST' ? request.headers['idempotency-key'] : undefined
+  const key = Array.isArray(header) ? header.join(',') : header
+  if (key !== undefined && !KEY_PATTERN.test(key)) {
+    throw badRequest('validation_failed', 'Idempotency-Key must be 1 to 255 visible ASCII characters.',
+      [{ path: 'headers.idempotency-key', message: 'is not a valid key' }])
+  }
+  const apiKeyId = request.apiKey?.id
+  const result = await db.transaction().execute(async (tx) => {
+    if (key === undefined || apiKeyId === undefined) return { ...(await work(tx)), replayed: false }
+    const hash = requestHash(request)
+    const claimed = await claimIdempotencyKey(tx, {
+      apiKeyId, key, method: request.method, path: request.url, requestHash: hash, expiresAt: new Date(Date.now() + KEEP_FOR_MS)
+    })
+    if (!claimed) {
+      const stored = await findIdempotentResponse(tx, apiKeyId, key)
+      if (stored.request_hash !== hash) {
+        throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request; use a new key for a new request.')
+      }
+      if (stored.response_status === null) throw new AppError(409, 'idempotency_in_progress', 'A request with this Idempotency-Key is still in progress.')
+      return { status: stored.response_status, headers: stored.response_headers ?? {}, body: JSON.parse(stored.response_body ?? 'null') as unknown, replayed: true }
+    }
+    const fresh = await work(tx)
+    await storeIdempotentResponse(tx, apiKeyId, key, { status: fresh.status, headers: fresh.headers ?? {}, body: fresh.body })
+    return { ...fresh, replayed: false }
+  })
+  reply.code(result.status).header('cache-control', 'no-store')
+  for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value)
+  if (result.replayed) reply.header('idempotent-replayed', 'true')
+  return result.status === 204 ? reply.send() : reply.send(result.body)
+}
