@@ -11,6 +11,7 @@ import type { DB } from './db/schema.ts'
 import { authorsRoutes, authorWritesRoutes } from './content/authors/authors.routes.ts'
 import { blogsRoutes, blogWritesRoutes } from './content/blogs/blogs.routes.ts'
 import { postsRoutes } from './content/posts/posts.routes.ts'
+import { postWritesRoutes } from './content/posts/posts.writes.routes.ts'
 import { tagsRoutes, tagWritesRoutes } from './content/tags/tags.routes.ts'
 import { registerHttpCaching } from './http/caching.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
@@ -109,6 +110,7 @@ export async function buildApp ({ config, database, logger }: BuildAppOptions): 
   await app.register(blogWritesRoutes)
   await app.register(authorWritesRoutes)
   await app.register(tagWritesRoutes)
+  await app.register(postWritesRoutes)
   await app.register(apiKeysRoutes)
 
   return app

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Scope } from '../db/schema.ts'
 import { AppError } from '../http/errors.ts'
 import { secretMatches, splitApiKey } from './api-keys/api-key-secret.ts'
@@ -50,6 +50,11 @@ export function registerAuth (app: FastifyInstance): void {
 
   app.decorateRequest('apiKey', null)
   app.addHook('onRequest', async (request) => {
+    await authenticate(request)
+    authorize(request, app.config.publicRead)
+  })
+
+  async function authenticate (request: FastifyRequest): Promise<void> {
     const header = request.headers.authorization
     if (header === undefined) return
     const match = /^Bearer ([^\s]+)$/i.exec(header)
@@ -61,21 +66,21 @@ export function registerAuth (app: FastifyInstance): void {
     }
     request.apiKey = { id: row.id, name: row.name, scopes: row.scopes }
     lastUsed.set(row.id, new Date())
-  })
-
-  app.addHook('preHandler', async (request: FastifyRequest, _reply: FastifyReply) => {
-    const access = request.routeOptions.config.access ?? 'none'
-    if (access === 'none') return
-    if (access === 'public') {
-      if (app.config.publicRead || hasScope(request.apiKey, 'content:read')) return
-      throw request.apiKey === null ? unauthorized('Reading needs a key with the content:read scope.') : forbidden('content:read')
-    }
-    if (request.apiKey === null) throw unauthorized(`This operation needs a key with the ${access} scope.`)
-    if (!hasScope(request.apiKey, access)) throw forbidden(access)
-  })
+  }
 }
 
-/** 401; `invalidToken` when a key was presented but is no good (RFC 6750 section 3.1). */
+/** May this request's key use this route? Runs right after authentication, before the body is read. */
+function authorize (request: FastifyRequest, publicRead: boolean): void {
+  const access = request.routeOptions.config.access ?? 'none'
+  if (access === 'none') return
+  if (access === 'public') {
+    if (publicRead || hasScope(request.apiKey, 'content:read')) return
+    throw request.apiKey === null ? unauthorized('Reading needs a key with the content:read scope.') : forbidden('content:read')
+  }
+  if (request.apiKey === null) throw unauthorized(`This operation needs a key with the ${access} scope.`)
+  if (!hasScope(request.apiKey, access)) throw forbidden(access)
+}
+
 export function unauthorized (message: string, invalidToken = false): AppError {
   return new AppError(401, 'unauthorized', message, {
     headers: { 'www-authenticate': `Bearer realm="content-api"${invalidToken ? ', error="invalid_token"' : ''}` }

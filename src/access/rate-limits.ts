@@ -11,8 +11,8 @@ import { hasScope } from './auth.ts'
 export async function registerRateLimits (app: FastifyInstance, limits: { anonymous: number, read: number, write: number }): Promise<void> {
   await app.register(rateLimit, {
     global: true,
-    // After authentication (onRequest), so the key is known.
-    hook: 'preHandler',
+    // After authentication (onRequest), so the key is known; before the body is parsed.
+    hook: 'preParsing',
     timeWindow: 60_000,
     enableDraftSpec: true,
     keyGenerator: (request: FastifyRequest) => request.apiKey === null ? `ip:${request.ip}` : `key:${request.apiKey.id}`,

@@ -9,16 +9,7 @@ type ReferencedTable = 'blogs' | 'authors' | 'tags'
  * are dropped: a filter on an unknown author simply matches no post.
  */
 export async function resolveIds (db: Executor, table: ReferencedTable, refs: readonly string[]): Promise<string[]> {
-  const ids = refs.filter(isUuid).map((id) => id.toLowerCase())
-  const slugs = refs.filter((ref) => !isUuid(ref) && SLUG_PATTERN.test(ref))
-  if (ids.length === 0 && slugs.length === 0) return []
-  const rows = await db.selectFrom(table).select('id')
-    .where((eb) => eb.or([
-      ...(ids.length > 0 ? [eb('id', 'in', ids)] : []),
-      ...(slugs.length > 0 ? [eb('slug', 'in', slugs)] : [])
-    ]))
-    .execute()
-  return rows.map((row) => row.id)
+  return (await resolveIdsInOrder(db, table, refs)).filter((id): id is string => id !== undefined)
 }
 
 /** Where an old slug now points, if it was renamed (scope: the blog, for posts). */
@@ -31,4 +22,22 @@ export async function findSlugRedirect (
     .where((eb) => scopeId === null ? eb('scope_id', 'is', null) : eb('scope_id', '=', scopeId))
     .executeTakeFirst()
   return row?.target_id
+}
+
+/** Like resolveIds, but one answer per reference, in order: undefined where it names nothing. */
+export async function resolveIdsInOrder (db: Executor, table: ReferencedTable, refs: readonly string[]): Promise<Array<string | undefined>> {
+  if (refs.length === 0) return []
+  const ids = refs.filter(isUuid).map((id) => id.toLowerCase())
+  const slugs = refs.filter((ref) => !isUuid(ref) && SLUG_PATTERN.test(ref))
+  const rows = ids.length === 0 && slugs.length === 0
+    ? []
+    : await db.selectFrom(table).select(['id', 'slug'])
+      .where((eb) => eb.or([
+        ...(ids.length > 0 ? [eb('id', 'in', ids)] : []),
+        ...(slugs.length > 0 ? [eb('slug', 'in', slugs)] : [])
+      ]))
+      .execute()
+  const byId = new Map(rows.map((row) => [row.id, row.id]))
+  const bySlug = new Map(rows.map((row) => [row.slug, row.id]))
+  return refs.map((ref) => isUuid(ref) ? byId.get(ref.toLowerCase()) : bySlug.get(ref))
 }

@@ -1,6 +1,8 @@
 import { uuidv7 } from 'uuidv7'
 import type { Kysely } from 'kysely'
-import type { DB, PostStatus } from '../../src/db/schema.ts'
+import type { DB, PostStatus, Scope } from '../../src/db/schema.ts'
+import { revokeApiKey } from '../../src/access/api-keys/api-keys.repository.ts'
+import { createApiKey } from '../../src/access/api-keys/api-keys.service.ts'
 
 // Test fixtures, written straight to the database: each returns the row it made.
 
@@ -80,4 +82,11 @@ export async function newPost (db: Kysely<DB>, post: NewPost) {
   if (authorIds.length > 0) await db.insertInto('post_authors').values(authorIds.map((author_id, position) => ({ post_id: row.id, author_id, position }))).execute()
   if (tagIds.length > 0) await db.insertInto('post_tags').values(tagIds.map((tag_id, position) => ({ post_id: row.id, tag_id, position }))).execute()
   return row
+}
+
+/** A real API key with these scopes; `revoked` makes one that has been revoked. */
+export async function newApiKey (db: Kysely<DB>, scopes: Scope[], options: { revoked?: boolean } = {}): Promise<string> {
+  const { row, key } = await createApiKey(db, `test key ${unique()}`, scopes)
+  if (options.revoked === true) await revokeApiKey(db, row.id)
+  return key
 }

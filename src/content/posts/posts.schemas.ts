@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
+import { SlugSchema } from '../slug-schema.ts'
 import { CursorSchema, LimitSchema, PageLinksSchema, PageMetaSchema } from '../../http/pagination.ts'
 import { AuthorSchema } from '../authors/authors.schemas.ts'
 import { TagSchema } from '../tags/tags.schemas.ts'
@@ -160,3 +161,57 @@ export const BlogPostParamsSchema = z.object({ blog: IdOrSlugSchema, slug: z.str
 export const SinglePostQuerySchema = z.object({
   include: list(z.string(), 3, 'relation').optional().describe('Related resources to add in `included`: authors, tags, blog.')
 }).strict()
+
+// Writes. Bodies use the response's field names; blog, authors and tags take ids or slugs.
+
+const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)
+const MAX_BODY = 500_000
+
+export const LeadImageInputSchema = z.object({
+  url: HttpUrlSchema,
+  alt: z.string().max(1000).nullable().optional(),
+  caption: z.string().max(2000).nullable().optional(),
+  credit: z.string().max(300).nullable().optional(),
+  width: z.number().int().min(1).max(100_000).nullable().optional(),
+  height: z.number().int().min(1).max(100_000).nullable().optional()
+}).strict().meta({ id: 'LeadImageWrite' })
+
+const postWriteFields = {
+  blog: IdOrSlugSchema.describe('The blog, by id or slug.'),
+  slug: SlugSchema.optional().describe('Derived from the title when not given; unique within the blog.'),
+  title: z.string().trim().min(1).max(300),
+  subtitle: z.string().max(500).nullable().optional(),
+  excerpt: z.string().max(2000).nullable().optional(),
+  body_html: z.string().max(MAX_BODY).optional().describe('Article HTML; sanitized (scripts, event handlers, javascript: URLs and styles are removed).'),
+  body_markdown: z.string().max(MAX_BODY).optional().describe('Alternative to body_html: Markdown, rendered and then sanitized.'),
+  lead_image: LeadImageInputSchema.nullable().optional(),
+  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or en-GB').optional(),
+  is_breaking: z.boolean().optional(),
+  is_featured: z.boolean().optional(),
+  authors: z.array(IdOrSlugSchema).max(20).optional().describe('In byline order, by id or slug.'),
+  tags: z.array(IdOrSlugSchema).max(50).optional().describe('By id or slug.')
+}
+
+const oneBody = (body: { body_html?: string | undefined, body_markdown?: string | undefined }) =>
+  body.body_html === undefined || body.body_markdown === undefined
+
+export const CreatePostSchema = z.object({
+  ...postWriteFields,
+  status: z.enum(['draft', 'published']).default('draft').describe('draft (default) or published right away.'),
+  published_at: z.iso.datetime({ offset: true }).optional().describe('With status published: the publish time (default now; a future time schedules).')
+}).strict()
+  .refine(oneBody, { message: 'give body_html or body_markdown, not both', path: ['body_markdown'] })
+  .meta({ id: 'CreatePost' })
+export type CreatePostBody = z.infer<typeof CreatePostSchema>
+
+export const UpdatePostSchema = z.object(postWriteFields).partial().strict()
+  .refine(oneBody, { message: 'give body_html or body_markdown, not both', path: ['body_markdown'] })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
+  .meta({ id: 'UpdatePost' })
+export type UpdatePostBody = z.infer<typeof UpdatePostSchema>
+
+export const PublishPostSchema = z.object({
+  at: z.iso.datetime({ offset: true }).optional().describe('When to publish: now if absent; a future time schedules the post.')
+}).strict().meta({ id: 'PublishPost' })
+
+export const WrittenPostResponseSchema = z.object({ data: PostSchema }).meta({ id: 'WrittenPost' })

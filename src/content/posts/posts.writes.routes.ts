@@ -1,0 +1,103 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { Transaction } from 'kysely'
+import { z } from 'zod'
+import type { DB } from '../../db/schema.ts'
+import { notFound, problemResponses } from '../../http/errors.ts'
+import { sendWrite, type WriteResult } from '../../http/idempotency.ts'
+import { expectedVersion, versionEtag } from '../../http/preconditions.ts'
+import { toPost } from './posts.mapper.ts'
+import { findPostById } from './posts.repository.ts'
+import { CreatePostSchema, PostIdParamsSchema, PublishPostSchema, UpdatePostSchema, WrittenPostResponseSchema } from './posts.schemas.ts'
+import { createPost, deletePost, editPost, publishPost, unpublishPost } from './posts.writes.service.ts'
+
+const SECURITY = [{ bearerAuth: [] }]
+const WRITE = { access: 'content:write' as const }
+
+export const postWritesRoutes: FastifyPluginAsyncZod = async (app) => {
+  // The post as an editor sees it after the write, with the version ETag for the next If-Match.
+  async function written (tx: Transaction<DB>, id: string, status = 200): Promise<WriteResult> {
+    const row = await findPostById(tx, id, 'preview')
+    if (row === undefined) throw notFound(`Post "${id}"`)
+    return {
+      status,
+      body: { data: toPost(row, app.config.postUrlTemplate) },
+      headers: { etag: versionEtag(row.version), ...(status === 201 ? { location: `/v1/posts/${id}` } : {}) }
+    }
+  }
+  const ok = (description: string) => ({ 200: WrittenPostResponseSchema.describe(description) })
+
+  app.post('/v1/posts', {
+    config: WRITE,
+    schema: {
+      tags: ['Posts'],
+      operationId: 'createPost',
+      summary: 'Create a post',
+      description: 'A draft unless `status: published`. Authors and tags by id or slug; an unknown one is a 422 naming it, ' +
+        'and nothing is written. Send an Idempotency-Key to make retries safe.',
+      security: SECURITY,
+      body: CreatePostSchema,
+      response: { 201: WrittenPostResponseSchema.describe('The new post; Location has its URL, ETag its version.'), ...problemResponses(400, 401, 403, 409, 413, 415, 422) }
+    }
+  }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) => written(tx, await createPost(tx, request.body), 201)))
+
+  app.patch('/v1/posts/:id', {
+    config: WRITE,
+    schema: {
+      tags: ['Posts'],
+      operationId: 'updatePost',
+      summary: 'Update a post',
+      description: 'Changes the fields given; `authors` and `tags` replace the lists. With If-Match, only while the version is ' +
+        'still the one named (412 otherwise). A new slug keeps the old URL working with a 308.',
+      security: SECURITY,
+      params: PostIdParamsSchema,
+      body: UpdatePostSchema,
+      response: { ...ok('The post as it is now.'), ...problemResponses(400, 401, 403, 404, 409, 412, 413, 415, 422) }
+    }
+  }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
+    written(tx, await editPost(tx, request.params.id, request.body, expectedVersion(request)))))
+
+  app.delete('/v1/posts/:id', {
+    config: WRITE,
+    schema: {
+      tags: ['Posts'],
+      operationId: 'deletePost',
+      summary: 'Delete a post',
+      description: 'A soft delete: the post disappears from every public list, feed and lookup; the change log records a delete.',
+      security: SECURITY,
+      params: PostIdParamsSchema,
+      response: { 204: z.undefined().describe('Deleted.'), ...problemResponses(400, 401, 403, 404, 412) }
+    }
+  }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) => {
+    await deletePost(tx, request.params.id, expectedVersion(request))
+    return { status: 204, body: null }
+  }))
+
+  app.post('/v1/posts/:id/publish', {
+    config: WRITE,
+    schema: {
+      tags: ['Posts'],
+      operationId: 'publishPost',
+      summary: 'Publish or schedule a post',
+      description: 'Publishes now, or at `at`: a future time schedules the post, and it appears by itself when the time comes.',
+      security: SECURITY,
+      params: PostIdParamsSchema,
+      body: PublishPostSchema.nullish().describe('Optional: without a body, the post is published now.'),
+      response: { ...ok('The post, published or scheduled.'), ...problemResponses(400, 401, 403, 404, 412, 415) }
+    }
+  }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
+    written(tx, await publishPost(tx, request.params.id, request.body?.at, expectedVersion(request)))))
+
+  app.post('/v1/posts/:id/unpublish', {
+    config: WRITE,
+    schema: {
+      tags: ['Posts'],
+      operationId: 'unpublishPost',
+      summary: 'Unpublish a post',
+      description: 'Back to draft: the post leaves every public list and feed; the change log records a delete for public readers.',
+      security: SECURITY,
+      params: PostIdParamsSchema,
+      response: { ...ok('The post, now a draft.'), ...problemResponses(400, 401, 403, 404, 412) }
+    }
+  }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
+    written(tx, await unpublishPost(tx, request.params.id, expectedVersion(request)))))
+}

@@ -1,0 +1,179 @@
+import type { Transaction } from 'kysely'
+import { uuidv7 } from 'uuidv7'
+import type { ChangeOp, DB } from '../../db/schema.ts'
+import { AppError, notFound, type InvalidParam } from '../../http/errors.ts'
+import { preconditionFailed } from '../../http/preconditions.ts'
+import { findBlog } from '../blogs/blogs.repository.ts'
+import { recordChanges } from '../changes.repository.ts'
+import { isUuid, parseIdOrSlug, pickDefined } from '../identifiers.ts'
+import { recordSlugRename } from '../resources.repository.ts'
+import { slugify, uniqueSlug } from '../slugs.ts'
+import { prepareBody } from './post-body.ts'
+import type { CreatePostBody, UpdatePostBody } from './posts.schemas.ts'
+import {
+  findPostForWrite, insertPost, postPublicity, postSlugTaken, replacePostAuthors, replacePostTags, updatePost,
+  type PostWriteRow
+} from './posts.writes.repository.ts'
+import { resolveIdsInOrder } from '../references.repository.ts'
+
+// Every function runs inside the caller's transaction: the post, its bylines, its tags and
+// its change-log row are written together or not at all. A failure anywhere (an unknown
+// author, a stale If-Match) throws, and the transaction leaves no trace.
+
+type Tx = Transaction<DB>
+
+async function resolveBlogId (tx: Tx, ref: string): Promise<string> {
+  const key = parseIdOrSlug(ref)
+  const blog = key === undefined ? undefined : await findBlog(tx, key)
+  if (blog === undefined) {
+    throw new AppError(422, 'unknown_reference', `No blog "${ref}".`, { errors: [{ path: 'body.blog', message: `no blog "${ref}"` }] })
+  }
+  return blog.id
+}
+
+/** Authors and tags by id or slug, in the order given; every unknown one is named in one 422. */
+async function resolveRelated (tx: Tx, body: { authors?: string[] | undefined, tags?: string[] | undefined }) {
+  const [authors, tags] = await Promise.all([
+    body.authors === undefined ? undefined : resolveIdsInOrder(tx, 'authors', body.authors),
+    body.tags === undefined ? undefined : resolveIdsInOrder(tx, 'tags', body.tags)
+  ])
+  const unknown: InvalidParam[] = [
+    ...(authors ?? []).flatMap((id, i) => id === undefined ? [{ path: `body.authors.${i}`, message: `no author "${body.authors?.[i]}"` }] : []),
+    ...(tags ?? []).flatMap((id, i) => id === undefined ? [{ path: `body.tags.${i}`, message: `no tag "${body.tags?.[i]}"` }] : [])
+  ]
+  if (unknown.length > 0) {
+    throw new AppError(422, 'unknown_reference', `Unknown ${unknown.map((u) => u.message.slice(3)).join(', ')}; nothing was written.`, { errors: unknown })
+  }
+  const unique = (ids: Array<string | undefined> | undefined) => ids === undefined ? undefined : [...new Set(ids as string[])]
+  return { authorIds: unique(authors), tagIds: unique(tags) }
+}
+
+function contentColumns (body: UpdatePostBody): Record<string, unknown> {
+  const image = body.lead_image
+  const derived = body.body_html !== undefined || body.body_markdown !== undefined
+    ? prepareBody({ html: body.body_html, markdown: body.body_markdown })
+    : undefined
+  return pickDefined({
+    title: body.title,
+    subtitle: body.subtitle,
+    excerpt: body.excerpt,
+    body_html: derived?.bodyHtml,
+    body_text: derived?.bodyText,
+    word_count: derived?.wordCount,
+    language: body.language,
+    is_breaking: body.is_breaking,
+    is_featured: body.is_featured,
+    ...(image === undefined
+      ? {}
+      : {
+          lead_image_url: image?.url ?? null,
+          lead_image_alt: image?.alt ?? null,
+          lead_image_caption: image?.caption ?? null,
+          lead_image_credit: image?.credit ?? null,
+          lead_image_width: image?.width ?? null,
+          lead_image_height: image?.height ?? null
+        })
+  })
+}
+
+/** What the public saw change, from its view before and after: drafts never show. */
+function publicOp (before: boolean, after: boolean): ChangeOp | null {
+  if (after) return 'upsert'
+  return before ? 'delete' : null
+}
+
+async function isPublic (tx: Tx, id: string): Promise<boolean> {
+  return (await postPublicity(tx, [id]))[0]?.visible ?? false
+}
+
+async function recordPostChange (tx: Tx, post: PostWriteRow, wasPublic: boolean, op: ChangeOp = 'upsert'): Promise<void> {
+  const nowPublic = op === 'delete' ? false : await isPublic(tx, post.id)
+  await recordChanges(tx, [{ entityType: 'post', entityId: post.id, blogId: post.blog_id, op, publicOp: publicOp(wasPublic, nowPublic) }])
+}
+
+async function freeSlug (tx: Tx, blogId: string, wanted: string | undefined, title: string, exceptId?: string): Promise<string> {
+  if (wanted !== undefined) {
+    if (await postSlugTaken(tx, blogId, wanted, exceptId)) throw new AppError(409, 'slug_taken', `Another post in this blog already has the slug "${wanted}".`)
+    return wanted
+  }
+  return uniqueSlug(slugify(title, 'post'), (candidate) => postSlugTaken(tx, blogId, candidate, exceptId))
+}
+
+export async function createPost (tx: Tx, body: CreatePostBody): Promise<string> {
+  const blogId = await resolveBlogId(tx, body.blog)
+  const { authorIds, tagIds } = await resolveRelated(tx, body)
+  const slug = await freeSlug(tx, blogId, body.slug, body.title)
+  const publishedAt = body.status === 'published' ? new Date(body.published_at ?? Date.now()) : null
+  const post = await insertPost(tx, {
+    ...contentColumns(body),
+    body_html: contentColumns(body).body_html ?? '',
+    id: uuidv7(),
+    blog_id: blogId,
+    slug,
+    status: publishedAt === null ? 'draft' : publishedAt.getTime() > Date.now() ? 'scheduled' : 'published',
+    published_at: publishedAt
+  })
+  await replacePostAuthors(tx, post.id, authorIds ?? [])
+  await replacePostTags(tx, post.id, tagIds ?? [])
+  await recordPostChange(tx, post, false)
+  return post.id
+}
+
+async function loadPost (tx: Tx, id: string): Promise<PostWriteRow> {
+  const post = isUuid(id) ? await findPostForWrite(tx, id.toLowerCase()) : undefined
+  if (post === undefined) throw notFound(`Post "${id}"`)
+  return post
+}
+
+/** Applies `values` under the If-Match version (when given), or throws 412. */
+async function applyUpdate (tx: Tx, post: PostWriteRow, values: Record<string, unknown>, version: number | undefined): Promise<PostWriteRow> {
+  if (version !== undefined && version !== post.version) throw preconditionFailed(post.version)
+  const updated = await updatePost(tx, post.id, values, version)
+  if (updated === undefined) throw preconditionFailed((await findPostForWrite(tx, post.id))?.version ?? post.version)
+  return updated
+}
+
+export async function editPost (tx: Tx, id: string, body: UpdatePostBody, version: number | undefined): Promise<string> {
+  const post = await loadPost(tx, id)
+  const wasPublic = await isPublic(tx, post.id)
+  const blogId = body.blog === undefined ? post.blog_id : await resolveBlogId(tx, body.blog)
+  const { authorIds, tagIds } = await resolveRelated(tx, body)
+  const slug = body.slug !== undefined || blogId !== post.blog_id
+    ? await freeSlug(tx, blogId, body.slug ?? post.slug, body.title ?? post.slug, post.id)
+    : undefined
+  const updated = await applyUpdate(tx, post, { ...contentColumns(body), ...pickDefined({ blog_id: blogId === post.blog_id ? undefined : blogId, slug }) }, version)
+  if (authorIds !== undefined) await replacePostAuthors(tx, post.id, authorIds)
+  if (tagIds !== undefined) await replacePostTags(tx, post.id, tagIds)
+  // The old address keeps working: within the blog it was in.
+  if (updated.slug !== post.slug || updated.blog_id !== post.blog_id) {
+    await recordSlugRename(tx, 'post', post.blog_id, post.slug, updated.slug, post.id)
+  }
+  await recordPostChange(tx, updated, wasPublic)
+  return post.id
+}
+
+/** Soft delete: a tombstone the change log and feeds see; the row stays for the record. */
+export async function deletePost (tx: Tx, id: string, version: number | undefined): Promise<void> {
+  const post = await loadPost(tx, id)
+  const wasPublic = await isPublic(tx, post.id)
+  const updated = await applyUpdate(tx, post, { deleted_at: new Date() }, version)
+  await recordPostChange(tx, updated, wasPublic, 'delete')
+}
+
+export async function publishPost (tx: Tx, id: string, at: string | undefined, version: number | undefined): Promise<string> {
+  const post = await loadPost(tx, id)
+  const wasPublic = await isPublic(tx, post.id)
+  const when = at === undefined ? new Date() : new Date(at)
+  const status = when.getTime() > Date.now() ? 'scheduled' : 'published'
+  const updated = await applyUpdate(tx, post, { status, published_at: when }, version)
+  await recordPostChange(tx, updated, wasPublic)
+  return post.id
+}
+
+export async function unpublishPost (tx: Tx, id: string, version: number | undefined): Promise<string> {
+  const post = await loadPost(tx, id)
+  const wasPublic = await isPublic(tx, post.id)
+  const updated = await applyUpdate(tx, post, { status: 'draft' }, version)
+  await recordPostChange(tx, updated, wasPublic)
+  return post.id
+}
