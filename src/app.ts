@@ -72,6 +72,9 @@ export async function buildApp ({ config, database, logger }: BuildAppOptions): 
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 }
   }).withTypeProvider<ZodTypeProvider>()
 
+  // Bodies are JSON. Fastify also parses text/plain by default; refusing it makes a wrong
+  // Content-Type a clear 415 instead of a confusing validation error.
+  app.removeContentTypeParser('text/plain')
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorate('config', config)

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 import { uuidv7 } from 'uuidv7'
 import type { ChangeOp, DB } from '../../db/schema.ts'
 import { AppError, notFound, type InvalidParam } from '../../http/errors.ts'
@@ -21,6 +21,10 @@ import { resolveIdsInOrder } from '../references.repository.ts'
 // author, a stale If-Match) throws, and the transaction leaves no trace.
 
 type Tx = Transaction<DB>
+
+// "Now" for a publish is the database's transaction time: the visibility check (published_at
+// <= now()) in the same transaction then sees the post as public, whatever the clocks say.
+const TRANSACTION_TIME = sql<Date>`now()`
 
 async function resolveBlogId (tx: Tx, ref: string): Promise<string> {
   const key = parseIdOrSlug(ref)
@@ -103,15 +107,15 @@ export async function createPost (tx: Tx, body: CreatePostBody): Promise<string>
   const blogId = await resolveBlogId(tx, body.blog)
   const { authorIds, tagIds } = await resolveRelated(tx, body)
   const slug = await freeSlug(tx, blogId, body.slug, body.title)
-  const publishedAt = body.status === 'published' ? new Date(body.published_at ?? Date.now()) : null
+  const publishedAt = body.status === 'published' ? (body.published_at === undefined ? 'now' : new Date(body.published_at)) : null
   const post = await insertPost(tx, {
     ...contentColumns(body),
     body_html: contentColumns(body).body_html ?? '',
     id: uuidv7(),
     blog_id: blogId,
     slug,
-    status: publishedAt === null ? 'draft' : publishedAt.getTime() > Date.now() ? 'scheduled' : 'published',
-    published_at: publishedAt
+    status: publishedAt === null ? 'draft' : publishedAt !== 'now' && publishedAt.getTime() > Date.now() ? 'scheduled' : 'published',
+    published_at: publishedAt === 'now' ? TRANSACTION_TIME : publishedAt
   })
   await replacePostAuthors(tx, post.id, authorIds ?? [])
   await replacePostTags(tx, post.id, tagIds ?? [])
@@ -163,9 +167,9 @@ export async function deletePost (tx: Tx, id: string, version: number | undefine
 export async function publishPost (tx: Tx, id: string, at: string | undefined, version: number | undefined): Promise<string> {
   const post = await loadPost(tx, id)
   const wasPublic = await isPublic(tx, post.id)
-  const when = at === undefined ? new Date() : new Date(at)
-  const status = when.getTime() > Date.now() ? 'scheduled' : 'published'
-  const updated = await applyUpdate(tx, post, { status, published_at: when }, version)
+  const when = at === undefined ? undefined : new Date(at)
+  const status = when !== undefined && when.getTime() > Date.now() ? 'scheduled' : 'published'
+  const updated = await applyUpdate(tx, post, { status, published_at: when ?? TRANSACTION_TIME }, version)
   await recordPostChange(tx, updated, wasPublic)
   return post.id
 }
