@@ -26,6 +26,10 @@ t.test('every operation is documented: id, summary, tags, and a schema for each 
           t.ok(response.headers?.Location, `${name} ${status} documents Location`)
           continue
         }
+        if (status === '204') {
+          t.notOk(response.content, `${name} 204 has no body`)
+          continue
+        }
         const [contentType, content] = Object.entries<any>(response.content ?? {})[0] ?? []
         t.ok(content?.schema, `${name} ${status} has a schema`)
         t.equal(contentType, Number(status) >= 400 ? 'application/problem+json' : 'application/json', `${name} ${status} media type`)
@@ -33,6 +37,14 @@ t.test('every operation is documented: id, summary, tags, and a schema for each 
     }
   }
   t.ok(operationIds.has('listBlogs') && operationIds.has('getBlog'))
+  t.ok(document.components.securitySchemes.bearerAuth, 'the security scheme is documented')
+  for (const [path, item] of Object.entries<Record<string, any>>(document.paths)) {
+    for (const [method, operation] of Object.entries<any>(item)) {
+      if (method === 'get') continue
+      t.same(operation.security, [{ bearerAuth: [] }], `${method.toUpperCase()} ${path} says it needs a key`)
+      t.ok(operation.responses['401'] && operation.responses['403'], `${method.toUpperCase()} ${path} documents 401 and 403`)
+    }
+  }
   t.ok(document.components.schemas.Blog, 'named components come from .meta({ id })')
   t.ok(document.components.schemas.Problem)
 })
