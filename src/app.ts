@@ -12,6 +12,7 @@ import { authorsRoutes, authorWritesRoutes } from './content/authors/authors.rou
 import { blogsRoutes, blogWritesRoutes } from './content/blogs/blogs.routes.ts'
 import { postsRoutes } from './content/posts/posts.routes.ts'
 import { postWritesRoutes } from './content/posts/posts.writes.routes.ts'
+import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
 import { tagsRoutes, tagWritesRoutes } from './content/tags/tags.routes.ts'
 import { registerHttpCaching } from './http/caching.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
@@ -114,6 +115,7 @@ export async function buildApp ({ config, database, logger }: BuildAppOptions): 
   await app.register(authorWritesRoutes)
   await app.register(tagWritesRoutes)
   await app.register(postWritesRoutes)
+  await app.register(feedsRoutes)
   await app.register(apiKeysRoutes)
 
   return app

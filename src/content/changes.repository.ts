@@ -21,3 +21,10 @@ export async function recordChanges (db: Executor, entries: readonly ChangeEntry
     public_op: entry.publicOp
   }))).execute()
 }
+
+/** When the newest change of this kind happened: a time that only moves forward. */
+export async function latestChangeTime (db: Executor, entityType: EntityType): Promise<Date | undefined> {
+  const row = await db.selectFrom('changes').select('occurred_at').where('entity_type', '=', entityType)
+    .orderBy('seq', 'desc').limit(1).executeTakeFirst()
+  return row?.occurred_at
+}

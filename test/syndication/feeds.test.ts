@@ -1,0 +1,108 @@
+import { extractFromJson, extractFromXml } from '@extractus/feed-extractor'
+import Parser from 'rss-parser'
+import t, { type Test } from 'tap'
+import { newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
+import { buildTestApp } from '../helpers/test-app.ts'
+
+// Every format is read back with parsers from npm (rss-parser for RSS and Atom,
+// @extractus/feed-extractor for JSON Feed and as a second opinion on XML), never our own code,
+// and compared with the JSON API.
+
+async function fixture (t: Test) {
+  const testApp = await buildTestApp(t, { POST_URL_TEMPLATE: 'https://news.example.com/{blog}/{yyyy}/{mm}/{slug}' })
+  const { app } = testApp
+  const blog = await newBlog(app.db, { slug: 'flag', title: 'Under The Black Flag', description: 'About the blog' })
+  const other = await newBlog(app.db, { slug: 'steppe', title: 'Across The Steppe' })
+  const ann = await newAuthor(app.db, { slug: 'ann', name: 'Ann Writer' })
+  const bob = await newAuthor(app.db, { slug: 'bob', name: 'Bob Writer' })
+  const syria = await newTag(app.db, { slug: 'syria', name: 'Syria' })
+  const oil = await newTag(app.db, { slug: 'oil', name: 'Oil' })
+  const at = (h: number) => new Date(Date.UTC(2024, 4, 1, h))
+  await newPost(app.db, { blogId: blog.id, slug: 'one', title: 'One & <Only>', publishedAt: at(1), authorIds: [ann.id], tagIds: [syria.id], leadImageUrl: 'https://img.example/one.jpg', bodyText: 'Body one' })
+  await newPost(app.db, { blogId: blog.id, slug: 'two', title: 'Two', publishedAt: at(2), authorIds: [bob.id, ann.id], tagIds: [oil.id], isBreaking: true })
+  await newPost(app.db, { blogId: other.id, slug: 'three', title: 'Three', publishedAt: at(3), authorIds: [bob.id], tagIds: [syria.id, oil.id] })
+  await newPost(app.db, { blogId: other.id, slug: 'draft', title: 'Draft', status: 'draft', authorIds: [ann.id] })
+  return testApp
+}
+
+t.test('every format carries the same items as the JSON API, with absolute links and stable ids', async (t) => {
+  const { app } = await fixture(t)
+  const api = (await app.inject({ url: '/v1/posts?limit=20' })).json().data as Array<{ id: string, title: string, url: string, authors: Array<{ name: string }>, tags: Array<{ name: string }> }>
+  t.same(api.map((p) => p.title), ['Three', 'Two', 'One & <Only>'])
+
+  const json = await app.inject({ url: '/v1/feeds/latest' })
+  t.equal(json.headers['content-type'], 'application/json; charset=utf-8')
+  t.same(json.json().data.map((item: { id: string }) => item.id), api.map((p) => p.id))
+  t.match(json.json().data[2], { url: 'https://news.example.com/flag/2024/05/one', thumbnail: 'https://img.example/one.jpg', blog: { slug: 'flag' }, authors: [{ name: 'Ann Writer' }] })
+
+  const parser = new Parser()
+  const rss = await app.inject({ url: '/v1/feeds/latest?format=rss' })
+  t.equal(rss.headers['content-type'], 'application/rss+xml; charset=utf-8')
+  const rssFeed = await parser.parseString(rss.body)
+  t.equal(rssFeed.title, 'Latest Posts')
+  t.same(rssFeed.items.map((item) => item.title), api.map((p) => p.title))
+  t.same(rssFeed.items.map((item) => item.link), api.map((p) => p.url))
+  t.same(rssFeed.items.map((item) => item.guid), api.map((p) => `urn:uuid:${p.id}`))
+  t.same(rssFeed.items.map((item) => item.categories), api.map((p) => p.tags.map((tag) => tag.name)))
+  t.equal(rssFeed.items[2]?.enclosure?.url, 'https://img.example/one.jpg')
+
+  const atom = await app.inject({ url: '/v1/feeds/latest', headers: { accept: 'application/atom+xml' } })
+  t.equal(atom.headers['content-type'], 'application/atom+xml; charset=utf-8')
+  const atomFeed = await parser.parseString(atom.body)
+  t.same(atomFeed.items.map((item) => item.title), api.map((p) => p.title))
+  t.same(atomFeed.items.map((item) => item.id), api.map((p) => `urn:uuid:${p.id}`))
+  t.same(atomFeed.items.map((item) => item.link), api.map((p) => p.url))
+  const atomAgain = extractFromXml(atom.body)
+  t.same(atomAgain.entries?.map((entry) => entry.link), api.map((p) => p.url), 'a second parser agrees')
+
+  const jsonFeed = await app.inject({ url: '/v1/feeds/latest', headers: { accept: 'application/feed+json' } })
+  t.equal(jsonFeed.headers['content-type'], 'application/feed+json; charset=utf-8')
+  const parsed = extractFromJson(JSON.parse(jsonFeed.body), { getExtraEntryFields: (entry: Record<string, unknown>) => ({ authors: entry.authors, tags: entry.tags }) })
+  t.same(parsed.entries?.map((entry) => entry.title), api.map((p) => p.title))
+  t.same(parsed.entries?.map((entry) => entry.link), api.map((p) => p.url))
+  t.same(parsed.entries?.map((entry) => (entry as { authors?: Array<{ name: string }> }).authors?.map((a) => a.name)), api.map((p) => p.authors.map((a) => a.name)))
+  t.equal(JSON.parse(jsonFeed.body).version, 'https://jsonfeed.org/version/1.1')
+
+  // A full-content feed carries each article.
+  const full = await parser.parseString((await app.inject({ url: '/v1/feeds/latest?format=rss&content=full' })).body)
+  t.match(full.items[2]?.['content:encoded'] ?? full.items[2]?.content, /Body one/)
+})
+
+t.test('feeds per blog, author and tag, breaking news, and combined filters', async (t) => {
+  const { app } = await fixture(t)
+  const titles = async (url: string) => (await app.inject({ url })).json().data.map((item: { title: string }) => item.title)
+  t.same(await titles('/v1/feeds/breaking'), ['Two'])
+  t.same(await titles('/v1/blogs/flag/feed'), ['Two', 'One & <Only>'])
+  t.same(await titles('/v1/authors/ann/feed'), ['Two', 'One & <Only>'], 'a second author counts')
+  t.same(await titles('/v1/tags/oil/feed'), ['Three', 'Two'])
+  t.same(await titles('/v1/authors/bob/feed?tag=syria'), ['Three'], 'this author in this tag')
+  t.same(await titles('/v1/feeds/latest?blog=steppe&author=bob'), ['Three'])
+  t.same(await titles('/v1/feeds/latest?limit=1'), ['Three'])
+  const rss = await new Parser().parseString((await app.inject({ url: '/v1/authors/ann/feed?format=rss' })).body)
+  t.equal(rss.title, 'Posts by Ann Writer')
+  t.equal((await app.inject({ url: '/v1/authors/nobody/feed' })).statusCode, 404)
+  for (const query of ['format=xml', 'limit=0', 'limit=101', 'content=everything', 'nope=1', 'language=English']) {
+    const res = await app.inject({ url: `/v1/feeds/latest?${query}` })
+    t.equal(res.statusCode, 400, query)
+    t.equal(res.headers['content-type'], 'application/problem+json')
+  }
+})
+
+t.test('feeds answer conditional requests with 304, and change when a post is published', async (t) => {
+  const { app } = await fixture(t)
+  for (const url of ['/v1/feeds/latest?format=rss', '/v1/feeds/latest', '/v1/tags/syria/feed?format=atom']) {
+    const first = await app.inject({ url })
+    t.ok(first.headers.etag)
+    t.ok(first.headers['last-modified'])
+    t.match(first.headers['cache-control'], /^public, max-age=/)
+    t.match(first.headers.vary, /Accept/)
+    t.match(first.headers['surrogate-key'], /feed:/)
+    t.equal((await app.inject({ url, headers: { 'if-none-match': first.headers.etag as string } })).statusCode, 304, url)
+    t.equal((await app.inject({ url, headers: { 'if-modified-since': first.headers['last-modified'] as string } })).statusCode, 304, url)
+  }
+  const before = await app.inject({ url: '/v1/feeds/latest' })
+  await newPost(app.db, { blogId: (await newBlog(app.db)).id, title: 'Fresh' })
+  const after = await app.inject({ url: '/v1/feeds/latest', headers: { 'if-none-match': before.headers.etag as string } })
+  t.equal(after.statusCode, 200)
+  t.equal(after.json().data[0].title, 'Fresh')
+})
