@@ -13,6 +13,9 @@ import { blogsRoutes, blogWritesRoutes } from './content/blogs/blogs.routes.ts'
 import { postsRoutes } from './content/posts/posts.routes.ts'
 import { postWritesRoutes } from './content/posts/posts.writes.routes.ts'
 import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
+import { changesRoutes } from './syndication/changes/changes.routes.ts'
+import { registerChangeSignal } from './syndication/changes/change-signal.ts'
+import { startScheduler } from './syndication/scheduler.ts'
 import { tagsRoutes, tagWritesRoutes } from './content/tags/tags.routes.ts'
 import { registerHttpCaching } from './http/caching.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
@@ -35,6 +38,8 @@ export interface BuildAppOptions {
   database: Database
   /** A ready pino logger; by default one is built from config (tests pass one writing to memory). */
   logger?: FastifyBaseLogger
+  /** Run the scheduler (and the webhook dispatcher) in this process; off for tools like `openapi`. */
+  backgroundJobs?: boolean
 }
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -59,7 +64,7 @@ export function loggerOptions (config: Config) {
  * Builds the whole application as a Fastify instance: platform plugins first, then the content
  * modules. It never listens (server.ts does), so tests drive it with `app.inject`.
  */
-export async function buildApp ({ config, database, logger }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp ({ config, database, logger, backgroundJobs = true }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger === undefined ? { logger: loggerOptions(config) } : { loggerInstance: logger }),
     // A caller's X-Request-Id is kept when it is safe to echo and log; otherwise we make one.
@@ -116,6 +121,9 @@ export async function buildApp ({ config, database, logger }: BuildAppOptions): 
   await app.register(tagWritesRoutes)
   await app.register(postWritesRoutes)
   await app.register(feedsRoutes)
+  await registerChangeSignal(app)
+  await app.register(changesRoutes)
+  if (backgroundJobs) startScheduler(app, config.schedulerIntervalMs)
   await app.register(apiKeysRoutes)
 
   return app

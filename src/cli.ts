@@ -31,7 +31,7 @@ export const OPENAPI_FILE = fileURLToPath(new URL('../openapi/openapi.json', imp
 
 /** The OpenAPI document as committed: generated from the routes with the default settings. */
 export async function generateOpenApiDocument (): Promise<string> {
-  const app = await buildApp({ config: loadConfig({}), database: offlineDatabase(), logger: pino({ level: 'silent' }) })
+  const app = await buildApp({ config: loadConfig({}), database: offlineDatabase(), logger: pino({ level: 'silent' }), backgroundJobs: false })
   await app.ready()
   const document = JSON.stringify(app.swagger(), null, 2) + '\n'
   await app.close()

@@ -56,6 +56,8 @@ export const EnvironmentSchema = z.object({
     .describe('Requests per minute per key with content:read or content:preview.'),
   RATE_LIMIT_WRITE: withDefault(z.coerce.number().int().min(1).max(1_000_000), '600')
     .describe('Requests per minute per key with content:write or admin.'),
+  SCHEDULER_INTERVAL_MS: withDefault(z.coerce.number().int().min(100).max(3_600_000), '5000')
+    .describe('How often each process looks for scheduled posts whose time has come, to announce them (change log, webhooks).'),
   SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(120_000), '10000')
     .describe('How long a graceful shutdown may take before the process exits anyway.')
 })
@@ -83,6 +85,7 @@ export interface Config {
   readonly cache: { readonly maxAge: number, readonly staleWhileRevalidate: number }
   readonly postUrlTemplate: string
   readonly publicRead: boolean
+  readonly schedulerIntervalMs: number
   readonly adminApiKey: string | undefined
   readonly rateLimits: { readonly anonymous: number, readonly read: number, readonly write: number }
 }
@@ -121,6 +124,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     cache: Object.freeze({ maxAge: e.CACHE_MAX_AGE, staleWhileRevalidate: e.CACHE_STALE_WHILE_REVALIDATE }),
     postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`,
     publicRead: e.PUBLIC_READ === 'true',
+    schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     adminApiKey: e.ADMIN_API_KEY,
     rateLimits: Object.freeze({ anonymous: e.RATE_LIMIT_ANONYMOUS, read: e.RATE_LIMIT_READ, write: e.RATE_LIMIT_WRITE })
   })

@@ -81,8 +81,8 @@ export function registerResourceWrites<Row extends { id: string, slug: string, v
       headers: { etag: versionEtag(row.version), ...(status === 201 ? { location: `${spec.path}/${row.id}` } : {}) }
     }
   }
-  const change = (id: string, op: 'upsert' | 'delete') =>
-    ({ entityType: entity, entityId: id, blogId: entity === 'blog' ? id : null, op, publicOp: op })
+  const change = (id: string, op: 'upsert' | 'delete', created = false): ChangeEntry =>
+    ({ entityType: entity, entityId: id, blogId: entity === 'blog' ? id : null, op, publicOp: op, event: created ? `${entity}.created` : undefined })
 
   app.post(spec.path, {
     config: { access: 'content:write' },
@@ -104,7 +104,7 @@ export function registerResourceWrites<Row extends { id: string, slug: string, v
     const slug = given ?? await uniqueSlug(slugify(spec.titleOf(body), label), (candidate) => slugTaken(tx, table, candidate))
     const id = uuidv7()
     await insertResource(tx, table, { ...spec.toColumns(body), id, slug })
-    await recordChanges(tx, [change(id, 'upsert')])
+    await recordChanges(tx, [change(id, 'upsert', true)])
     return reply(tx, id, 201)
   }))
 

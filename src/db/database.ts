@@ -22,6 +22,8 @@ export interface Database {
   readonly created: boolean
   /** Throws when the database does not answer within timeoutMs. */
   ping (timeoutMs?: number): Promise<void>
+  /** Calls `onNotify` for every NOTIFY on `channel` (from any process); returns how to stop. */
+  listen (channel: string, onNotify: () => void): Promise<() => Promise<void>>
   close (): Promise<void>
 }
 
@@ -57,7 +59,43 @@ export function openPostgres (url: string, poolSize: number): Database {
   // the pool; unhandled, that would crash the process. The next query simply reconnects.
   pool.on('error', () => {})
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
-  return makeDatabase(db, 'postgres', false)
+  return makeDatabase(db, 'postgres', false, undefined, (channel, onNotify) => listenOnPostgres(url, channel, onNotify))
+}
+
+/**
+ * LISTEN needs a connection of its own, kept open; when it drops (a restart, a terminated
+ * backend) it reconnects, and signals once in case a notification was missed meanwhile.
+ */
+async function listenOnPostgres (url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined
+  let stopped = false
+  let retry: NodeJS.Timeout | undefined
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 })
+    next.on('notification', (message) => { if (message.channel === channel) onNotify() })
+    next.on('error', () => {})
+    next.on('end', () => { if (!stopped) schedule() })
+    try {
+      await next.connect()
+      await next.query(`LISTEN "${channel.replaceAll('"', '""')}"`)
+      client = next
+      onNotify()
+    } catch {
+      await next.end().catch(() => {})
+      schedule()
+    }
+  }
+  const schedule = () => {
+    if (stopped || retry !== undefined) return
+    retry = setTimeout(() => { retry = undefined; void connect() }, 1_000)
+    retry.unref()
+  }
+  await connect()
+  return async () => {
+    stopped = true
+    clearTimeout(retry)
+    await client?.end().catch(() => {})
+  }
 }
 
 /** Wraps an open PGlite instance (tests restore one from a migrated template). */
@@ -65,7 +103,11 @@ export function wrapPGlite (pglite: PGlite, created = false): Database {
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) })
   // Kysely closes PGlite only if it ever ran a query on it; close it here in any case, or an
   // unused instance would keep the process alive.
-  return makeDatabase(db, 'embedded', created, async () => { if (!pglite.closed) await pglite.close() })
+  return makeDatabase(db, 'embedded', created, async () => { if (!pglite.closed) await pglite.close() },
+    async (channel, onNotify) => {
+      const unlisten = await pglite.listen(channel, () => onNotify())
+      return async () => { if (!pglite.closed) await unlisten() }
+    })
 }
 
 // SQLSTATE classes and driver errors that mean "the database is not there" rather than "this
@@ -98,7 +140,9 @@ export function offlineDatabase (): Database {
   return { ...makeDatabase(db, 'postgres', false), ping: async () => { throw new Error('offline database') } }
 }
 
-function makeDatabase (db: Kysely<DB>, kind: DatabaseKind, created: boolean, afterDestroy?: () => Promise<void>): Database {
+type Listen = Database['listen']
+
+function makeDatabase (db: Kysely<DB>, kind: DatabaseKind, created: boolean, afterDestroy?: () => Promise<void>, listen?: Listen): Database {
   let closed: Promise<void> | undefined
   return {
     db,
@@ -115,6 +159,7 @@ function makeDatabase (db: Kysely<DB>, kind: DatabaseKind, created: boolean, aft
         clearTimeout(timer)
       }
     },
+    listen: listen ?? (async () => async () => {}),
     close () {
       closed ??= db.destroy().then(afterDestroy)
       return closed

@@ -122,6 +122,13 @@ export interface ChangesTable {
   public_op: ChangeOp | null
   occurred_at: CreatedTimestamp
   tx_id: ColumnType<string, never, never>
+  event: string | null
+}
+
+export interface ChangeCursorsTable {
+  name: string
+  seq: string
+  updated_at: CreatedTimestamp
 }
 
 export interface WebhooksTable {
@@ -175,6 +182,7 @@ export interface DB {
   slug_redirects: SlugRedirectsTable
   api_keys: ApiKeysTable
   changes: ChangesTable
+  change_cursors: ChangeCursorsTable
   webhooks: WebhooksTable
   webhook_deliveries: WebhookDeliveriesTable
   idempotency_keys: IdempotencyKeysTable

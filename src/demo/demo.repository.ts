@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { countWords } from '../content/posts/post-text.ts'
+import { lockChangeLog } from '../content/changes.repository.ts'
 import type { DemoAuthor, DemoBlog, DemoPost, DemoTag } from './demo-content.ts'
 
 // Inserts that leave existing rows alone: seeding twice changes nothing. Each insert returns
@@ -93,7 +94,9 @@ export async function insertPosts (tx: Tx, posts: DemoPost[]): Promise<string[]>
 
 export async function recordChanges (
   tx: Tx,
-  changes: Array<{ entity_type: 'blog' | 'author' | 'tag' | 'post', entity_id: string, blog_id: string | null, op: 'upsert' | 'delete', public_op: 'upsert' | 'delete' | null }>
+  changes: Array<{ entity_type: 'blog' | 'author' | 'tag' | 'post', entity_id: string, blog_id: string | null, op: 'upsert' | 'delete', public_op: 'upsert' | 'delete' | null, event: string | null }>
 ): Promise<void> {
-  if (changes.length > 0) await tx.insertInto('changes').values(changes).execute()
+  if (changes.length === 0) return
+  await lockChangeLog(tx)
+  await tx.insertInto('changes').values(changes).execute()
 }

@@ -23,15 +23,16 @@ export async function seedDemo (db: Kysely<DB>, now = new Date()): Promise<SeedR
     const newPosts = posts.filter((post) => postIds.has(post.id))
 
     await recordChanges(tx, [
-      ...blogIds.map((id) => ({ entity_type: 'blog' as const, entity_id: id, blog_id: id, op: 'upsert' as const, public_op: 'upsert' as const })),
-      ...authorIds.map((id) => ({ entity_type: 'author' as const, entity_id: id, blog_id: null, op: 'upsert' as const, public_op: 'upsert' as const })),
-      ...tagIds.map((id) => ({ entity_type: 'tag' as const, entity_id: id, blog_id: null, op: 'upsert' as const, public_op: 'upsert' as const })),
+      ...blogIds.map((id) => ({ entity_type: 'blog' as const, entity_id: id, blog_id: id, op: 'upsert' as const, public_op: 'upsert' as const, event: 'blog.created' })),
+      ...authorIds.map((id) => ({ entity_type: 'author' as const, entity_id: id, blog_id: null, op: 'upsert' as const, public_op: 'upsert' as const, event: 'author.created' })),
+      ...tagIds.map((id) => ({ entity_type: 'tag' as const, entity_id: id, blog_id: null, op: 'upsert' as const, public_op: 'upsert' as const, event: 'tag.created' })),
       ...newPosts.map((post) => ({
         entity_type: 'post' as const,
         entity_id: post.id,
         blog_id: post.blogId,
         op: post.deleted ? 'delete' as const : 'upsert' as const,
-        public_op: isPublic(post, now) ? 'upsert' as const : null
+        public_op: isPublic(post, now) ? 'upsert' as const : null,
+        event: isPublic(post, now) ? 'post.published' : null
       }))
     ])
     return { blogs: blogIds.length, authors: authorIds.length, tags: tagIds.length, posts: newPosts.length }

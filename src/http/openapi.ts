@@ -87,6 +87,7 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
         { name: 'Authors', description: 'Bylines: profile data and the time of their latest post.' },
         { name: 'Tags', description: 'Topics: what a topic page needs.' },
         { name: 'Feeds', description: 'Latest-post feeds as JSON, RSS 2.0, Atom 1.0 and JSON Feed 1.1.' },
+        { name: 'Sync', description: 'The change log: stay in sync without downloading everything again.' },
         { name: 'API keys', description: 'Keys and their scopes (admin).' },
         { name: 'Operations', description: 'Probes for load balancers and orchestrators.' }
       ]

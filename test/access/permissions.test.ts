@@ -20,6 +20,8 @@ const NEEDS: Record<string, Need> = {
   listAuthors: 'public', getAuthor: 'public', listAuthorPosts: 'public',
   listTags: 'public', getTag: 'public', listTagPosts: 'public',
   listPosts: 'public', getPost: 'public',
+  getLatestFeed: 'public', getBreakingFeed: 'public', getBlogFeed: 'public', getAuthorFeed: 'public', getTagFeed: 'public',
+  listChanges: 'public',
   createBlog: 'content:write', updateBlog: 'content:write', deleteBlog: 'content:write',
   createAuthor: 'content:write', updateAuthor: 'content:write', deleteAuthor: 'content:write',
   createTag: 'content:write', updateTag: 'content:write', deleteTag: 'content:write',

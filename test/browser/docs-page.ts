@@ -13,7 +13,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const EXPECTED_OPERATIONS = ['listBlogs', 'getBlog', 'getReadiness']
 
 async function serveOwnApp (): Promise<{ baseUrl: string, stop: () => Promise<void> }> {
-  const app = await buildApp({ config: loadConfig({}), database: offlineDatabase(), logger: pino({ level: 'silent' }) })
+  const app = await buildApp({ config: loadConfig({}), database: offlineDatabase(), logger: pino({ level: 'silent' }), backgroundJobs: false })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
   return { baseUrl: `http://127.0.0.1:${port}`, stop: () => app.close() }

@@ -17,7 +17,7 @@ export interface TestApp {
  * An app on this test's own migrated database, closed (and the database dropped) when the test
  * ends. `env` is parsed like the process environment, so tests exercise the real config path.
  */
-export async function buildTestApp (t: Test, env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp (t: Test, env: Record<string, string> = {}, options: { backgroundJobs?: boolean } = {}): Promise<TestApp> {
   const testDb = await createTestDatabase()
   t.teardown(() => testDb.destroy())
   const logs: Array<Record<string, unknown>> = []
@@ -28,7 +28,8 @@ export async function buildTestApp (t: Test, env: Record<string, string> = {}): 
     }
   })
   const config = loadConfig({ LOG_LEVEL: 'info', PUBLIC_BASE_URL: 'http://api.test', ...env })
-  const app = await buildApp({ config, database: testDb.database, logger: pino({ level: config.logLevel }, sink) })
+  // Background loops (scheduler, webhook dispatcher) only where a test asks: the rest stay deterministic.
+  const app = await buildApp({ config, database: testDb.database, logger: pino({ level: config.logLevel }, sink), backgroundJobs: options.backgroundJobs ?? false })
   t.teardown(() => app.close())
   return { app, testDb, logs }
 }

@@ -105,3 +105,17 @@ export async function touchPosts (db: Executor, ids: readonly string[]): Promise
   await db.updateTable('posts').set({ version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
     .where('id', 'in', [...ids]).execute()
 }
+
+/**
+ * Scheduled posts whose time has come become published, a batch at a time. SKIP LOCKED lets
+ * several processes run this at once: each post is claimed by exactly one of them.
+ */
+export async function publishDuePosts (db: Executor, batch: number): Promise<Array<{ id: string, blog_id: string }>> {
+  return db.updateTable('posts')
+    .set({ status: 'published', version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('id', 'in', (eb) => eb.selectFrom('posts').select('id')
+      .where('status', '=', 'scheduled').where('deleted_at', 'is', null).where('published_at', '<=', sql<Date>`now()`)
+      .orderBy('published_at').limit(batch).forUpdate().skipLocked())
+    .returning(['id', 'blog_id'])
+    .execute()
+}

@@ -92,7 +92,14 @@ async function isPublic (tx: Tx, id: string): Promise<boolean> {
 
 async function recordPostChange (tx: Tx, post: PostWriteRow, wasPublic: boolean, op: ChangeOp = 'upsert'): Promise<void> {
   const nowPublic = op === 'delete' ? false : await isPublic(tx, post.id)
-  await recordChanges(tx, [{ entityType: 'post', entityId: post.id, blogId: post.blog_id, op, publicOp: publicOp(wasPublic, nowPublic) }])
+  await recordChanges(tx, [{
+    entityType: 'post',
+    entityId: post.id,
+    blogId: post.blog_id,
+    op,
+    publicOp: publicOp(wasPublic, nowPublic),
+    event: nowPublic && !wasPublic ? 'post.published' : undefined
+  }])
 }
 
 async function freeSlug (tx: Tx, blogId: string, wanted: string | undefined, title: string, exceptId?: string): Promise<string> {

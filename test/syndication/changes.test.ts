@@ -1,0 +1,160 @@
+import t from 'tap'
+import { publishScheduledPosts } from '../../src/syndication/scheduler.ts'
+import { newApiKey } from '../helpers/factories.ts'
+import { buildTestApp } from '../helpers/test-app.ts'
+
+const LIMITS = { RATE_LIMIT_ANONYMOUS: '1000000', RATE_LIMIT_READ: '1000000', RATE_LIMIT_WRITE: '1000000' }
+
+type App = Awaited<ReturnType<typeof buildTestApp>>['app']
+
+/** Replays the whole public log from the start into a map, as a sync client would. */
+async function replay (app: App, query = '') {
+  const state = new Map<string, Map<string, unknown>>()
+  let since: string | undefined
+  for (;;) {
+    const url = `/v1/changes?limit=7${query}${since === undefined ? '' : `&since=${since}`}`
+    const res = await app.inject({ url })
+    if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
+    const page = res.json() as { data: Array<{ type: string, id: string, op: string, data?: unknown }>, meta: { next_cursor: string } }
+    for (const change of page.data) {
+      const bucket = state.get(change.type) ?? new Map()
+      state.set(change.type, bucket)
+      if (change.op === 'upsert') bucket.set(change.id, change.data)
+      else bucket.delete(change.id)
+    }
+    if (page.data.length === 0 && page.meta.next_cursor === since) return state
+    since = page.meta.next_cursor
+  }
+}
+
+async function allPages (app: App, url: string) {
+  const items: any[] = []
+  let next: string | null = url
+  while (next !== null) {
+    const body: { data: any[], links: { next: string | null } } = (await app.inject({ url: next })).json()
+    items.push(...body.data)
+    next = body.links.next?.replace('http://api.test', '') ?? null
+  }
+  return items
+}
+
+t.test('replaying the change log yields exactly what the API lists now, after random writes', async (t) => {
+  const { app } = await buildTestApp(t, LIMITS)
+  const key = await newApiKey(app.db, ['content:write'])
+  const send = async (method: string, url: string, payload?: unknown) => {
+    const res = await app.inject({ method: method as 'POST', url, headers: { authorization: `Bearer ${key}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) }, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) })
+    if (res.statusCode >= 500) throw new Error(`${method} ${url}: ${res.body}`)
+    return res
+  }
+  // A seeded random sequence of writes, so a failure can be replayed.
+  let seed = Number(process.env.REPLAY_SEED ?? 20261128)
+  const random = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 }
+  const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)] as T
+  t.comment(`seed ${seed}`)
+
+  const blogs = ['alpha', 'beta']
+  for (const slug of blogs) await send('POST', '/v1/blogs', { title: slug, slug })
+  const authors = ['ann', 'bob', 'cy']
+  for (const slug of authors) await send('POST', '/v1/authors', { name: slug, slug })
+  const tags = ['x', 'y']
+  for (const slug of tags) await send('POST', '/v1/tags', { name: slug, slug })
+  const posts: string[] = []
+  for (let step = 0; step < 120; step++) {
+    const roll = random()
+    if (roll < 0.3 || posts.length === 0) {
+      const res = await send('POST', '/v1/posts', { blog: pick(blogs), title: `Post ${step}`, authors: [pick(authors)], tags: [pick(tags)], status: random() < 0.5 ? 'published' : 'draft' })
+      posts.push(res.json().data.id)
+    } else if (roll < 0.5) {
+      await send('PATCH', `/v1/posts/${pick(posts)}`, { title: `Edited ${step}`, tags: [pick(tags)] })
+    } else if (roll < 0.65) {
+      await send('POST', `/v1/posts/${pick(posts)}/publish`)
+    } else if (roll < 0.75) {
+      await send('POST', `/v1/posts/${pick(posts)}/unpublish`)
+    } else if (roll < 0.82) {
+      await send('DELETE', `/v1/posts/${pick(posts)}`)
+    } else if (roll < 0.9) {
+      await send('PATCH', `/v1/authors/${pick(authors)}`, { bio: `bio ${step}` })
+    } else if (roll < 0.95) {
+      await send('PATCH', `/v1/blogs/${pick(blogs)}`, { description: `about ${step}` })
+    } else {
+      // Schedule one for a moment from now; it becomes public by itself, then the scheduler announces it.
+      await send('POST', `/v1/posts/${pick(posts)}/publish`, { at: new Date(Date.now() + 50).toISOString() })
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  await publishScheduledPosts(app.db)
+
+  const state = await replay(app)
+  const listed = await allPages(app, '/v1/posts?limit=100&fields=' + 'id,blog,slug,url,title,subtitle,excerpt,body_html,word_count,reading_time_minutes,lead_image,language,is_breaking,is_featured,authors,tags,status,published_at,updated_at')
+  t.ok(listed.length > 5, `${listed.length} posts are public`)
+  t.same(new Set(state.get('post')?.keys()), new Set(listed.map((p) => p.id)), 'the same posts')
+  for (const post of listed) t.same(state.get('post')?.get(post.id), post, `post ${post.id} field for field`)
+  t.same(new Set(state.get('blog')?.keys()), new Set((await allPages(app, '/v1/blogs')).map((b) => b.id)))
+  t.same(new Set(state.get('author')?.keys()), new Set((await allPages(app, '/v1/authors')).map((a) => a.id)))
+})
+
+t.test('public readers never see drafts; preview keys may ask for everything; filters and bad input', async (t) => {
+  const { app } = await buildTestApp(t, LIMITS)
+  const writer = await newApiKey(app.db, ['content:write'])
+  const preview = await newApiKey(app.db, ['content:preview'])
+  const auth = (key: string) => ({ authorization: `Bearer ${key}` })
+  await app.inject({ method: 'POST', url: '/v1/blogs', headers: auth(writer), payload: { title: 'One', slug: 'one' } })
+  await app.inject({ method: 'POST', url: '/v1/blogs', headers: auth(writer), payload: { title: 'Two', slug: 'two' } })
+  const draft = (await app.inject({ method: 'POST', url: '/v1/posts', headers: auth(writer), payload: { blog: 'one', title: 'Secret draft' } })).json().data
+  await app.inject({ method: 'POST', url: '/v1/posts', headers: auth(writer), payload: { blog: 'two', title: 'Public', status: 'published' } })
+
+  const publicLog = (await app.inject({ url: '/v1/changes' })).json().data
+  t.notOk(publicLog.some((c: { id: string }) => c.id === draft.id), 'no draft in the public log')
+  t.same(publicLog.map((c: { event: string }) => c.event), ['blog.created', 'blog.created', 'post.published'])
+  const everything = await app.inject({ url: '/v1/changes?visibility=all', headers: auth(preview) })
+  t.ok(everything.json().data.some((c: { id: string }) => c.id === draft.id))
+  t.equal(everything.headers['cache-control'], 'private, no-store')
+  t.equal((await app.inject({ url: '/v1/changes?visibility=all' })).statusCode, 403)
+  t.same((await app.inject({ url: '/v1/changes?types=blog' })).json().data.map((c: { type: string }) => c.type), ['blog', 'blog'])
+  t.same((await app.inject({ url: '/v1/changes?blog=two' })).json().data.map((c: { type: string }) => c.type), ['blog', 'post'])
+  for (const query of ['since=garbage', 'limit=0', 'limit=1001', 'types=comment', 'wait=31', 'wait=-1', 'visibility=secret', 'x=1']) {
+    const res = await app.inject({ url: `/v1/changes?${query}` })
+    t.equal(res.statusCode, 400, query)
+  }
+  t.equal((await app.inject({ url: '/v1/changes?blog=nope' })).statusCode, 404)
+  const end = (await app.inject({ url: '/v1/changes' })).json().meta.next_cursor
+  const idle = (await app.inject({ url: `/v1/changes?since=${end}` })).json()
+  t.same(idle.data, [])
+  t.equal(idle.meta.next_cursor, end, 'nothing new: the same cursor again')
+})
+
+t.test('a long poll wakes within a second of a change', async (t) => {
+  const { app } = await buildTestApp(t, LIMITS)
+  const writer = await newApiKey(app.db, ['content:write'])
+  const end = (await app.inject({ url: '/v1/changes' })).json().meta.next_cursor
+  const started = Date.now()
+  const polling = app.inject({ url: `/v1/changes?wait=20&since=${end}` })
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const wroteAt = Date.now()
+  await app.inject({ method: 'POST', url: '/v1/blogs', headers: { authorization: `Bearer ${writer}` }, payload: { title: 'Wake up' } })
+  const res = await polling
+  const wokeAfter = Date.now() - wroteAt
+  t.equal(res.json().data[0]?.data?.title, 'Wake up')
+  t.ok(wokeAfter < 1000, `woke ${wokeAfter} ms after the write`)
+  t.ok(Date.now() - started < 5000)
+  const quiet = Date.now()
+  const empty = await app.inject({ url: `/v1/changes?wait=1&since=${res.json().meta.next_cursor}` })
+  t.same(empty.json().data, [])
+  t.ok(Date.now() - quiet >= 900, 'an idle poll waits for its time')
+})
+
+t.test('the scheduler announces a scheduled post once its time has come, once, even when run twice at once', async (t) => {
+  const { app } = await buildTestApp(t, LIMITS)
+  const writer = await newApiKey(app.db, ['content:write'])
+  const auth = { authorization: `Bearer ${writer}` }
+  await app.inject({ method: 'POST', url: '/v1/blogs', headers: auth, payload: { title: 'S', slug: 's' } })
+  const post = (await app.inject({ method: 'POST', url: '/v1/posts', headers: auth, payload: { blog: 's', title: 'Soon' } })).json().data
+  await app.inject({ method: 'POST', url: `/v1/posts/${post.id}/publish`, headers: auth, payload: { at: new Date(Date.now() + 300).toISOString() } })
+  t.same(await Promise.all([publishScheduledPosts(app.db), publishScheduledPosts(app.db)]), [0, 0], 'not yet')
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  const counts = await Promise.all([publishScheduledPosts(app.db), publishScheduledPosts(app.db)])
+  t.equal(counts[0] + counts[1], 1, 'exactly one pass published it')
+  const log = (await app.inject({ url: '/v1/changes?types=post' })).json().data
+  t.same(log.map((c: { event: string }) => c.event), ['post.published'])
+  t.equal(log[0].data.status, 'published')
+})
