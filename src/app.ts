@@ -16,6 +16,8 @@ import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
 import { changesRoutes } from './syndication/changes/changes.routes.ts'
 import { registerChangeSignal } from './syndication/changes/change-signal.ts'
 import { startScheduler } from './syndication/scheduler.ts'
+import { startDispatcher } from './syndication/webhooks/dispatcher.ts'
+import { webhooksRoutes } from './syndication/webhooks/webhooks.routes.ts'
 import { tagsRoutes, tagWritesRoutes } from './content/tags/tags.routes.ts'
 import { registerHttpCaching } from './http/caching.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
@@ -123,7 +125,11 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   await app.register(feedsRoutes)
   await registerChangeSignal(app)
   await app.register(changesRoutes)
-  if (backgroundJobs) startScheduler(app, config.schedulerIntervalMs)
+  await app.register(webhooksRoutes)
+  if (backgroundJobs) {
+    startScheduler(app, config.schedulerIntervalMs)
+    startDispatcher(app)
+  }
   await app.register(apiKeysRoutes)
 
   return app

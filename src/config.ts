@@ -58,6 +58,14 @@ export const EnvironmentSchema = z.object({
     .describe('Requests per minute per key with content:write or admin.'),
   SCHEDULER_INTERVAL_MS: withDefault(z.coerce.number().int().min(100).max(3_600_000), '5000')
     .describe('How often each process looks for scheduled posts whose time has come, to announce them (change log, webhooks).'),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: withDefault(z.enum(['true', 'false']), 'false')
+    .describe('true lets webhooks target loopback and private addresses (tests, closed networks); false refuses them.'),
+  WEBHOOK_MAX_ATTEMPTS: withDefault(z.coerce.number().int().min(1).max(50), '8')
+    .describe('Delivery attempts before a webhook delivery is marked failed.'),
+  WEBHOOK_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(60_000), '10000')
+    .describe('How long a receiver has to answer one delivery.'),
+  WEBHOOK_RETRY_BASE_MS: withDefault(z.coerce.number().int().min(10).max(3_600_000), '5000')
+    .describe('First retry delay; each further retry doubles it (with jitter), up to an hour.'),
   SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(120_000), '10000')
     .describe('How long a graceful shutdown may take before the process exits anyway.')
 })
@@ -86,6 +94,7 @@ export interface Config {
   readonly postUrlTemplate: string
   readonly publicRead: boolean
   readonly schedulerIntervalMs: number
+  readonly webhooks: { readonly allowPrivateTargets: boolean, readonly maxAttempts: number, readonly timeoutMs: number, readonly retryBaseMs: number }
   readonly adminApiKey: string | undefined
   readonly rateLimits: { readonly anonymous: number, readonly read: number, readonly write: number }
 }
@@ -125,6 +134,12 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`,
     publicRead: e.PUBLIC_READ === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    webhooks: Object.freeze({
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS === 'true',
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS
+    }),
     adminApiKey: e.ADMIN_API_KEY,
     rateLimits: Object.freeze({ anonymous: e.RATE_LIMIT_ANONYMOUS, read: e.RATE_LIMIT_READ, write: e.RATE_LIMIT_WRITE })
   })

@@ -88,6 +88,7 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
         { name: 'Tags', description: 'Topics: what a topic page needs.' },
         { name: 'Feeds', description: 'Latest-post feeds as JSON, RSS 2.0, Atom 1.0 and JSON Feed 1.1.' },
         { name: 'Sync', description: 'The change log: stay in sync without downloading everything again.' },
+        { name: 'Webhooks', description: 'Signed pushes of content events to partners, with retries and a delivery log (admin).' },
         { name: 'API keys', description: 'Keys and their scopes (admin).' },
         { name: 'Operations', description: 'Probes for load balancers and orchestrators.' }
       ]

@@ -27,7 +27,9 @@ const NEEDS: Record<string, Need> = {
   createTag: 'content:write', updateTag: 'content:write', deleteTag: 'content:write',
   createPost: 'content:write', updatePost: 'content:write', deletePost: 'content:write',
   publishPost: 'content:write', unpublishPost: 'content:write',
-  createApiKey: 'admin', listApiKeys: 'admin', revokeApiKey: 'admin'
+  createApiKey: 'admin', listApiKeys: 'admin', revokeApiKey: 'admin',
+  createWebhook: 'admin', listWebhooks: 'admin', getWebhook: 'admin', updateWebhook: 'admin', deleteWebhook: 'admin',
+  listWebhookDeliveries: 'admin', retryWebhookDelivery: 'admin'
 }
 
 /** 401, 403, or 'pass' (anything else: the request got past access control). */
@@ -52,7 +54,9 @@ const BODIES: Record<string, unknown> = {
   updateTag: { description: 'changed' },
   createPost: { blog: 'matrix', title: 'Matrix post' },
   updatePost: { title: 'Changed' },
-  createApiKey: { name: 'matrix', scopes: ['content:read'] }
+  createApiKey: { name: 'matrix', scopes: ['content:read'] },
+  createWebhook: { url: 'https://example.com/hook', event_types: ['post.*'] },
+  updateWebhook: { description: 'changed' }
 }
 
 t.test('the table covers every operation of the API', async (t) => {
@@ -82,7 +86,8 @@ for (const publicRead of [true, false]) {
           const post = await newPost(app.db, { blogId: blog.id })
           const url = path
             .replace('{blog}', blog.slug).replace('{author}', author.slug).replace('{tag}', tag.slug)
-            .replace('{slug}', post.slug).replace('{id}', path.startsWith('/v1/api-keys') ? '01900000-0000-7000-8000-000000000000' : post.id)
+            .replace('{slug}', post.slug).replace('{delivery}', '01900000-0000-7000-8000-000000000000')
+            .replace('{id}', path.startsWith('/v1/api-keys') || path.startsWith('/v1/webhooks') ? '01900000-0000-7000-8000-000000000000' : post.id)
           const body = BODIES[operation.operationId]
           const res = await app.inject({
             method: method.toUpperCase() as 'GET',

@@ -1,23 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { hasScope } from '../../access/auth.ts'
-import { findAuthorsByIds } from '../../content/authors/authors.repository.ts'
-import { toAuthor } from '../../content/authors/authors.mapper.ts'
 import { AuthorSchema } from '../../content/authors/authors.schemas.ts'
-import { findBlog, findBlogsByIds } from '../../content/blogs/blogs.repository.ts'
-import { toBlog } from '../../content/blogs/blogs.mapper.ts'
 import { BlogSchema } from '../../content/blogs/blogs.schemas.ts'
 import { IdOrSlugSchema, parseIdOrSlug, TimestampSchema } from '../../content/identifiers.ts'
-import { toPost } from '../../content/posts/posts.mapper.ts'
-import { listPosts, type Audience } from '../../content/posts/posts.repository.ts'
 import { PostSchema } from '../../content/posts/posts.schemas.ts'
-import { findTagsByIds } from '../../content/tags/tags.repository.ts'
-import { toTag } from '../../content/tags/tags.mapper.ts'
 import { TagSchema } from '../../content/tags/tags.schemas.ts'
-import type { EntityType } from '../../db/schema.ts'
 import { AppError, notFound, problemResponses } from '../../http/errors.ts'
 import { decodeCursor, encodeCursor } from '../../http/pagination.ts'
-import { listChanges, type ChangeRow } from './changes.repository.ts'
+import { listChanges } from './changes.repository.ts'
+import { loadChangeData } from './change-data.ts'
+import { findBlog } from '../../content/blogs/blogs.repository.ts'
+import type { Audience } from '../../content/posts/posts.repository.ts'
 
 const CHANGE_CURSOR = 'changes'
 const ChangeCursorKey = z.tuple([z.string().regex(/^\d{1,19}$/)])
@@ -51,24 +45,6 @@ const ChangePageSchema = z.object({
 }).meta({ id: 'ChangePage' })
 
 export const changesRoutes: FastifyPluginAsyncZod = async (app) => {
-  /** Current representations of the resources a page of changes names, in a few queries. */
-  async function loadData (rows: ChangeRow[], audience: Audience) {
-    const ids = (type: EntityType) => [...new Set(rows.filter((r) => r.entity_type === type && r.op === 'upsert').map((r) => r.entity_id))]
-    const postIds = ids('post')
-    const [posts, blogs, authors, tags] = await Promise.all([
-      postIds.length === 0 ? [] : listPosts(app.db, { filter: { ids: postIds }, sort: 'newest', limit: postIds.length, withBody: true, audience }),
-      findBlogsByIds(app.db, ids('blog')),
-      findAuthorsByIds(app.db, ids('author')),
-      findTagsByIds(app.db, ids('tag'))
-    ])
-    const data = new Map<string, unknown>()
-    for (const row of posts) data.set(row.id, toPost(row, app.config.postUrlTemplate))
-    for (const row of blogs) data.set(row.id, toBlog(row))
-    for (const row of authors) data.set(row.id, toAuthor(row))
-    for (const row of tags) data.set(row.id, toTag(row))
-    return data
-  }
-
   app.get('/v1/changes', {
     config: { access: 'public' },
     schema: {
@@ -106,7 +82,7 @@ export const changesRoutes: FastifyPluginAsyncZod = async (app) => {
       rows = await listChanges(app.db, changeQuery)
     }
 
-    const data = await loadData(rows, audience)
+    const data = await loadChangeData(app.db, app.config, rows.filter((row) => row.op === 'upsert'), audience)
     const changes = rows.flatMap((row) => {
       const op = (query.visibility === 'public' ? row.public_op : row.op) ?? row.op
       const resource = data.get(row.entity_id)

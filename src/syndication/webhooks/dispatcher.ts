@@ -1,0 +1,129 @@
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import { uuidv7 } from 'uuidv7'
+import type { Config } from '../../config.ts'
+import type { DB, EntityType } from '../../db/schema.ts'
+import { loadChangeData } from '../changes/change-data.ts'
+import {
+  activeWebhooks, claimDueDeliveries, eventsAfter, insertDeliveries, lockFanoutCursor, recordAttempt, saveFanoutCursor,
+  type ClaimedDelivery
+} from './webhooks.repository.ts'
+import { signatureHeaders } from './signing.ts'
+import { refusedTarget } from './targets.ts'
+
+// Delivery runs from the change log in two steps, both safe with many API processes:
+// 1. fan-out: one process at a time (a row lock on its cursor) turns new events into one
+//    delivery per matching webhook, with the payload fixed then, so every retry sends the same;
+// 2. delivery: due deliveries are claimed with SKIP LOCKED and a lease; a 2xx marks success,
+//    anything else retries with exponential backoff and jitter until the attempts run out.
+// At least once: a process that dies mid-send lets the lease expire, and another sends again.
+
+type WebhookSettings = Config['webhooks']
+
+export function eventMatches (patterns: readonly string[], event: string): boolean {
+  const [family] = event.split('.')
+  return patterns.some((pattern) => pattern === '*' || pattern === event || pattern === `${family}.*`)
+}
+
+export async function fanOut (db: Kysely<DB>, config: Pick<Config, 'postUrlTemplate'>, batch = 200): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    const after = await lockFanoutCursor(tx)
+    const events = await eventsAfter(tx, after, batch)
+    const last = events.at(-1)
+    if (last === undefined) return 0
+    const hooks = await activeWebhooks(tx)
+    const data = await loadChangeData(tx, config, events.map((e) => ({ entity_type: e.entity_type as EntityType, entity_id: e.entity_id })), 'public')
+    const deliveries = events.flatMap((change) => hooks
+      // A webhook hears of what happens after it was made, not of the history before.
+      .filter((hook) => change.occurred_at >= hook.created_at && eventMatches(hook.event_types, change.event as string))
+      .map((hook) => ({
+        id: uuidv7(),
+        webhook_id: hook.id,
+        change_seq: change.seq,
+        event_type: change.event as string,
+        payload: JSON.stringify({
+          type: change.event,
+          timestamp: change.occurred_at.toISOString(),
+          data: data.get(change.entity_id) ?? { id: change.entity_id, type: change.entity_type }
+        })
+      })))
+    await insertDeliveries(tx, deliveries)
+    await saveFanoutCursor(tx, last.seq)
+    return deliveries.length
+  })
+}
+
+export function retryDelay (attempt: number, baseMs: number): number {
+  const exponential = Math.min(baseMs * 2 ** (attempt - 1), 3_600_000)
+  return Math.round(exponential / 2 + Math.random() * exponential / 2)
+}
+
+async function send (delivery: ClaimedDelivery, settings: WebhookSettings): Promise<{ code: number | null, error: string | null }> {
+  const refused = await refusedTarget(delivery.url, settings.allowPrivateTargets)
+  if (refused !== undefined) return { code: null, error: refused }
+  const body = JSON.stringify(delivery.payload)
+  try {
+    const response = await fetch(delivery.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'content-api-webhooks', ...signatureHeaders(delivery.secret, delivery.id, body) },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(settings.timeoutMs)
+    })
+    await response.body?.cancel().catch(() => {})
+    return { code: response.status, error: response.ok ? null : `receiver answered ${response.status}` }
+  } catch (error) {
+    return { code: null, error: (error instanceof Error ? error.message : String(error)).slice(0, 500) }
+  }
+}
+
+/** Claims and sends what is due; returns how many deliveries were attempted. */
+export async function deliverDue (db: Kysely<DB>, settings: WebhookSettings, batch = 20): Promise<number> {
+  const claimed = await claimDueDeliveries(db, batch, settings.timeoutMs + 5_000)
+  await Promise.all(claimed.map(async (delivery) => {
+    const { code, error } = await send(delivery, settings)
+    if (error === null) return recordAttempt(db, delivery.id, { status: 'succeeded', code, error })
+    if (delivery.attempts >= settings.maxAttempts) return recordAttempt(db, delivery.id, { status: 'failed', code, error })
+    return recordAttempt(db, delivery.id, { status: 'pending', code, error, retryInMs: retryDelay(delivery.attempts, settings.retryBaseMs) })
+  }))
+  return claimed.length
+}
+
+/**
+ * The loop each API process runs: woken by every change (LISTEN/NOTIFY) and by a timer for
+ * retries. Closing the app stops taking new work and waits for the sends in flight.
+ */
+export function startDispatcher (app: FastifyInstance, pollMs = 1_000): void {
+  let stopped = false
+  let running: Promise<void> | undefined
+  let again = false
+  const pass = async () => {
+    try {
+      while (!stopped) {
+        const fanned = await fanOut(app.db, app.config)
+        const sent = await deliverDue(app.db, app.config.webhooks)
+        if (fanned === 0 && sent === 0) break
+      }
+    } catch (error) {
+      app.log.warn({ err: error }, 'webhook dispatch failed; will retry')
+    }
+  }
+  const kick = () => {
+    if (stopped) return
+    if (running !== undefined) { again = true; return }
+    running = pass().finally(() => {
+      running = undefined
+      if (again) { again = false; kick() }
+    })
+  }
+  const timer = setInterval(kick, pollMs)
+  timer.unref()
+  const unsubscribe = app.changeSignal.on(kick)
+  app.addHook('onReady', async () => { kick() })
+  app.addHook('onClose', async () => {
+    stopped = true
+    clearInterval(timer)
+    unsubscribe()
+    await running
+  })
+}

@@ -1,0 +1,141 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { uuidv7 } from 'uuidv7'
+import { z } from 'zod'
+import { isUuid, pickDefined } from '../../content/identifiers.ts'
+import { AppError, notFound, problemResponses } from '../../http/errors.ts'
+import { decodeCursor, paginate } from '../../http/pagination.ts'
+import {
+  deleteWebhook, findWebhook, insertWebhook, listDeliveries, listWebhooks, requeueDelivery, updateWebhook,
+  type DeliveryRow, type WebhookRow
+} from './webhooks.repository.ts'
+import {
+  CreatedWebhookSchema, CreateWebhookSchema, DeliveryPageSchema, DeliveryParamsSchema, DeliveryResponseSchema, ListQuerySchema,
+  UpdateWebhookSchema, WebhookPageSchema, WebhookParamsSchema, WebhookResponseSchema
+} from './webhooks.schemas.ts'
+import { generateWebhookSecret } from './signing.ts'
+import { refusedTarget } from './targets.ts'
+
+const SECURITY = [{ bearerAuth: [] }]
+const ADMIN = { access: 'admin' as const }
+const IdCursor = z.tuple([z.uuid()])
+
+function toWebhook (row: WebhookRow) {
+  return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }
+}
+
+function toDelivery (row: DeliveryRow) {
+  return {
+    id: row.id,
+    event: row.event_type,
+    change_seq: Number(row.change_seq),
+    status: row.status,
+    attempts: row.attempts,
+    next_attempt_at: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    created_at: row.created_at.toISOString(),
+    delivered_at: row.delivered_at?.toISOString() ?? null
+  }
+}
+
+export const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
+  const settings = app.config.webhooks
+  const checkTarget = async (url: string) => {
+    const refused = await refusedTarget(url, settings.allowPrivateTargets)
+    if (refused !== undefined) {
+      throw new AppError(422, 'webhook_target_refused', `${refused}; webhooks may only call public addresses.`,
+        { errors: [{ path: 'body.url', message: refused }] })
+    }
+  }
+  const load = async (id: string) => {
+    const row = isUuid(id) ? await findWebhook(app.db, id.toLowerCase()) : undefined
+    if (row === undefined) throw notFound(`Webhook "${id}"`)
+    return row
+  }
+  const tags = ['Webhooks']
+
+  app.post('/v1/webhooks', {
+    config: ADMIN,
+    schema: {
+      tags, security: SECURITY, operationId: 'createWebhook', summary: 'Create a webhook',
+      description: 'Deliveries are signed the Standard Webhooks way; the secret is in this response only.',
+      body: CreateWebhookSchema,
+      response: { 201: CreatedWebhookSchema.describe('The webhook and its secret.'), ...problemResponses(400, 401, 403, 415, 422) }
+    }
+  }, async (request, reply) => {
+    await checkTarget(request.body.url)
+    const secret = generateWebhookSecret()
+    const row = await insertWebhook(app.db, {
+      id: uuidv7(), url: request.body.url, description: request.body.description ?? '', event_types: [...new Set(request.body.event_types)],
+      secret, is_active: request.body.is_active ?? true
+    })
+    reply.code(201).header('location', `/v1/webhooks/${row.id}`).header('cache-control', 'no-store')
+    return { data: { ...toWebhook(row), secret } }
+  })
+
+  app.get('/v1/webhooks', {
+    config: ADMIN,
+    schema: { tags, security: SECURITY, operationId: 'listWebhooks', summary: 'List webhooks', querystring: ListQuerySchema, response: { 200: WebhookPageSchema.describe('A page of webhooks.'), ...problemResponses(400, 401, 403) } }
+  }, async (request, reply) => {
+    const { limit, cursor } = request.query
+    const afterId = cursor === undefined ? undefined : decodeCursor('webhooks', cursor, IdCursor)[0]
+    const page = paginate(request, app.config.publicBaseUrl, 'webhooks', await listWebhooks(app.db, { limit: limit + 1, afterId }), limit, (row) => [row.id])
+    reply.header('cache-control', 'private, no-store')
+    return { data: page.items.map(toWebhook), meta: page.meta, links: page.links }
+  })
+
+  app.get('/v1/webhooks/:id', {
+    config: ADMIN,
+    schema: { tags, security: SECURITY, operationId: 'getWebhook', summary: 'Get a webhook', params: WebhookParamsSchema, response: { 200: WebhookResponseSchema.describe('The webhook.'), ...problemResponses(401, 403, 404) } }
+  }, async (request, reply) => {
+    reply.header('cache-control', 'private, no-store')
+    return { data: toWebhook(await load(request.params.id)) }
+  })
+
+  app.patch('/v1/webhooks/:id', {
+    config: ADMIN,
+    schema: { tags, security: SECURITY, operationId: 'updateWebhook', summary: 'Update a webhook', params: WebhookParamsSchema, body: UpdateWebhookSchema, response: { 200: WebhookResponseSchema.describe('The webhook as it is now.'), ...problemResponses(400, 401, 403, 404, 415, 422) } }
+  }, async (request, reply) => {
+    const row = await load(request.params.id)
+    if (request.body.url !== undefined) await checkTarget(request.body.url)
+    const updated = await updateWebhook(app.db, row.id, pickDefined({
+      url: request.body.url, description: request.body.description, is_active: request.body.is_active,
+      event_types: request.body.event_types === undefined ? undefined : [...new Set(request.body.event_types)]
+    }))
+    if (updated === undefined) throw notFound(`Webhook "${request.params.id}"`)
+    reply.header('cache-control', 'no-store')
+    return { data: toWebhook(updated) }
+  })
+
+  app.delete('/v1/webhooks/:id', {
+    config: ADMIN,
+    schema: { tags, security: SECURITY, operationId: 'deleteWebhook', summary: 'Delete a webhook', description: 'Its pending deliveries go with it.', params: WebhookParamsSchema, response: { 204: z.undefined().describe('Deleted.'), ...problemResponses(401, 403, 404) } }
+  }, async (request, reply) => {
+    const row = await load(request.params.id)
+    await deleteWebhook(app.db, row.id)
+    return reply.code(204).send()
+  })
+
+  app.get('/v1/webhooks/:id/deliveries', {
+    config: ADMIN,
+    schema: { tags, security: SECURITY, operationId: 'listWebhookDeliveries', summary: 'List deliveries', description: 'Newest first: status, attempts, the last status code and error.', params: WebhookParamsSchema, querystring: ListQuerySchema, response: { 200: DeliveryPageSchema.describe('A page of deliveries.'), ...problemResponses(400, 401, 403, 404) } }
+  }, async (request, reply) => {
+    const row = await load(request.params.id)
+    const { limit, cursor } = request.query
+    const beforeId = cursor === undefined ? undefined : decodeCursor('deliveries', cursor, IdCursor)[0]
+    const page = paginate(request, app.config.publicBaseUrl, 'deliveries', await listDeliveries(app.db, row.id, { limit: limit + 1, beforeId }), limit, (d) => [d.id])
+    reply.header('cache-control', 'private, no-store')
+    return { data: page.items.map(toDelivery), meta: page.meta, links: page.links }
+  })
+
+  app.post('/v1/webhooks/:id/deliveries/:delivery/retry', {
+    config: ADMIN,
+    schema: { tags, security: SECURITY, operationId: 'retryWebhookDelivery', summary: 'Send a delivery again', description: 'Puts the delivery back in the queue now, with a fresh budget of attempts.', params: DeliveryParamsSchema, response: { 202: DeliveryResponseSchema.describe('Queued.'), ...problemResponses(401, 403, 404) } }
+  }, async (request, reply) => {
+    const { id, delivery } = request.params
+    const row = isUuid(id) && isUuid(delivery) ? await requeueDelivery(app.db, id.toLowerCase(), delivery.toLowerCase()) : undefined
+    if (row === undefined) throw notFound(`Delivery "${delivery}" of webhook "${id}"`)
+    reply.code(202).header('cache-control', 'no-store')
+    return { data: toDelivery(row) }
+  })
+}
