@@ -25,7 +25,8 @@ t.test('the server starts, serves, and shuts down cleanly on SIGTERM', async (t)
   t.teardown(() => { child.kill('SIGKILL') })
 
   let ready = false
-  for (let i = 0; i < 120 && !ready; i++) {
+  // Generous: a first embedded start runs initdb, slow on a busy machine.
+  for (let i = 0; i < 360 && !ready; i++) {
     await new Promise((resolve) => setTimeout(resolve, 250))
     ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((res) => res.ok, () => false)
   }

@@ -10,8 +10,17 @@ import { badRequest } from './errors.ts'
 const CURSOR_VERSION = 1
 const MAX_CURSOR_LENGTH = 512
 
-export const LimitSchema = z.coerce.number().int().min(1).max(100).default(20)
-  .describe('Items per page, 1 to 100.')
+/**
+ * A whole number written in decimal digits, as a query parameter. (z.coerce.number alone would
+ * also take 0x10, 1e2 and " 5 ", which no client means.)
+ */
+export function integerParam (min: number, max: number) {
+  return z.preprocess((value) => typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value,
+    z.number({ error: 'must be a whole number in decimal digits' }).int().min(min).max(max))
+}
+
+export const LimitSchema = integerParam(1, 100).default(20)
+  .describe('Items per page, 1 to 100 (default 20).')
 
 export const CursorSchema = z.string().min(1).max(MAX_CURSOR_LENGTH)
   .describe('Opaque cursor from `meta.next_cursor` of the previous page.')

@@ -7,7 +7,7 @@ import { IdOrSlugSchema, parseIdOrSlug, TimestampSchema } from '../../content/id
 import { PostSchema } from '../../content/posts/posts.schemas.ts'
 import { TagSchema } from '../../content/tags/tags.schemas.ts'
 import { AppError, notFound, problemResponses } from '../../http/errors.ts'
-import { decodeCursor, encodeCursor } from '../../http/pagination.ts'
+import { decodeCursor, encodeCursor, integerParam } from '../../http/pagination.ts'
 import { listChanges } from './changes.repository.ts'
 import { loadChangeData } from './change-data.ts'
 import { findBlog } from '../../content/blogs/blogs.repository.ts'
@@ -19,11 +19,11 @@ const TYPES = ['post', 'blog', 'author', 'tag'] as const
 
 const ChangesQuerySchema = z.object({
   since: z.string().min(1).max(200).optional().describe('`meta.next_cursor` of the previous call; without it, from the beginning.'),
-  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Changes per call, 1 to 1000.'),
+  limit: integerParam(1, 1000).default(100).describe('Changes per call, 1 to 1000.'),
   types: z.string().max(100).transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
     .pipe(z.array(z.enum(TYPES)).min(1)).optional().describe('Only these kinds: post, blog, author, tag (comma-separated).'),
   blog: IdOrSlugSchema.optional().describe('Only changes of this blog and its posts.'),
-  wait: z.coerce.number().int().min(0).max(30).default(0)
+  wait: integerParam(0, 30).default(0)
     .describe('Seconds to wait for a change when there is none yet (long poll), up to 30.'),
   visibility: z.enum(['public', 'all']).default('public')
     .describe('public: what public readers saw change; all (needs content:preview): every change, drafts included.')

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { IdOrSlugSchema, TimestampSchema } from '../../content/identifiers.ts'
 import { BlogSummarySchema, SummarySchema } from '../../content/posts/posts.schemas.ts'
+import { integerParam } from '../../http/pagination.ts'
 
 export const FEED_FORMATS = ['json', 'rss', 'atom', 'jsonfeed'] as const
 export type FeedFormat = (typeof FEED_FORMATS)[number]
@@ -11,7 +12,7 @@ const commaList = z.string().max(4200).transform((value) => value.split(',').map
 export const FeedQuerySchema = z.object({
   format: z.enum(FEED_FORMATS).optional()
     .describe('json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides; json by default.'),
-  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Items, 1 to 100.'),
+  limit: integerParam(1, 100).default(20).describe('Items, 1 to 100.'),
   content: z.enum(['summary', 'full']).default('summary').describe('full: each item carries the whole sanitized article.'),
   blog: commaList.optional().describe('Only posts of these blogs (ids or slugs).'),
   author: commaList.optional().describe('Only posts by any of these authors.'),

@@ -1,0 +1,187 @@
+import { sql } from 'kysely'
+import t from 'tap'
+import { generateOpenApiDocument } from '../../src/cli.ts'
+import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
+import { buildTestApp } from '../helpers/test-app.ts'
+
+// Bad input, generated from our own OpenAPI document: for every operation, every parameter and
+// every body field, values its schema forbids, plus the classics (wrong media type, broken and
+// oversized bodies, prototype keys, deep nesting). Each must get a 4xx problem+json, the server
+// must stay healthy, and no row may change.
+
+type JsonSchema = {
+  type?: string | string[]
+  anyOf?: JsonSchema[]
+  enum?: unknown[]
+  minimum?: number
+  maximum?: number
+  minLength?: number
+  maxLength?: number
+  maxItems?: number
+  pattern?: string
+  format?: string
+  properties?: Record<string, JsonSchema>
+  required?: string[]
+  items?: JsonSchema
+  $ref?: string
+}
+
+const MB = 'x'.repeat(1024 * 1024)
+
+function resolve (schema: JsonSchema, components: Record<string, JsonSchema>): JsonSchema {
+  return schema.$ref === undefined ? schema : resolve(components[schema.$ref.split('/').pop() as string] as JsonSchema, components)
+}
+
+function types (schema: JsonSchema): string[] {
+  if (schema.anyOf !== undefined) return schema.anyOf.flatMap(types)
+  return schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type]
+}
+
+/** Values that this schema forbids, as they would arrive in a query string (text). */
+function badQueryValues (schema: JsonSchema): string[] {
+  const kinds = types(schema)
+  const values: string[] = []
+  if (kinds.includes('integer') || kinds.includes('number')) {
+    values.push('abc', 'NaN', 'Infinity', '-Infinity', '1e309', '9'.repeat(40), '0x10', '1e2', ' 5', '', '1,2', '[]', '5abc')
+    if (kinds.includes('integer')) values.push('1.5')
+    if (schema.minimum !== undefined) values.push(String(schema.minimum - 1))
+    if (schema.maximum !== undefined) values.push(String(schema.maximum + 1))
+  } else if (schema.enum !== undefined) {
+    values.push('not-a-member', '', String(schema.enum[0]).toUpperCase() + '!')
+  } else if (kinds.includes('string')) {
+    const max = Math.max(...(schema.anyOf ?? [schema]).map((s) => s.maxLength ?? 0))
+    if (max > 0) values.push('y'.repeat(max + 1))
+    if (schema.minLength !== undefined && schema.minLength > 0) values.push('')
+    const variants = schema.anyOf ?? [schema]
+    if (variants.some((s) => s.pattern !== undefined)) values.push('\u0000', '\u0007bell')
+    if (variants.some((s) => s.format === 'date-time' || s.format === 'date')) values.push('2024-13-45T99:99:99Z', 'yesterday', '2024-02-30')
+  }
+  return values
+}
+
+/** JSON values that this body field's schema forbids. */
+function badBodyValues (schema: JsonSchema, components: Record<string, JsonSchema>): unknown[] {
+  const field = resolve(schema, components)
+  const kinds = types(field)
+  const nullable = kinds.includes('null')
+  const values: unknown[] = [{ nested: { deeper: [1, 2, 3] } }]
+  if (!nullable) values.push(null)
+  if (kinds.includes('string')) {
+    values.push(123, true, ['a'], MB)
+    if (field.minLength !== undefined && field.minLength > 0) values.push('')
+    if (field.enum !== undefined) values.push('not-a-member')
+    if (field.pattern !== undefined || field.format !== undefined) values.push('\u0000 <script>alert(1)</script>', "' OR 1=1 --")
+  }
+  if (kinds.includes('integer') || kinds.includes('number')) values.push('12', -1e308, 1e308, 1.5, -1)
+  if (kinds.includes('boolean')) values.push('true', 1, 0)
+  if (kinds.includes('array')) {
+    values.push('a,b', [{ not: 'a string' }], [null])
+    if (field.maxItems !== undefined) values.push(Array.from({ length: field.maxItems + 1 }, (_, i) => `item-${i}`))
+  }
+  if (kinds.includes('object')) values.push('string', [1, 2])
+  // Values that happen to be valid for this field are filtered out by the caller's schema check.
+  return values.filter((value) => !(value !== null && typeof value === 'object' && !Array.isArray(value) && kinds.includes('object')))
+}
+
+t.test('bad input from the OpenAPI document: every case a 4xx problem, nothing written, server healthy', async (t) => {
+  const { app } = await buildTestApp(t, { RATE_LIMIT_ANONYMOUS: '1000000', RATE_LIMIT_READ: '1000000', RATE_LIMIT_WRITE: '1000000' })
+  const document = JSON.parse(await generateOpenApiDocument())
+  const components = document.components.schemas as Record<string, JsonSchema>
+  const admin = await newApiKey(app.db, ['admin'])
+  const blog = await newBlog(app.db, { slug: 'fuzz' })
+  const author = await newAuthor(app.db, { slug: 'fuzzer' })
+  const tag = await newTag(app.db, { slug: 'fuzzy' })
+  const post = await newPost(app.db, { blogId: blog.id, slug: 'fuzzed', authorIds: [author.id], tagIds: [tag.id] })
+
+  const fingerprint = async () => {
+    const tables = ['blogs', 'authors', 'tags', 'posts', 'post_authors', 'post_tags', 'slug_redirects', 'api_keys', 'changes', 'webhooks', 'webhook_deliveries', 'idempotency_keys']
+    const parts: string[] = []
+    for (const table of tables) {
+        const result = await sql<{ n: string, h: string | null }>`SELECT count(*)::text AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${sql.table(table)} AS x`.execute(app.db)
+      const row = result.rows[0]
+      parts.push(`${table}:${row?.n}:${row?.h}`)
+    }
+    return parts.join(' ')
+  }
+  // last_used_at moves with every authenticated request; it is not content.
+  const before = await fingerprint().then((f) => f.replace(/api_keys:[^ ]+/, ''))
+
+  let cases = 0
+  const failures: string[] = []
+  interface Request { method: string, url: string, headers: Record<string, string>, payload?: string }
+  const expectProblem = async (label: string, request: Request, statuses?: number[]) => {
+    cases++
+    const res = await app.inject(request as never)
+    const ok = res.statusCode >= 400 && res.statusCode < 500 && (statuses === undefined || statuses.includes(res.statusCode)) &&
+      String(res.headers['content-type']).startsWith('application/problem+json')
+    if (!ok) failures.push(`${label}: ${res.statusCode} ${res.body.slice(0, 200)}`)
+  }
+
+  const pathFor = (path: string) => path.replace('{blog}', 'fuzz').replace('{author}', 'fuzzer').replace('{tag}', 'fuzzy')
+    .replace('{slug}', 'fuzzed').replace('{delivery}', '01900000-0000-7000-8000-000000000000')
+    .replace('{id}', path.startsWith('/v1/posts') ? post.id : '01900000-0000-7000-8000-000000000000')
+  const auth = { authorization: `Bearer ${admin}` }
+
+  for (const [path, item] of Object.entries<Record<string, any>>(document.paths)) {
+    for (const [method, operation] of Object.entries<any>(item)) {
+      const url = pathFor(path)
+      const name = `${method.toUpperCase()} ${path}`
+      const body = operation.requestBody?.content?.['application/json']?.schema as JsonSchema | undefined
+
+      for (const parameter of operation.parameters ?? []) {
+        const values = parameter.in === 'path'
+          ? ['y'.repeat(201), 'y'.repeat(499)]
+          : badQueryValues(resolve(parameter.schema, components))
+        for (const value of values) {
+          const target = parameter.in === 'path'
+            ? path.split('/').map((segment) => segment === `{${parameter.name}}` ? encodeURIComponent(value) : pathFor(segment)).join('/')
+            : `${url}?${parameter.name}=${encodeURIComponent(value)}`
+          await expectProblem(`${name} ${parameter.in}.${parameter.name}=${value.slice(0, 30)}`, {
+            method, url: target, headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+            ...(body === undefined ? {} : { payload: '{}' })
+          })
+        }
+      }
+
+      if (body === undefined) continue
+      const schema = resolve(body.anyOf?.[0] ?? body, components)
+      const minimal: Record<string, unknown> = {}
+      for (const field of schema.required ?? []) {
+        const fieldSchema = resolve(schema.properties?.[field] ?? {}, components)
+        minimal[field] = types(fieldSchema).includes('array') ? ['fuzz'] : field === 'url' ? 'https://example.com/hook' : field === 'scopes' ? ['content:read'] : field === 'event_types' ? ['*'] : field === 'blog' ? 'fuzz' : 'Fuzz value'
+      }
+      for (const [field, fieldSchema] of Object.entries(schema.properties ?? {})) {
+        for (const value of badBodyValues(fieldSchema, components)) {
+          await expectProblem(`${name} body.${field}=${JSON.stringify(value)?.slice(0, 30)}`, {
+            method, url, headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ ...minimal, [field]: value })
+          })
+        }
+      }
+      const json = { ...auth, 'content-type': 'application/json' }
+      const generic: Array<[string, Record<string, string>, string, number[] | undefined]> = [
+        ['unknown field', json, JSON.stringify({ ...minimal, surprise: true }), [400]],
+        ['__proto__ key', json, `{"__proto__":{"admin":true},${JSON.stringify(minimal).slice(1)}`, [400]],
+        ['constructor.prototype key', json, `{"constructor":{"prototype":{"admin":true}},${JSON.stringify(minimal).slice(1)}`, [400]],
+        ['not JSON', json, 'this is not json', [400]],
+        ['truncated JSON', json, JSON.stringify(minimal).slice(0, -1), [400]],
+        ['a JSON array', json, '[1,2,3]', [400]],
+        ['a JSON string', json, '"text"', [400]],
+        ['deeply nested', json, '{"title":' + '['.repeat(5000) + ']'.repeat(5000) + '}', [400]],
+        ['wrong media type', { ...auth, 'content-type': 'text/plain' }, 'title=x', [415]],
+        ['form encoded', { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, 'title=x', [415]],
+        ['over the size limit', json, JSON.stringify({ ...minimal, title: 'z'.repeat(2 * 1024 * 1024) }), [413]],
+        ['invalid UTF-8', json, Buffer.from([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]).toString('latin1'), [400]]
+      ]
+      for (const [label, headers, payload, statuses] of generic) {
+        await expectProblem(`${name} ${label}`, { method, url, headers, payload }, statuses)
+      }
+    }
+  }
+
+  t.comment(`${cases} bad-input cases`)
+  t.ok(cases > 1000, `${cases} cases ran`)
+  t.same(failures, [], 'every case was a 4xx problem+json')
+  t.equal((await app.inject({ url: '/healthz' })).statusCode, 200, 'the server is healthy')
+  t.equal((await app.inject({ url: '/readyz' })).statusCode, 200)
+  t.equal((await fingerprint()).replace(/api_keys:[^ ]+/, ''), before, 'no row changed')
+})
