@@ -23,7 +23,8 @@ import { registerHttpCaching } from './http/caching.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
 import { registerAuth } from './access/auth.ts'
 import { registerRateLimits } from './access/rate-limits.ts'
-import { frameworkErrorHandler, registerErrorHandling } from './http/errors.ts'
+import { AppError, frameworkErrorHandler, registerErrorHandling, sendProblem } from './http/errors.ts'
+import underPressure from '@fastify/under-pressure'
 import { healthRoutes } from './http/health.routes.ts'
 import { registerOpenApi } from './http/openapi.ts'
 
@@ -75,6 +76,9 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     bodyLimit: 1024 * 1024,
+    // A slow or stalled client cannot hold a connection open for ever.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs * 2,
     frameworkErrors: frameworkErrorHandler,
     // Slugs may be up to 200 characters; the router's default cap of 100 would 404 them.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 }
@@ -110,6 +114,19 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     maxAge: 600
   })
   await registerOpenApi(app, version)
+  if (config.overloadMaxEventLoopDelayMs > 0) {
+    // When the event loop falls behind, answer 503 at once rather than let latency grow
+    // without bound; probes stay exempt so an orchestrator can still see the process.
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.overloadMaxEventLoopDelayMs,
+      retryAfter: 5,
+      pressureHandler: (request, reply) => {
+        if (request.url === '/healthz' || request.url === '/readyz') return
+        reply.header('retry-after', '5')
+        sendProblem(request, reply, new AppError(503, 'overloaded', 'The API is overloaded; try again shortly.'))
+      }
+    })
+  }
   registerAuth(app)
   await registerRateLimits(app, config.rateLimits)
 

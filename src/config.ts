@@ -66,6 +66,10 @@ export const EnvironmentSchema = z.object({
     .describe('How long a receiver has to answer one delivery.'),
   WEBHOOK_RETRY_BASE_MS: withDefault(z.coerce.number().int().min(10).max(3_600_000), '5000')
     .describe('First retry delay; each further retry doubles it (with jitter), up to an hour.'),
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: withDefault(z.coerce.number().int().min(0).max(60_000), '1000')
+    .describe('Above this event-loop delay the API sheds load with 503 + Retry-After instead of queueing (0 turns it off).'),
+  REQUEST_TIMEOUT_MS: withDefault(z.coerce.number().int().min(1_000).max(600_000), '30000')
+    .describe('Longest time a client may take to send a whole request.'),
   SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(120_000), '10000')
     .describe('How long a graceful shutdown may take before the process exits anyway.')
 })
@@ -94,6 +98,8 @@ export interface Config {
   readonly postUrlTemplate: string
   readonly publicRead: boolean
   readonly schedulerIntervalMs: number
+  readonly overloadMaxEventLoopDelayMs: number
+  readonly requestTimeoutMs: number
   readonly webhooks: { readonly allowPrivateTargets: boolean, readonly maxAttempts: number, readonly timeoutMs: number, readonly retryBaseMs: number }
   readonly adminApiKey: string | undefined
   readonly rateLimits: { readonly anonymous: number, readonly read: number, readonly write: number }
@@ -134,6 +140,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`,
     publicRead: e.PUBLIC_READ === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    overloadMaxEventLoopDelayMs: e.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     webhooks: Object.freeze({
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS === 'true',
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,

@@ -112,8 +112,9 @@ export function wrapPGlite (pglite: PGlite, created = false): Database {
 
 // SQLSTATE classes and driver errors that mean "the database is not there" rather than "this
 // query is wrong": connection exceptions (08), operator intervention such as a shutdown or a
-// terminated backend (57P0x), an unknown database (3D000), too many connections (53300).
-const UNAVAILABLE_SQLSTATES = /^(08...|57P0[1-4]|3D000|53300)$/
+// terminated backend (57P0x), an unknown database (3D000), too many connections (53300), a
+// database not accepting connections (55000).
+const UNAVAILABLE_SQLSTATES = /^(08...|57P0[1-4]|3D000|53300|55000)$/
 const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is clos|PGlite instance is already closed|database did not answer/
 
 export function isDatabaseUnavailableError (error: unknown): boolean {
