@@ -27,12 +27,16 @@ try {
   const startedAt = performance.now()
   const database = await prepareDatabase(config, log)
   const app = await buildApp({ config, database, logger: log })
-  app.addHook('onClose', async () => { await database.close() })
 
+  // On SIGTERM/SIGINT: stop accepting, let requests in flight finish, let the webhook
+  // dispatcher finish its sends, and only then close the database. Past the timeout, exit anyway.
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger: log }, async ({ signal, err }) => {
     if (err !== undefined) log.error({ err }, 'shutting down after an error')
     else log.info({ signal }, 'shutting down')
+    const started = performance.now()
     await app.close()
+    await database.close()
+    log.info({ drainMs: Math.round(performance.now() - started) }, 'shut down cleanly')
   })
 
   await app.listen({ port: config.port, host: config.host })
