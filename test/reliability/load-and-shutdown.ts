@@ -100,8 +100,7 @@ async function main (): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'content-api-load-'))
   const deliveries = new Map<string, number>()
   const receiver = createServer((req, res) => {
-    let body = ''
-    req.on('data', (chunk: Buffer) => { body += chunk.toString() })
+    req.resume()
     req.on('end', () => {
       const id = req.headers['webhook-id'] as string
       deliveries.set(id, (deliveries.get(id) ?? 0) + 1)
