@@ -58,6 +58,10 @@ export function openPostgres (url: string, poolSize: number): Database {
   // An idle client whose backend dies (server restart, pg_terminate_backend) emits 'error' on
   // the pool; unhandled, that would crash the process. The next query simply reconnects.
   pool.on('error', () => {})
+  // The same can happen to a client that is checked out between two queries (in a
+  // transaction): without a listener of its own its 'error' would be uncaught and end the
+  // process. The query in flight, if any, still fails on its own.
+  pool.on('connect', (client) => { client.on('error', () => {}) })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return makeDatabase(db, 'postgres', false, undefined, (channel, onNotify) => listenOnPostgres(url, channel, onNotify))
 }
@@ -115,7 +119,7 @@ export function wrapPGlite (pglite: PGlite, created = false): Database {
 // terminated backend (57P0x), an unknown database (3D000), too many connections (53300), a
 // database not accepting connections (55000).
 const UNAVAILABLE_SQLSTATES = /^(08...|57P0[1-4]|3D000|53300|55000)$/
-const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is clos|PGlite instance is already closed|database did not answer/
+const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|is not queryable|not currently accepting connections|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is clos|PGlite instance is already closed|database did not answer/
 
 export function isDatabaseUnavailableError (error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false

@@ -4,12 +4,16 @@ import type { AddressInfo } from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 
 // Load with faults and a graceful shutdown, against the real server process on 127.0.0.1.
 //   tsx test/reliability/load-and-shutdown.ts        (DATABASE_URL: PostgreSQL; unset: embedded)
 // 1. A bounded mixed read/write load (LOAD_SECONDS, default 60) with concurrent clients: no
 //    5xx, and every acknowledged write reads back exactly as acknowledged.
-// 2. SIGTERM in the middle of more load: requests in flight finish, new ones are refused, the
+// 2. PostgreSQL goes away in the middle of load (PostgreSQL only: connections refused, backends
+//    cut) for a few seconds: requests fail fast with 503 + Retry-After, nothing else, the process
+//    stays up, and it recovers by itself when the database returns.
+// 3. SIGTERM in the middle of more load: requests in flight finish, new ones are refused, the
 //    process exits 0 within SHUTDOWN_TIMEOUT_MS; after a restart no acknowledged write is
 //    missing and every webhook event reaches the receiver.
 // Prints its figures and exits non-zero on any failure. All traffic stays on 127.0.0.1.
@@ -134,7 +138,63 @@ async function main (): Promise<void> {
     console.log(`load: ${load.requests} requests in ${seconds.toFixed(1)} s (${Math.round(load.requests / seconds)}/s) by ${CLIENTS} clients; ` +
       `statuses ${JSON.stringify(Object.fromEntries(load.byStatus))}; 5xx: ${fiveHundreds(load)}; writes acknowledged and verified: ${verified}`)
 
-    // 2. SIGTERM during load.
+    // 2. The database goes away under load, then comes back.
+    if (process.env.DATABASE_URL) {
+      const url = new URL(process.env.DATABASE_URL)
+      const name = url.pathname.slice(1)
+      url.pathname = '/postgres'
+      const admin = new pg.Client({ connectionString: url.toString() })
+      await admin.connect()
+      const outage: Stats = { requests: 0, byStatus: new Map(), refused: 0, acks: [] }
+      let stopOutage = false
+      let slowest = 0
+      const timed = async (n: number) => {
+        while (!stopOutage) {
+          const started = Date.now()
+          let once = false
+          // One request of the usual mix, then one list read, each timed.
+          await client(() => { const done = once; once = true; return done }, outage, n).catch(() => {})
+          const res = await fetch(`${BASE}/v1/posts?limit=5`).catch(() => undefined)
+          if (res !== undefined) {
+            await res.arrayBuffer()
+            outage.requests++
+            outage.byStatus.set(res.status, (outage.byStatus.get(res.status) ?? 0) + 1)
+            if (res.status === 503 && res.headers.get('retry-after') === null) problems.push('a 503 without Retry-After')
+          }
+          slowest = Math.max(slowest, Date.now() - started)
+        }
+      }
+      const outageClients = Promise.all(Array.from({ length: CLIENTS }, (_, n) => timed(200 + n)))
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`)
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`)
+      const back = Date.now()
+      let recoveredMs = -1
+      while (Date.now() - back < 15_000) {
+        const res = await fetch(`${BASE}/readyz`).catch(() => undefined)
+        if (res?.ok === true) { recoveredMs = Date.now() - back; break }
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+      stopOutage = true
+      await outageClients
+      await admin.end()
+      const other5xx = [...outage.byStatus].filter(([status]) => status >= 500 && status !== 503).reduce((sum, [, n]) => sum + n, 0)
+      if (other5xx > 0) {
+        const errors = server.output().split('\n').filter((line) => line.includes('"level":50')).slice(0, 3).map((line) => line.slice(0, 400))
+        problems.push(`${other5xx} non-503 5xx responses during the outage:\n    ${errors.join('\n    ')}`)
+      }
+      if (recoveredMs < 0) problems.push('the API did not recover within 15 s of the database returning')
+      if (slowest > 10_000) problems.push(`a request hung for ${slowest} ms during the outage`)
+      if ((outage.byStatus.get(503) ?? 0) === 0) problems.push('no 503 was seen: the outage did not happen?')
+      if (server.child.exitCode !== null) problems.push('the process died during the outage')
+      console.log(`outage: 3 s without the database under ${CLIENTS} clients; statuses ${JSON.stringify(Object.fromEntries(outage.byStatus))}; ` +
+        `slowest request ${slowest} ms; ready again ${recoveredMs} ms after the database returned`)
+      load.acks.push(...outage.acks)
+    }
+
+    // 3. SIGTERM during load.
     const drain: Stats = { requests: 0, byStatus: new Map(), refused: 0, acks: [] }
     let stopDrain = false
     const clients = Promise.all(Array.from({ length: CLIENTS }, (_, n) => client(() => stopDrain, drain, 100 + n)))
@@ -153,7 +213,7 @@ async function main (): Promise<void> {
     console.log(`shutdown: SIGTERM with ${CLIENTS} clients busy; exit code ${code} after ${drainMs} ms; ` +
       `statuses ${JSON.stringify(Object.fromEntries(drain.byStatus))}; refused after close: ${drain.refused}`)
 
-    // 3. Restart: nothing acknowledged is lost, and every publish reaches the webhook receiver.
+    // 4. Restart: nothing acknowledged is lost, and every publish reaches the webhook receiver.
     server = startServer(env)
     await waitReady()
     const all = [...load.acks, ...drain.acks]
