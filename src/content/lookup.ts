@@ -28,6 +28,13 @@ export async function lookUp<T> (
   return moved === undefined ? undefined : { moved }
 }
 
+/** 308 to `path`, keeping the query string. */
+export function redirectTo (request: FastifyRequest, reply: FastifyReply, path: string) {
+  const query = request.url.split('?', 2)[1]
+  reply.header('cache-control', `public, max-age=${request.server.config.cache.maxAge}`)
+  return reply.redirect(path + (query === undefined ? '' : `?${query}`), 308)
+}
+
 /** 308 to the same URL with one path segment (the old slug) replaced by the current one. */
 export function redirectRenamed (request: FastifyRequest, reply: FastifyReply, oldSegment: string, newSegment: string) {
   const [path = '', query] = request.url.split('?', 2)

@@ -9,7 +9,7 @@ import { AuthorParamsSchema } from '../authors/authors.schemas.ts'
 import { findBlog } from '../blogs/blogs.repository.ts'
 import { BlogParamsSchema } from '../blogs/blogs.schemas.ts'
 import { isUuid } from '../identifiers.ts'
-import { lookUp, redirectRenamed } from '../lookup.ts'
+import { lookUp, redirectRenamed, redirectTo } from '../lookup.ts'
 import { findTag } from '../tags/tags.repository.ts'
 import { TagParamsSchema } from '../tags/tags.schemas.ts'
 import { toPost, toPostListItem } from './posts.mapper.ts'
@@ -139,14 +139,15 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
     if (blog === undefined) throw notFound(`Blog "${blogRef}"`)
     if ('moved' in blog) return redirectRenamed(request, reply, blogRef, blog.moved.slug)
     const audience = audienceOf(request, reply)
-    const post = await lookUp(app.db, 'post', slug, async (key) => {
-      const row = 'id' in key ? await findPostById(app.db, key.id, audience) : await findPostBySlug(app.db, blog.found.id, key.slug, audience)
-      return row?.blog_id === blog.found.id ? row : undefined
-    }, blog.found.id)
-    if (post === undefined) throw notFound(`Post "${slug}" in blog "${blogRef}"`)
-    // Renamed, or addressed by id: send the client to the one canonical URL.
+    const post = await lookUp(app.db, 'post', slug, async (key) =>
+      'id' in key ? findPostById(app.db, key.id, audience) : findPostBySlug(app.db, blog.found.id, key.slug, audience), blog.found.id)
+    // Addressed by id, a post only answers under its own blog.
+    if (post === undefined || ('found' in post && post.found.blog_id !== blog.found.id)) throw notFound(`Post "${slug}" in blog "${blogRef}"`)
+    // Renamed, moved to another blog, or addressed by id: send the client to the one canonical URL.
     const row = 'moved' in post ? post.moved : post.found
-    if (row.slug !== slug) return redirectRenamed(request, reply, slug, row.slug)
+    if (row.slug !== slug || row.blog_id !== blog.found.id) {
+      return redirectTo(request, reply, `/v1/blogs/${encodeURIComponent(row.blog_slug)}/posts/${encodeURIComponent(row.slug)}`)
+    }
     return sendPost(request, reply, row, request.query.include)
   })
 

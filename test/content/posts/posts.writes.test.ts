@@ -209,6 +209,14 @@ t.test('slugs: derived and kept unique, a rename keeps the old URL working', asy
   t.equal((await app.inject({ url: '/v1/blogs/desk/posts/same-title' })).statusCode, 200)
   t.equal((await app.inject({ url: '/v1/blogs/desk/posts/better-title' })).headers.location, '/v1/blogs/desk/posts/same-title')
 
+  // Moved to another blog: the old address leads to the new blog's URL.
+  const elsewhere = (await send('POST', '/v1/blogs', { title: 'Elsewhere' })).json().data
+  t.equal((await send('PATCH', `/v1/posts/${b.id}`, { blog: elsewhere.slug })).statusCode, 200)
+  const moved = await app.inject({ url: '/v1/blogs/desk/posts/same-title-2?include=authors' })
+  t.equal(moved.statusCode, 308)
+  t.equal(moved.headers.location, '/v1/blogs/elsewhere/posts/same-title-2?include=authors')
+  t.equal((await app.inject({ url: moved.headers.location as string })).statusCode, 200)
+
   const blog = await send('PATCH', '/v1/blogs/desk', { slug: 'the-desk', title: 'The Desk' })
   t.equal(blog.statusCode, 200)
   t.equal((await app.inject({ url: '/v1/blogs/desk' })).headers.location, '/v1/blogs/the-desk')
