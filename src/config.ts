@@ -66,8 +66,8 @@ export const EnvironmentSchema = z.object({
     .describe('How long a receiver has to answer one delivery.'),
   WEBHOOK_RETRY_BASE_MS: withDefault(z.coerce.number().int().min(10).max(3_600_000), '5000')
     .describe('First retry delay; each further retry doubles it (with jitter), up to an hour.'),
-  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: withDefault(z.coerce.number().int().min(0).max(60_000), '1000')
-    .describe('Above this event-loop delay the API sheds load with 503 + Retry-After instead of queueing (0 turns it off).'),
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(60_000).optional())
+    .describe('Above this event-loop delay the API sheds load with 503 + Retry-After instead of queueing (0 turns it off). Default 1000 on PostgreSQL, off on the embedded database, whose queries run on the event loop.'),
   REQUEST_TIMEOUT_MS: withDefault(z.coerce.number().int().min(1_000).max(600_000), '30000')
     .describe('Longest time a client may take to send a whole request.'),
   SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(120_000), '10000')
@@ -98,7 +98,7 @@ export interface Config {
   readonly postUrlTemplate: string
   readonly publicRead: boolean
   readonly schedulerIntervalMs: number
-  readonly overloadMaxEventLoopDelayMs: number
+  readonly overloadMaxEventLoopDelayMs: number | undefined
   readonly requestTimeoutMs: number
   readonly webhooks: { readonly allowPrivateTargets: boolean, readonly maxAttempts: number, readonly timeoutMs: number, readonly retryBaseMs: number }
   readonly adminApiKey: string | undefined
