@@ -86,3 +86,22 @@ export function paginate<T> (
   }
   return { items, meta: { next_cursor: nextCursor }, links: { self: self.toString(), next } }
 }
+
+const SingleKey = z.tuple([z.string().min(1).max(200)])
+
+/**
+ * A page of a list ordered by one unique text column (slug or id): decodes the cursor, fetches
+ * one row more than asked to learn whether a next page exists, and builds the envelope.
+ */
+export async function pageByKey<T> (
+  request: FastifyRequest,
+  baseUrl: string,
+  list: string,
+  page: { limit: number, cursor?: string | undefined },
+  fetch: (after: string | undefined, limit: number) => Promise<T[]>,
+  keyOf: (row: T) => string
+) {
+  const after = page.cursor === undefined ? undefined : decodeCursor(list, page.cursor, SingleKey)[0]
+  const rows = await fetch(after, page.limit + 1)
+  return paginate(request, baseUrl, list, rows, page.limit, (row) => [keyOf(row)])
+}

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { z } from 'zod'
 import { isUuid } from '../../content/identifiers.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
-import { decodeCursor, paginate } from '../../http/pagination.ts'
+import { pageByKey } from '../../http/pagination.ts'
 import { findApiKey, listApiKeys, revokeApiKey } from './api-keys.repository.ts'
 import {
   ApiKeyPageSchema, ApiKeyParamsSchema, ApiKeyResponseSchema, CreateApiKeyBodySchema, CreatedApiKeySchema, ListApiKeysQuerySchema
@@ -10,7 +9,6 @@ import {
 import { createApiKey, toApiKey } from './api-keys.service.ts'
 
 const KEY_CURSOR = 'api-keys'
-const KeyCursor = z.tuple([z.uuid()])
 const SECURITY = [{ bearerAuth: [] }]
 
 export const apiKeysRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -43,10 +41,8 @@ export const apiKeysRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: ApiKeyPageSchema.describe('A page of keys.'), ...problemResponses(400, 401, 403) }
     }
   }, async (request, reply) => {
-    const { limit, cursor } = request.query
-    const afterId = cursor === undefined ? undefined : decodeCursor(KEY_CURSOR, cursor, KeyCursor)[0]
-    const rows = await listApiKeys(app.db, { limit: limit + 1, afterId })
-    const page = paginate(request, app.config.publicBaseUrl, KEY_CURSOR, rows, limit, (row) => [row.id])
+    const page = await pageByKey(request, app.config.publicBaseUrl, KEY_CURSOR, request.query,
+      (afterId, limit) => listApiKeys(app.db, { limit, afterId }), (row) => row.id)
     reply.header('cache-control', 'private, no-store')
     return { data: page.items.map(toApiKey), meta: page.meta, links: page.links }
   })

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { setEtagVersion, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
-import { decodeCursor, paginate } from '../../http/pagination.ts'
+import { pageByKey } from '../../http/pagination.ts'
 import { lookUp, redirectRenamed } from '../lookup.ts'
 import { toAuthor } from './authors.mapper.ts'
 import { findAuthor, listAuthors } from './authors.repository.ts'
@@ -16,7 +16,6 @@ import { postChangesFor, registerResourceWrites } from '../resource-writes.ts'
 import { postIdsOf, reassignAuthor, removeFromPosts } from '../posts/posts.writes.repository.ts'
 
 const AUTHOR_CURSOR = 'authors'
-const AuthorCursorKey = z.tuple([z.string()])
 
 export const authorsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/authors', {
@@ -30,10 +29,8 @@ export const authorsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: AuthorPageSchema.describe('A page of authors.'), ...problemResponses(400) }
     }
   }, async (request, reply) => {
-    const { limit, cursor } = request.query
-    const afterSlug = cursor === undefined ? undefined : decodeCursor(AUTHOR_CURSOR, cursor, AuthorCursorKey)[0]
-    const rows = await listAuthors(app.db, { limit: limit + 1, afterSlug })
-    const page = paginate(request, app.config.publicBaseUrl, AUTHOR_CURSOR, rows, limit, (row) => [row.slug])
+    const page = await pageByKey(request, app.config.publicBaseUrl, AUTHOR_CURSOR, request.query,
+      (afterSlug, limit) => listAuthors(app.db, { limit, afterSlug }), (row) => row.slug)
     setSurrogateKeys(reply, ['authors:list', ...page.items.map((row) => `author:${row.id}`)])
     return { data: page.items.map(toAuthor), meta: page.meta, links: page.links }
   })

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { notFound, problemResponses } from '../../http/errors.ts'
-import { decodeCursor, paginate } from '../../http/pagination.ts'
+import { pageByKey } from '../../http/pagination.ts'
 import { lookUp, redirectRenamed } from '../lookup.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { toBlog } from './blogs.mapper.ts'
@@ -16,7 +16,6 @@ import { postChangesFor, registerResourceWrites } from '../resource-writes.ts'
 import { deletePostsOfBlog, movePostsToBlog, postIdsOf } from '../posts/posts.writes.repository.ts'
 
 const BLOG_CURSOR = 'blogs'
-const BlogCursorKey = z.tuple([z.string()])
 
 export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/blogs', {
@@ -30,10 +29,8 @@ export const blogsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: BlogPageSchema.describe('A page of blogs.'), ...problemResponses(400) }
     }
   }, async (request, reply) => {
-    const { limit, cursor } = request.query
-    const afterSlug = cursor === undefined ? undefined : decodeCursor(BLOG_CURSOR, cursor, BlogCursorKey)[0]
-    const rows = await listBlogs(app.db, { limit: limit + 1, afterSlug })
-    const page = paginate(request, app.config.publicBaseUrl, BLOG_CURSOR, rows, limit, (row) => [row.slug])
+    const page = await pageByKey(request, app.config.publicBaseUrl, BLOG_CURSOR, request.query,
+      (afterSlug, limit) => listBlogs(app.db, { limit, afterSlug }), (row) => row.slug)
     setSurrogateKeys(reply, ['blogs:list', ...page.items.map((row) => `blog:${row.id}`)])
     return { data: page.items.map(toBlog), meta: page.meta, links: page.links }
   })

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { setEtagVersion, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
-import { decodeCursor, paginate } from '../../http/pagination.ts'
+import { pageByKey } from '../../http/pagination.ts'
 import { lookUp, redirectRenamed } from '../lookup.ts'
 import { toTag } from './tags.mapper.ts'
 import { findTag, listTags } from './tags.repository.ts'
@@ -14,7 +14,6 @@ import { postChangesFor, registerResourceWrites } from '../resource-writes.ts'
 import { postIdsOf, removeFromPosts } from '../posts/posts.writes.repository.ts'
 
 const TAG_CURSOR = 'tags'
-const TagCursorKey = z.tuple([z.string()])
 
 export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/tags', {
@@ -28,10 +27,8 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: TagPageSchema.describe('A page of tags.'), ...problemResponses(400) }
     }
   }, async (request, reply) => {
-    const { limit, cursor } = request.query
-    const afterSlug = cursor === undefined ? undefined : decodeCursor(TAG_CURSOR, cursor, TagCursorKey)[0]
-    const rows = await listTags(app.db, { limit: limit + 1, afterSlug })
-    const page = paginate(request, app.config.publicBaseUrl, TAG_CURSOR, rows, limit, (row) => [row.slug])
+    const page = await pageByKey(request, app.config.publicBaseUrl, TAG_CURSOR, request.query,
+      (afterSlug, limit) => listTags(app.db, { limit, afterSlug }), (row) => row.slug)
     setSurrogateKeys(reply, ['tags:list', ...page.items.map((row) => `tag:${row.id}`)])
     return { data: page.items.map(toTag), meta: page.meta, links: page.links }
   })

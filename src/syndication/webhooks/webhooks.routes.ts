@@ -3,7 +3,7 @@ import { uuidv7 } from 'uuidv7'
 import { z } from 'zod'
 import { isUuid, pickDefined } from '../../content/identifiers.ts'
 import { AppError, notFound, problemResponses } from '../../http/errors.ts'
-import { decodeCursor, paginate } from '../../http/pagination.ts'
+import { pageByKey } from '../../http/pagination.ts'
 import {
   deleteWebhook, findWebhook, insertWebhook, listDeliveries, listWebhooks, requeueDelivery, updateWebhook,
   type DeliveryRow, type WebhookRow
@@ -17,7 +17,6 @@ import { refusedTarget } from './targets.ts'
 
 const SECURITY = [{ bearerAuth: [] }]
 const ADMIN = { access: 'admin' as const }
-const IdCursor = z.tuple([z.uuid()])
 
 function toWebhook (row: WebhookRow) {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }
@@ -77,9 +76,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
     config: ADMIN,
     schema: { tags, security: SECURITY, operationId: 'listWebhooks', summary: 'List webhooks', querystring: ListQuerySchema, response: { 200: WebhookPageSchema.describe('A page of webhooks.'), ...problemResponses(400, 401, 403) } }
   }, async (request, reply) => {
-    const { limit, cursor } = request.query
-    const afterId = cursor === undefined ? undefined : decodeCursor('webhooks', cursor, IdCursor)[0]
-    const page = paginate(request, app.config.publicBaseUrl, 'webhooks', await listWebhooks(app.db, { limit: limit + 1, afterId }), limit, (row) => [row.id])
+    const page = await pageByKey(request, app.config.publicBaseUrl, 'webhooks', request.query,
+      (afterId, limit) => listWebhooks(app.db, { limit, afterId }), (row) => row.id)
     reply.header('cache-control', 'private, no-store')
     return { data: page.items.map(toWebhook), meta: page.meta, links: page.links }
   })
@@ -121,9 +119,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: { tags, security: SECURITY, operationId: 'listWebhookDeliveries', summary: 'List deliveries', description: 'Newest first: status, attempts, the last status code and error.', params: WebhookParamsSchema, querystring: ListQuerySchema, response: { 200: DeliveryPageSchema.describe('A page of deliveries.'), ...problemResponses(400, 401, 403, 404) } }
   }, async (request, reply) => {
     const row = await load(request.params.id)
-    const { limit, cursor } = request.query
-    const beforeId = cursor === undefined ? undefined : decodeCursor('deliveries', cursor, IdCursor)[0]
-    const page = paginate(request, app.config.publicBaseUrl, 'deliveries', await listDeliveries(app.db, row.id, { limit: limit + 1, beforeId }), limit, (d) => [d.id])
+    const page = await pageByKey(request, app.config.publicBaseUrl, 'deliveries', request.query,
+      (beforeId, limit) => listDeliveries(app.db, row.id, { limit, beforeId }), (d) => d.id)
     reply.header('cache-control', 'private, no-store')
     return { data: page.items.map(toDelivery), meta: page.meta, links: page.links }
   })
