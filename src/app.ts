@@ -20,6 +20,8 @@ import { startDispatcher } from './syndication/webhooks/dispatcher.ts'
 import { webhooksRoutes } from './syndication/webhooks/webhooks.routes.ts'
 import { tagsRoutes, tagWritesRoutes } from './content/tags/tags.routes.ts'
 import { registerHttpCaching } from './http/caching.ts'
+import { metricsRoutes, registerMetrics } from './http/metrics.ts'
+import { registerResponseCache } from './http/response-cache.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
 import { registerAuth } from './access/auth.ts'
 import { registerRateLimits } from './access/rate-limits.ts'
@@ -97,7 +99,8 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     reply.header('x-request-id', request.id)
   })
   registerErrorHandling(app)
-  registerHttpCaching(app, config.cache)
+  registerMetrics(app)
+  const httpCaching = registerHttpCaching(app, config.cache)
 
   await app.register(helmet, {
     // JSON responses need no scripts or styles; the docs page sets its own CSP (see openapi.ts).
@@ -131,8 +134,14 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   }
   registerAuth(app)
   await registerRateLimits(app, config.rateLimits)
+  await registerChangeSignal(app)
+  // After authentication and rate limits: a cached answer still needs a caller who may have it.
+  if (config.responseCache.maxBytes > 0) {
+    await registerResponseCache(app, { ...config.responseCache, flightTimeoutMs: config.requestTimeoutMs }, httpCaching)
+  }
 
   await app.register(healthRoutes)
+  await app.register(metricsRoutes)
   await app.register(blogsRoutes)
   await app.register(authorsRoutes)
   await app.register(tagsRoutes)
@@ -142,7 +151,6 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   await app.register(tagWritesRoutes)
   await app.register(postWritesRoutes)
   await app.register(feedsRoutes)
-  await registerChangeSignal(app)
   await app.register(changesRoutes)
   await app.register(webhooksRoutes)
   if (backgroundJobs) {

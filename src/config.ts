@@ -41,6 +41,10 @@ export const EnvironmentSchema = z.object({
     .describe('Seconds a shared cache or browser may reuse a public GET response (Cache-Control max-age).'),
   CACHE_STALE_WHILE_REVALIDATE: withDefault(z.coerce.number().int().min(0).max(31_536_000), '300')
     .describe('Seconds a cache may serve a stale response while it revalidates in the background.'),
+  RESPONSE_CACHE_MAX_MB: withDefault(z.coerce.number().int().min(0).max(16_384), '64')
+    .describe('Memory for the in-process cache of public GET responses, in MiB; 0 turns it off. Entries are dropped precisely when content changes (in every process).'),
+  RESPONSE_CACHE_TTL_SECONDS: withDefault(z.coerce.number().int().min(1).max(86_400), '60')
+    .describe('Longest a response stays in the in-process cache, as a backstop to change-driven invalidation.'),
   POST_URL_TEMPLATE: optionalString
     .refine((value) => value === undefined || (value.includes('{slug}') && URL.canParse(value.replace(/\{[a-z]+\}/g, 'x'))),
       'must be an absolute URL template containing {slug}, e.g. https://news.example.com/{blog}/{yyyy}/{mm}/{slug}')
@@ -95,6 +99,7 @@ export interface Config {
   readonly corsOrigins: '*' | readonly string[]
   readonly shutdownTimeoutMs: number
   readonly cache: { readonly maxAge: number, readonly staleWhileRevalidate: number }
+  readonly responseCache: { readonly maxBytes: number, readonly ttlMs: number }
   readonly postUrlTemplate: string
   readonly publicRead: boolean
   readonly schedulerIntervalMs: number
@@ -137,6 +142,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     corsOrigins: corsOrigins.length === 0 || corsOrigins.includes('*') ? '*' : Object.freeze(corsOrigins),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     cache: Object.freeze({ maxAge: e.CACHE_MAX_AGE, staleWhileRevalidate: e.CACHE_STALE_WHILE_REVALIDATE }),
+    responseCache: Object.freeze({ maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlMs: e.RESPONSE_CACHE_TTL_SECONDS * 1000 }),
     postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`,
     publicRead: e.PUBLIC_READ === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,

@@ -24,8 +24,12 @@ export interface Database {
   ping (timeoutMs?: number): Promise<void>
   /** Calls `onNotify` for every NOTIFY on `channel` (from any process); returns how to stop. */
   listen (channel: string, onNotify: () => void): Promise<() => Promise<void>>
+  /** Connection pool occupancy, for /metrics (PostgreSQL only: the embedded database has no pool). */
+  poolStats?: () => PoolStats
   close (): Promise<void>
 }
+
+export interface PoolStats { total: number, idle: number, waiting: number, max: number }
 
 const PG_INT8 = 20
 
@@ -63,7 +67,10 @@ export function openPostgres (url: string, poolSize: number): Database {
   // process. The query in flight, if any, still fails on its own.
   pool.on('connect', (client) => { client.on('error', () => {}) })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
-  return makeDatabase(db, 'postgres', false, undefined, (channel, onNotify) => listenOnPostgres(url, channel, onNotify))
+  return {
+    ...makeDatabase(db, 'postgres', false, undefined, (channel, onNotify) => listenOnPostgres(url, channel, onNotify)),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize })
+  }
 }
 
 /**

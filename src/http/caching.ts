@@ -59,8 +59,12 @@ function notModified (request: FastifyRequest, reply: FastifyReply, etag: string
   return !Number.isNaN(since) && Date.parse(lastModified) <= since
 }
 
-export function registerHttpCaching (app: FastifyInstance, policy: CachePolicy): void {
+/** Sees each successful GET's final bytes and headers just before they go out (or become a 304). */
+export type ResponseObserver = (request: FastifyRequest, reply: FastifyReply, payload: string | Buffer) => void
+
+export function registerHttpCaching (app: FastifyInstance, policy: CachePolicy): { observe (observer: ResponseObserver): void } {
   const publicCacheControl = `public, max-age=${policy.maxAge}, stale-while-revalidate=${policy.staleWhileRevalidate}`
+  const observers: ResponseObserver[] = []
 
   app.addHook('onSend', async (request, reply, payload) => {
     if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload
@@ -68,12 +72,17 @@ export function registerHttpCaching (app: FastifyInstance, policy: CachePolicy):
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', publicCacheControl)
     // A key can change what a response holds (drafts for preview keys, 401 for bad ones).
     addVary(reply, 'Authorization')
-    const etag = strongEtag(payload, versions.get(reply))
+    // A response replayed from the response cache carries the ETag it was stored with.
+    const stored = reply.getHeader('etag')
+    const etag = typeof stored === 'string' ? stored : strongEtag(payload, versions.get(reply))
     reply.header('etag', etag)
+    for (const observer of observers) observer(request, reply, payload)
     if (!notModified(request, reply, etag)) return payload
     reply.code(304)
     reply.removeHeader('content-type')
     reply.removeHeader('content-length')
     return ''
   })
+
+  return { observe (observer) { observers.push(observer) } }
 }

@@ -15,7 +15,7 @@ const SCOPES: Record<Exclude<Caller, 'none' | 'revoked'>, Scope> = {
 
 type Need = 'public' | 'content:write' | 'admin' | 'none'
 const NEEDS: Record<string, Need> = {
-  getLiveness: 'none', getReadiness: 'none',
+  getLiveness: 'none', getReadiness: 'none', getMetrics: 'admin',
   listBlogs: 'public', getBlog: 'public', listBlogPosts: 'public', getBlogPost: 'public',
   listAuthors: 'public', getAuthor: 'public', listAuthorPosts: 'public',
   listTags: 'public', getTag: 'public', listTagPosts: 'public',

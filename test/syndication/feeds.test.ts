@@ -8,8 +8,8 @@ import { buildTestApp } from '../helpers/test-app.ts'
 // @extractus/feed-extractor for JSON Feed and as a second opinion on XML), never our own code,
 // and compared with the JSON API.
 
-async function fixture (t: Test) {
-  const testApp = await buildTestApp(t, { POST_URL_TEMPLATE: 'https://news.example.com/{blog}/{yyyy}/{mm}/{slug}' })
+async function fixture (t: Test, env: Record<string, string> = {}) {
+  const testApp = await buildTestApp(t, { POST_URL_TEMPLATE: 'https://news.example.com/{blog}/{yyyy}/{mm}/{slug}', ...env })
   const { app } = testApp
   const blog = await newBlog(app.db, { slug: 'flag', title: 'Under The Black Flag', description: 'About the blog' })
   const other = await newBlog(app.db, { slug: 'steppe', title: 'Across The Steppe' })
@@ -89,7 +89,9 @@ t.test('feeds per blog, author and tag, breaking news, and combined filters', as
 })
 
 t.test('feeds answer conditional requests with 304, and change when a post is published', async (t) => {
-  const { app } = await fixture(t)
+  // The post below is written straight into the table, behind the change log that the
+  // response cache follows; this test is about the route's own validators.
+  const { app } = await fixture(t, { RESPONSE_CACHE_MAX_MB: '0' })
   for (const url of ['/v1/feeds/latest?format=rss', '/v1/feeds/latest', '/v1/tags/syria/feed?format=atom']) {
     const first = await app.inject({ url })
     t.ok(first.headers.etag)

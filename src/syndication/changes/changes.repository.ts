@@ -38,3 +38,9 @@ export async function listChanges (db: Executor, query: ChangeQuery): Promise<Ch
   if (query.blogId !== undefined) q = q.where('blog_id', '=', query.blogId)
   return q.execute() as Promise<ChangeRow[]>
 }
+
+/** The newest change's position, or '0' on an empty log. */
+export async function latestChangeSeq (db: Executor): Promise<string> {
+  const row = await db.selectFrom('changes').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst()
+  return row?.seq ?? '0'
+}

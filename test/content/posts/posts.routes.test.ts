@@ -241,7 +241,9 @@ t.test('a renamed post or blog answers 308 with the canonical URL', async (t) =>
 })
 
 t.test('conditional GET: ETag and Last-Modified give 304; a change gives 200 again', async (t) => {
-  const { app } = await buildTestApp(t)
+  // The change below is made straight in the table, behind the change log that the response
+  // cache follows; this test is about the routes' own validators.
+  const { app } = await buildTestApp(t, { RESPONSE_CACHE_MAX_MB: '0' })
   const blog = await newBlog(app.db, { slug: 'cg' })
   const post = await newPost(app.db, { blogId: blog.id, slug: 'cached' })
   for (const url of ['/v1/posts', '/v1/posts/' + post.id, '/v1/blogs/cg/posts/cached', '/v1/blogs', '/v1/blogs/cg', '/v1/authors', '/v1/tags']) {

@@ -1,0 +1,223 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
+import { LRUCache } from 'lru-cache'
+import type { EntityType } from '../db/schema.ts'
+import { latestChangeSeq, listChanges } from '../syndication/changes/changes.repository.ts'
+import type { ResponseObserver } from './caching.ts'
+
+// An in-process cache of public GET responses: the serialized bytes with their ETag and
+// headers, so a hit costs no query and no serialization. It holds only what any anonymous
+// reader would get (public routes, no Authorization header, a `public` Cache-Control).
+//
+// Coherence across processes: every write appends to the `changes` table and NOTIFYs on
+// commit; each process then reads the new public changes and drops exactly the entries whose
+// Surrogate-Key names what changed (a post, its lists and feeds; a blog, author or tag and what
+// embeds it). A computation that overlaps a notification is not stored, since it may have read
+// the data from before the change. A TTL backstops anything missed (a dropped LISTEN
+// connection is also answered by dropping everything). A miss is computed once: concurrent
+// requests for the same key wait for the first one (single flight).
+
+export interface ResponseCacheOptions {
+  maxBytes: number
+  ttlMs: number
+  /** The longest a request waits for another one computing the same response. */
+  flightTimeoutMs: number
+}
+
+interface CachedResponse {
+  payload: string | Buffer
+  headers: Record<string, string>
+  tags: string[]
+}
+
+interface Flight {
+  key: string
+  epoch: number
+  done: Promise<CachedResponse | undefined>
+  finish (entry: CachedResponse | undefined): void
+}
+
+// Only what describes the representation; per-request headers (request id, CORS, rate-limit
+// counters, security headers) are set afresh on every hit by their own hooks.
+const STORED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-key', 'last-modified', 'link', 'vary', 'content-language']
+
+const CHANGE_BATCH = 500
+const ALL_TYPES: EntityType[] = ['blog', 'author', 'tag', 'post']
+
+/** What a public change makes stale, in Surrogate-Key terms (see the routes' setSurrogateKeys). */
+export function staleTagsFor (entityType: EntityType, entityId: string): string[] {
+  // Post lists and feeds embed blog, author and tag summaries, so any of those changing
+  // reaches them too; single posts name theirs in their own keys.
+  if (entityType === 'post') return [`post:${entityId}`, 'posts:list']
+  return [`${entityType}:${entityId}`, `${entityType}s:list`, 'posts:list']
+}
+
+function isCacheableRequest (request: FastifyRequest): boolean {
+  return request.method === 'GET' && request.routeOptions.config.access === 'public' && request.headers.authorization === undefined
+}
+
+function isCacheableResponse (reply: FastifyReply): boolean {
+  const cacheControl = reply.getHeader('cache-control')
+  return reply.statusCode === 200 && typeof cacheControl === 'string' && /\bpublic\b/.test(cacheControl) &&
+    !/\b(private|no-store|no-cache)\b/.test(cacheControl)
+}
+
+// Feeds answer in the format the Accept header asks for, so it is part of the key.
+const keyOf = (request: FastifyRequest): string => `${request.url}\n${request.headers.accept ?? ''}`
+
+export async function registerResponseCache (
+  app: FastifyInstance, options: ResponseCacheOptions, caching: { observe (observer: ResponseObserver): void }
+): Promise<void> {
+  const byTag = new Map<string, Set<string>>()
+  const cache = new LRUCache<string, CachedResponse>({
+    maxSize: options.maxBytes,
+    sizeCalculation: (entry) => Math.max(1, Buffer.byteLength(entry.payload) + 200),
+    ttl: options.ttlMs,
+    dispose: (entry, key) => {
+      for (const tag of entry.tags) {
+        const keys = byTag.get(tag)
+        keys?.delete(key)
+        if (keys?.size === 0) byTag.delete(tag)
+      }
+    }
+  })
+  const flights = new Map<string, Flight>()
+  const leaders = new WeakMap<FastifyRequest, Flight>()
+  // Moves on at every change notification: a response computed across one is not stored.
+  let epoch = 0
+
+  const startFlight = (key: string): Flight => {
+    let finish!: (entry: CachedResponse | undefined) => void
+    const done = new Promise<CachedResponse | undefined>((resolve) => { finish = resolve })
+    const timer = setTimeout(() => flight.finish(undefined), options.flightTimeoutMs)
+    timer.unref()
+    const flight: Flight = {
+      key,
+      epoch,
+      done,
+      finish (entry) {
+        clearTimeout(timer)
+        if (flights.get(key) === flight) flights.delete(key)
+        finish(entry)
+      }
+    }
+    flights.set(key, flight)
+    return flight
+  }
+
+  const serve = (reply: FastifyReply, entry: CachedResponse): FastifyReply => reply.code(200).headers(entry.headers).send(entry.payload)
+
+  const lookUp = async (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload) => {
+    if (!isCacheableRequest(request)) return payload
+    const key = keyOf(request)
+    const entry = cache.get(key)
+    if (entry !== undefined) {
+      app.metrics.responseCache.inc({ result: 'hit' })
+      return serve(reply, entry)
+    }
+    const inFlight = flights.get(key)
+    if (inFlight !== undefined) {
+      const shared = await inFlight.done
+      if (shared !== undefined) {
+        app.metrics.responseCache.inc({ result: 'shared' })
+        return serve(reply, shared)
+      }
+    }
+    app.metrics.responseCache.inc({ result: 'miss' })
+    if (!flights.has(key)) leaders.set(request, startFlight(key))
+    return payload
+  }
+  // A route-level preParsing hook, appended after the rate limiter's (route-level preParsing
+  // too, see rate-limits.ts): a cached answer still counts against the caller's budget.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access !== 'public') return
+    const existing = route.preParsing
+    route.preParsing = [...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]), lookUp]
+  })
+
+  caching.observe((request, reply, payload) => {
+    const flight = leaders.get(request)
+    if (flight === undefined) return
+    leaders.delete(request)
+    if (!isCacheableResponse(reply) || flight.epoch !== epoch) return flight.finish(undefined)
+    const headers: Record<string, string> = {}
+    for (const name of STORED_HEADERS) {
+      const value = reply.getHeader(name)
+      if (typeof value === 'string') headers[name] = value
+    }
+    const entry: CachedResponse = { payload, headers, tags: (headers['surrogate-key'] ?? '').split(' ').filter(Boolean) }
+    cache.delete(flight.key)
+    cache.set(flight.key, entry)
+    for (const tag of entry.tags) {
+      let keys = byTag.get(tag)
+      if (keys === undefined) byTag.set(tag, keys = new Set())
+      keys.add(flight.key)
+    }
+    flight.finish(entry)
+  })
+  // Errors, 304s from handlers, aborted requests: whoever waits computes for itself.
+  app.addHook('onResponse', async (request) => { leaders.get(request)?.finish(undefined) })
+
+  const purge = (tags: string[]) => {
+    for (const tag of tags) {
+      for (const key of [...byTag.get(tag) ?? []]) cache.delete(key)
+    }
+  }
+
+  // The change log position this cache has applied; undefined when unknown (start, an error),
+  // in which case the next pass drops everything and starts from the newest change.
+  let appliedSeq: string | undefined
+  const catchUp = async (): Promise<void> => {
+    if (appliedSeq === undefined) {
+      const newest = await latestChangeSeq(app.db)
+      cache.clear()
+      appliedSeq = newest
+      return
+    }
+    for (;;) {
+      const rows = await listChanges(app.db, { afterSeq: appliedSeq, limit: CHANGE_BATCH, types: ALL_TYPES, visibility: 'public' })
+      for (const row of rows) {
+        purge(staleTagsFor(row.entity_type, row.entity_id))
+        appliedSeq = row.seq
+      }
+      if (rows.length < CHANGE_BATCH) return
+    }
+  }
+  // Passes run one at a time; a request for one while another runs gets the pass after it,
+  // which starts only once the current one ends and so sees every change committed by then.
+  let running: Promise<void> | undefined
+  let next: Promise<void> | undefined
+  const runPass = (): Promise<void> => catchUp().catch((error: unknown) => {
+    appliedSeq = undefined
+    cache.clear()
+    app.log.warn({ err: error }, 'response cache could not read the change log; dropped everything')
+  })
+  const catchUpSoon = (): Promise<void> => {
+    if (running === undefined) {
+      running = runPass().finally(() => { running = undefined })
+      return running
+    }
+    next ??= running.then(() => {
+      next = undefined
+      return catchUpSoon()
+    })
+    return next
+  }
+  app.changeSignal.on(() => {
+    epoch++
+    void catchUpSoon()
+  })
+  // Read-your-writes: a write through this process has committed by the time its response is
+  // sent, so the entries it made stale are dropped before the writer hears back (other
+  // processes drop theirs when the notification reaches them).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || reply.statusCode >= 400) return payload
+    epoch++
+    await catchUpSoon()
+    return payload
+  })
+  app.addHook('onReady', async () => { void catchUpSoon() })
+  app.addHook('onClose', async () => {
+    await running
+    cache.clear()
+  })
+}

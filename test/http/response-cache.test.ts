@@ -1,0 +1,159 @@
+import type { FastifyInstance } from 'fastify'
+import pino from 'pino'
+import t, { type Test } from 'tap'
+import { buildApp } from '../../src/app.ts'
+import { loadConfig } from '../../src/config.ts'
+import { newApiKey, newBlog } from '../helpers/factories.ts'
+import { buildTestApp } from '../helpers/test-app.ts'
+import { testServerUrl } from '../helpers/test-database.ts'
+
+const ENV = { RATE_LIMIT_ANONYMOUS: '100000', RATE_LIMIT_READ: '100000', RATE_LIMIT_WRITE: '100000', PUBLIC_BASE_URL: 'http://api.test' }
+
+async function lookups (app: FastifyInstance): Promise<{ hit: number, miss: number, shared: number }> {
+  const counts = { hit: 0, miss: 0, shared: 0 }
+  for (const value of (await app.metrics.responseCache.get()).values) counts[value.labels.result as keyof typeof counts] = value.value
+  return counts
+}
+
+/** Two API processes' worth of app on one database: A takes the writes, B only reads. */
+async function twoApps (t: Test, env: Record<string, string> = {}) {
+  const { app: a } = await buildTestApp(t, { ...ENV, ...env })
+  const b = await buildApp({ config: loadConfig({ ...ENV, ...env }), database: a.database, logger: pino({ level: 'silent' }), backgroundJobs: false })
+  t.teardown(() => b.close())
+  await a.ready()
+  await b.ready()
+  const writer = await newApiKey(a.db, ['content:write'])
+  await newBlog(a.db, { slug: 'desk' })
+  const send = (method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) => a.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${writer}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(payload === undefined ? {} : { payload: JSON.stringify(payload) })
+  })
+  const publish = async (title: string) => {
+    const res = await send('POST', '/v1/posts', { blog: 'desk', title, status: 'published', published_at: '2026-01-01T00:00:00Z' })
+    t.equal(res.statusCode, 201, res.body)
+    return res.json().data.id as string
+  }
+  return { a, b, send, publish }
+}
+
+/** Waits until pending change notifications have reached `app`: it serves a cache hit again. */
+async function settle (app: FastifyInstance): Promise<void> {
+  await waitFor(async () => {
+    const { hit } = await lookups(app)
+    await app.inject({ url: '/v1/blogs?limit=1' })
+    return (await lookups(app)).hit > hit
+  }, 2_000)
+}
+
+async function waitFor (check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now()
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) return Infinity
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return Date.now() - started
+}
+
+t.test('a public GET is served from the cache until a change makes it stale, in this process and in another', async (t) => {
+  const { a, b, send, publish } = await twoApps(t)
+  const first = await publish('First')
+  const second = await publish('Second')
+
+  // The publishes' notifications reach B on their own time; a response B computes while one
+  // arrives is (rightly) not stored. Wait until B serves a hit, then count from there.
+  const fresh = await b.inject({ url: `/v1/posts/${first}` })
+  t.ok(await waitFor(async () => {
+    const { hit } = await lookups(b)
+    await b.inject({ url: `/v1/posts/${first}` })
+    return (await lookups(b)).hit > hit
+  }, 1_000) < 1_000, 'B caches the post')
+  const counted = await lookups(b)
+  const cached = await b.inject({ url: `/v1/posts/${first}` })
+  t.equal(cached.body, fresh.body, 'same bytes')
+  t.equal(cached.headers.etag, fresh.headers.etag, 'same ETag')
+  t.equal(cached.headers['surrogate-key'], fresh.headers['surrogate-key'])
+  t.ok(cached.headers['x-request-id'] !== fresh.headers['x-request-id'], 'per-request headers are not replayed')
+  const revalidated = await b.inject({ url: `/v1/posts/${first}`, headers: { 'if-none-match': fresh.headers.etag as string } })
+  t.equal(revalidated.statusCode, 304, 'a cached response still answers If-None-Match')
+  t.same(await lookups(b), { ...counted, hit: counted.hit + 2 })
+
+  await b.inject({ url: `/v1/posts/${second}` })
+  await b.inject({ url: '/v1/feeds/latest' })
+  t.equal((await send('PATCH', `/v1/posts/${first}`, { title: 'First, corrected' })).statusCode, 200)
+  const took = await waitFor(async () => (await b.inject({ url: `/v1/posts/${first}` })).json().data.title === 'First, corrected', 1_000)
+  t.ok(took < 1_000, `the other process dropped the stale post within a second (${took} ms)`)
+  t.equal((await b.inject({ url: '/v1/feeds/latest' })).json().data.find((item: { id: string }) => item.id === first).title, 'First, corrected', 'and the feed holding it')
+
+  const before = await lookups(b)
+  await b.inject({ url: `/v1/posts/${second}` })
+  t.equal((await lookups(b)).hit, before.hit + 1, 'an unrelated post stayed cached: invalidation is precise')
+
+  // Read-your-writes in the process that took the write: no waiting for the notification.
+  t.equal((await a.inject({ url: `/v1/posts/${second}` })).json().data.title, 'Second')
+  t.equal((await send('PATCH', `/v1/posts/${second}`, { title: 'Second, corrected' })).statusCode, 200)
+  t.equal((await a.inject({ url: `/v1/posts/${second}` })).json().data.title, 'Second, corrected', 'the writer reads its write at once')
+  t.equal((await send('DELETE', `/v1/posts/${second}`)).statusCode, 204)
+  t.equal((await a.inject({ url: `/v1/posts/${second}` })).statusCode, 404, 'a deleted post is gone at once')
+  t.equal((await a.inject({ url: '/v1/blogs/desk' })).json().data.title !== undefined, true)
+  t.equal((await send('PATCH', '/v1/blogs/desk', { title: 'The Desk' })).statusCode, 200)
+  t.equal((await a.inject({ url: '/v1/blogs/desk' })).json().data.title, 'The Desk', 'blogs too')
+  t.equal((await a.inject({ url: '/v1/feeds/latest' })).json().data.some((item: { id: string }) => item.id === second), false)
+})
+
+t.test('only what any anonymous reader would get is cached', async (t) => {
+  const { a, send } = await twoApps(t)
+  const preview = await newApiKey(a.db, ['content:preview'])
+  const draft = (await send('POST', '/v1/posts', { blog: 'desk', title: 'Embargoed', status: 'draft' })).json().data.id as string
+  await a.inject({ url: '/v1/posts?status=draft', headers: { authorization: `Bearer ${preview}` } })
+  await a.inject({ url: '/v1/posts', headers: { authorization: `Bearer ${preview}` } })
+  t.same(await lookups(a), { hit: 0, miss: 0, shared: 0 }, 'requests with a key never touch the cache')
+  t.equal((await a.inject({ url: `/v1/posts/${draft}` })).statusCode, 404)
+  t.equal((await a.inject({ url: `/v1/posts/${draft}` })).statusCode, 404, 'a 404 is not cached as a hit')
+  t.equal((await a.inject({ url: '/v1/changes' })).statusCode, 200)
+  t.equal((await a.inject({ url: '/v1/changes' })).statusCode, 200)
+  t.equal((await lookups(a)).hit, 0, 'errors and the change feed (no-cache) are never stored')
+})
+
+t.test('a cold key is computed once however many ask at the same moment', async (t) => {
+  const { a, publish } = await twoApps(t)
+  await publish('Popular')
+  await settle(a)
+  const before = await lookups(a)
+  const responses = await Promise.all(Array.from({ length: 20 }, () => a.inject({ url: '/v1/feeds/latest?format=rss' })))
+  t.same(new Set(responses.map((res) => res.statusCode)), new Set([200]))
+  t.equal(new Set(responses.map((res) => res.body)).size, 1, 'everyone got the same feed')
+  const counts = await lookups(a)
+  t.equal(counts.miss - before.miss, 1, 'one computation')
+  t.equal(counts.hit + counts.shared - before.hit - before.shared, 19, 'the others shared it')
+})
+
+t.test('RESPONSE_CACHE_MAX_MB=0 turns the cache off', async (t) => {
+  const { a } = await twoApps(t, { RESPONSE_CACHE_MAX_MB: '0' })
+  t.equal((await a.inject({ url: '/v1/feeds/latest' })).statusCode, 200)
+  t.equal((await a.inject({ url: '/v1/feeds/latest' })).statusCode, 200)
+  t.same(await lookups(a), { hit: 0, miss: 0, shared: 0 })
+})
+
+t.test('/metrics: Prometheus text for admins only, with routes, cache, pool and webhook queue', async (t) => {
+  const { app } = await buildTestApp(t, ENV)
+  const admin = await newApiKey(app.db, ['admin'])
+  const reader = await newApiKey(app.db, ['content:read'])
+  t.equal((await app.inject({ url: '/metrics' })).statusCode, 401)
+  t.equal((await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${reader}` } })).statusCode, 403)
+  await app.inject({ url: '/v1/blogs/nope' })
+  await app.inject({ url: '/v1/feeds/latest' })
+  await app.inject({ url: '/v1/feeds/latest' })
+  const res = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${admin}` } })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/)
+  t.equal(res.headers['cache-control'], 'no-store')
+  t.match(res.body, /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/v1\/blogs\/:blog",status_code="404"\} \d/)
+  t.match(res.body, /http_request_duration_seconds_count\{method="GET",route="\/v1\/feeds\/latest",status_code="200"\} 2/)
+  t.match(res.body, /response_cache_lookups_total\{result="hit"\} 1/)
+  t.match(res.body, /response_cache_lookups_total\{result="miss"\} 2/, 'the feed once, the 404 once')
+  t.match(res.body, /webhook_deliveries_pending 0/)
+  t.match(res.body, /process_resident_memory_bytes \d+/)
+  if (testServerUrl() !== undefined) t.match(res.body, /db_pool_connections\{state="max"\} \d+/)
+})
