@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import {
   DummyDriver, Kysely, PGliteDialect, PostgresAdapter, PostgresDialect, PostgresIntrospector, PostgresQueryCompiler,
   sql, type Transaction
@@ -44,6 +44,8 @@ export async function openDatabase (config: Config['database']): Promise<Databas
   const directory = path.resolve(config.dataDir, 'pglite')
   const created = !existsSync(path.join(directory, 'PG_VERSION'))
   await mkdir(directory, { recursive: true })
+  // Loaded only when used: PGlite's module alone adds some 40 MB to a process on PostgreSQL.
+  const { PGlite } = await import('@electric-sql/pglite')
   return wrapPGlite(await PGlite.create(directory, { parsers: pgliteParsers }), created)
 }
 
