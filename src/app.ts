@@ -108,7 +108,16 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
     // Content is public and meant to be fetched from other origins.
-    crossOriginResourcePolicy: { policy: 'cross-origin' }
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    // The headers an API response needs (OWASP REST cheat sheet): CSP, HSTS, nosniff, frame
+    // and referrer policies. These others only concern HTML pages in a browser; on every JSON
+    // response they were a third of the header bytes.
+    crossOriginOpenerPolicy: false,
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false
   })
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],

@@ -55,7 +55,9 @@ export const postsRoutes: FastifyPluginAsyncZod = async (app) => {
     ])
     const page = paginate(request, config.publicBaseUrl, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
     const included = await loadIncluded(app.db, page.items, resolved.include)
-    setSurrogateKeys(reply, ['posts:list', ...scopeKeys, ...page.items.map((row) => `post:${row.id}`)])
+    // Any post change purges posts:list (a new post can join any list), so naming each item
+    // as well would add a kilobyte per response and purge nothing more.
+    setSurrogateKeys(reply, ['posts:list', ...scopeKeys])
     return {
       data: page.items.map((row) => toPostListItem(row, config.postUrlTemplate, resolved.fields)),
       ...(included === undefined ? {} : { included }),

@@ -72,7 +72,7 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
     const latestChange = await latestChangeTime(app.db, 'post')
     const updated = new Date(Math.max(0, latestChange?.getTime() ?? 0, ...rows.map((row) => row.updated_at.getTime())))
     setLastModified(reply, updated)
-    setSurrogateKeys(reply, [`feed:${scope.name}`, 'posts:list', ...scope.surrogateKeys, ...rows.map((row) => `post:${row.id}`)])
+    setSurrogateKeys(reply, [`feed:${scope.name}`, 'posts:list', ...scope.surrogateKeys])
     reply.header('vary', 'Accept')
     const self = new URL(request.url, config.publicBaseUrl)
     self.searchParams.delete('format')
