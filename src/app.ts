@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Kysely } from 'kysely'
@@ -22,6 +21,7 @@ import { tagsRoutes, tagWritesRoutes } from './content/tags/tags.routes.ts'
 import { registerHttpCaching } from './http/caching.ts'
 import { metricsRoutes, registerMetrics } from './http/metrics.ts'
 import { registerResponseCache } from './http/response-cache.ts'
+import { registerSecurityHeaders } from './http/security-headers.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
 import { registerAuth } from './access/auth.ts'
 import { registerRateLimits } from './access/rate-limits.ts'
@@ -102,23 +102,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   registerMetrics(app)
   const httpCaching = registerHttpCaching(app, config.cache)
 
-  await app.register(helmet, {
-    // JSON responses need no scripts or styles; the docs page sets its own CSP (see openapi.ts).
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    // Content is public and meant to be fetched from other origins.
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-    // The headers an API response needs (OWASP REST cheat sheet): CSP, HSTS, nosniff, frame
-    // and referrer policies. These others only concern HTML pages in a browser; on every JSON
-    // response they were a third of the header bytes.
-    crossOriginOpenerPolicy: false,
-    originAgentCluster: false,
-    xDnsPrefetchControl: false,
-    xDownloadOptions: false,
-    xPermittedCrossDomainPolicies: false,
-    xXssProtection: false
-  })
+  registerSecurityHeaders(app)
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
