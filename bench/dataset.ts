@@ -24,6 +24,38 @@ const WORDS = (
   'morning evening night week month year decade early late first second third last new old long short'
 ).split(' ')
 
+// Real text has a long tail: a few words are everywhere, most are rare. The common words above
+// head a Zipf-distributed vocabulary of 20,000 (the rest made of syllables), so a full-text
+// query for a rare word matches a few thousand posts of a million, not all of them.
+const SYLLABLES = ['ka', 'ren', 'vol', 'mir', 'sta', 'dun', 'lio', 'bar', 'tek', 'osh', 'pal', 'zor', 'quin', 'fel', 'gra', 'hum', 'ix', 'jor', 'lum', 'nev']
+const VOCABULARY: string[] = [...WORDS]
+for (let i = 0; VOCABULARY.length < 20_000; i++) {
+  const a = SYLLABLES[i % 20] as string
+  const b = SYLLABLES[Math.floor(i / 20) % 20] as string
+  const c = SYLLABLES[Math.floor(i / 400) % 20] as string
+  VOCABULARY.push(i < 400 ? a + b : a + b + c)
+}
+const CUMULATIVE = (() => {
+  const weights = VOCABULARY.map((_, rank) => 1 / (rank + 1))
+  let sum = 0
+  return weights.map((w) => (sum += w))
+})()
+
+function zipfWord (rand: () => number): string {
+  const target = rand() * (CUMULATIVE.at(-1) as number)
+  let low = 0
+  let high = CUMULATIVE.length - 1
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if ((CUMULATIVE[middle] as number) < target) low = middle + 1
+    else high = middle
+  }
+  return VOCABULARY[low] as string
+}
+
+/** Words of the vocabulary by rank (0 is the most frequent), for queries of known rarity. */
+export const wordOfRank = (rank: number): string => VOCABULARY[rank] as string
+
 const FIRST_NAMES = ['Ann', 'Omar', 'Lena', 'Yusuf', 'Maria', 'Kofi', 'Ines', 'Dmitri', 'Sara', 'Tomás', 'Aisha', 'Jonas', 'Mei', 'Ravi', 'Nora', 'Paul']
 const LAST_NAMES = ['Haddad', 'Novak', 'Okafor', 'Silva', 'Kowalski', 'Rahman', 'Berg', 'Moreau', 'Tanaka', 'Costa', 'Ibrahim', 'Lind', 'Petrov', 'Mensah', 'Weber', 'Ortiz']
 
@@ -75,7 +107,7 @@ function sentence (rand: () => number): string {
   const length = 8 + Math.floor(rand() * 14)
   let text = ''
   for (let i = 0; i < length; i++) {
-    const word = WORDS[Math.floor(rand() * WORDS.length)] as string
+    const word = zipfWord(rand)
     text += i === 0 ? word[0]!.toUpperCase() + word.slice(1) : ' ' + word
   }
   return text + '.'

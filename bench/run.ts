@@ -10,6 +10,7 @@ import { openDatabase } from '../src/db/database.ts'
 import { migrateToLatest } from '../src/db/migrator.ts'
 import { encodeCursor } from '../src/http/pagination.ts'
 import { POST_CURSOR } from '../src/content/posts/posts.service.ts'
+import { wordOfRank } from './dataset.ts'
 import { existingBenchPosts, generate, type GenerateResult } from './generate.ts'
 
 // `npm run bench`: makes (or reuses) the dataset, then measures each scenario against a bare
@@ -107,7 +108,11 @@ async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db'])
     author: author.slug,
     tag: tag.slug,
     deepCursor: encodeCursor(POST_CURSOR, ['newest', deep.published_at.toISOString(), deep.id, null]),
-    terms: ['ceasefire', 'pipeline%20attack', 'refugees', 'satellite%20images', 'corruption', 'drought%20harvest', 'envoy', 'smuggling']
+    // From everywhere to rare: vocabulary ranks 20 to 10,000 of the Zipf-distributed words.
+    terms: [
+      wordOfRank(20), wordOfRank(300), wordOfRank(1_000), wordOfRank(3_000), wordOfRank(10_000),
+      `${wordOfRank(20)} ${wordOfRank(1_000)}`, `"${wordOfRank(5)} ${wordOfRank(6)}"`, `${wordOfRank(300)} -${wordOfRank(20)}`
+    ].map(encodeURIComponent)
   }
 }
 

@@ -1,6 +1,7 @@
-import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely'
+import { sql, type Compilable, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import type { Executor } from '../../db/database.ts'
+import { param, preparedQuery } from '../../db/prepared.ts'
 import type { DB, PostStatus, PostsTable } from '../../db/schema.ts'
 
 // Posts as the public sees them. Visibility is one predicate, written once, that matches the
@@ -137,13 +138,22 @@ export async function estimatePosts (db: Executor, filter: PostFilter, audience:
   return Math.round(parsed[0]?.Plan['Plan Rows'] ?? 0)
 }
 
+// Single posts are the most read rows; their query has one shape per audience (prepared.ts).
+const postById = forEachAudience((audience) => preparedQuery<{ id: string }, PostRow>((db) =>
+  selectPostRows(db, true, audience).where('p.id', '=', param('id')) as unknown as Compilable<PostRow>))
+const postBySlug = forEachAudience((audience) => preparedQuery<{ blogId: string, slug: string }, PostRow>((db) =>
+  selectPostRows(db, true, audience).where('p.blog_id', '=', param('blogId')).where('p.slug', '=', param('slug')) as unknown as Compilable<PostRow>))
+
+function forEachAudience<T> (make: (audience: Audience) => T): Record<Audience, T> {
+  return { public: make('public'), preview: make('preview') }
+}
+
 export async function findPostById (db: Executor, id: string, audience: Audience): Promise<PostRow | undefined> {
-  return selectPostRows(db, true, audience).where('p.id', '=', id).executeTakeFirst() as Promise<PostRow | undefined>
+  return (await postById[audience](db, { id }))[0]
 }
 
 export async function findPostBySlug (db: Executor, blogId: string, slug: string, audience: Audience): Promise<PostRow | undefined> {
-  return selectPostRows(db, true, audience).where('p.blog_id', '=', blogId).where('p.slug', '=', slug)
-    .executeTakeFirst() as Promise<PostRow | undefined>
+  return (await postBySlug[audience](db, { blogId, slug }))[0]
 }
 
 function rankOf (q: string) {
