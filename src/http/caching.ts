@@ -43,7 +43,7 @@ function addVary (reply: FastifyReply, header: string): void {
   reply.header('vary', values.join(', '))
 }
 
-function etagMatches (header: string, etag: string): boolean {
+export function etagMatches (header: string, etag: string): boolean {
   if (header.trim() === '*') return true
   // Weak comparison (RFC 9110 13.1.2): W/"x" matches "x".
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag)

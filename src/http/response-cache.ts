@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } fr
 import { LRUCache } from 'lru-cache'
 import type { EntityType } from '../db/schema.ts'
 import { latestChangeSeq, listChanges } from '../syndication/changes/changes.repository.ts'
-import type { ResponseObserver } from './caching.ts'
+import { etagMatches, type ResponseObserver } from './caching.ts'
 
 // An in-process cache of public GET responses: the serialized bytes with their ETag and
 // headers, so a hit costs no query and no serialization. It holds only what any anonymous
@@ -26,6 +26,8 @@ export interface ResponseCacheOptions {
 interface CachedResponse {
   payload: string | Buffer
   headers: Record<string, string>
+  /** What a 304 carries (RFC 9110 15.4.5): the validators and caching headers, no content headers. */
+  notModifiedHeaders: Record<string, string> | undefined
   tags: string[]
 }
 
@@ -104,7 +106,14 @@ export async function registerResponseCache (
     return flight
   }
 
-  const serve = (reply: FastifyReply, entry: CachedResponse): FastifyReply => reply.code(200).headers(entry.headers).send(entry.payload)
+  const serve = (request: FastifyRequest, reply: FastifyReply, entry: CachedResponse): FastifyReply => {
+    const ifNoneMatch = request.headers['if-none-match']
+    // Revalidation of what we hold: answered here, without the body going through the pipeline.
+    if (ifNoneMatch !== undefined && entry.notModifiedHeaders !== undefined && etagMatches(ifNoneMatch, entry.headers.etag as string)) {
+      return reply.code(304).headers(entry.notModifiedHeaders).send()
+    }
+    return reply.code(200).headers(entry.headers).send(entry.payload)
+  }
 
   const lookUp = async (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload) => {
     if (!isCacheableRequest(request)) return payload
@@ -112,14 +121,14 @@ export async function registerResponseCache (
     const entry = cache.get(key)
     if (entry !== undefined) {
       app.metrics.responseCache.inc({ result: 'hit' })
-      return serve(reply, entry)
+      return serve(request, reply, entry)
     }
     const inFlight = flights.get(key)
     if (inFlight !== undefined) {
       const shared = await inFlight.done
       if (shared !== undefined) {
         app.metrics.responseCache.inc({ result: 'shared' })
-        return serve(reply, shared)
+        return serve(request, reply, shared)
       }
     }
     app.metrics.responseCache.inc({ result: 'miss' })
@@ -144,7 +153,13 @@ export async function registerResponseCache (
       const value = reply.getHeader(name)
       if (typeof value === 'string') headers[name] = value
     }
-    const entry: CachedResponse = { payload, headers, tags: (headers['surrogate-key'] ?? '').split(' ').filter(Boolean) }
+    const { 'content-type': _type, 'content-language': _language, ...notModifiedHeaders } = headers
+    const entry: CachedResponse = {
+      payload,
+      headers,
+      notModifiedHeaders: headers.etag === undefined ? undefined : notModifiedHeaders,
+      tags: (headers['surrogate-key'] ?? '').split(' ').filter(Boolean)
+    }
     cache.delete(flight.key)
     cache.set(flight.key, entry)
     for (const tag of entry.tags) {

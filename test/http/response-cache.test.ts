@@ -77,7 +77,12 @@ t.test('a public GET is served from the cache until a change makes it stale, in 
   t.ok(cached.headers['x-request-id'] !== fresh.headers['x-request-id'], 'per-request headers are not replayed')
   const revalidated = await b.inject({ url: `/v1/posts/${first}`, headers: { 'if-none-match': fresh.headers.etag as string } })
   t.equal(revalidated.statusCode, 304, 'a cached response still answers If-None-Match')
-  t.same(await lookups(b), { ...counted, hit: counted.hit + 2 })
+  t.equal(revalidated.body, '')
+  t.equal(revalidated.headers.etag, fresh.headers.etag)
+  t.equal(revalidated.headers['cache-control'], fresh.headers['cache-control'])
+  t.notOk(revalidated.headers['content-type'], 'no content headers on a 304')
+  t.equal((await b.inject({ url: `/v1/posts/${first}`, headers: { 'if-none-match': '"other"' } })).statusCode, 200, 'another ETag gets the body')
+  t.same(await lookups(b), { ...counted, hit: counted.hit + 3 })
 
   await b.inject({ url: `/v1/posts/${second}` })
   await b.inject({ url: '/v1/feeds/latest' })
