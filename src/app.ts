@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import cors from '@fastify/cors'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Kysely } from 'kysely'
 import type { Config } from './config.ts'
 import type { Database } from './db/database.ts'
@@ -22,6 +22,7 @@ import { registerHttpCaching } from './http/caching.ts'
 import { metricsRoutes, registerMetrics } from './http/metrics.ts'
 import { registerResponseCache } from './http/response-cache.ts'
 import { registerSecurityHeaders } from './http/security-headers.ts'
+import { responseSerializerCompiler } from './http/serialization.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
 import { registerAuth } from './access/auth.ts'
 import { registerRateLimits } from './access/rate-limits.ts'
@@ -90,7 +91,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   // Content-Type a clear 415 instead of a confusing validation error.
   app.removeContentTypeParser('text/plain')
   app.setValidatorCompiler(validatorCompiler)
-  app.setSerializerCompiler(serializerCompiler)
+  app.setSerializerCompiler(responseSerializerCompiler(config.responseValidation))
   app.decorate('config', config)
   app.decorate('database', database)
   app.decorate('db', database.db)

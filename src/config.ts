@@ -43,6 +43,10 @@ export const EnvironmentSchema = z.object({
     .describe('Seconds a cache may serve a stale response while it revalidates in the background.'),
   RESPONSE_CACHE_MAX_MB: withDefault(z.coerce.number().int().min(0).max(16_384), '64')
     .describe('Memory for the in-process cache of public GET responses, in MiB; 0 turns it off. Entries are dropped precisely when content changes (in every process).'),
+  NODE_ENV: optionalString
+    .describe('production turns response validation off by default (see RESPONSE_VALIDATION); nothing else depends on it.'),
+  RESPONSE_VALIDATION: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['strict', 'off']).optional())
+    .describe('strict: every response is checked against its schema and must match it exactly (tests); off: serialized as is. Default strict, or off with NODE_ENV=production.'),
   RESPONSE_CACHE_TTL_SECONDS: withDefault(z.coerce.number().int().min(1).max(86_400), '60')
     .describe('Longest a response stays in the in-process cache, as a backstop to change-driven invalidation.'),
   POST_URL_TEMPLATE: optionalString
@@ -100,6 +104,7 @@ export interface Config {
   readonly shutdownTimeoutMs: number
   readonly cache: { readonly maxAge: number, readonly staleWhileRevalidate: number }
   readonly responseCache: { readonly maxBytes: number, readonly ttlMs: number }
+  readonly responseValidation: 'strict' | 'off'
   readonly postUrlTemplate: string
   readonly publicRead: boolean
   readonly schedulerIntervalMs: number
@@ -142,6 +147,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     corsOrigins: corsOrigins.length === 0 || corsOrigins.includes('*') ? '*' : Object.freeze(corsOrigins),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     cache: Object.freeze({ maxAge: e.CACHE_MAX_AGE, staleWhileRevalidate: e.CACHE_STALE_WHILE_REVALIDATE }),
+    responseValidation: e.RESPONSE_VALIDATION ?? (e.NODE_ENV === 'production' ? 'off' : 'strict'),
     responseCache: Object.freeze({ maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlMs: e.RESPONSE_CACHE_TTL_SECONDS * 1000 }),
     postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`,
     publicRead: e.PUBLIC_READ === 'true',
