@@ -64,12 +64,13 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
   async function sendFeed (request: FastifyRequest, reply: FastifyReply, query: FeedQuery, scope: FeedScope) {
     const format = query.format ?? negotiateFormat(request.headers.accept)
     const full = query.content === 'full'
-    const rows = await listPosts(app.db, {
-      filter: await filterFor(query, scope.filter), sort: 'newest', limit: query.limit, withBody: full, audience: 'public'
-    })
+    const filter = await filterFor(query, scope.filter)
     // Last-Modified must move forward even when the newest item is unpublished, so it also
-    // counts the newest post change anywhere.
-    const latestChange = await latestChangeTime(app.db, 'post')
+    // counts the newest post change anywhere (asked for alongside the page).
+    const [rows, latestChange] = await Promise.all([
+      listPosts(app.db, { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public' }),
+      latestChangeTime(app.db, 'post')
+    ])
     const updated = new Date(Math.max(0, latestChange?.getTime() ?? 0, ...rows.map((row) => row.updated_at.getTime())))
     setLastModified(reply, updated)
     setSurrogateKeys(reply, [`feed:${scope.name}`, 'posts:list', ...scope.surrogateKeys])
