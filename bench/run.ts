@@ -20,9 +20,9 @@ import { existingBenchPosts, generate, type GenerateResult } from './generate.ts
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const PROFILES = {
-  full: { posts: 1_000_000, duration: 10 },
-  ci: { posts: 50_000, duration: 5 },
-  embedded: { posts: 10_000, duration: 5 }
+  full: { posts: 1_000_000, duration: 12 },
+  ci: { posts: 50_000, duration: 6 },
+  embedded: { posts: 10_000, duration: 6 }
 } as const
 
 const { values: args } = parseArgs({
@@ -214,10 +214,35 @@ async function runScenario (api: Proc, baseline: Proc, scenario: Scenario): Prom
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ status: probe.status, contentType: first.headers.get('content-type'), etag, bodyBase64: scenario.expectStatus === 304 ? '' : body.toString('base64') })
   })
-  await measure(api.base, scenario, headers, 2) // warm-up: JIT, pool, cache
-  const baselineResult = await measure(baseline.base, scenario, headers, duration)
-  const apiResult = await measure(api.base, scenario, headers, duration)
+  // Warm both (JIT, pool, cache), then alternate in short rounds: the machine's speed drifts
+  // (shared cores), and a drift then falls on both sides alike instead of on one.
+  await measure(baseline.base, scenario, headers, 1)
+  await measure(api.base, scenario, headers, 2)
+  const apiRounds: Measured[] = []
+  const baselineRounds: Measured[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    baselineRounds.push(await measure(baseline.base, scenario, headers, duration / ROUNDS))
+    apiRounds.push(await measure(api.base, scenario, headers, duration / ROUNDS))
+  }
+  const apiResult = combine(apiRounds)
+  const baselineResult = combine(baselineRounds)
   return { scenario, api: apiResult, baseline: baselineResult, ratio: apiResult.rps / baselineResult.rps, peakRssMb: await peakRssMb(api.child.pid) }
+}
+
+const ROUNDS = 3
+
+/** Rounds of equal length: mean rate, median p50, worst p99, all errors. */
+function combine (rounds: Measured[]): Measured {
+  const sum = (pick: (m: Measured) => number) => rounds.reduce((total, m) => total + pick(m), 0)
+  const p50s = rounds.map((m) => m.p50).sort((a, b) => a - b)
+  return {
+    rps: sum((m) => m.rps) / rounds.length,
+    p50: p50s[Math.floor(p50s.length / 2)] as number,
+    p99: Math.max(...rounds.map((m) => m.p99)),
+    errors: sum((m) => m.errors),
+    unexpected: sum((m) => m.unexpected),
+    bytes: sum((m) => m.bytes) / rounds.length
+  }
 }
 
 // ---- targets ---------------------------------------------------------------------------
