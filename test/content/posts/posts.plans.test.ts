@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import t from 'tap'
 import type { DB } from '../../../src/db/schema.ts'
 import { postsQuery, type PostListRequest } from '../../../src/content/posts/posts.repository.ts'
+import { publishDueQuery } from '../../../src/content/posts/posts.writes.repository.ts'
 import { createTestDatabase } from '../../helpers/test-database.ts'
 
 // Every list walks an index in its own order at 100,000 posts: no sequential scan of posts, no
@@ -44,7 +45,10 @@ async function load (db: Kysely<DB>) {
 
 async function plan (db: Kysely<DB>, request: PostListRequest): Promise<PlanNode> {
   const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (ANALYZE, FORMAT JSON) ${postsQuery(db, request)}`.execute(db)
-  const raw = rows[0]?.['QUERY PLAN']
+  return parsePlan(rows[0]?.['QUERY PLAN'])
+}
+
+function parsePlan (raw: unknown): PlanNode {
   const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>
   return parsed[0]!.Plan
 }
@@ -96,4 +100,11 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
       .reduce((sum, n) => sum + (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1), 0)
     t.ok(postsRead <= 200, `${name}: read ${postsRead} posts rows for a page of 20`)
   }
+
+  // The scheduler's query, run every few seconds: its own small index, never the whole table.
+  const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) ${publishDueQuery(db, 100)}`.execute(db)
+  const due = parsePlan(rows[0]?.['QUERY PLAN'])
+  t.comment(`due scheduled posts:\n${render(due)}`)
+  t.notOk(nodes(due).some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'posts'), 'due scheduled posts: no sequential scan of posts')
+  t.ok(nodes(due).some((n) => n['Index Name'] === 'posts_scheduled_due_idx'), 'due scheduled posts: the partial index')
 })
