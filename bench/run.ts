@@ -20,7 +20,7 @@ import { existingBenchPosts, generate, type GenerateResult } from './generate.ts
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const PROFILES = {
-  full: { posts: 1_000_000, duration: 12 },
+  full: { posts: 1_000_000, duration: 16 },
   ci: { posts: 50_000, duration: 6 },
   embedded: { posts: 10_000, duration: 6 }
 } as const
@@ -229,7 +229,7 @@ async function runScenario (api: Proc, baseline: Proc, scenario: Scenario): Prom
   return { scenario, api: apiResult, baseline: baselineResult, ratio: apiResult.rps / baselineResult.rps, peakRssMb: await peakRssMb(api.child.pid) }
 }
 
-const ROUNDS = 3
+const ROUNDS = 4
 
 /** Rounds of equal length: mean rate, median p50, worst p99, all errors. */
 function combine (rounds: Measured[]): Measured {
