@@ -37,11 +37,8 @@ export function redirectTo (request: FastifyRequest, reply: FastifyReply, path: 
 
 /** 308 to the same URL with one path segment (the old slug) replaced by the current one. */
 export function redirectRenamed (request: FastifyRequest, reply: FastifyReply, oldSegment: string, newSegment: string) {
-  const [path = '', query] = request.url.split('?', 2)
-  const segments = path.split('/')
+  const segments = (request.url.split('?', 2)[0] ?? '').split('/')
   const index = segments.findIndex((segment) => decodeURIComponent(segment) === oldSegment)
   if (index >= 0) segments[index] = encodeURIComponent(newSegment)
-  const location = segments.join('/') + (query === undefined ? '' : `?${query}`)
-  reply.header('cache-control', `public, max-age=${request.server.config.cache.maxAge}`)
-  return reply.redirect(location, 308)
+  return redirectTo(request, reply, segments.join('/'))
 }

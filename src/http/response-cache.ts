@@ -53,8 +53,9 @@ export function staleTagsFor (entityType: EntityType, entityId: string): string[
   return [`${entityType}:${entityId}`, `${entityType}s:list`, 'posts:list']
 }
 
+// The lookup hook sits on public routes only (see onRoute below).
 function isCacheableRequest (request: FastifyRequest): boolean {
-  return request.method === 'GET' && request.routeOptions.config.access === 'public' && request.headers.authorization === undefined
+  return request.method === 'GET' && request.headers.authorization === undefined
 }
 
 function isCacheableResponse (reply: FastifyReply): boolean {
