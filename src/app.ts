@@ -1,59 +1,46 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import cors from '@fastify/cors'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
-import type { Kysely } from 'kysely'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { accessPlugin } from './access/auth.ts'
+import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
+import { rateLimitsPlugin } from './access/rate-limits.ts'
+import { changeLogPlugin } from './changes/change-log.plugin.ts'
 import type { Config } from './config.ts'
-import type { Database } from './db/database.ts'
-import type { DB } from './db/schema.ts'
-import { authorsRoutes, authorWritesRoutes } from './content/authors/authors.routes.ts'
-import { blogsRoutes, blogWritesRoutes } from './content/blogs/blogs.routes.ts'
+import { authorsRoutes } from './content/authors/authors.routes.ts'
+import { blogsRoutes } from './content/blogs/blogs.routes.ts'
 import { postsRoutes } from './content/posts/posts.routes.ts'
 import { postWritesRoutes } from './content/posts/posts.writes.routes.ts'
-import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
-import { changesRoutes } from './syndication/changes/changes.routes.ts'
-import { registerChangeSignal } from './syndication/changes/change-signal.ts'
-import { startScheduler } from './syndication/scheduler.ts'
-import { startDispatcher } from './syndication/webhooks/dispatcher.ts'
-import { webhooksRoutes } from './syndication/webhooks/webhooks.routes.ts'
-import { tagsRoutes, tagWritesRoutes } from './content/tags/tags.routes.ts'
-import { registerHttpCaching } from './http/caching.ts'
-import { metricsRoutes, registerMetrics } from './http/metrics.ts'
-import { registerResponseCache } from './http/response-cache.ts'
-import { registerSecurityHeaders } from './http/security-headers.ts'
-import { responseSerializerCompiler } from './http/serialization.ts'
-import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
-import { registerAuth } from './access/auth.ts'
-import { registerRateLimits } from './access/rate-limits.ts'
-import { AppError, frameworkErrorHandler, registerErrorHandling, sendProblem } from './http/errors.ts'
-import underPressure from '@fastify/under-pressure'
+import { tagsRoutes } from './content/tags/tags.routes.ts'
+import type { Database } from './db/database.ts'
+import { httpCachingPlugin } from './http/caching.ts'
+import { corePlugin } from './http/core.plugin.ts'
+import { corsPlugin } from './http/cors.ts'
+import { frameworkErrorHandler } from './http/errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
-import { registerOpenApi } from './http/openapi.ts'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    config: Config
-    database: Database
-    db: Kysely<DB>
-  }
-}
+import { metricsPlugin, metricsRoutes } from './http/metrics.ts'
+import { openApiPlugin } from './http/openapi.ts'
+import { overloadPlugin } from './http/overload.ts'
+import { responseCachePlugin } from './http/response-cache.ts'
+import { securityHeadersPlugin } from './http/security-headers.ts'
+import { changesRoutes } from './syndication/changes/changes.routes.ts'
+import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
+import { schedulerPlugin } from './syndication/scheduler.ts'
+import { dispatcherPlugin } from './syndication/webhooks/dispatcher.ts'
+import { webhooksRoutes } from './syndication/webhooks/webhooks.routes.ts'
 
 export interface BuildAppOptions {
   config: Config
   database: Database
   /** A ready pino logger; by default one is built from config (tests pass one writing to memory). */
   logger?: FastifyBaseLogger
-  /** Run the scheduler (and the webhook dispatcher) in this process; off for tools like `openapi`. */
+  /** Run the scheduler and the webhook dispatcher in this process; off for tools like `openapi`. */
   backgroundJobs?: boolean
 }
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
-
-// Headers a browser client may read from a cross-origin response.
-const EXPOSED_HEADERS = ['ETag', 'Last-Modified', 'Location', 'Link', 'Retry-After', 'X-Request-Id']
 
 /** Logger settings: secrets in headers never reach a log line. */
 export function loggerOptions (config: Config) {
@@ -67,8 +54,10 @@ export function loggerOptions (config: Config) {
 }
 
 /**
- * Builds the whole application as a Fastify instance: platform plugins first, then the content
- * modules. It never listens (server.ts does), so tests drive it with `app.inject`.
+ * Builds the whole application as a Fastify instance. It never listens (server.ts does), so
+ * tests drive it with `app.inject`. Each line registers a named plugin that declares what it
+ * depends on (fastify-plugin checks it at startup): the platform, then the routes, then the
+ * background loops. See the README's architecture section for what flows between them.
  */
 export async function buildApp ({ config, database, logger, backgroundJobs = true }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -87,71 +76,31 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 }
   }).withTypeProvider<ZodTypeProvider>()
 
-  // Bodies are JSON. Fastify also parses text/plain by default; refusing it makes a wrong
-  // Content-Type a clear 415 instead of a confusing validation error.
-  app.removeContentTypeParser('text/plain')
-  app.setValidatorCompiler(validatorCompiler)
-  app.setSerializerCompiler(responseSerializerCompiler(config.responseValidation))
-  app.decorate('config', config)
-  app.decorate('database', database)
-  app.decorate('db', database.db)
+  // The platform: each of these is used by the ones after it and by the routes.
+  await app.register(corePlugin, { config, database })
+  await app.register(metricsPlugin)
+  await app.register(securityHeadersPlugin)
+  await app.register(corsPlugin)
+  await app.register(overloadPlugin)
+  await app.register(accessPlugin)
+  await app.register(rateLimitsPlugin)
+  await app.register(changeLogPlugin)
+  await app.register(httpCachingPlugin)
+  await app.register(responseCachePlugin)
+  await app.register(openApiPlugin, { version })
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id)
-  })
-  registerErrorHandling(app)
-  registerMetrics(app)
-  const httpCaching = registerHttpCaching(app, config.cache)
-
-  registerSecurityHeaders(app)
-  await app.register(cors, {
-    origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],
-    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
-    exposedHeaders: EXPOSED_HEADERS,
-    maxAge: 600
-  })
-  await registerOpenApi(app, version)
-  // PGlite runs its queries on this very event loop, so there a long query is not overload.
-  const maxEventLoopDelay = config.overloadMaxEventLoopDelayMs ?? (database.kind === 'postgres' ? 1000 : 0)
-  if (maxEventLoopDelay > 0) {
-    // When the event loop falls behind, answer 503 at once rather than let latency grow
-    // without bound; probes stay exempt so an orchestrator can still see the process.
-    await app.register(underPressure, {
-      maxEventLoopDelay,
-      retryAfter: 5,
-      pressureHandler: (request, reply) => {
-        if (request.url === '/healthz' || request.url === '/readyz') return
-        reply.header('retry-after', '5')
-        sendProblem(request, reply, new AppError(503, 'overloaded', 'The API is overloaded; try again shortly.'))
-      }
-    })
-  }
-  registerAuth(app)
-  await registerRateLimits(app, config.rateLimits)
-  await registerChangeSignal(app)
-  // After authentication and rate limits: a cached answer still needs a caller who may have it.
-  if (config.responseCache.maxBytes > 0) {
-    await registerResponseCache(app, { ...config.responseCache, flightTimeoutMs: config.requestTimeoutMs }, httpCaching)
+  // The routes, a plugin per module.
+  for (const routes of [
+    healthRoutes, metricsRoutes, blogsRoutes, authorsRoutes, tagsRoutes, postsRoutes, postWritesRoutes,
+    feedsRoutes, changesRoutes, webhooksRoutes, apiKeysRoutes
+  ]) {
+    await app.register(routes)
   }
 
-  await app.register(healthRoutes)
-  await app.register(metricsRoutes)
-  await app.register(blogsRoutes)
-  await app.register(authorsRoutes)
-  await app.register(tagsRoutes)
-  await app.register(postsRoutes)
-  await app.register(blogWritesRoutes)
-  await app.register(authorWritesRoutes)
-  await app.register(tagWritesRoutes)
-  await app.register(postWritesRoutes)
-  await app.register(feedsRoutes)
-  await app.register(changesRoutes)
-  await app.register(webhooksRoutes)
+  // Background loops: they start when the app is ready and stop when it closes.
   if (backgroundJobs) {
-    startScheduler(app, config.schedulerIntervalMs)
-    startDispatcher(app)
+    await app.register(schedulerPlugin)
+    await app.register(dispatcherPlugin)
   }
-  await app.register(apiKeysRoutes)
-
   return app
 }

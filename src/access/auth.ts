@@ -1,38 +1,24 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { Scope } from '../db/schema.ts'
+import fp from 'fastify-plugin'
 import { AppError } from '../http/errors.ts'
 import { secretMatches, splitApiKey } from './api-keys/api-key-secret.ts'
 import { findApiKeyForAuth, recordLastUse } from './api-keys/api-keys.repository.ts'
+import type { RouteAccess } from './route-access.ts'
+import { hasScope, type Scope } from './scopes.ts'
 
 // Authentication (who is calling) runs for every request that presents a key; authorization
-// (may they) is declared per route with `config: { scope }` and checked before the handler.
-// A route under /v1 without a declared scope is a bug: a test walks the routes to prove none.
+// (may they) is declared per route with `config: { access }` (route-access.ts) and checked
+// right after, before the body is read.
 
 export interface ApiKeyIdentity { id: string, name: string, scopes: Scope[] }
 
-/** `public` marks a read that needs no key while PUBLIC_READ is on; `none` is for probes and docs. */
-export type RouteAccess = Scope | 'public' | 'none'
-
 declare module 'fastify' {
   interface FastifyRequest { apiKey: ApiKeyIdentity | null }
-  interface FastifyContextConfig { access?: RouteAccess }
-}
-
-// What each scope grants. admin has everything; writers can read drafts they work on.
-const IMPLIED: Record<Scope, Scope[]> = {
-  admin: ['admin', 'content:write', 'content:preview', 'content:read'],
-  'content:write': ['content:write', 'content:preview', 'content:read'],
-  'content:preview': ['content:preview', 'content:read'],
-  'content:read': ['content:read']
-}
-
-export function hasScope (key: ApiKeyIdentity | null, scope: Scope): boolean {
-  return key !== null && key.scopes.some((granted) => IMPLIED[granted].includes(scope))
 }
 
 const LAST_USED_FLUSH_MS = 30_000
 
-export function registerAuth (app: FastifyInstance): void {
+async function access (app: FastifyInstance): Promise<void> {
   const lastUsed = new Map<string, Date>()
   const flush = async () => {
     if (lastUsed.size === 0) return
@@ -69,10 +55,12 @@ export function registerAuth (app: FastifyInstance): void {
   }
 }
 
-/** May this request's key use this route? Runs right after authentication, before the body is read. */
+/** May this request's key use this route? A route without a rule is refused (and cannot start: route-access.ts). */
 function authorize (request: FastifyRequest, publicRead: boolean): void {
-  const access = request.routeOptions.config.access ?? 'none'
-  if (access === 'none') return
+  const access: RouteAccess | undefined = request.routeOptions.config.access
+  // No route matched: the not-found handler answers 404, whoever asks.
+  if (access === 'none' || request.is404) return
+  if (access === undefined) throw new AppError(403, 'forbidden', 'This operation is not open to any key.')
   if (access === 'public') {
     if (publicRead || hasScope(request.apiKey, 'content:read')) return
     throw request.apiKey === null ? unauthorized('Reading needs a key with the content:read scope.') : forbidden('content:read')
@@ -90,3 +78,5 @@ export function unauthorized (message: string, invalidToken = false): AppError {
 export function forbidden (scope: Scope): AppError {
   return new AppError(403, 'forbidden', `The key lacks the ${scope} scope this operation needs.`)
 }
+
+export const accessPlugin = fp(access, { name: 'access', dependencies: ['core'] })

@@ -1,6 +1,10 @@
 import type { ColumnType, Generated } from 'kysely'
+import type { Scope } from '../access/scopes.ts'
+import type { ChangeEvent, ChangeOp, EntityType } from '../changes/vocabulary.ts'
+import type { PostStatus } from '../content/posts/post-status.ts'
 
-// Table types for Kysely, kept by hand beside migrations/. A column the database fills in
+// Table types for Kysely, kept by hand beside migrations/. Vocabularies (statuses, scopes, change
+// ops) come from the modules that own them. A column the database fills in
 // (defaults, identity, generated) is Generated<...> so inserts may leave it out.
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -44,8 +48,6 @@ export interface TagsTable {
   updated_at: CreatedTimestamp
 }
 
-export type PostStatus = 'draft' | 'scheduled' | 'published' | 'archived'
-
 export interface PostsTable {
   id: string
   blog_id: string
@@ -88,8 +90,6 @@ export interface PostTagsTable {
   published_at: ColumnType<Date | null, never, never>
 }
 
-export type EntityType = 'blog' | 'author' | 'tag' | 'post'
-
 export interface SlugRedirectsTable {
   entity_type: EntityType
   scope_id: string | null
@@ -97,8 +97,6 @@ export interface SlugRedirectsTable {
   target_id: string
   created_at: CreatedTimestamp
 }
-
-export type Scope = 'content:read' | 'content:preview' | 'content:write' | 'admin'
 
 export interface ApiKeysTable {
   id: string
@@ -111,8 +109,6 @@ export interface ApiKeysTable {
   revoked_at: Timestamp | null
 }
 
-export type ChangeOp = 'upsert' | 'delete'
-
 export interface ChangesTable {
   seq: ColumnType<string, never, never>
   entity_type: EntityType
@@ -122,7 +118,7 @@ export interface ChangesTable {
   public_op: ChangeOp | null
   occurred_at: CreatedTimestamp
   tx_id: ColumnType<string, never, never>
-  event: string | null
+  event: ChangeEvent | null
 }
 
 export interface ChangeCursorsTable {

@@ -1,4 +1,4 @@
-import type { PostStatus } from '../db/schema.ts'
+import type { PostStatus } from '../content/posts/post-status.ts'
 import { FLAGSHIP_BLOG_ABOUT, FLAGSHIP_POST_PARAGRAPHS } from './flagship-post.ts'
 
 // Demo content: the "Under The Black Flag" page (docs/demo-source.txt) plus enough invented

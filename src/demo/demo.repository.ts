@@ -1,11 +1,10 @@
 import type { Transaction } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { countWords } from '../content/posts/post-text.ts'
-import { lockChangeLog } from '../content/changes.repository.ts'
 import type { DemoAuthor, DemoBlog, DemoPost, DemoTag } from './demo-content.ts'
 
 // Inserts that leave existing rows alone: seeding twice changes nothing. Each insert returns
-// the ids it really wrote, and only those get a change-log entry.
+// the ids it really wrote, and only those get a change-log entry (seed-demo.ts appends them).
 
 type Tx = Transaction<DB>
 
@@ -90,13 +89,4 @@ export async function insertPosts (tx: Tx, posts: DemoPost[]): Promise<string[]>
   if (authorRows.length > 0) await tx.insertInto('post_authors').values(authorRows).execute()
   if (tagRows.length > 0) await tx.insertInto('post_tags').values(tagRows).execute()
   return [...inserted]
-}
-
-export async function recordChanges (
-  tx: Tx,
-  changes: Array<{ entity_type: 'blog' | 'author' | 'tag' | 'post', entity_id: string, blog_id: string | null, op: 'upsert' | 'delete', public_op: 'upsert' | 'delete' | null, event: string | null }>
-): Promise<void> {
-  if (changes.length === 0) return
-  await lockChangeLog(tx)
-  await tx.insertInto('changes').values(changes).execute()
 }

@@ -1,18 +1,37 @@
 import type { Kysely } from 'kysely'
+import { appendChanges } from '../changes/change-log.repository.ts'
+import type { ChangeEntry } from '../changes/vocabulary.ts'
+import { isPubliclyVisible } from '../content/posts/post-status.ts'
 import type { DB } from '../db/schema.ts'
-import { authors, blogs, posts, tags } from './demo-content.ts'
-import { insertAuthors, insertBlogs, insertPosts, insertTags, recordChanges } from './demo.repository.ts'
+import { authors, blogs, posts, tags, type DemoPost } from './demo-content.ts'
+import { insertAuthors, insertBlogs, insertPosts, insertTags } from './demo.repository.ts'
 
 export interface SeedResult { blogs: number, authors: number, tags: number, posts: number }
 
-function isPublic (post: (typeof posts)[number], now: Date): boolean {
-  return !post.deleted && post.publishedAt !== null && (post.status === 'published' || post.status === 'scheduled') &&
-    new Date(post.publishedAt) <= now
+function postChange (post: DemoPost, now: Date): ChangeEntry {
+  const visible = isPubliclyVisible({
+    status: post.status,
+    published_at: post.publishedAt === null ? null : new Date(post.publishedAt),
+    deleted_at: post.deleted ? now : null
+  }, now)
+  return {
+    entityType: 'post',
+    entityId: post.id,
+    blogId: post.blogId,
+    op: post.deleted ? 'delete' : 'upsert',
+    publicOp: visible ? 'upsert' : null,
+    event: visible ? 'post.published' : undefined
+  }
 }
 
+const created = (entityType: 'blog' | 'author' | 'tag') => (id: string): ChangeEntry =>
+  ({ entityType, entityId: id, blogId: entityType === 'blog' ? id : null, op: 'upsert', publicOp: 'upsert', event: `${entityType}.created` })
+
 /**
- * Loads the demo content in one transaction. Rows that already exist are left as they are, so
- * running it again (or on a database someone has since edited) writes nothing new.
+ * Loads the demo content in one transaction, with its change-log entries (as any write makes
+ * them, so sync clients, webhooks and caches see the demo arrive). Rows that already exist are
+ * left as they are, so running it again (or on a database someone has since edited) writes
+ * nothing new.
  */
 export async function seedDemo (db: Kysely<DB>, now = new Date()): Promise<SeedResult> {
   return db.transaction().execute(async (tx) => {
@@ -22,18 +41,11 @@ export async function seedDemo (db: Kysely<DB>, now = new Date()): Promise<SeedR
     const postIds = new Set(await insertPosts(tx, posts))
     const newPosts = posts.filter((post) => postIds.has(post.id))
 
-    await recordChanges(tx, [
-      ...blogIds.map((id) => ({ entity_type: 'blog' as const, entity_id: id, blog_id: id, op: 'upsert' as const, public_op: 'upsert' as const, event: 'blog.created' })),
-      ...authorIds.map((id) => ({ entity_type: 'author' as const, entity_id: id, blog_id: null, op: 'upsert' as const, public_op: 'upsert' as const, event: 'author.created' })),
-      ...tagIds.map((id) => ({ entity_type: 'tag' as const, entity_id: id, blog_id: null, op: 'upsert' as const, public_op: 'upsert' as const, event: 'tag.created' })),
-      ...newPosts.map((post) => ({
-        entity_type: 'post' as const,
-        entity_id: post.id,
-        blog_id: post.blogId,
-        op: post.deleted ? 'delete' as const : 'upsert' as const,
-        public_op: isPublic(post, now) ? 'upsert' as const : null,
-        event: isPublic(post, now) ? 'post.published' : null
-      }))
+    await appendChanges(tx, [
+      ...blogIds.map(created('blog')),
+      ...authorIds.map(created('author')),
+      ...tagIds.map(created('tag')),
+      ...newPosts.map((post) => postChange(post, now))
     ])
     return { blogs: blogIds.length, authors: authorIds.length, tags: tagIds.length, posts: newPosts.length }
   })

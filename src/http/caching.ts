@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
 
 // Conditional GET for every successful GET: a strong ETag from the response bytes, 304 for
 // If-None-Match (and for If-Modified-Since where the handler set Last-Modified), and a shared
 // cache policy unless the route chose another. Handlers add Surrogate-Key so a CDN can purge
 // exactly what a later change touches.
-
-export interface CachePolicy {
-  maxAge: number
-  staleWhileRevalidate: number
-}
 
 /** Names what a response depends on, e.g. `post:<id> blog:<id> posts:list`. */
 export function setSurrogateKeys (reply: FastifyReply, keys: Iterable<string>): void {
@@ -62,7 +58,17 @@ function notModified (request: FastifyRequest, reply: FastifyReply, etag: string
 /** Sees each successful GET's final bytes and headers just before they go out (or become a 304). */
 export type ResponseObserver = (request: FastifyRequest, reply: FastifyReply, payload: string | Buffer) => void
 
-export function registerHttpCaching (app: FastifyInstance, policy: CachePolicy): { observe (observer: ResponseObserver): void } {
+export interface HttpCaching {
+  /** Adds an observer of every successful GET's final bytes (the response cache stores them). */
+  observe (observer: ResponseObserver): void
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { httpCaching: HttpCaching }
+}
+
+async function httpCaching (app: FastifyInstance): Promise<void> {
+  const policy = app.config.cache
   const publicCacheControl = `public, max-age=${policy.maxAge}, stale-while-revalidate=${policy.staleWhileRevalidate}`
   const observers: ResponseObserver[] = []
 
@@ -84,5 +90,7 @@ export function registerHttpCaching (app: FastifyInstance, policy: CachePolicy):
     return ''
   })
 
-  return { observe (observer) { observers.push(observer) } }
+  app.decorate('httpCaching', { observe (observer) { observers.push(observer) } } satisfies HttpCaching)
 }
+
+export const httpCachingPlugin = fp(httpCaching, { name: 'http-caching', dependencies: ['core'] })

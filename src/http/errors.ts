@@ -2,7 +2,8 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { isDatabaseUnavailableError } from '../db/database.ts'
+import { isDatabaseUnavailableError } from '../db/unavailable.ts'
+import { Redirect, sendRedirect } from './redirects.ts'
 
 // RFC 9457 problem details. Every error response of the API has this shape, whatever raised it.
 
@@ -176,7 +177,9 @@ export function frameworkErrorHandler (error: FastifyError, request: FastifyRequ
 }
 
 export function registerErrorHandling (app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, toAppError(error, request.log)))
+  app.setErrorHandler((error, request, reply) => error instanceof Redirect
+    ? sendRedirect(request, reply, error)
+    : sendProblem(request, reply, toAppError(error, request.log)))
   app.setNotFoundHandler((request, reply) =>
     sendProblem(request, reply, new AppError(404, 'not_found', `No route matches ${request.method} ${request.url.split('?')[0]}.`)))
 }

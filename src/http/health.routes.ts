@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError, problemResponses } from './errors.ts'
+import { routePlugin } from './route-plugin.ts'
 
 const LivenessSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Liveness' })
 const ReadinessSchema = z.object({
@@ -9,11 +10,11 @@ const ReadinessSchema = z.object({
 }).meta({ id: 'Readiness' })
 
 // Probes are not content: never cached, never logged at info level (a load balancer polls them).
-export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+const healthPlugin: FastifyPluginAsyncZod = async (app) => {
   app.get('/healthz', {
     logLevel: 'warn',
-    // A load balancer polls this: never metered.
-    config: { rateLimit: false },
+    // A load balancer polls this: no key, never metered.
+    config: { access: 'none', rateLimit: false },
     schema: {
       tags: ['Operations'],
       operationId: 'getLiveness',
@@ -28,7 +29,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/readyz', {
     logLevel: 'warn',
-    config: { rateLimit: false },
+    config: { access: 'none', rateLimit: false },
     schema: {
       tags: ['Operations'],
       operationId: 'getReadiness',
@@ -47,3 +48,5 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     return { status: 'ready' as const, database: app.database.kind }
   })
 }
+
+export const healthRoutes = routePlugin('health-routes', healthPlugin)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Kysely, Transaction } from 'kysely'
+import type { FastifyRequest } from 'fastify'
+import type { Transaction } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { AppError, badRequest } from './errors.ts'
 import { claimIdempotencyKey, findIdempotentResponse, storeIdempotentResponse } from './idempotency.repository.ts'
@@ -24,43 +24,39 @@ function requestHash (request: FastifyRequest): string {
   return createHash('sha256').update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`).digest('hex')
 }
 
-/**
- * Runs a write in one transaction and sends its result; with an Idempotency-Key (POST), at most
- * once per key.
- */
-export async function sendWrite (
-  db: Kysely<DB>,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  work: (tx: Transaction<DB>) => Promise<WriteResult>
-): Promise<FastifyReply> {
+/** The request's Idempotency-Key (POST only); a 400 when it is malformed. */
+export function idempotencyKeyOf (request: FastifyRequest): string | undefined {
   const header = request.method === 'POST' ? request.headers['idempotency-key'] : undefined
   const key = Array.isArray(header) ? header.join(',') : header
   if (key !== undefined && !KEY_PATTERN.test(key)) {
     throw badRequest('validation_failed', 'Idempotency-Key must be 1 to 255 visible ASCII characters.',
       [{ path: 'headers.idempotency-key', message: 'is not a valid key' }])
   }
+  return key
+}
+
+/**
+ * Runs `work` in `tx` at most once per (key, Idempotency-Key): the first time it runs and its
+ * result is stored with it; a retry gets the stored result back (`replayed`) and nothing runs.
+ */
+export async function runIdempotently (
+  tx: Transaction<DB>, request: FastifyRequest, key: string | undefined, work: (tx: Transaction<DB>) => Promise<WriteResult>
+): Promise<WriteResult & { replayed: boolean }> {
   const apiKeyId = request.apiKey?.id
-  const result = await db.transaction().execute(async (tx) => {
-    if (key === undefined || apiKeyId === undefined) return { ...(await work(tx)), replayed: false }
-    const hash = requestHash(request)
-    const claimed = await claimIdempotencyKey(tx, {
-      apiKeyId, key, method: request.method, path: request.url, requestHash: hash, expiresAt: new Date(Date.now() + KEEP_FOR_MS)
-    })
-    if (!claimed) {
-      const stored = await findIdempotentResponse(tx, apiKeyId, key)
-      if (stored.request_hash !== hash) {
-        throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request; use a new key for a new request.')
-      }
-      if (stored.response_status === null) throw new AppError(409, 'idempotency_in_progress', 'A request with this Idempotency-Key is still in progress.')
-      return { status: stored.response_status, headers: stored.response_headers ?? {}, body: JSON.parse(stored.response_body ?? 'null') as unknown, replayed: true }
-    }
-    const fresh = await work(tx)
-    await storeIdempotentResponse(tx, apiKeyId, key, { status: fresh.status, headers: fresh.headers ?? {}, body: fresh.body })
-    return { ...fresh, replayed: false }
+  if (key === undefined || apiKeyId === undefined) return { ...(await work(tx)), replayed: false }
+  const hash = requestHash(request)
+  const claimed = await claimIdempotencyKey(tx, {
+    apiKeyId, key, method: request.method, path: request.url, requestHash: hash, expiresAt: new Date(Date.now() + KEEP_FOR_MS)
   })
-  reply.code(result.status).header('cache-control', 'no-store')
-  for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value)
-  if (result.replayed) reply.header('idempotent-replayed', 'true')
-  return result.status === 204 ? reply.send() : reply.send(result.body)
+  if (!claimed) {
+    const stored = await findIdempotentResponse(tx, apiKeyId, key)
+    if (stored.request_hash !== hash) {
+      throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request; use a new key for a new request.')
+    }
+    if (stored.response_status === null) throw new AppError(409, 'idempotency_in_progress', 'A request with this Idempotency-Key is still in progress.')
+    return { status: stored.response_status, headers: stored.response_headers ?? {}, body: JSON.parse(stored.response_body ?? 'null') as unknown, replayed: true }
+  }
+  const fresh = await work(tx)
+  await storeIdempotentResponse(tx, apiKeyId, key, { status: fresh.status, headers: fresh.headers ?? {}, body: fresh.body })
+  return { ...fresh, replayed: false }
 }

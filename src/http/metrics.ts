@@ -1,12 +1,14 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { z } from 'zod'
-import { pendingDeliveryCount } from '../syndication/webhooks/webhooks.repository.ts'
 import { problemResponses } from './errors.ts'
+import { routePlugin } from './route-plugin.ts'
 
 // Prometheus metrics through prom-client. Each app has a registry of its own, so several apps
-// in one process (the tests) never share or double-register a metric.
+// in one process (the tests) never share or double-register a metric. Modules add their own
+// metrics to `app.metrics.registry` (the webhooks module its queue depth).
 
 export interface Metrics {
   registry: Registry
@@ -20,7 +22,7 @@ declare module 'fastify' {
 // Most responses take a few milliseconds; the tail matters up to seconds.
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-export function registerMetrics (app: FastifyInstance): void {
+async function metrics (app: FastifyInstance): Promise<void> {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
 
@@ -51,16 +53,6 @@ export function registerMetrics (app: FastifyInstance): void {
       }
     })
   }
-  new Gauge({
-    name: 'webhook_deliveries_pending',
-    help: 'Webhook deliveries waiting to be sent or retried.',
-    registers: [registry],
-    async collect () {
-      // A scrape during an outage still answers, without this one number.
-      try { this.set(await pendingDeliveryCount(app.db)) } catch { this.reset() }
-    }
-  })
-
   app.decorate('metrics', { registry, responseCache })
   app.addHook('onResponse', async (request, reply) => {
     duration.observe({
@@ -71,7 +63,9 @@ export function registerMetrics (app: FastifyInstance): void {
   })
 }
 
-export const metricsRoutes: FastifyPluginAsyncZod = async (app) => {
+export const metricsPlugin = fp(metrics, { name: 'metrics', dependencies: ['core'] })
+
+const metricsRoutesPlugin: FastifyPluginAsyncZod = async (app) => {
   app.get('/metrics', {
     logLevel: 'warn',
     config: { access: 'admin' },
@@ -91,3 +85,5 @@ export const metricsRoutes: FastifyPluginAsyncZod = async (app) => {
     return reply.header('cache-control', 'no-store').type(app.metrics.registry.contentType).send(body)
   })
 }
+
+export const metricsRoutes = routePlugin('metrics-routes', metricsRoutesPlugin, ['metrics'])

@@ -1,7 +1,9 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { declareAccess } from '../access/route-access.ts'
 
 export const OPENAPI_PATH = '/openapi.json'
 export const DOCS_PATH = '/docs'
@@ -65,7 +67,7 @@ function withRedirectHeaders (document: OpenApiDocument): OpenApiDocument {
   return document
 }
 
-export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {
+async function openApi (app: FastifyInstance, { version }: { version: string }): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -97,6 +99,8 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
     transformObject: (document) => withRedirectHeaders(withoutUnusedSchemas(jsonSchemaTransformObject(document)))
   })
 
+  // The reference pages and their assets are for anyone, with or without a key.
+  declareAccess(app, (route) => route.url === DOCS_PATH || route.url.startsWith(`${DOCS_PATH}/`), 'none')
   await app.register(swaggerUi, {
     routePrefix: DOCS_PATH,
     staticCSP: true,
@@ -112,8 +116,11 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
     } as Record<string, unknown>
   })
 
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) => {
+  app.get(OPENAPI_PATH, { config: { access: 'none' }, schema: { hide: true } }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=60')
     return app.swagger()
   })
 }
+
+// Registered before the routes: @fastify/swagger collects each route's schema as it is added.
+export const openApiPlugin = fp(openApi, { name: 'openapi', dependencies: ['core', 'access'] })

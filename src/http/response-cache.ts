@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
-import type { EntityType } from '../db/schema.ts'
-import { latestChangeSeq, listChanges } from '../syndication/changes/changes.repository.ts'
-import { etagMatches, type ResponseObserver } from './caching.ts'
+import { latestChangeSeq, listChanges } from '../changes/change-log.repository.ts'
+import { staleKeysFor } from '../changes/surrogate-keys.ts'
+import { etagMatches } from './caching.ts'
 
 // An in-process cache of public GET responses: the serialized bytes with their ETag and
 // headers, so a hit costs no query and no serialization. It holds only what any anonymous
@@ -15,13 +16,10 @@ import { etagMatches, type ResponseObserver } from './caching.ts'
 // the data from before the change. A TTL backstops anything missed (a dropped LISTEN
 // connection is also answered by dropping everything). A miss is computed once: concurrent
 // requests for the same key wait for the first one (single flight).
-
-export interface ResponseCacheOptions {
-  maxBytes: number
-  ttlMs: number
-  /** The longest a request waits for another one computing the same response. */
-  flightTimeoutMs: number
-}
+//
+// The lookup is a preValidation hook: it runs after authentication (onRequest) and the rate
+// limiter (preParsing) by Fastify's lifecycle, whatever the order of registration, so a cached
+// answer still needs a caller who may have it and still counts against their limit.
 
 interface CachedResponse {
   payload: string | Buffer
@@ -43,19 +41,11 @@ interface Flight {
 const STORED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-key', 'last-modified', 'link', 'vary', 'content-language']
 
 const CHANGE_BATCH = 500
-const ALL_TYPES: EntityType[] = ['blog', 'author', 'tag', 'post']
 
-/** What a public change makes stale, in Surrogate-Key terms (see the routes' setSurrogateKeys). */
-export function staleTagsFor (entityType: EntityType, entityId: string): string[] {
-  // Post lists and feeds embed blog, author and tag summaries, so any of those changing
-  // reaches them too; single posts name theirs in their own keys.
-  if (entityType === 'post') return [`post:${entityId}`, 'posts:list']
-  return [`${entityType}:${entityId}`, `${entityType}s:list`, 'posts:list']
-}
-
-// The lookup hook sits on public routes only (see onRoute below).
+// Only what any anonymous reader would get, on routes that allow it.
 function isCacheableRequest (request: FastifyRequest): boolean {
-  return request.method === 'GET' && request.headers.authorization === undefined
+  const route = request.routeOptions.config
+  return request.method === 'GET' && request.headers.authorization === undefined && route.access === 'public' && route.responseCache !== false
 }
 
 function isCacheableResponse (reply: FastifyReply): boolean {
@@ -67,9 +57,10 @@ function isCacheableResponse (reply: FastifyReply): boolean {
 // Feeds answer in the format the Accept header asks for, so it is part of the key.
 const keyOf = (request: FastifyRequest): string => `${request.url}\n${request.headers.accept ?? ''}`
 
-export async function registerResponseCache (
-  app: FastifyInstance, options: ResponseCacheOptions, caching: { observe (observer: ResponseObserver): void }
-): Promise<void> {
+async function responseCache (app: FastifyInstance): Promise<void> {
+  const { maxBytes, ttlMs } = app.config.responseCache
+  if (maxBytes === 0) return
+  const options = { maxBytes, ttlMs, flightTimeoutMs: app.config.requestTimeoutMs }
   const byTag = new Map<string, Set<string>>()
   const cache = new LRUCache<string, CachedResponse>({
     maxSize: options.maxBytes,
@@ -116,8 +107,8 @@ export async function registerResponseCache (
     return reply.code(200).headers(entry.headers).send(entry.payload)
   }
 
-  const lookUp = async (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload) => {
-    if (!isCacheableRequest(request)) return payload
+  app.addHook('preValidation', async (request, reply) => {
+    if (!isCacheableRequest(request)) return
     const key = keyOf(request)
     const entry = cache.get(key)
     if (entry !== undefined) {
@@ -134,17 +125,9 @@ export async function registerResponseCache (
     }
     app.metrics.responseCache.inc({ result: 'miss' })
     if (!flights.has(key)) leaders.set(request, startFlight(key))
-    return payload
-  }
-  // A route-level preParsing hook, appended after the rate limiter's (route-level preParsing
-  // too, see rate-limits.ts): a cached answer still counts against the caller's budget.
-  app.addHook('onRoute', (route) => {
-    if (route.config?.access !== 'public') return
-    const existing = route.preParsing
-    route.preParsing = [...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]), lookUp]
   })
 
-  caching.observe((request, reply, payload) => {
+  app.httpCaching.observe((request, reply, payload) => {
     const flight = leaders.get(request)
     if (flight === undefined) return
     leaders.delete(request)
@@ -190,9 +173,9 @@ export async function registerResponseCache (
       return
     }
     for (;;) {
-      const rows = await listChanges(app.db, { afterSeq: appliedSeq, limit: CHANGE_BATCH, types: ALL_TYPES, visibility: 'public' })
+      const rows = await listChanges(app.db, { afterSeq: appliedSeq, limit: CHANGE_BATCH, visibility: 'public' })
       for (const row of rows) {
-        purge(staleTagsFor(row.entity_type, row.entity_id))
+        purge(staleKeysFor(row.entity_type, row.entity_id))
         appliedSeq = row.seq
       }
       if (rows.length < CHANGE_BATCH) return
@@ -237,3 +220,9 @@ export async function registerResponseCache (
     cache.clear()
   })
 }
+
+// A plugin even when the cache is off (RESPONSE_CACHE_MAX_MB=0), so that route plugins can
+// depend on it either way.
+export const responseCachePlugin = fp(responseCache, {
+  name: 'response-cache', dependencies: ['core', 'access', 'rate-limits', 'metrics', 'http-caching', 'change-log']
+})

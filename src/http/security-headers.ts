@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
 
 // Security headers from helmet, computed once: with a fixed configuration they are the same on
@@ -36,10 +37,12 @@ export function helmetHeaders (options: Readonly<HelmetOptions> = API_HELMET): R
   return headers
 }
 
-export function registerSecurityHeaders (app: FastifyInstance): void {
+async function securityHeaders (app: FastifyInstance): Promise<void> {
   const headers = helmetHeaders()
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers)
     done()
   })
 }
+
+export const securityHeadersPlugin = fp(securityHeaders, { name: 'security-headers', dependencies: ['core'] })

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
-import { recordChanges } from '../content/changes.repository.ts'
+import { appendChanges } from '../changes/change-log.repository.ts'
 import { publishDuePosts } from '../content/posts/posts.writes.repository.ts'
 import type { DB } from '../db/schema.ts'
 
 // A scheduled post is visible to readers from its publish time on by itself (the visibility
 // predicate compares with now()). What needs a process is the news of it: this loop marks due
-// posts published and writes their post.published change, which sync clients and webhooks
-// pick up within one interval.
+// posts published and writes their post.published change, which sync clients, webhooks and
+// caches pick up within one interval.
 
 const BATCH = 100
 
@@ -17,8 +18,8 @@ export async function publishScheduledPosts (db: Kysely<DB>): Promise<number> {
   for (;;) {
     const published = await db.transaction().execute(async (tx) => {
       const rows = await publishDuePosts(tx, BATCH)
-      await recordChanges(tx, rows.map((row) => ({
-        entityType: 'post' as const, entityId: row.id, blogId: row.blog_id, op: 'upsert' as const, publicOp: 'upsert' as const, event: 'post.published' as const
+      await appendChanges(tx, rows.map((row) => ({
+        entityType: 'post', entityId: row.id, blogId: row.blog_id, op: 'upsert', publicOp: 'upsert', event: 'post.published'
       })))
       return rows.length
     })
@@ -27,18 +28,24 @@ export async function publishScheduledPosts (db: Kysely<DB>): Promise<number> {
   }
 }
 
-export function startScheduler (app: FastifyInstance, intervalMs: number): void {
+/** Runs a pass every SCHEDULER_INTERVAL_MS from the moment the app is ready until it closes. */
+async function scheduler (app: FastifyInstance): Promise<void> {
   let running: Promise<unknown> = Promise.resolve()
+  let timer: NodeJS.Timeout | undefined
   const tick = () => {
     running = publishScheduledPosts(app.db)
       .then((count) => { if (count > 0) app.log.info({ count }, 'published scheduled posts') })
       .catch((error: unknown) => app.log.warn({ err: error }, 'scheduled publishing failed; will retry'))
   }
-  const timer = setInterval(tick, intervalMs)
-  timer.unref()
-  app.addHook('onReady', async () => { tick() })
+  app.addHook('onReady', async () => {
+    timer = setInterval(tick, app.config.schedulerIntervalMs)
+    timer.unref()
+    tick()
+  })
   app.addHook('onClose', async () => {
     clearInterval(timer)
     await running
   })
 }
+
+export const schedulerPlugin = fp(scheduler, { name: 'scheduler', dependencies: ['core', 'change-log'] })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { generateOpenApiDocument } from '../../src/cli.ts'
-import type { Scope } from '../../src/db/schema.ts'
+import type { Scope } from '../../src/access/scopes.ts'
 import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 

@@ -1,6 +1,8 @@
 import { uuidv7 } from 'uuidv7'
 import type { Kysely } from 'kysely'
-import type { DB, PostStatus, Scope } from '../../src/db/schema.ts'
+import type { Scope } from '../../src/access/scopes.ts'
+import type { PostStatus } from '../../src/content/posts/post-status.ts'
+import type { DB } from '../../src/db/schema.ts'
 import { revokeApiKey } from '../../src/access/api-keys/api-keys.repository.ts'
 import { createApiKey } from '../../src/access/api-keys/api-keys.service.ts'
 

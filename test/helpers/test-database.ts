@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import { openPostgres, pgliteParsers, wrapPGlite, type Database } from '../../src/db/database.ts'
+import type { Database } from '../../src/db/database.ts'
+import { pgliteParsers, wrapPGlite } from '../../src/db/pglite.ts'
+import { openPostgres } from '../../src/db/postgres.ts'
 
 // Every test file gets a database of its own, already migrated, so files run in parallel and
 // never see each other's rows. PostgreSQL: CREATE DATABASE ... TEMPLATE <migrated template>.

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { openPostgres, pgliteParsers, wrapPGlite } from '../../src/db/database.ts'
+import { pgliteParsers, wrapPGlite } from '../../src/db/pglite.ts'
+import { openPostgres } from '../../src/db/postgres.ts'
 import { migrateToLatest } from '../../src/db/migrator.ts'
 import {
   databaseName, PGLITE_TEMPLATE_FILE, quoteIdent, templateDatabaseName, testServerUrl, withAdminClient, withDatabaseName

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { Executor } from '../../db/database.ts'
-import type { ApiKeysTable, Scope } from '../../db/schema.ts'
+import type { ApiKeysTable } from '../../db/schema.ts'
+import type { Scope } from '../scopes.ts'
 
 export type ApiKeyRow = Pick<Selectable<ApiKeysTable>, 'id' | 'name' | 'prefix' | 'scopes' | 'created_at' | 'last_used_at' | 'revoked_at'>
 const COLUMNS = ['id', 'name', 'prefix', 'scopes', 'created_at', 'last_used_at', 'revoked_at'] as const

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { isUuid } from '../../content/identifiers.ts'
+import { isUuid } from '../../content/addressing/identifiers.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { pageByKey } from '../../http/pagination.ts'
+import { routePlugin } from '../../http/route-plugin.ts'
 import { findApiKey, listApiKeys, revokeApiKey } from './api-keys.repository.ts'
 import {
   ApiKeyPageSchema, ApiKeyParamsSchema, ApiKeyResponseSchema, CreateApiKeyBodySchema, CreatedApiKeySchema, ListApiKeysQuerySchema
@@ -11,7 +12,7 @@ import { createApiKey, toApiKey } from './api-keys.service.ts'
 const KEY_CURSOR = 'api-keys'
 const SECURITY = [{ bearerAuth: [] }]
 
-export const apiKeysRoutes: FastifyPluginAsyncZod = async (app) => {
+const apiKeysPlugin: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/api-keys', {
     config: { access: 'admin' },
     schema: {
@@ -69,3 +70,5 @@ export const apiKeysRoutes: FastifyPluginAsyncZod = async (app) => {
     return { data: toApiKey(row) }
   })
 }
+
+export const apiKeysRoutes = routePlugin('api-keys-routes', apiKeysPlugin)

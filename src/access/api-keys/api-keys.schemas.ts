@@ -1,9 +1,7 @@
 import { z } from 'zod'
-import { TimestampSchema } from '../../content/identifiers.ts'
+import { TimestampSchema } from '../../content/common/fields.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
-
-export const SCOPES = ['content:read', 'content:preview', 'content:write', 'admin'] as const
-export const ScopeSchema = z.enum(SCOPES).describe('content:read < content:preview < content:write < admin; each grants the ones before it.')
+import { ScopeSchema } from '../scopes.ts'
 
 export const ApiKeySchema = z.object({
   id: z.uuid(),

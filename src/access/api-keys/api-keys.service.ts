@@ -1,6 +1,6 @@
 import { uuidv7 } from 'uuidv7'
 import type { Executor } from '../../db/database.ts'
-import type { Scope } from '../../db/schema.ts'
+import type { Scope } from '../scopes.ts'
 import { generateApiKey, hashSecret, splitApiKey } from './api-key-secret.ts'
 import { insertApiKey, upsertApiKey, type ApiKeyRow } from './api-keys.repository.ts'
 import type { ApiKey } from './api-keys.schemas.ts'

@@ -1,6 +1,6 @@
 import type { Author } from './authors.schemas.ts'
 import type { AuthorRow } from './authors.repository.ts'
-import { toTimestamp } from '../identifiers.ts'
+import { toTimestamp } from '../common/fields.ts'
 
 export function toAuthor (row: AuthorRow): Author {
   return {

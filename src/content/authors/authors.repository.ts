@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely'
 import type { Executor } from '../../db/database.ts'
 import type { AuthorsTable } from '../../db/schema.ts'
-import type { IdOrSlug } from '../identifiers.ts'
+import type { IdOrSlug } from '../addressing/identifiers.ts'
 import { publiclyVisible } from '../posts/posts.repository.ts'
 
 export type AuthorRow = Pick<Selectable<AuthorsTable>,

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
-import { SlugSchema } from '../slug-schema.ts'
+import { IdOrSlugSchema } from '../addressing/identifiers.ts'
+import { SlugSchema } from '../addressing/slugs.ts'
+import { HttpUrlSchema, TimestampSchema } from '../common/fields.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
 
 export const AuthorLinkSchema = z.object({ label: z.string(), url: z.string() }).meta({ id: 'AuthorLink' })
@@ -35,8 +36,6 @@ export const AuthorResponseSchema = z.object({ data: AuthorSchema }).meta({ id: 
 export const AuthorPageSchema = pageOf(AuthorSchema).meta({ id: 'AuthorPage' })
 export const ListAuthorsQuerySchema = PageQuerySchema.strict()
 export const AuthorParamsSchema = z.object({ author: IdOrSlugSchema })
-
-const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)
 
 const authorWriteFields = {
   slug: SlugSchema.optional().describe('Derived from the name when not given.'),

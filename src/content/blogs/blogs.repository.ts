@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { Executor } from '../../db/database.ts'
 import type { BlogsTable } from '../../db/schema.ts'
-import type { IdOrSlug } from '../identifiers.ts'
+import type { IdOrSlug } from '../addressing/identifiers.ts'
 
 export type BlogRow = Pick<Selectable<BlogsTable>,
   'id' | 'slug' | 'title' | 'description' | 'language' | 'version' | 'created_at' | 'updated_at'>

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
-import { SlugSchema } from '../slug-schema.ts'
+import { IdOrSlugSchema } from '../addressing/identifiers.ts'
+import { SlugSchema } from '../addressing/slugs.ts'
+import { LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
 
 export const BlogSchema = z.object({
@@ -32,13 +33,11 @@ export const BlogPageSchema = pageOf(BlogSchema).meta({ id: 'BlogPage' })
 export const ListBlogsQuerySchema = PageQuerySchema.strict()
 export const BlogParamsSchema = z.object({ blog: IdOrSlugSchema })
 
-const LanguageSchema = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or en-GB')
-
 const blogWriteFields = {
   slug: SlugSchema.optional().describe('Derived from the title when not given.'),
   title: z.string().trim().min(1).max(200),
   description: z.string().max(5000).optional().describe('The "About this blog" text.'),
-  language: LanguageSchema.optional().describe('Defaults to en.')
+  language: LanguageTagSchema.optional().describe('Defaults to en.')
 }
 export const CreateBlogSchema = z.object(blogWriteFields).strict().meta({ id: 'CreateBlog' })
 export const UpdateBlogSchema = z.object(blogWriteFields).partial().strict()

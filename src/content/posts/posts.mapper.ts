@@ -1,6 +1,7 @@
 import type { PostRow } from './posts.repository.ts'
 import type { Post, PostField, PostListItem } from './posts.schemas.ts'
 import { readingTimeMinutes } from './post-text.ts'
+import { effectiveStatus } from './post-status.ts'
 
 /** The public web address of a post, from the configured template. */
 export function postUrl (template: string, row: Pick<PostRow, 'id' | 'slug' | 'blog_slug' | 'sort_time'>): string {
@@ -9,11 +10,6 @@ export function postUrl (template: string, row: Pick<PostRow, 'id' | 'slug' | 'b
     blog: row.blog_slug, slug: row.slug, id: row.id, yyyy: iso.slice(0, 4), mm: iso.slice(5, 7), dd: iso.slice(8, 10)
   }
   return template.replace(/\{([a-z]+)\}/g, (whole, name: string) => values[name] ?? whole)
-}
-
-/** A scheduled post whose time has come is, to its readers, published. */
-function effectiveStatus (row: Pick<PostRow, 'status' | 'published_at'>): PostRow['status'] {
-  return row.status === 'scheduled' && row.published_at !== null && row.published_at.getTime() <= Date.now() ? 'published' : row.status
 }
 
 export function toPost (row: PostRow, urlTemplate: string): Post {

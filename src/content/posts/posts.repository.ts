@@ -2,17 +2,19 @@ import { sql, type Compilable, type Kysely, type Selectable, type SelectQueryBui
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import type { Executor } from '../../db/database.ts'
 import { param, preparedQuery } from '../../db/prepared.ts'
-import type { DB, PostStatus, PostsTable } from '../../db/schema.ts'
+import type { DB, PostsTable } from '../../db/schema.ts'
+import { PUBLIC_STATUSES, type PostStatus } from './post-status.ts'
 
-// Posts as the public sees them. Visibility is one predicate, written once, that matches the
-// partial indexes of the schema: published or scheduled, its time has come, not deleted.
-// A scheduled post therefore appears by itself at its time, with no job to flip it.
+// Posts as the public sees them. Visibility is one predicate (post-status.ts's rule, in SQL),
+// that matches the partial indexes of the schema: a public status, its time has come, not
+// deleted. A scheduled post therefore appears to readers at its time by itself; the scheduler
+// (syndication/scheduler.ts) only flips its status and announces it in the change log.
 
 type PostsAlias = { p: PostsTable }
 
 // Literal SQL, not bound parameters, so the planner can prove that the partial indexes
 // (WHERE status IN ('published', 'scheduled') AND deleted_at IS NULL) apply.
-const PUBLICLY_VISIBLE = sql<boolean>`p.status IN ('published', 'scheduled') AND p.deleted_at IS NULL AND p.published_at <= now()`
+const PUBLICLY_VISIBLE = sql<boolean>`p.status IN (${sql.join(PUBLIC_STATUSES.map((status) => sql.lit(status)))}) AND p.deleted_at IS NULL AND p.published_at <= now()`
 
 /** The visibility predicate on a query whose posts table is aliased `p`. */
 export function publiclyVisible () {

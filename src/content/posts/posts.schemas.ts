@@ -1,6 +1,8 @@
 import { z } from 'zod'
-import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
-import { SlugSchema } from '../slug-schema.ts'
+import { IdOrSlugSchema } from '../addressing/identifiers.ts'
+import { SlugSchema } from '../addressing/slugs.ts'
+import { HttpUrlSchema, LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
+import { PostStatusSchema } from './post-status.ts'
 import { CursorSchema, LimitSchema, PageLinksSchema, PageMetaSchema } from '../../http/pagination.ts'
 import { AuthorSchema } from '../authors/authors.schemas.ts'
 import { TagSchema } from '../tags/tags.schemas.ts'
@@ -44,7 +46,7 @@ const postFields = {
   is_featured: z.boolean(),
   authors: z.array(SummarySchema).describe('In byline order.'),
   tags: z.array(SummarySchema),
-  status: z.enum(['draft', 'scheduled', 'published', 'archived'])
+  status: PostStatusSchema
     .describe('Always published for public readers; a preview key also sees drafts and scheduled posts.'),
   published_at: TimestampSchema.nullable().describe('Null only for drafts that were never published (preview).'),
   updated_at: TimestampSchema
@@ -135,7 +137,7 @@ export const PostListQuerySchema = z.object({
     .describe('Only posts by any of these authors (every author of a post counts).'),
   tag: list(IdOrSlugSchema, 20, 'tag', 'islamic-state,syria').optional().describe('Only posts with any of these tags.'),
   ids: list(z.uuid(), 100, 'id', '0149133f-f900-7000-8000-0000000003e8').optional().describe('Only these posts (comma-separated ids).'),
-  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or en-GB').optional()
+  language: LanguageTagSchema.optional()
     .describe('Only posts in this language (BCP 47 tag, exact match).').meta({ examples: ['en'] }),
   is_breaking: booleanParam.optional().describe('true: only breaking news; false: none of it.'),
   is_featured: booleanParam.optional().describe('true: only featured posts; false: none of them.'),
@@ -149,7 +151,7 @@ export const PostListQuerySchema = z.object({
     .describe(`Only these fields of each post (id is always there): ${POST_FIELDS.join(', ')}.`),
   include: list(z.string(), 3, 'relation', 'authors,tags').optional()
     .describe('Related resources to add in `included`: authors, tags, blog.'),
-  status: list(z.enum(['draft', 'scheduled', 'published', 'archived']), 4, 'status', 'draft,scheduled').optional()
+  status: list(PostStatusSchema, 4, 'status', 'draft,scheduled').optional()
     .describe('Needs a key with content:preview: only posts in these states. Without it, lists show only published posts.'),
   count: z.enum(['estimate']).optional().describe('estimate: add meta.estimated_total, the planner\'s row estimate.')
 }).strict()
@@ -164,7 +166,6 @@ export const SinglePostQuerySchema = z.object({
 
 // Writes. Bodies use the response's field names; blog, authors and tags take ids or slugs.
 
-const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)
 const MAX_BODY = 500_000
 
 export const LeadImageInputSchema = z.object({
@@ -185,7 +186,7 @@ const postWriteFields = {
   body_html: z.string().max(MAX_BODY).optional().describe('Article HTML; sanitized (scripts, event handlers, javascript: URLs and styles are removed).'),
   body_markdown: z.string().max(MAX_BODY).optional().describe('Alternative to body_html: Markdown, rendered and then sanitized.'),
   lead_image: LeadImageInputSchema.nullable().optional(),
-  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or en-GB').optional(),
+  language: LanguageTagSchema.optional(),
   is_breaking: z.boolean().optional(),
   is_featured: z.boolean().optional(),
   authors: z.array(IdOrSlugSchema).max(20).optional().describe('In byline order, by id or slug.'),

@@ -5,7 +5,7 @@ import { findAuthorsByIds } from '../authors/authors.repository.ts'
 import { toAuthor } from '../authors/authors.mapper.ts'
 import { findBlogsByIds } from '../blogs/blogs.repository.ts'
 import { toBlog } from '../blogs/blogs.mapper.ts'
-import { resolveIds } from '../references.repository.ts'
+import { resolveIds } from '../addressing/addressing.repository.ts'
 import { findTagsByIds } from '../tags/tags.repository.ts'
 import { toTag } from '../tags/tags.mapper.ts'
 import { z } from 'zod'
@@ -20,7 +20,11 @@ import type { Audience, PostFilter, PostPosition, PostRow, PostSort } from './po
 export const POST_CURSOR = 'posts'
 const PostCursorKey = z.tuple([z.enum(['newest', 'oldest', 'relevance']), z.iso.datetime({ offset: true }), z.uuid(), z.number().nullable()])
 
-export type Scope = { blogId?: string, authorId?: string, tagId?: string }
+/** What a list route is about, beyond the query: one blog's, author's or tag's posts. */
+export type ListScope = { blogId?: string, authorId?: string, tagId?: string }
+
+/** Blog, author and tag filters as clients write them: ids or slugs. */
+export interface OwnerRefs { blog?: string[] | undefined, author?: string[] | undefined, tag?: string[] | undefined }
 
 export interface ResolvedListRequest {
   filter: PostFilter
@@ -32,7 +36,7 @@ export interface ResolvedListRequest {
 
 const SORTS: Record<PostListQuery['sort'], PostSort> = { '-published_at': 'newest', published_at: 'oldest', relevance: 'relevance' }
 
-export async function resolveListRequest (db: Executor, query: PostListQuery, scope: Scope, audience: Audience): Promise<ResolvedListRequest> {
+export async function resolveListRequest (db: Executor, query: PostListQuery, scope: ListScope, audience: Audience): Promise<ResolvedListRequest> {
   if (query.status !== undefined && audience !== 'preview') {
     throw new AppError(403, 'forbidden', 'Filtering by status needs a key with the content:preview scope.')
   }
@@ -50,24 +54,14 @@ export async function resolveListRequest (db: Executor, query: PostListQuery, sc
     after = { publishedAt, id, rank: rank ?? undefined }
   }
 
-  const within = (scoped: string | undefined, refs: string[] | undefined, resolved: string[] | undefined) => {
-    if (scoped === undefined) return resolved
-    return resolved === undefined ? [scoped] : resolved.filter((id) => id === scoped)
-  }
-  const [blogIds, authorIds, tagIds] = await Promise.all([
-    query.blog === undefined ? undefined : resolveIds(db, 'blogs', query.blog),
-    query.author === undefined ? undefined : resolveIds(db, 'authors', query.author),
-    query.tag === undefined ? undefined : resolveIds(db, 'tags', query.tag)
-  ])
+  const owners = await resolveOwners(db, query, scope)
   return {
     sort,
     after,
     fields,
     include,
     filter: {
-      blogIds: within(scope.blogId, query.blog, blogIds),
-      authorIds: within(scope.authorId, query.author, authorIds),
-      tagIds: within(scope.tagId, query.tag, tagIds),
+      ...owners,
       ids: query.ids?.map((id) => id.toLowerCase()),
       language: query.language,
       isBreaking: query.is_breaking,
@@ -78,6 +72,23 @@ export async function resolveListRequest (db: Executor, query: PostListQuery, sc
       statuses: query.status
     }
   }
+}
+
+/**
+ * The blog, author and tag filters of a request, as ids, narrowed to the route's scope: on an
+ * author's posts, `author=` can only narrow further, never widen. References that name nothing
+ * match nothing. Post lists and feeds both resolve their filters here.
+ */
+export async function resolveOwners (db: Executor, refs: OwnerRefs, scope: ListScope): Promise<Pick<PostFilter, 'blogIds' | 'authorIds' | 'tagIds'>> {
+  const narrow = async (table: 'blogs' | 'authors' | 'tags', given: string[] | undefined, scoped: string | undefined) => {
+    const resolved = given === undefined ? undefined : await resolveIds(db, table, given)
+    if (scoped === undefined) return resolved
+    return resolved === undefined ? [scoped] : resolved.filter((id) => id === scoped)
+  }
+  const [blogIds, authorIds, tagIds] = await Promise.all([
+    narrow('blogs', refs.blog, scope.blogId), narrow('authors', refs.author, scope.authorId), narrow('tags', refs.tag, scope.tagId)
+  ])
+  return { blogIds, authorIds, tagIds }
 }
 
 /** A post's place in its list: the sort, then the sort key (rank only for relevance). */

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../../db/database.ts'
-import type { PostStatus } from '../../db/schema.ts'
+import type { PostStatus } from './post-status.ts'
 import { publiclyVisible } from './posts.repository.ts'
 
 // Post writes. Every function takes the transaction its service opened: a post, its authors,

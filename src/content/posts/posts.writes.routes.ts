@@ -3,17 +3,18 @@ import type { Transaction } from 'kysely'
 import { z } from 'zod'
 import type { DB } from '../../db/schema.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
-import { sendWrite, type WriteResult } from '../../http/idempotency.ts'
+import { sendWrite, type WriteResult } from '../../http/write-reply.ts'
 import { expectedVersion, versionEtag } from '../../http/preconditions.ts'
 import { toPost } from './posts.mapper.ts'
 import { findPostById } from './posts.repository.ts'
 import { CreatePostSchema, PostIdParamsSchema, PublishPostSchema, UpdatePostSchema, WrittenPostResponseSchema } from './posts.schemas.ts'
 import { createPost, deletePost, editPost, publishPost, unpublishPost } from './posts.writes.service.ts'
+import { routePlugin } from '../../http/route-plugin.ts'
 
 const SECURITY = [{ bearerAuth: [] }]
 const WRITE = { access: 'content:write' as const }
 
-export const postWritesRoutes: FastifyPluginAsyncZod = async (app) => {
+const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
   // The post as an editor sees it after the write, with the version ETag for the next If-Match.
   async function written (tx: Transaction<DB>, id: string, status = 200): Promise<WriteResult> {
     const row = await findPostById(tx, id, 'preview')
@@ -101,3 +102,5 @@ export const postWritesRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
     written(tx, await unpublishPost(tx, request.params.id, expectedVersion(request)))))
 }
+
+export const postWritesRoutes = routePlugin('post-writes-routes', postWritesPlugin)

@@ -1,20 +1,22 @@
 import { sql, type Transaction } from 'kysely'
 import { uuidv7 } from 'uuidv7'
-import type { ChangeOp, DB } from '../../db/schema.ts'
+import { appendChanges } from '../../changes/change-log.repository.ts'
+import { publicOpOf, type ChangeEntry, type ChangeOp } from '../../changes/vocabulary.ts'
+import type { DB } from '../../db/schema.ts'
 import { AppError, notFound, type InvalidParam } from '../../http/errors.ts'
 import { preconditionFailed } from '../../http/preconditions.ts'
-import { findBlog } from '../blogs/blogs.repository.ts'
-import { recordChanges } from '../changes.repository.ts'
-import { isUuid, parseIdOrSlug, pickDefined } from '../identifiers.ts'
-import { recordSlugRename } from '../resources.repository.ts'
-import { slugify, uniqueSlug } from '../slugs.ts'
+import { BLOGS } from '../addressing/addressables.ts'
+import { recordSlugRename, resolveIdsInOrder } from '../addressing/addressing.repository.ts'
+import { findByReference } from '../addressing/find-or-redirect.ts'
+import { isUuid } from '../addressing/identifiers.ts'
+import { slugify, uniqueSlug } from '../addressing/slugs.ts'
+import { pickDefined } from '../common/fields.ts'
 import { prepareBody } from './post-body.ts'
 import type { CreatePostBody, UpdatePostBody } from './posts.schemas.ts'
 import {
-  findPostForWrite, insertPost, postPublicity, postSlugTaken, replacePostAuthors, replacePostTags, updatePost,
+  findPostForWrite, insertPost, postPublicity, postSlugTaken, replacePostAuthors, replacePostTags, touchPosts, updatePost,
   type PostWriteRow
 } from './posts.writes.repository.ts'
-import { resolveIdsInOrder } from '../references.repository.ts'
 
 // Every function runs inside the caller's transaction: the post, its bylines, its tags and
 // its change-log row are written together or not at all. A failure anywhere (an unknown
@@ -27,8 +29,7 @@ type Tx = Transaction<DB>
 const TRANSACTION_TIME = sql<Date>`now()`
 
 async function resolveBlogId (tx: Tx, ref: string): Promise<string> {
-  const key = parseIdOrSlug(ref)
-  const blog = key === undefined ? undefined : await findBlog(tx, key)
+  const blog = await findByReference(tx, BLOGS, ref)
   if (blog === undefined) {
     throw new AppError(422, 'unknown_reference', `No blog "${ref}".`, { errors: [{ path: 'body.blog', message: `no blog "${ref}"` }] })
   }
@@ -80,26 +81,31 @@ function contentColumns (body: UpdatePostBody): Record<string, unknown> {
   })
 }
 
-/** What the public saw change, from its view before and after: drafts never show. */
-function publicOp (before: boolean, after: boolean): ChangeOp | null {
-  if (after) return 'upsert'
-  return before ? 'delete' : null
-}
-
 async function isPublic (tx: Tx, id: string): Promise<boolean> {
   return (await postPublicity(tx, [id]))[0]?.visible ?? false
 }
 
 async function recordPostChange (tx: Tx, post: PostWriteRow, wasPublic: boolean, op: ChangeOp = 'upsert'): Promise<void> {
   const nowPublic = op === 'delete' ? false : await isPublic(tx, post.id)
-  await recordChanges(tx, [{
+  await appendChanges(tx, [{
     entityType: 'post',
     entityId: post.id,
     blogId: post.blog_id,
     op,
-    publicOp: publicOp(wasPublic, nowPublic),
+    publicOp: publicOpOf(wasPublic, nowPublic),
     event: nowPublic && !wasPublic ? 'post.published' : undefined
   }])
+}
+
+/**
+ * Change-log entries for posts a write to their blog, author or tag is about to change (`upsert`,
+ * and their version is bumped) or remove (`delete`). Call before changing them: whether the
+ * public could see each one is read as it was.
+ */
+export async function postChangesFor (tx: Tx, postIds: readonly string[], op: ChangeOp): Promise<ChangeEntry[]> {
+  const posts = await postPublicity(tx, postIds)
+  if (op === 'upsert') await touchPosts(tx, postIds)
+  return posts.map((post) => ({ entityType: 'post', entityId: post.id, blogId: post.blog_id, op, publicOp: post.visible ? op : null }))
 }
 
 async function freeSlug (tx: Tx, blogId: string, wanted: string | undefined, title: string, exceptId?: string): Promise<string> {
@@ -115,9 +121,10 @@ export async function createPost (tx: Tx, body: CreatePostBody): Promise<string>
   const { authorIds, tagIds } = await resolveRelated(tx, body)
   const slug = await freeSlug(tx, blogId, body.slug, body.title)
   const publishedAt = body.status === 'published' ? (body.published_at === undefined ? 'now' : new Date(body.published_at)) : null
+  const columns = contentColumns(body)
   const post = await insertPost(tx, {
-    ...contentColumns(body),
-    body_html: contentColumns(body).body_html ?? '',
+    ...columns,
+    body_html: columns.body_html ?? '',
     id: uuidv7(),
     blog_id: blogId,
     slug,

@@ -1,6 +1,6 @@
 import type { Tag } from './tags.schemas.ts'
 import type { TagRow } from './tags.repository.ts'
-import { toTimestamp } from '../identifiers.ts'
+import { toTimestamp } from '../common/fields.ts'
 
 export function toTag (row: TagRow): Tag {
   return {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { IdOrSlugSchema, TimestampSchema } from '../identifiers.ts'
-import { SlugSchema } from '../slug-schema.ts'
+import { IdOrSlugSchema } from '../addressing/identifiers.ts'
+import { SlugSchema } from '../addressing/slugs.ts'
+import { TimestampSchema } from '../common/fields.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
 
 export const TagSchema = z.object({

@@ -8,7 +8,7 @@ import { listPosts, type Audience } from '../../content/posts/posts.repository.t
 import { findTagsByIds } from '../../content/tags/tags.repository.ts'
 import { toTag } from '../../content/tags/tags.mapper.ts'
 import type { Executor } from '../../db/database.ts'
-import type { EntityType } from '../../db/schema.ts'
+import type { EntityType } from '../../changes/vocabulary.ts'
 
 /**
  * The current API representation of each resource that a batch of changes upserts, in four

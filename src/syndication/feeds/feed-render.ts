@@ -35,7 +35,8 @@ export interface FeedMeta {
   description: string
   /** This feed's own URL (absolute), without format. */
   selfUrl: string
-  language: string
+  /** The feed's language (a blog's, or the one filtered on); unset for feeds that mix languages. */
+  language: string | undefined
   updated: Date
 }
 
@@ -82,10 +83,10 @@ function imageType (url: string): string {
   return extension === 'png' ? 'image/png' : extension === 'gif' ? 'image/gif' : extension === 'webp' ? 'image/webp' : 'image/jpeg'
 }
 
-function toJsonFeed11 (json1: string, rows: readonly PostRow[], language: string): string {
+function toJsonFeed11 (json1: string, rows: readonly PostRow[], language: string | undefined): string {
   const feed = JSON.parse(json1) as { items: Array<Record<string, unknown>>, [key: string]: unknown }
   feed.version = 'https://jsonfeed.org/version/1.1'
-  feed.language = language
+  if (language !== undefined) feed.language = language
   feed.items.forEach((item, index) => {
     const row = rows[index]
     delete item.author

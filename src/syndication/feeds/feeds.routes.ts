@@ -1,28 +1,33 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { findAuthor } from '../../content/authors/authors.repository.ts'
-import { AuthorParamsSchema } from '../../content/authors/authors.schemas.ts'
-import { findBlog } from '../../content/blogs/blogs.repository.ts'
-import { BlogParamsSchema } from '../../content/blogs/blogs.schemas.ts'
-import { latestChangeTime } from '../../content/changes.repository.ts'
-import { lookUp, redirectRenamed } from '../../content/lookup.ts'
-import { postUrl } from '../../content/posts/posts.mapper.ts'
-import { listPosts, type PostFilter } from '../../content/posts/posts.repository.ts'
-import { resolveIds } from '../../content/references.repository.ts'
-import { findTag } from '../../content/tags/tags.repository.ts'
-import { TagParamsSchema } from '../../content/tags/tags.schemas.ts'
+import { latestChangeTime } from '../../changes/change-log.repository.ts'
+import { feedKey, postListKeys } from '../../changes/surrogate-keys.ts'
+import type { EntityType } from '../../changes/vocabulary.ts'
+import { findOrRedirect, RenamedResponse } from '../../content/addressing/find-or-redirect.ts'
+import type { AuthorRow } from '../../content/authors/authors.repository.ts'
+import type { BlogRow } from '../../content/blogs/blogs.repository.ts'
+import { POST_OWNERS, ownerRef, type PostOwner } from '../../content/posts/post-owners.ts'
+import { listPosts } from '../../content/posts/posts.repository.ts'
+import { resolveOwners, type ListScope } from '../../content/posts/posts.service.ts'
+import type { TagRow } from '../../content/tags/tags.repository.ts'
 import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
-import { notFound, problemResponses } from '../../http/errors.ts'
+import { problemResponses } from '../../http/errors.ts'
 import { CONTENT_TYPES, negotiateFormat, renderFeed } from './feed-render.ts'
+import { toFeedItem } from './feed-items.ts'
 import { FeedQuerySchema, JsonFeedSchema, type FeedQuery } from './feeds.schemas.ts'
+import { routePlugin } from '../../http/route-plugin.ts'
 
+/** What one feed is: its name (for its surrogate key), how it introduces itself, and what it lists. */
 interface FeedScope {
   name: string
   title: string
   description: string
-  filter: PostFilter
-  surrogateKeys: string[]
+  /** A blog's language; network, author and tag feeds mix languages unless `language=` says. */
+  language?: string | undefined
+  scope: ListScope
+  breakingOnly?: boolean
+  owner?: { type: EntityType, id: string }
 }
 
 const FEED_RESPONSES = {
@@ -35,36 +40,34 @@ const FEED_RESPONSES = {
       'application/feed+json': { schema: z.string().describe('JSON Feed 1.1') }
     }
   },
-  308: z.undefined().describe('Renamed: `Location` has the canonical URL.'),
+  ...RenamedResponse,
   ...problemResponses(400, 404)
 }
 
 const FEED_DESCRIPTION = 'The newest public posts, as compact JSON, RSS 2.0, Atom 1.0 or JSON Feed 1.1 (`format=` or the Accept header). ' +
   'Takes the list filters (blog, author, tag, language), so "this author in this tag" is one URL.'
 
-export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
+type FeedIntro = Pick<FeedScope, 'title' | 'description' | 'language'>
+
+/** How an owner's feed introduces itself; `row` is what the owner's address found (POST_OWNERS). */
+function intro<Row> (summary: string, describe: (row: Row) => FeedIntro) {
+  return { summary, describe: (row: unknown) => describe(row as Row) }
+}
+
+const OWNER_FEEDS: Record<PostOwner['entity'], ReturnType<typeof intro>> = {
+  blog: intro('A blog\'s feed', (blog: BlogRow) => ({ title: blog.title, description: blog.description, language: blog.language })),
+  author: intro('An author\'s feed', (author: AuthorRow) => ({ title: `Posts by ${author.name}`, description: author.bio || `Posts by ${author.name}.` })),
+  tag: intro('A tag\'s feed', (tag: TagRow) => ({ title: `Posts tagged ${tag.name}`, description: tag.description || `Posts tagged ${tag.name}.` }))
+}
+
+const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
   const config = app.config
 
-  /** The query's filters, narrowed to the feed's own scope. */
-  async function filterFor (query: FeedQuery, scope: PostFilter): Promise<PostFilter> {
-    const narrow = async (table: 'blogs' | 'authors' | 'tags', refs: string[] | undefined, scoped: string[] | undefined) => {
-      const resolved = refs === undefined ? undefined : await resolveIds(app.db, table, refs)
-      if (scoped === undefined) return resolved
-      return resolved === undefined ? scoped : resolved.filter((id) => scoped.includes(id))
-    }
-    return {
-      ...scope,
-      blogIds: await narrow('blogs', query.blog, scope.blogIds),
-      authorIds: await narrow('authors', query.author, scope.authorIds),
-      tagIds: await narrow('tags', query.tag, scope.tagIds),
-      language: query.language
-    }
-  }
-
-  async function sendFeed (request: FastifyRequest, reply: FastifyReply, query: FeedQuery, scope: FeedScope) {
+  async function sendFeed (request: FastifyRequest, reply: FastifyReply, query: FeedQuery, feed: FeedScope) {
     const format = query.format ?? negotiateFormat(request.headers.accept)
     const full = query.content === 'full'
-    const filter = await filterFor(query, scope.filter)
+    const owners = await resolveOwners(app.db, query, feed.scope)
+    const filter = { ...owners, language: query.language, ...(feed.breakingOnly === true ? { isBreaking: true } : {}) }
     // Last-Modified must move forward even when the newest item is unpublished, so it also
     // counts the newest post change anywhere (asked for alongside the page).
     const [rows, latestChange] = await Promise.all([
@@ -73,31 +76,19 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
     ])
     const updated = new Date(Math.max(0, latestChange?.getTime() ?? 0, ...rows.map((row) => row.updated_at.getTime())))
     setLastModified(reply, updated)
-    setSurrogateKeys(reply, [`feed:${scope.name}`, 'posts:list', ...scope.surrogateKeys])
+    setSurrogateKeys(reply, [feedKey(feed.name), ...postListKeys(feed.owner === undefined ? [] : [feed.owner])])
     reply.header('vary', 'Accept')
     const self = new URL(request.url, config.publicBaseUrl)
     self.searchParams.delete('format')
     const selfUrl = self.toString()
     if (format === 'json') {
       return reply.type(CONTENT_TYPES.json).send({
-        data: rows.map((row) => ({
-          id: row.id,
-          title: row.title,
-          url: postUrl(config.postUrlTemplate, row),
-          excerpt: row.excerpt,
-          published_at: (row.published_at ?? row.sort_time).toISOString(),
-          updated_at: row.updated_at.toISOString(),
-          blog: { id: row.blog_id, slug: row.blog_slug, title: row.blog_title },
-          authors: row.authors,
-          thumbnail: row.lead_image_url,
-          is_breaking: row.is_breaking,
-          ...(full ? { content_html: row.body_html ?? '' } : {})
-        })),
-        meta: { title: scope.title, feed_url: selfUrl }
+        data: rows.map((row) => toFeedItem(row, config.postUrlTemplate, full)),
+        meta: { title: feed.title, feed_url: selfUrl }
       })
     }
-    const body = renderFeed(format, { title: scope.title, description: scope.description, selfUrl, language: 'en', updated }, rows, config.postUrlTemplate, full)
-    return reply.type(CONTENT_TYPES[format]).send(body)
+    const meta = { title: feed.title, description: feed.description, selfUrl, language: query.language ?? feed.language, updated }
+    return reply.type(CONTENT_TYPES[format]).send(renderFeed(format, meta, rows, config.postUrlTemplate, full))
   }
 
   const common = { config: { access: 'public' as const } }
@@ -106,46 +97,31 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
     ...common,
     schema: { tags: ['Feeds'], operationId: 'getLatestFeed', summary: 'Latest posts feed', description: FEED_DESCRIPTION, querystring: FeedQuerySchema, response: FEED_RESPONSES }
   }, async (request, reply) => sendFeed(request, reply, request.query, {
-    name: 'latest', title: 'Latest Posts', description: 'The newest posts from every blog.', filter: {}, surrogateKeys: []
+    name: 'latest', title: 'Latest Posts', description: 'The newest posts from every blog.', scope: {}
   }))
 
   app.get('/v1/feeds/breaking', {
     ...common,
     schema: { tags: ['Feeds'], operationId: 'getBreakingFeed', summary: 'Breaking news feed', description: FEED_DESCRIPTION, querystring: FeedQuerySchema, response: FEED_RESPONSES }
   }, async (request, reply) => sendFeed(request, reply, request.query, {
-    name: 'breaking', title: 'Breaking News', description: 'Breaking news from every blog.', filter: { isBreaking: true }, surrogateKeys: []
+    name: 'breaking', title: 'Breaking News', description: 'Breaking news from every blog.', scope: {}, breakingOnly: true
   }))
 
-  app.get('/v1/blogs/:blog/feed', {
-    ...common,
-    schema: { tags: ['Feeds', 'Blogs'], operationId: 'getBlogFeed', summary: 'A blog\'s feed', description: FEED_DESCRIPTION, params: BlogParamsSchema, querystring: FeedQuerySchema, response: FEED_RESPONSES }
-  }, async (request, reply) => {
-    const blog = await lookUp(app.db, 'blog', request.params.blog, (key) => findBlog(app.db, key))
-    if (blog === undefined) throw notFound(`Blog "${request.params.blog}"`)
-    if ('moved' in blog) return redirectRenamed(request, reply, request.params.blog, blog.moved.slug)
-    const { id, title, description } = blog.found
-    return sendFeed(request, reply, request.query, { name: `blog:${id}`, title, description, filter: { blogIds: [id] }, surrogateKeys: [`blog:${id}`] })
-  })
-
-  app.get('/v1/authors/:author/feed', {
-    ...common,
-    schema: { tags: ['Feeds', 'Authors'], operationId: 'getAuthorFeed', summary: 'An author\'s feed', description: FEED_DESCRIPTION, params: AuthorParamsSchema, querystring: FeedQuerySchema, response: FEED_RESPONSES }
-  }, async (request, reply) => {
-    const author = await lookUp(app.db, 'author', request.params.author, (key) => findAuthor(app.db, key))
-    if (author === undefined) throw notFound(`Author "${request.params.author}"`)
-    if ('moved' in author) return redirectRenamed(request, reply, request.params.author, author.moved.slug)
-    const { id, name } = author.found
-    return sendFeed(request, reply, request.query, { name: `author:${id}`, title: `Posts by ${name}`, description: author.found.bio || `Posts by ${name}.`, filter: { authorIds: [id] }, surrogateKeys: [`author:${id}`] })
-  })
-
-  app.get('/v1/tags/:tag/feed', {
-    ...common,
-    schema: { tags: ['Feeds', 'Tags'], operationId: 'getTagFeed', summary: 'A tag\'s feed', description: FEED_DESCRIPTION, params: TagParamsSchema, querystring: FeedQuerySchema, response: FEED_RESPONSES }
-  }, async (request, reply) => {
-    const tag = await lookUp(app.db, 'tag', request.params.tag, (key) => findTag(app.db, key))
-    if (tag === undefined) throw notFound(`Tag "${request.params.tag}"`)
-    if ('moved' in tag) return redirectRenamed(request, reply, request.params.tag, tag.moved.slug)
-    const { id, name } = tag.found
-    return sendFeed(request, reply, request.query, { name: `tag:${id}`, title: `Posts tagged ${name}`, description: tag.found.description || `Posts tagged ${name}.`, filter: { tagIds: [id] }, surrogateKeys: [`tag:${id}`] })
-  })
+  for (const owner of POST_OWNERS) {
+    const { summary, describe } = OWNER_FEEDS[owner.entity]
+    app.get(`${owner.path}/feed`, {
+      ...common,
+      schema: {
+        tags: ['Feeds', owner.openApiTag], operationId: `get${owner.name}Feed`, summary, description: FEED_DESCRIPTION,
+        params: owner.paramsSchema, querystring: FeedQuerySchema, response: FEED_RESPONSES
+      }
+    }, async (request, reply) => {
+      const row = await findOrRedirect(request, owner.address, ownerRef(owner, request.params))
+      return sendFeed(request, reply, request.query, {
+        name: `${owner.entity}:${row.id}`, ...describe(row), scope: owner.scopeOf(row.id), owner: { type: owner.entity, id: row.id }
+      })
+    })
+  }
 }
+
+export const feedsRoutes = routePlugin('feeds-routes', feedsPlugin)

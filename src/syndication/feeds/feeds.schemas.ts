@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { IdOrSlugSchema, TimestampSchema } from '../../content/identifiers.ts'
+import { IdOrSlugSchema } from '../../content/addressing/identifiers.ts'
+import { LanguageTagSchema, TimestampSchema } from '../../content/common/fields.ts'
 import { BlogSummarySchema, SummarySchema } from '../../content/posts/posts.schemas.ts'
 import { integerParam } from '../../http/pagination.ts'
 
@@ -17,7 +18,7 @@ export const FeedQuerySchema = z.object({
   blog: commaList.optional().describe('Only posts of these blogs (ids or slugs).'),
   author: commaList.optional().describe('Only posts by any of these authors.'),
   tag: commaList.optional().describe('Only posts with any of these tags.'),
-  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag').optional()
+  language: LanguageTagSchema.optional()
 }).strict()
 export type FeedQuery = z.infer<typeof FeedQuerySchema>
 
@@ -34,6 +35,7 @@ export const FeedItemSchema = z.object({
   is_breaking: z.boolean(),
   content_html: z.string().optional().describe('With content=full.')
 }).meta({ id: 'FeedItem' })
+export type FeedItem = z.infer<typeof FeedItemSchema>
 
 export const JsonFeedSchema = z.object({
   data: z.array(FeedItemSchema),

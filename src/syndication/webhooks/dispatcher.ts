@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import { uuidv7 } from 'uuidv7'
+import { listChanges } from '../../changes/change-log.repository.ts'
+import { eventMatches } from '../../changes/vocabulary.ts'
 import type { Config } from '../../config.ts'
-import type { DB, EntityType } from '../../db/schema.ts'
+import type { DB } from '../../db/schema.ts'
 import { loadChangeData } from '../changes/change-data.ts'
 import {
-  activeWebhooks, claimDueDeliveries, eventsAfter, insertDeliveries, lockFanoutCursor, recordAttempt, saveFanoutCursor,
+  activeWebhooks, claimDueDeliveries, insertDeliveries, lockFanoutCursor, recordAttempt, saveFanoutCursor,
   type ClaimedDelivery
 } from './webhooks.repository.ts'
 import { signatureHeaders } from './signing.ts'
@@ -20,19 +23,14 @@ import { refusedTarget } from './targets.ts'
 
 type WebhookSettings = Config['webhooks']
 
-export function eventMatches (patterns: readonly string[], event: string): boolean {
-  const [family] = event.split('.')
-  return patterns.some((pattern) => pattern === '*' || pattern === event || pattern === `${family}.*`)
-}
-
 export async function fanOut (db: Kysely<DB>, config: Pick<Config, 'postUrlTemplate'>, batch = 200): Promise<number> {
   return db.transaction().execute(async (tx) => {
     const after = await lockFanoutCursor(tx)
-    const events = await eventsAfter(tx, after, batch)
+    const events = await listChanges(tx, { afterSeq: after, limit: batch, visibility: 'events' })
     const last = events.at(-1)
     if (last === undefined) return 0
     const hooks = await activeWebhooks(tx)
-    const data = await loadChangeData(tx, config, events.map((e) => ({ entity_type: e.entity_type as EntityType, entity_id: e.entity_id })), 'public')
+    const data = await loadChangeData(tx, config, events, 'public')
     const deliveries = events.flatMap((change) => hooks
       // A webhook hears of what happens after it was made, not of the history before.
       .filter((hook) => change.occurred_at >= hook.created_at && eventMatches(hook.event_types, change.event as string))
@@ -91,12 +89,15 @@ export async function deliverDue (db: Kysely<DB>, settings: WebhookSettings, bat
 
 /**
  * The loop each API process runs: woken by every change (LISTEN/NOTIFY) and by a timer for
- * retries. Closing the app stops taking new work and waits for the sends in flight.
+ * retries, from the moment the app is ready. Closing the app stops taking new work and waits
+ * for the sends in flight (the database closes only after that).
  */
-export function startDispatcher (app: FastifyInstance, pollMs = 1_000): void {
+async function dispatcher (app: FastifyInstance, options: { pollMs?: number }): Promise<void> {
   let stopped = false
   let running: Promise<void> | undefined
   let again = false
+  let timer: NodeJS.Timeout | undefined
+  let unsubscribe = () => {}
   const pass = async () => {
     try {
       while (!stopped) {
@@ -116,10 +117,12 @@ export function startDispatcher (app: FastifyInstance, pollMs = 1_000): void {
       if (again) { again = false; kick() }
     })
   }
-  const timer = setInterval(kick, pollMs)
-  timer.unref()
-  const unsubscribe = app.changeSignal.on(kick)
-  app.addHook('onReady', async () => { kick() })
+  app.addHook('onReady', async () => {
+    timer = setInterval(kick, options.pollMs ?? 1_000)
+    timer.unref()
+    unsubscribe = app.changeSignal.on(kick)
+    kick()
+  })
   app.addHook('onClose', async () => {
     stopped = true
     clearInterval(timer)
@@ -127,3 +130,5 @@ export function startDispatcher (app: FastifyInstance, pollMs = 1_000): void {
     await running
   })
 }
+
+export const dispatcherPlugin = fp(dispatcher, { name: 'webhook-dispatcher', dependencies: ['core', 'change-log'] })

@@ -59,12 +59,6 @@ export async function saveFanoutCursor (db: Executor, seq: string): Promise<void
   await db.updateTable('change_cursors').set({ seq, updated_at: sql<Date>`now()` }).where('name', '=', 'webhook-fanout').execute()
 }
 
-export async function eventsAfter (db: Executor, afterSeq: string, limit: number) {
-  return db.selectFrom('changes').select(['seq', 'entity_type', 'entity_id', 'event', 'occurred_at'])
-    .where(sql<boolean>`seq > ${afterSeq}::bigint`).where('event', 'is not', null)
-    .orderBy('seq').limit(limit).execute()
-}
-
 export async function activeWebhooks (db: Executor) {
   return db.selectFrom('webhooks').select(['id', 'event_types', 'created_at']).where('is_active', '=', true).execute()
 }

@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { uuidv7 } from 'uuidv7'
 import { z } from 'zod'
-import { isUuid, pickDefined } from '../../content/identifiers.ts'
+import { Gauge } from 'prom-client'
+import { isUuid } from '../../content/addressing/identifiers.ts'
+import { pickDefined } from '../../content/common/fields.ts'
 import { AppError, notFound, problemResponses } from '../../http/errors.ts'
 import { pageByKey } from '../../http/pagination.ts'
+import { routePlugin } from '../../http/route-plugin.ts'
 import {
-  deleteWebhook, findWebhook, insertWebhook, listDeliveries, listWebhooks, requeueDelivery, updateWebhook,
+  deleteWebhook, findWebhook, insertWebhook, listDeliveries, listWebhooks, pendingDeliveryCount, requeueDelivery, updateWebhook,
   type DeliveryRow, type WebhookRow
 } from './webhooks.repository.ts'
 import {
@@ -37,7 +40,17 @@ function toDelivery (row: DeliveryRow) {
   }
 }
 
-export const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
+const webhooksPlugin: FastifyPluginAsyncZod = async (app) => {
+  new Gauge({
+    name: 'webhook_deliveries_pending',
+    help: 'Webhook deliveries waiting to be sent or retried.',
+    registers: [app.metrics.registry],
+    async collect () {
+      // A scrape during an outage still answers, without this one number.
+      try { this.set(await pendingDeliveryCount(app.db)) } catch { this.reset() }
+    }
+  })
+
   const settings = app.config.webhooks
   const checkTarget = async (url: string) => {
     const refused = await refusedTarget(url, settings.allowPrivateTargets)
@@ -136,3 +149,5 @@ export const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
     return { data: toDelivery(row) }
   })
 }
+
+export const webhooksRoutes = routePlugin('webhooks-routes', webhooksPlugin, ['metrics'])

@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import { TimestampSchema } from '../../content/identifiers.ts'
+import { EVENT_PATTERN } from '../../changes/vocabulary.ts'
+import { HttpUrlSchema, TimestampSchema } from '../../content/common/fields.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
-
-export const EVENT_PATTERN = /^(\*|(post|blog|author|tag)\.(\*|created|published|updated|unpublished|deleted))$/
 
 const EventTypeSchema = z.string().regex(EVENT_PATTERN, 'must be an event such as post.published, a family such as post.*, or *')
   .describe('post.published, post.updated, post.unpublished, post.deleted, blog.*, author.*, tag.* (created, updated, deleted), or *.')
@@ -24,7 +23,7 @@ export const CreatedWebhookSchema = z.object({
 }).meta({ id: 'CreatedWebhook' })
 
 const webhookFields = {
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000),
+  url: HttpUrlSchema,
   description: z.string().max(500).optional(),
   event_types: z.array(EventTypeSchema).min(1).max(30),
   is_active: z.boolean().optional()

@@ -1,6 +1,5 @@
 import { sql } from 'kysely'
-import type { Executor } from '../db/database.ts'
-import type { EntityType } from '../db/schema.ts'
+import type { Executor } from '../../db/database.ts'
 
 // Writes shared by blogs, authors and tags: the three have a global slug, a version and
 // timestamps, and differ only in their content columns.
@@ -43,19 +42,4 @@ export async function deleteResource (db: Executor, table: ResourceTable, id: st
   if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion)
   const result = await query.executeTakeFirst()
   return result.numDeletedRows > 0n
-}
-
-/** Keeps an old slug pointing at its resource; a redirect that the new slug shadows goes away. */
-export async function recordSlugRename (
-  db: Executor, entity: EntityType, scopeId: string | null, oldSlug: string, newSlug: string, targetId: string
-): Promise<void> {
-  await db.deleteFrom('slug_redirects').where('entity_type', '=', entity).where('old_slug', '=', newSlug)
-    .where((eb) => scopeId === null ? eb('scope_id', 'is', null) : eb('scope_id', '=', scopeId)).execute()
-  await db.insertInto('slug_redirects').values({ entity_type: entity, scope_id: scopeId, old_slug: oldSlug, target_id: targetId })
-    .onConflict((oc) => oc.columns(['entity_type', 'scope_id', 'old_slug']).doUpdateSet({ target_id: targetId, created_at: new Date() }))
-    .execute()
-}
-
-export async function deleteSlugRedirectsTo (db: Executor, targetId: string): Promise<void> {
-  await db.deleteFrom('slug_redirects').where('target_id', '=', targetId).execute()
 }

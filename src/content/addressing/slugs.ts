@@ -1,6 +1,10 @@
-import { SLUG_PATTERN } from './identifiers.ts'
+import { z } from 'zod'
 
+export const SLUG_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/
 const MAX_SLUG = 80
+
+export const SlugSchema = z.string().min(1).max(100)
+  .regex(SLUG_PATTERN, 'must be lowercase letters, digits and single hyphens, like under-the-black-flag')
 
 /** "Is Moscow Walking Back 'IS Intel-Sharing' Reports?" -> "is-moscow-walking-back-is-intel-sharing-reports" */
 export function slugify (text: string, fallback = 'untitled'): string {

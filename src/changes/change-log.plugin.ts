@@ -1,13 +1,16 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyInstance } from 'fastify'
-import { CHANGES_CHANNEL } from '../../content/changes.repository.ts'
+import fp from 'fastify-plugin'
+import { CHANGES_CHANNEL } from './change-log.repository.ts'
 
 // One LISTEN per process on the change channel (PostgreSQL LISTEN/NOTIFY, or PGlite's own),
-// fanned out in memory to whatever waits: long-polling sync clients, the webhook dispatcher.
+// fanned out in memory to whatever waits: long-polling sync clients, the webhook dispatcher,
+// the response cache.
 
 export interface ChangeSignal {
-  /** Resolves true when a change is signalled within timeoutMs, false otherwise. */
+  /** Resolves true when a change is signalled within timeoutMs, false otherwise (or when aborted or closing). */
   wait (timeoutMs: number, abort?: AbortSignal): Promise<boolean>
+  /** Calls `listener` on every signal; returns how to stop. */
   on (listener: () => void): () => void
 }
 
@@ -15,7 +18,7 @@ declare module 'fastify' {
   interface FastifyInstance { changeSignal: ChangeSignal }
 }
 
-export async function registerChangeSignal (app: FastifyInstance): Promise<void> {
+async function changeLog (app: FastifyInstance): Promise<void> {
   const emitter = new EventEmitter()
   emitter.setMaxListeners(0)
   const stop = await app.database.listen(CHANGES_CHANNEL, () => emitter.emit('change'))
@@ -45,5 +48,7 @@ export async function registerChangeSignal (app: FastifyInstance): Promise<void>
       emitter.on('change', listener)
       return () => { emitter.off('change', listener) }
     }
-  })
+  } satisfies ChangeSignal)
 }
+
+export const changeLogPlugin = fp(changeLog, { name: 'change-log', dependencies: ['core'] })

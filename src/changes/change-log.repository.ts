@@ -1,0 +1,83 @@
+import { sql } from 'kysely'
+import type { Executor } from '../db/database.ts'
+import { eventOf, type ChangeEntry, type ChangeEvent, type ChangeOp, type EntityType } from './vocabulary.ts'
+
+// The only module that touches the `changes` table. Writers append inside the transaction of
+// the change itself; readers (the sync API, webhooks, the response cache, feeds) read ranges.
+
+export interface ChangeRow {
+  seq: string
+  entity_type: EntityType
+  entity_id: string
+  blog_id: string | null
+  op: ChangeOp
+  public_op: ChangeOp | null
+  event: ChangeEvent | null
+  occurred_at: Date
+}
+
+const CHANGE_COLUMNS = ['seq', 'entity_type', 'entity_id', 'blog_id', 'op', 'public_op', 'event', 'occurred_at'] as const
+
+/** The channel that tells every process (and long-polling clients) that the log grew. */
+export const CHANGES_CHANNEL = 'content_changes'
+
+// Appending takes this transaction-scoped lock, held until commit: sequence numbers then
+// commit in order, so a reader that has seen seq n can never later find a smaller one.
+// Change-log writes are serialized by it; content writes are few next to reads.
+const APPEND_LOCK = 7_350_001
+
+/** Appends to the change log. Call it inside the transaction of the change it describes. */
+export async function appendChanges (db: Executor, entries: readonly ChangeEntry[]): Promise<void> {
+  if (entries.length === 0) return
+  await sql`SELECT pg_advisory_xact_lock(${APPEND_LOCK})`.execute(db)
+  await db.insertInto('changes').values(entries.map((entry) => ({
+    entity_type: entry.entityType,
+    entity_id: entry.entityId,
+    blog_id: entry.blogId,
+    op: entry.op,
+    public_op: entry.publicOp,
+    event: eventOf(entry)
+  }))).execute()
+  // Delivered when (and only if) the transaction commits.
+  await sql`SELECT pg_notify(${CHANGES_CHANNEL}, '')`.execute(db)
+}
+
+export interface ChangeRange {
+  afterSeq: string
+  limit: number
+  types?: readonly EntityType[] | undefined
+  blogId?: string | undefined
+  /** public: only what the public saw change; all: every change (preview keys); events: only changes that announce an event. */
+  visibility: 'public' | 'all' | 'events'
+}
+
+/**
+ * The next changes after a position, in order. Writers append under a lock held until they
+ * commit, so once a reader sees seq n, every seq below n is visible too and a cursor never
+ * steps past a change that commits later.
+ */
+export async function listChanges (db: Executor, range: ChangeRange): Promise<ChangeRow[]> {
+  let query = db.selectFrom('changes').select(CHANGE_COLUMNS)
+    .where(sql<boolean>`seq > ${range.afterSeq}::bigint`)
+    .orderBy('seq')
+    .limit(range.limit)
+  if (range.types !== undefined) query = query.where('entity_type', 'in', [...range.types])
+  // Every change that announces an event is public (eventOf), so both stay on changes_public_idx.
+  if (range.visibility !== 'all') query = query.where('public_op', 'is not', null)
+  if (range.visibility === 'events') query = query.where('event', 'is not', null)
+  if (range.blogId !== undefined) query = query.where('blog_id', '=', range.blogId)
+  return query.execute() as Promise<ChangeRow[]>
+}
+
+/** The newest change's position, or '0' on an empty log. */
+export async function latestChangeSeq (db: Executor): Promise<string> {
+  const row = await db.selectFrom('changes').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst()
+  return row?.seq ?? '0'
+}
+
+/** When the newest change of this kind happened: a time that only moves forward. */
+export async function latestChangeTime (db: Executor, entityType: EntityType): Promise<Date | undefined> {
+  const row = await db.selectFrom('changes').select('occurred_at').where('entity_type', '=', entityType)
+    .orderBy('seq', 'desc').limit(1).executeTakeFirst()
+  return row?.occurred_at
+}

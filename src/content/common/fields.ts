@@ -1,0 +1,24 @@
+import { z } from 'zod'
+
+// Field types shared by every content resource, written once.
+
+export const TimestampSchema = z.iso.datetime({ offset: true })
+
+/**
+ * Timestamps leave the API as ISO 8601 in UTC. Values from a scalar subquery may arrive as a
+ * Date or, through JSON, as a string; both come out the same.
+ */
+export function toTimestamp (value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString()
+}
+
+/** A BCP 47 language tag as the API accepts it: a primary language, then subtags (en, en-GB, zh-Hant-TW). */
+export const LANGUAGE_TAG = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/
+export const LanguageTagSchema = z.string().regex(LANGUAGE_TAG, 'must be a BCP 47 language tag such as en or en-GB')
+
+export const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)
+
+/** The entries whose value is not undefined: a PATCH changes only the fields it names. */
+export function pickDefined (values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined))
+}

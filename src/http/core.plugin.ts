@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { validatorCompiler } from 'fastify-type-provider-zod'
+import type { Kysely } from 'kysely'
+import { requireAccessRules } from '../access/route-access.ts'
+import type { Config } from '../config.ts'
+import type { Database } from '../db/database.ts'
+import type { DB } from '../db/schema.ts'
+import { registerErrorHandling } from './errors.ts'
+import { responseSerializerCompiler } from './serialization.ts'
+
+// What every other plugin stands on: the configuration and the database on the instance, Zod
+// for validation and serialization, problem+json for every error, the request id on every
+// response, and the rule that every route declares its access (registered first, so it sees
+// every route, the ones third-party plugins add included).
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    database: Database
+    db: Kysely<DB>
+  }
+}
+
+async function core (app: FastifyInstance, { config, database }: { config: Config, database: Database }): Promise<void> {
+  requireAccessRules(app)
+  // Bodies are JSON. Fastify also parses text/plain by default; refusing it makes a wrong
+  // Content-Type a clear 415 instead of a confusing validation error.
+  app.removeContentTypeParser('text/plain')
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(responseSerializerCompiler(config.responseValidation))
+  app.decorate('config', config)
+  app.decorate('database', database)
+  app.decorate('db', database.db)
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  registerErrorHandling(app)
+}
+
+export const corePlugin = fp(core, { name: 'core' })

@@ -1,0 +1,23 @@
+import cors from '@fastify/cors'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { declareAccess } from '../access/route-access.ts'
+
+// Headers a browser client may read from a cross-origin response.
+const EXPOSED_HEADERS = ['ETag', 'Last-Modified', 'Location', 'Link', 'Retry-After', 'X-Request-Id']
+
+async function corsPolicy (app: FastifyInstance): Promise<void> {
+  const origins = app.config.corsOrigins
+  // The preflight route @fastify/cors adds answers browsers before they send a key.
+  declareAccess(app, (route) => route.method === 'OPTIONS' && route.url === '*', 'none')
+  await app.register(cors, {
+    origin: origins === '*' ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: 600
+  })
+}
+
+// Registered before authentication, so that a 401 or 429 carries CORS headers too and a browser
+// client can read why it was refused.
+export const corsPlugin = fp(corsPolicy, { name: 'cors', dependencies: ['core'] })

@@ -1,0 +1,40 @@
+import { z } from 'zod'
+import { ChangeOpSchema, ENTITY_TYPES, EntityTypeSchema } from '../../changes/vocabulary.ts'
+import { IdOrSlugSchema } from '../../content/addressing/identifiers.ts'
+import { AuthorSchema } from '../../content/authors/authors.schemas.ts'
+import { BlogSchema } from '../../content/blogs/blogs.schemas.ts'
+import { TimestampSchema } from '../../content/common/fields.ts'
+import { PostSchema } from '../../content/posts/posts.schemas.ts'
+import { TagSchema } from '../../content/tags/tags.schemas.ts'
+import { integerParam } from '../../http/pagination.ts'
+
+export const MAX_WAIT_SECONDS = 30
+
+export const ChangesQuerySchema = z.object({
+  since: z.string().min(1).max(200).optional().describe('`meta.next_cursor` of the previous call; without it, from the beginning.'),
+  limit: integerParam(1, 1000).default(100).describe('Changes per call, 1 to 1000.'),
+  types: z.string().max(100).transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(EntityTypeSchema).min(1)).optional().describe(`Only these kinds: ${ENTITY_TYPES.join(', ')} (comma-separated).`),
+  blog: IdOrSlugSchema.optional().describe('Only changes of this blog and its posts.'),
+  wait: integerParam(0, MAX_WAIT_SECONDS).default(0)
+    .describe(`Seconds to wait for a change when there is none yet (long poll), up to ${MAX_WAIT_SECONDS}.`),
+  visibility: z.enum(['public', 'all']).default('public')
+    .describe('public: what public readers saw change; all (needs content:preview): every change, drafts included.')
+}).strict()
+export type ChangesQuery = z.infer<typeof ChangesQuerySchema>
+
+export const ChangeSchema = z.object({
+  seq: z.number().int().describe('Position in the log; increasing.'),
+  type: EntityTypeSchema,
+  id: z.uuid(),
+  op: ChangeOpSchema.describe('upsert: store `data`; delete: forget the resource.'),
+  event: z.string().nullable().describe('What it meant, e.g. post.published, post.unpublished.'),
+  occurred_at: TimestampSchema,
+  data: z.union([PostSchema, BlogSchema, AuthorSchema, TagSchema]).optional().describe('The resource as the API shows it now; absent for deletes.')
+}).meta({ id: 'Change' })
+export type Change = z.infer<typeof ChangeSchema>
+
+export const ChangePageSchema = z.object({
+  data: z.array(ChangeSchema),
+  meta: z.object({ next_cursor: z.string().describe('Pass as `since` next time; always present, also when nothing changed.') })
+}).meta({ id: 'ChangePage' })
