@@ -17,6 +17,20 @@ export default tseslint.config(
     }
   },
   {
+    // Layering (README, Architecture): platform code never depends on a feature module.
+    // test/architecture.test.ts checks the same, and that only src/changes/ touches the changes table.
+    files: ['src/http/**', 'src/changes/**', 'src/db/**'],
+    ignores: ['src/db/schema.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/content/**', '**/syndication/**', '**/demo/**', '**/api-keys/**'],
+          message: 'Platform code (http/, changes/, db/) must not import feature modules; invert the dependency (a plugin, a decorator, a callback).'
+        }]
+      }]
+    }
+  },
+  {
     // Migrations are typed Kysely<any> on purpose (frozen in time, not tied to today's tables),
     // and tests read JSON bodies whose shape they assert on.
     files: ['migrations/**', 'src/db/migrator.ts', 'test/**'],

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { AppError } from '../http/errors.ts'
 import { secretMatches, splitApiKey } from './api-keys/api-key-secret.ts'
 import { findApiKeyForAuth, recordLastUse } from './api-keys/api-keys.repository.ts'
-import type { RouteAccess } from './route-access.ts'
+import type { RouteAccess } from '../http/route-access.ts'
 import { hasScope, type Scope } from './scopes.ts'
 
 // Authentication (who is calling) runs for every request that presents a key; authorization

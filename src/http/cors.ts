@@ -1,7 +1,7 @@
 import cors from '@fastify/cors'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { declareAccess } from '../access/route-access.ts'
+import { declareAccess } from './route-access.ts'
 
 // Headers a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['ETag', 'Last-Modified', 'Location', 'Link', 'Retry-After', 'X-Request-Id']

@@ -1,5 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify'
-import { SCOPES, type Scope } from './scopes.ts'
+import { SCOPES, type Scope } from '../access/scopes.ts'
 
 // Deny by default: every route declares who may call it (`config: { access }`), and an app with
 // a route that does not fails to start, naming the route, instead of serving it to anyone.
