@@ -64,6 +64,6 @@ t.test('a route that declares no access rule stops the app from starting', async
 
 t.test('the app as built declares access on every route, third-party ones included', async (t) => {
   const app = await buildApp({ config: loadConfig({}), database: offlineDatabase(), logger: pino({ level: 'silent' }), backgroundJobs: false })
-  await t.resolves(app.ready())
+  await t.resolves(async () => { await app.ready() })
   await app.close()
 })

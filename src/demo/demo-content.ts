@@ -1,5 +1,5 @@
 import type { PostStatus } from '../content/posts/post-status.ts'
-import { FLAGSHIP_BLOG_ABOUT, FLAGSHIP_POST_PARAGRAPHS } from './flagship-post.ts'
+import { FLAGSHIP_BLOG_ABOUT, FLAGSHIP_LEAD_IMAGE, FLAGSHIP_POST_PARAGRAPHS } from './flagship-post.ts'
 
 // Demo content: the "Under The Black Flag" page (docs/demo-source.txt) plus enough invented
 // posts, authors, tags and a second blog that a new user can page through and filter.
@@ -124,15 +124,7 @@ const flagship: DemoPost = {
   subtitle: null,
   excerpt: 'The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group, after reports of a U.S.-Russia deal to share intelligence.',
   paragraphs: FLAGSHIP_POST_PARAGRAPHS,
-  leadImage: {
-    // The page shows the photo and its caption; the file itself is not part of the demo.
-    url: 'https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg',
-    alt: 'John Kerry and Sergei Lavrov talking at a meeting in Paris',
-    caption: 'U.S. Secretary of State John Kerry (right) speaks with Russian Foreign Minister Sergei Lavrov during a meeting in Paris on October 14.',
-    credit: null,
-    width: null,
-    height: null
-  },
+  leadImage: FLAGSHIP_LEAD_IMAGE,
   language: 'en',
   status: 'published',
   isBreaking: true,

@@ -11,37 +11,28 @@ type Tx = Transaction<DB>
 // Fixed times, so the demo reads the same on every machine and every run.
 const DEMO_EPOCH = '2014-06-01T00:00:00Z'
 
+/** Inserts the rows that are not there yet; returns the ids it wrote. */
+async function insertNew (tx: Tx, table: 'blogs' | 'authors' | 'tags', rows: ReadonlyArray<Record<string, unknown>>): Promise<string[]> {
+  const inserted = await tx.insertInto(table as 'blogs').values(rows as never).onConflict((oc) => oc.doNothing()).returning('id').execute()
+  return inserted.map((row) => row.id)
+}
+
 export async function insertBlogs (tx: Tx, blogs: DemoBlog[]): Promise<string[]> {
-  const rows = await tx.insertInto('blogs')
-    .values(blogs.map((b) => ({
-      id: b.id, slug: b.slug, title: b.title, description: b.description, language: b.language,
-      created_at: b.createdAt, updated_at: b.createdAt
-    })))
-    .onConflict((oc) => oc.doNothing())
-    .returning('id')
-    .execute()
-  return rows.map((row) => row.id)
+  return insertNew(tx, 'blogs', blogs.map((b) => ({
+    id: b.id, slug: b.slug, title: b.title, description: b.description, language: b.language, created_at: b.createdAt, updated_at: b.createdAt
+  })))
 }
 
 export async function insertAuthors (tx: Tx, authors: DemoAuthor[]): Promise<string[]> {
-  const rows = await tx.insertInto('authors')
-    .values(authors.map((a) => ({
-      id: a.id, slug: a.slug, name: a.name, bio: a.bio, avatar_url: a.avatarUrl, links: JSON.stringify(a.links),
-      created_at: DEMO_EPOCH, updated_at: DEMO_EPOCH
-    })))
-    .onConflict((oc) => oc.doNothing())
-    .returning('id')
-    .execute()
-  return rows.map((row) => row.id)
+  return insertNew(tx, 'authors', authors.map((a) => ({
+    id: a.id, slug: a.slug, name: a.name, bio: a.bio, avatar_url: a.avatarUrl, links: JSON.stringify(a.links), created_at: DEMO_EPOCH, updated_at: DEMO_EPOCH
+  })))
 }
 
 export async function insertTags (tx: Tx, tags: DemoTag[]): Promise<string[]> {
-  const rows = await tx.insertInto('tags')
-    .values(tags.map((t) => ({ id: t.id, slug: t.slug, name: t.name, description: t.description, created_at: DEMO_EPOCH, updated_at: DEMO_EPOCH })))
-    .onConflict((oc) => oc.doNothing())
-    .returning('id')
-    .execute()
-  return rows.map((row) => row.id)
+  return insertNew(tx, 'tags', tags.map((t) => ({
+    id: t.id, slug: t.slug, name: t.name, description: t.description, created_at: DEMO_EPOCH, updated_at: DEMO_EPOCH
+  })))
 }
 
 function escapeHtml (text: string): string {

@@ -15,3 +15,13 @@ export const FLAGSHIP_POST_PARAGRAPHS: readonly string[] = [
 ]
 
 export const FLAGSHIP_BLOG_ABOUT = "\"Under The Black Flag\" provides news, opinion, and analysis about the impact of the Islamic State (IS) extremist group in Syria, Iraq, and beyond. It focuses not only on the fight against terrorist groups in the Middle East, but also on the implications for the region and the world."
+
+/** The page's lead photo and its caption. The page shows the photo; the file itself is not part of the demo. */
+export const FLAGSHIP_LEAD_IMAGE = {
+  url: 'https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg',
+  alt: 'John Kerry and Sergei Lavrov talking at a meeting in Paris',
+  caption: 'U.S. Secretary of State John Kerry (right) speaks with Russian Foreign Minister Sergei Lavrov during a meeting in Paris on October 14.',
+  credit: null,
+  width: null,
+  height: null
+} as const

@@ -1,6 +1,6 @@
-import type { Author } from './authors.schemas.ts'
+import { latestPostAt, recordTimes } from '../common/fields.ts'
 import type { AuthorRow } from './authors.repository.ts'
-import { toTimestamp } from '../common/fields.ts'
+import type { Author } from './authors.schemas.ts'
 
 export function toAuthor (row: AuthorRow): Author {
   return {
@@ -10,8 +10,7 @@ export function toAuthor (row: AuthorRow): Author {
     bio: row.bio,
     avatar_url: row.avatar_url,
     links: row.links,
-    latest_post_at: row.latest_post_at === null ? null : toTimestamp(row.latest_post_at),
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString()
+    latest_post_at: latestPostAt(row),
+    ...recordTimes(row)
   }
 }

@@ -2,18 +2,15 @@ import { bylineKeys } from '../../changes/surrogate-keys.ts'
 import { AppError } from '../../http/errors.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 import { AUTHORS } from '../addressing/addressables.ts'
-import { findByReference } from '../addressing/find-or-redirect.ts'
 import { pickDefined } from '../common/fields.ts'
 import { postIdsOf, reassignAuthor, removeFromPosts } from '../posts/posts.writes.repository.ts'
 import { postChangesFor } from '../posts/posts.writes.service.ts'
 import { bylineLastModified } from '../resources/last-modified.ts'
 import { registerResourceRoutes } from '../resources/resource.routes.ts'
+import { takeoverTarget } from '../resources/resource-writes.service.ts'
 import { toAuthor } from './authors.mapper.ts'
 import { listAuthors } from './authors.repository.ts'
-import {
-  AuthorPageSchema, AuthorParamsSchema, AuthorResponseSchema, AuthorSchema, CreateAuthorSchema, DeleteAuthorQuerySchema,
-  ListAuthorsQuerySchema, UpdateAuthorSchema
-} from './authors.schemas.ts'
+import { AUTHOR_SCHEMAS } from './authors.schemas.ts'
 
 export const authorsRoutes = routePlugin('authors-routes', async (app) => {
   registerResourceRoutes(app, {
@@ -25,19 +22,12 @@ export const authorsRoutes = routePlugin('authors-routes', async (app) => {
     noun: 'author',
     listDescription: 'Every author, in slug order, a page at a time, with the time of their latest post.',
     getDescription: 'One author, by id or slug: what a profile page needs.',
-    itemSchema: AuthorSchema,
-    pageSchema: AuthorPageSchema,
-    responseSchema: AuthorResponseSchema,
-    paramsSchema: AuthorParamsSchema,
-    listQuerySchema: ListAuthorsQuerySchema,
+    schemas: AUTHOR_SCHEMAS,
     list: listAuthors,
     toApi: toAuthor,
     surrogateKeys: (ids, list) => bylineKeys('author', ids, list),
     lastModified: bylineLastModified,
     titleOf: (body) => body.name,
-    createSchema: CreateAuthorSchema,
-    updateSchema: UpdateAuthorSchema,
-    deleteQuerySchema: DeleteAuthorQuerySchema,
     toColumns: (body) => pickDefined({
       slug: body.slug, name: body.name, bio: body.bio, avatar_url: body.avatar_url,
       links: body.links === undefined ? undefined : JSON.stringify(body.links)
@@ -48,11 +38,7 @@ export const authorsRoutes = routePlugin('authors-routes', async (app) => {
       const postIds = await postIdsOf(tx, { authorId: author.id })
       if (postIds.length === 0) return []
       if (query.reassign_posts_to !== undefined) {
-        const target = await findByReference(tx, AUTHORS, query.reassign_posts_to)
-        if (target === undefined || target.id === author.id) {
-          throw new AppError(422, 'unknown_reference', `reassign_posts_to names no other author: "${query.reassign_posts_to}".`,
-            { errors: [{ path: 'query.reassign_posts_to', message: 'names no other author' }] })
-        }
+        const target = await takeoverTarget(tx, AUTHORS, query.reassign_posts_to, author.id, 'reassign_posts_to')
         const changes = await postChangesFor(tx, postIds, 'upsert')
         await reassignAuthor(tx, author.id, target.id)
         return changes

@@ -51,3 +51,15 @@ export const DeleteAuthorQuerySchema = z.object({
   reassign_posts_to: IdOrSlugSchema.optional().describe('Credit this author instead on every post of the one deleted.'),
   remove_from_posts: z.enum(['true']).optional().describe('true: take the author off their posts (the posts stay).')
 }).strict()
+
+/** Everything the author routes validate and answer with (resources/resource.routes.ts). */
+export const AUTHOR_SCHEMAS = {
+  item: AuthorSchema,
+  page: AuthorPageSchema,
+  response: AuthorResponseSchema,
+  params: AuthorParamsSchema,
+  listQuery: ListAuthorsQuerySchema,
+  create: CreateAuthorSchema,
+  update: UpdateAuthorSchema,
+  deleteQuery: DeleteAuthorQuerySchema
+}

@@ -1,5 +1,6 @@
-import type { Blog } from './blogs.schemas.ts'
+import { recordTimes } from '../common/fields.ts'
 import type { BlogRow } from './blogs.repository.ts'
+import type { Blog } from './blogs.schemas.ts'
 
 export function toBlog (row: BlogRow): Blog {
   return {
@@ -8,7 +9,6 @@ export function toBlog (row: BlogRow): Blog {
     title: row.title,
     description: row.description,
     language: row.language,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString()
+    ...recordTimes(row)
   }
 }

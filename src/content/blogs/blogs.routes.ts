@@ -2,18 +2,15 @@ import { blogKeys } from '../../changes/surrogate-keys.ts'
 import { AppError } from '../../http/errors.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 import { BLOGS } from '../addressing/addressables.ts'
-import { findByReference } from '../addressing/find-or-redirect.ts'
 import { pickDefined } from '../common/fields.ts'
 import { deletePostsOfBlog, movePostsToBlog, postIdsOf } from '../posts/posts.writes.repository.ts'
 import { postChangesFor } from '../posts/posts.writes.service.ts'
 import { ownLastModified } from '../resources/last-modified.ts'
 import { registerResourceRoutes } from '../resources/resource.routes.ts'
+import { takeoverTarget } from '../resources/resource-writes.service.ts'
 import { toBlog } from './blogs.mapper.ts'
 import { listBlogs } from './blogs.repository.ts'
-import {
-  BlogPageSchema, BlogParamsSchema, BlogResponseSchema, BlogSchema, CreateBlogSchema, DeleteBlogQuerySchema, ListBlogsQuerySchema,
-  UpdateBlogSchema
-} from './blogs.schemas.ts'
+import { BLOG_SCHEMAS } from './blogs.schemas.ts'
 
 export const blogsRoutes = routePlugin('blogs-routes', async (app) => {
   registerResourceRoutes(app, {
@@ -25,19 +22,12 @@ export const blogsRoutes = routePlugin('blogs-routes', async (app) => {
     noun: 'blog',
     listDescription: 'Every blog of the network, in slug order, a page at a time.',
     getDescription: 'One blog, by id or slug, with its "About this blog" text.',
-    itemSchema: BlogSchema,
-    pageSchema: BlogPageSchema,
-    responseSchema: BlogResponseSchema,
-    paramsSchema: BlogParamsSchema,
-    listQuerySchema: ListBlogsQuerySchema,
+    schemas: BLOG_SCHEMAS,
     list: listBlogs,
     toApi: toBlog,
     surrogateKeys: blogKeys,
     lastModified: ownLastModified,
     titleOf: (body) => body.title,
-    createSchema: CreateBlogSchema,
-    updateSchema: UpdateBlogSchema,
-    deleteQuerySchema: DeleteBlogQuerySchema,
     toColumns: (body) => pickDefined({ slug: body.slug, title: body.title, description: body.description, language: body.language }),
     deleteDescription: 'A blog that still has posts is a 409, unless the request says what to do with them: ' +
       '`move_posts_to=<blog>` moves them, `delete_posts=true` deletes them with it.',
@@ -45,11 +35,7 @@ export const blogsRoutes = routePlugin('blogs-routes', async (app) => {
       const postIds = await postIdsOf(tx, { blogId: blog.id })
       if (postIds.length === 0) return []
       if (query.move_posts_to !== undefined) {
-        const target = await findByReference(tx, BLOGS, query.move_posts_to)
-        if (target === undefined || target.id === blog.id) {
-          throw new AppError(422, 'unknown_reference', `move_posts_to names no other blog: "${query.move_posts_to}".`,
-            { errors: [{ path: 'query.move_posts_to', message: 'names no other blog' }] })
-        }
+        const target = await takeoverTarget(tx, BLOGS, query.move_posts_to, blog.id, 'move_posts_to')
         const changes = await postChangesFor(tx, postIds, 'upsert')
         await movePostsToBlog(tx, blog.id, target.id)
         return changes.map((change) => ({ ...change, blogId: target.id }))

@@ -46,3 +46,15 @@ export const DeleteBlogQuerySchema = z.object({
   move_posts_to: IdOrSlugSchema.optional().describe('Move the blog\'s posts to this blog first.'),
   delete_posts: z.enum(['true']).optional().describe('true: delete the blog\'s posts with it (for good).')
 }).strict()
+
+/** Everything the blog routes validate and answer with (resources/resource.routes.ts). */
+export const BLOG_SCHEMAS = {
+  item: BlogSchema,
+  page: BlogPageSchema,
+  response: BlogResponseSchema,
+  params: BlogParamsSchema,
+  listQuery: ListBlogsQuerySchema,
+  create: CreateBlogSchema,
+  update: UpdateBlogSchema,
+  deleteQuery: DeleteBlogQuerySchema
+}

@@ -22,3 +22,13 @@ export const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an ht
 export function pickDefined (values: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined))
 }
+
+/** Every resource's own times, as the API shows them. */
+export function recordTimes (row: { created_at: Date, updated_at: Date }): { created_at: string, updated_at: string } {
+  return { created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }
+}
+
+/** When the newest public post of an author or tag was published, if it has one. */
+export function latestPostAt (row: { latest_post_at: Date | string | null }): string | null {
+  return row.latest_post_at === null ? null : toTimestamp(row.latest_post_at)
+}

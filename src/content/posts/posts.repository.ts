@@ -21,6 +21,16 @@ export function publiclyVisible () {
   return PUBLICLY_VISIBLE
 }
 
+/**
+ * When the newest public post of an author or tag (the row `owner`, e.g. `a.id`) was published:
+ * a scalar subquery that walks (owner, published_at DESC) of the join table, one index probe.
+ */
+export function latestPublicPostAt (via: 'post_authors' | 'post_tags', owner: string) {
+  const ownerColumn = via === 'post_authors' ? 'author_id' : 'tag_id'
+  return sql<Date | null>`(SELECT p.published_at FROM ${sql.table(via)} AS j JOIN posts AS p ON p.id = j.post_id
+    WHERE j.${sql.ref(ownerColumn)} = ${sql.ref(owner)} AND ${PUBLICLY_VISIBLE} ORDER BY j.published_at DESC LIMIT 1)`
+}
+
 /** public: what anyone may read. preview: every post not deleted, drafts and scheduled ones too. */
 export type Audience = 'public' | 'preview'
 

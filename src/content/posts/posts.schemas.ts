@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
 import { HttpUrlSchema, LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
+import { FLAGSHIP_LEAD_IMAGE } from '../../demo/flagship-post.ts'
 import { PostStatusSchema } from './post-status.ts'
 import { CursorSchema, LimitSchema, PageLinksSchema, PageMetaSchema } from '../../http/pagination.ts'
 import { AuthorSchema } from '../authors/authors.schemas.ts'
@@ -68,14 +69,8 @@ const EXAMPLE_POST = {
   body_html: '<p>The Russian Foreign Ministry has put out a statement ...</p>',
   word_count: 565,
   reading_time_minutes: 2,
-  lead_image: {
-    url: 'https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg',
-    alt: 'John Kerry and Sergei Lavrov talking at a meeting in Paris',
-    caption: 'U.S. Secretary of State John Kerry (right) speaks with Russian Foreign Minister Sergei Lavrov during a meeting in Paris on October 14.',
-    credit: null,
-    width: null,
-    height: null
-  },
+  // The documentation's example is the demo's flagship post.
+  lead_image: FLAGSHIP_LEAD_IMAGE,
   language: 'en',
   is_breaking: true,
   is_featured: true,

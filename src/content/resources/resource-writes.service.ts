@@ -7,7 +7,7 @@ import type { DB } from '../../db/schema.ts'
 import { AppError } from '../../http/errors.ts'
 import { preconditionFailed } from '../../http/preconditions.ts'
 import { deleteSlugRedirectsTo, recordSlugRename } from '../addressing/addressing.repository.ts'
-import { findOrNotFound } from '../addressing/find-or-redirect.ts'
+import { findByReference, findOrNotFound, type Addressable } from '../addressing/find-or-redirect.ts'
 import { slugify, uniqueSlug } from '../addressing/slugs.ts'
 import type { ResourceRow, ResourceSpec } from './resource.spec.ts'
 import { currentVersion, deleteResource, insertResource, slugTaken, updateResource } from './resources.repository.ts'
@@ -60,4 +60,19 @@ export async function deleteResourceWithPosts<DeleteQuery extends z.ZodObject> (
   await deleteSlugRedirectsTo(tx, row.id)
   if (!await deleteResource(tx, spec.table, row.id, version)) throw preconditionFailed(await currentVersion(tx, spec.table, row.id) ?? row.version)
   await appendChanges(tx, [change(spec, row.id, 'delete'), ...postChanges])
+}
+
+/**
+ * The resource a delete's query names to take over the posts (`move_posts_to`,
+ * `reassign_posts_to`): it must exist and be another one than the resource deleted, or 422.
+ */
+export async function takeoverTarget<Row extends { id: string }> (
+  tx: Tx, address: Addressable<Row>, ref: string, deletedId: string, parameter: string
+): Promise<Row> {
+  const target = await findByReference(tx, address, ref)
+  if (target === undefined || target.id === deletedId) {
+    const other = `names no other ${address.label.toLowerCase()}`
+    throw new AppError(422, 'unknown_reference', `${parameter} ${other}: "${ref}".`, { errors: [{ path: `query.${parameter}`, message: other }] })
+  }
+  return target
 }

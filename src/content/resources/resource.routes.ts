@@ -27,7 +27,7 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
   const tags = [spec.openApiTag]
   const itemPath = `${path}/:${param}`
   const refOf = (params: unknown) => (params as Record<string, string>)[param] as string
-  const written = z.object({ data: spec.itemSchema })
+  const written = z.object({ data: spec.schemas.item })
 
   // The resource as an editor sees it after a write, with the version ETag for the next If-Match.
   const writeResult = async (tx: Transaction<DB>, id: string, status: number): Promise<WriteResult> => {
@@ -47,8 +47,8 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
       operationId: `list${Name}s`,
       summary: `List ${noun}s`,
       description: spec.listDescription,
-      querystring: spec.listQuerySchema,
-      response: { 200: spec.pageSchema.describe(`A page of ${noun}s.`), ...problemResponses(400) }
+      querystring: spec.schemas.listQuery,
+      response: { 200: spec.schemas.page.describe(`A page of ${noun}s.`), ...problemResponses(400) }
     }
   }, async (request, reply) => {
     const page = await pageByKey(request, app.config.publicBaseUrl, `${noun}s`, request.query as { limit: number, cursor?: string },
@@ -64,8 +64,8 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
       operationId: `get${Name}`,
       summary: `Get ${article} ${noun}`,
       description: `${spec.getDescription} A renamed slug answers 308.`,
-      params: spec.paramsSchema,
-      response: { 200: spec.responseSchema.describe(`The ${noun}.`), ...RenamedResponse, ...problemResponses(400, 404) }
+      params: spec.schemas.params,
+      response: { 200: spec.schemas.response.describe(`The ${noun}.`), ...RenamedResponse, ...problemResponses(400, 404) }
     }
   }, async (request, reply) => {
     const row = await findOrRedirect(request, spec.address, refOf(request.params))
@@ -83,7 +83,7 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
       summary: `Create ${article} ${noun}`,
       description: `The slug is derived from the ${noun === 'blog' ? 'title' : 'name'} when not given. Send an Idempotency-Key to make retries safe.`,
       security: SECURITY,
-      body: spec.createSchema,
+      body: spec.schemas.create,
       response: { 201: written.describe(`The new ${noun}; Location has its URL, ETag its version.`), ...problemResponses(400, 401, 403, 409, 415, 422) }
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
@@ -98,8 +98,8 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
       description: 'Changes the fields given. With If-Match, only while the version is still the one named (412 otherwise). ' +
         'A new slug keeps the old one working: it answers 308 to the new URL.',
       security: SECURITY,
-      params: spec.paramsSchema,
-      body: spec.updateSchema,
+      params: spec.schemas.params,
+      body: spec.schemas.update,
       response: { 200: written.describe(`The ${noun} as it is now; ETag has its new version.`), ...problemResponses(400, 401, 403, 404, 409, 412, 415) }
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
@@ -113,8 +113,8 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
       summary: `Delete ${article} ${noun}`,
       description: spec.deleteDescription,
       security: SECURITY,
-      params: spec.paramsSchema,
-      querystring: spec.deleteQuerySchema,
+      params: spec.schemas.params,
+      querystring: spec.schemas.deleteQuery,
       response: { 204: z.undefined().describe('Deleted.'), ...problemResponses(400, 401, 403, 404, 409, 412, 422) }
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) => {

@@ -13,6 +13,18 @@ import type { ResourceTable } from './resources.repository.ts'
 
 export interface ResourceRow { id: string, slug: string, version: number, updated_at: Date }
 
+/** The Zod schemas of one resource's routes (each resource's .schemas.ts exports them as one object). */
+export interface ResourceSchemas<Create extends z.ZodObject = z.ZodObject, DeleteQuery extends z.ZodObject = z.ZodObject> {
+  item: z.ZodType
+  page: z.ZodType
+  response: z.ZodType
+  params: z.ZodObject
+  listQuery: z.ZodObject
+  create: Create
+  update: z.ZodType
+  deleteQuery: DeleteQuery
+}
+
 export interface ResourceSpec<Row extends ResourceRow = ResourceRow, Create extends z.ZodObject = z.ZodObject, DeleteQuery extends z.ZodObject = z.ZodObject> {
   address: Addressable<Row> & { entity: 'blog' | 'author' | 'tag' }
   table: ResourceTable
@@ -24,11 +36,7 @@ export interface ResourceSpec<Row extends ResourceRow = ResourceRow, Create exte
   noun: string
   listDescription: string
   getDescription: string
-  itemSchema: z.ZodType
-  pageSchema: z.ZodType
-  responseSchema: z.ZodType
-  paramsSchema: z.ZodObject
-  listQuerySchema: z.ZodObject
+  schemas: ResourceSchemas<Create, DeleteQuery>
   list: (db: Executor, page: { limit: number, afterSlug?: string | undefined }) => Promise<Row[]>
   toApi: (row: Row) => unknown
   /** What a response with these resources depends on (changes/surrogate-keys.ts). */
@@ -37,9 +45,6 @@ export interface ResourceSpec<Row extends ResourceRow = ResourceRow, Create exte
   lastModified: (db: Executor, row: Row) => Promise<Date>
   /** The field a slug is derived from when none is given. */
   titleOf: (body: z.infer<Create>) => string
-  createSchema: Create
-  updateSchema: z.ZodType
-  deleteQuerySchema: DeleteQuery
   deleteDescription: string
   toColumns: (body: Partial<z.infer<Create>>) => Record<string, unknown>
   /** Deals with the posts of a resource about to be deleted; returns their change-log entries. */

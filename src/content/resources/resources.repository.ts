@@ -1,5 +1,6 @@
-import { sql } from 'kysely'
+import { sql, type SelectQueryBuilder } from 'kysely'
 import type { Executor } from '../../db/database.ts'
+import type { IdOrSlug } from '../addressing/identifiers.ts'
 
 // Writes shared by blogs, authors and tags: the three have a global slug, a version and
 // timestamps, and differ only in their content columns.
@@ -42,4 +43,35 @@ export async function deleteResource (db: Executor, table: ResourceTable, id: st
   if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion)
   const result = await query.executeTakeFirst()
   return result.numDeletedRows > 0n
+}
+
+// The reads the three share: a page in slug order, one by id or slug, several by id. Each
+// resource gives its own SELECT (columns, aliases, subqueries) and the alias of its table.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the builder's table types differ per resource; only `<alias>.id` and `<alias>.slug` are used here
+type AnySelect = SelectQueryBuilder<any, any, any>
+
+export interface ResourceReads<Row> {
+  list (db: Executor, page: { limit: number, afterSlug?: string | undefined }): Promise<Row[]>
+  find (db: Executor, key: IdOrSlug): Promise<Row | undefined>
+  findByIds (db: Executor, ids: readonly string[]): Promise<Row[]>
+}
+
+export function resourceReads<Row> (select: (db: Executor) => AnySelect, alias: string): ResourceReads<Row> {
+  const id = `${alias}.id`
+  const slug = `${alias}.slug`
+  return {
+    async list (db, page) {
+      let query = select(db).orderBy(slug).limit(page.limit)
+      if (page.afterSlug !== undefined) query = query.where(slug, '>', page.afterSlug)
+      return query.execute() as Promise<Row[]>
+    },
+    async find (db, key) {
+      const query = select(db)
+      return ('id' in key ? query.where(id, '=', key.id) : query.where(slug, '=', key.slug)).executeTakeFirst() as Promise<Row | undefined>
+    },
+    async findByIds (db, ids) {
+      if (ids.length === 0) return []
+      return select(db).where(id, 'in', [...ids]).orderBy(slug).execute() as Promise<Row[]>
+    }
+  }
 }

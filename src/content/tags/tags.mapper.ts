@@ -1,6 +1,6 @@
-import type { Tag } from './tags.schemas.ts'
+import { latestPostAt, recordTimes } from '../common/fields.ts'
 import type { TagRow } from './tags.repository.ts'
-import { toTimestamp } from '../common/fields.ts'
+import type { Tag } from './tags.schemas.ts'
 
 export function toTag (row: TagRow): Tag {
   return {
@@ -8,8 +8,7 @@ export function toTag (row: TagRow): Tag {
     slug: row.slug,
     name: row.name,
     description: row.description,
-    latest_post_at: row.latest_post_at === null ? null : toTimestamp(row.latest_post_at),
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString()
+    latest_post_at: latestPostAt(row),
+    ...recordTimes(row)
   }
 }

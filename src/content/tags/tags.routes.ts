@@ -8,9 +8,7 @@ import { bylineLastModified } from '../resources/last-modified.ts'
 import { registerResourceRoutes } from '../resources/resource.routes.ts'
 import { toTag } from './tags.mapper.ts'
 import { listTags } from './tags.repository.ts'
-import {
-  CreateTagSchema, DeleteTagQuerySchema, ListTagsQuerySchema, TagPageSchema, TagParamsSchema, TagResponseSchema, TagSchema, UpdateTagSchema
-} from './tags.schemas.ts'
+import { TAG_SCHEMAS } from './tags.schemas.ts'
 
 export const tagsRoutes = routePlugin('tags-routes', async (app) => {
   registerResourceRoutes(app, {
@@ -22,19 +20,12 @@ export const tagsRoutes = routePlugin('tags-routes', async (app) => {
     noun: 'tag',
     listDescription: 'Every tag, in slug order, a page at a time, with the time of its latest post.',
     getDescription: 'One tag, by id or slug: what a topic page needs.',
-    itemSchema: TagSchema,
-    pageSchema: TagPageSchema,
-    responseSchema: TagResponseSchema,
-    paramsSchema: TagParamsSchema,
-    listQuerySchema: ListTagsQuerySchema,
+    schemas: TAG_SCHEMAS,
     list: listTags,
     toApi: toTag,
     surrogateKeys: (ids, list) => bylineKeys('tag', ids, list),
     lastModified: bylineLastModified,
     titleOf: (body) => body.name,
-    createSchema: CreateTagSchema,
-    updateSchema: UpdateTagSchema,
-    deleteQuerySchema: DeleteTagQuerySchema,
     toColumns: (body) => pickDefined({ slug: body.slug, name: body.name, description: body.description }),
     deleteDescription: 'Deleting a tag takes it off every post that had it; the posts stay.',
     beforeDelete: async (tx, tag) => {

@@ -40,3 +40,15 @@ export const CreateTagSchema = z.object(tagWriteFields).strict().meta({ id: 'Cre
 export const UpdateTagSchema = z.object(tagWriteFields).partial().strict()
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateTag' })
 export const DeleteTagQuerySchema = z.object({}).strict()
+
+/** Everything the tag routes validate and answer with (resources/resource.routes.ts). */
+export const TAG_SCHEMAS = {
+  item: TagSchema,
+  page: TagPageSchema,
+  response: TagResponseSchema,
+  params: TagParamsSchema,
+  listQuery: ListTagsQuerySchema,
+  create: CreateTagSchema,
+  update: UpdateTagSchema,
+  deleteQuery: DeleteTagQuerySchema
+}
