@@ -1,14 +1,22 @@
-# The API image. TypeScript runs through tsx (a runtime dependency), so there is no build step.
-FROM node:20-bookworm-slim
+# The API image: compiled JavaScript on the current Node LTS, no TypeScript loader at run time.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+RUN npm run build
+
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
-COPY tsconfig.json ./
-COPY src ./src
-COPY migrations ./migrations
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
 COPY openapi ./openapi
 USER node
 ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/tmp/content-api-data
 EXPOSE 3000
-CMD ["node", "--import=tsx", "src/server.ts"]
+CMD ["node", "dist/src/server.js"]

@@ -12,6 +12,7 @@ import { encodeCursor } from '../src/http/pagination.ts'
 import { POST_CURSOR } from '../src/content/posts/posts.service.ts'
 import { wordOfRank } from './dataset.ts'
 import { existingBenchPosts, generate, type GenerateResult } from './generate.ts'
+import { compiledServerArgs } from '../test/helpers/compiled-server.ts'
 
 // `npm run bench`: makes (or reuses) the dataset, then measures each scenario against a bare
 // Fastify process answering the same bytes, alternately, in the same run. Prints a table and
@@ -149,7 +150,9 @@ interface Proc { child: ChildProcess, base: string }
 
 async function startProcess (script: string, env: Record<string, string>): Promise<Proc> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // The API runs as production runs it, compiled; the baseline through tsx (it does nothing per request).
+  const args = script === 'src/server.ts' ? compiledServerArgs() : ['--import', 'tsx', script]
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit']

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { accessPlugin } from './access/auth.ts'
@@ -28,6 +27,7 @@ import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
 import { schedulerPlugin } from './syndication/scheduler.ts'
 import { dispatcherPlugin } from './syndication/webhooks/dispatcher.ts'
 import { webhooksRoutes } from './syndication/webhooks/webhooks.routes.ts'
+import { PACKAGE_VERSION } from './package-root.ts'
 
 export interface BuildAppOptions {
   config: Config
@@ -37,8 +37,6 @@ export interface BuildAppOptions {
   /** Run the scheduler and the webhook dispatcher in this process; off for tools like `openapi`. */
   backgroundJobs?: boolean
 }
-
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -87,7 +85,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   await app.register(changeLogPlugin)
   await app.register(httpCachingPlugin)
   await app.register(responseCachePlugin)
-  await app.register(openApiPlugin, { version })
+  await app.register(openApiPlugin, { version: PACKAGE_VERSION })
 
   // The routes, a plugin per module.
   for (const routes of [

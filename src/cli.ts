@@ -10,6 +10,7 @@ import { seedDemo } from './demo/seed-demo.ts'
 import { listApiKeys, revokeApiKey } from './access/api-keys/api-keys.repository.ts'
 import { CreateApiKeyBodySchema } from './access/api-keys/api-keys.schemas.ts'
 import { createApiKey } from './access/api-keys/api-keys.service.ts'
+import { PACKAGE_ROOT } from './package-root.ts'
 
 // `npm run cli -- <command>`. Every failure exits non-zero: a failed migration or seed must
 // never look like success to CI or to a deploy script.
@@ -17,6 +18,7 @@ import { createApiKey } from './access/api-keys/api-keys.service.ts'
 const USAGE = `usage: content-api <command>
 
 commands:
+  help                 show this text
   migrate              apply every pending migration
   migrate down [--all] undo the latest migration (or all of them)
   seed-demo            load the demo content (idempotent)
@@ -27,7 +29,7 @@ commands:
   keys revoke ID       revoke a key at once
 `
 
-export const OPENAPI_FILE = fileURLToPath(new URL('../openapi/openapi.json', import.meta.url))
+export const OPENAPI_FILE = path.join(PACKAGE_ROOT, 'openapi', 'openapi.json')
 
 /** The OpenAPI document as committed: generated from the routes with the default settings. */
 export async function generateOpenApiDocument (): Promise<string> {
@@ -81,6 +83,10 @@ async function main (args: string[]): Promise<void> {
       await keysCommand(rest)
       return
     }
+    case 'help': case '--help': case '-h': {
+      process.stdout.write(USAGE)
+      return
+    }
     default:
       throw new UsageError(command === undefined ? 'no command given' : `unknown command: ${command}`)
   }
@@ -121,11 +127,17 @@ async function keysCommand ([sub, ...args]: string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
+/** Runs one command; any failure is written to stderr and sets a non-zero exit code. */
+export async function runCli (args: string[]): Promise<void> {
+  await main(args).catch((error: unknown) => {
     if (error instanceof UsageError) process.stderr.write(`${error.message}\n\n${USAGE}`)
     else if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`)
     else process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`)
     process.exitCode = 1
   })
+}
+
+// Run directly (`tsx src/cli.ts`, `node dist/src/cli.js`); bin/content-api.js calls runCli.
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await runCli(process.argv.slice(2))
 }

@@ -29,3 +29,21 @@ t.test('docker-compose.yml runs PostgreSQL and the API the way the README says',
   t.same(api.ports, [`${config.port}:${config.port}`])
   t.match(readme, /docker compose up/, 'the README tells how to start it')
 })
+
+t.test('the Dockerfile builds the compiled server on a current Node LTS', async (t) => {
+  const dockerfile = await readFile(new URL('../Dockerfile', import.meta.url), 'utf8')
+  const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { engines: { node: string } }
+  const bases = [...dockerfile.matchAll(/^FROM node:(\d+)/gm)].map((match) => Number(match[1]))
+  const minimum = Number(/(\d+)/.exec(packageJson.engines.node)?.[1])
+  t.ok(bases.length > 0 && bases.every((major) => major >= minimum && major % 2 === 0), `every stage on an LTS line at or above engines (${bases.join(', ')})`)
+  t.match(dockerfile, /CMD \["node", "dist\/src\/server\.js"\]/, 'runs the compiled server, not a TypeScript loader')
+  t.notMatch(dockerfile, /tsx/, 'no tsx at run time')
+  for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
+    for (const file of (source as string).split(' ')) {
+      await t.resolves(readFile(new URL(`../${file}`, import.meta.url)).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EISDIR') return
+        throw error
+      }), `${file} exists`)
+    }
+  }
+})

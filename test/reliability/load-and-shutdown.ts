@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import { compiledServerArgs } from '../helpers/compiled-server.ts'
 
 // Load with faults and a graceful shutdown, against the real server process on 127.0.0.1.
 //   tsx test/reliability/load-and-shutdown.ts        (DATABASE_URL: PostgreSQL; unset: embedded)
@@ -27,7 +28,7 @@ const problems: string[] = []
 
 function startServer (env: Record<string, string>): { child: ChildProcess, exited: Promise<number | null>, output: () => string } {
   let output = ''
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, compiledServerArgs(), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
