@@ -108,3 +108,36 @@ t.test('feeds answer conditional requests with 304, and change when a post is pu
   t.equal(after.statusCode, 200)
   t.equal(after.json().data[0].title, 'Fresh')
 })
+
+t.test('a feed says its blog\'s language, or the one filtered on, and claims none when it mixes languages', async (t) => {
+  const { app } = await buildTestApp(t)
+  const persian = await newBlog(app.db, { slug: 'radio-farda', title: 'Radio Farda', language: 'fa' })
+  const english = await newBlog(app.db, { slug: 'flag', title: 'Flag', language: 'en' })
+  await newPost(app.db, { blogId: persian.id, slug: 'farsi', title: 'خبر', publishedAt: new Date('2024-05-01T00:00:00Z'), language: 'fa' })
+  await newPost(app.db, { blogId: english.id, slug: 'english', title: 'News', publishedAt: new Date('2024-05-02T00:00:00Z'), language: 'en' })
+  const parser = new Parser({ customFields: { feed: ['language'] } })
+
+  const blogRss = await parser.parseString((await app.inject({ url: '/v1/blogs/radio-farda/feed?format=rss' })).body)
+  t.equal((blogRss as unknown as { language: string }).language, 'fa', 'RSS <language> is the blog\'s')
+  const blogJson = JSON.parse((await app.inject({ url: '/v1/blogs/radio-farda/feed?format=jsonfeed' })).body) as { language?: string }
+  t.equal(blogJson.language, 'fa', 'JSON Feed language is the blog\'s')
+  const atom = (await app.inject({ url: '/v1/blogs/radio-farda/feed?format=atom' })).body
+  t.notMatch(atom, /xml:lang="en"/, 'Atom does not claim English')
+
+  const latest = await app.inject({ url: '/v1/feeds/latest?format=rss' })
+  t.notMatch(latest.body, /<language>/, 'a network feed of two languages claims neither')
+  const filtered = await parser.parseString((await app.inject({ url: '/v1/feeds/latest?format=rss&language=fa' })).body)
+  t.equal((filtered as unknown as { language: string }).language, 'fa', 'language= filters and names the language')
+  t.same(filtered.items.map((item) => item.title), ['خبر'])
+})
+
+t.test('a post without a byline is in every feed format', async (t) => {
+  const { app } = await buildTestApp(t)
+  const blog = await newBlog(app.db, { slug: 'wire' })
+  await newPost(app.db, { blogId: blog.id, slug: 'unsigned', title: 'From the wires', publishedAt: new Date('2024-05-01T00:00:00Z') })
+  for (const format of ['json', 'rss', 'atom', 'jsonfeed']) {
+    const response = await app.inject({ url: `/v1/feeds/latest?format=${format}` })
+    t.equal(response.statusCode, 200, format)
+    t.match(response.body, /From the wires/, `${format} carries the item`)
+  }
+})

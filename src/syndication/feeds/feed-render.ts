@@ -68,7 +68,8 @@ export function renderFeed (format: Exclude<FeedFormat, 'json'>, meta: FeedMeta,
       published: row.published_at ?? row.sort_time,
       description: row.excerpt ?? undefined,
       ...(full ? { content: row.body_html ?? '' } : {}),
-      author: row.authors.map((author) => ({ name: author.name })),
+      // The feed package's JSON output reads author[0] unguarded: a post with no byline gets none.
+      ...(row.authors.length === 0 ? {} : { author: row.authors.map((author) => ({ name: author.name })) }),
       category: row.tags.map((tag) => ({ name: tag.name, term: tag.slug })),
       ...(row.lead_image_url === null ? {} : { image: { url: row.lead_image_url, type: imageType(row.lead_image_url) } })
     })

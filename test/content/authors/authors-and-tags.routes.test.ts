@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../../helpers/test-app.ts'
-import { newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
+import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
 
 for (const kind of ['authors', 'tags'] as const) {
   const make = kind === 'authors' ? newAuthor : newTag
@@ -51,5 +51,26 @@ for (const kind of ['authors', 'tags'] as const) {
     t.equal(moved.statusCode, 308)
     t.equal(moved.headers.location, `/v1/${kind}/alpha/posts?limit=3`)
     t.equal((await app.inject({ url: `/v1/${kind}/old-alpha` })).headers.location, `/v1/${kind}/alpha`)
+  })
+
+  t.test(`${kind}: one ${kind.slice(0, -1)} has a Last-Modified that moves when its latest post does`, async (t) => {
+    const { app } = await buildTestApp(t, { RESPONSE_CACHE_MAX_MB: '0' })
+    const blog = await newBlog(app.db)
+    const one = await make(app.db, { slug: 'one' })
+    const post = await newPost(app.db, { blogId: blog.id, publishedAt: '2024-03-01T10:00:00Z', ...link({}, one.id) })
+    const first = await app.inject({ url: `/v1/${kind}/one` })
+    const lastModified = first.headers['last-modified'] as string
+    t.ok(lastModified !== undefined && !Number.isNaN(Date.parse(lastModified)), `Last-Modified: ${lastModified}`)
+    t.equal((await app.inject({ url: `/v1/${kind}/one`, headers: { 'if-modified-since': lastModified } })).statusCode, 304)
+
+    // HTTP dates have whole seconds: let the clock pass one before the post changes.
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    const key = await newApiKey(app.db, ['content:write'])
+    const unpublished = await app.inject({ method: 'POST', url: `/v1/posts/${post.id}/unpublish`, headers: { authorization: `Bearer ${key}` } })
+    t.equal(unpublished.statusCode, 200)
+    const after = await app.inject({ url: `/v1/${kind}/one`, headers: { 'if-modified-since': lastModified } })
+    t.equal(after.statusCode, 200, 'an unpublish changes latest_post_at, so the old date no longer validates')
+    t.equal(after.json().data.latest_post_at, null)
+    t.ok(Date.parse(after.headers['last-modified'] as string) > Date.parse(lastModified), 'Last-Modified moved forward')
   })
 }
