@@ -9,6 +9,7 @@ import type { Config } from './config.ts'
 import { authorsRoutes } from './content/authors/authors.routes.ts'
 import { blogsRoutes } from './content/blogs/blogs.routes.ts'
 import { postsRoutes } from './content/posts/posts.routes.ts'
+import { bodyRendererPlugin } from './content/posts/body-renderer.ts'
 import { postWritesRoutes } from './content/posts/posts.writes.routes.ts'
 import { tagsRoutes } from './content/tags/tags.routes.ts'
 import type { Database } from './db/database.ts'
@@ -51,6 +52,12 @@ export function loggerOptions (config: Config) {
   }
 }
 
+/** TRUST_PROXY as Fastify takes it; a hop count trusts that many proxies nearest to us. */
+function trustProxyOption (trust: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust
+  return typeof trust === 'boolean' ? trust : [...trust]
+}
+
 /**
  * Builds the whole application as a Fastify instance. It never listens (server.ts does), so
  * tests drive it with `app.inject`. Each line registers a named plugin that declares what it
@@ -70,6 +77,8 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs * 2,
     frameworkErrors: frameworkErrorHandler,
+    // Whose X-Forwarded-For to believe (TRUST_PROXY): nobody's unless the operator says.
+    trustProxy: trustProxyOption(config.trustProxy),
     // Slugs may be up to 200 characters; the router's default cap of 100 would 404 them.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 }
   }).withTypeProvider<ZodTypeProvider>()
@@ -86,6 +95,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   await app.register(httpCachingPlugin)
   await app.register(responseCachePlugin)
   await app.register(openApiPlugin, { version: PACKAGE_VERSION })
+  await app.register(bodyRendererPlugin)
 
   // The routes, a plugin per module.
   for (const routes of [

@@ -4,7 +4,7 @@ import { migrateToLatest } from './db/migrator.ts'
 import { seedDemo } from './demo/seed-demo.ts'
 import { ensureBootstrapKey } from './access/api-keys/api-keys.service.ts'
 
-interface Log { info (obj: object, msg: string): void }
+interface Log { info (obj: object, msg: string): void, warn (obj: object, msg: string): void }
 
 /**
  * What every entry point does before serving: open the configured database, bring its schema
@@ -29,8 +29,9 @@ export async function prepareDatabase (config: Config, log: Log): Promise<Databa
       log.info({ inserted }, 'demo content loaded')
     }
     if (config.adminApiKey !== undefined) {
-      await ensureBootstrapKey(database.db, config.adminApiKey)
-      log.info({}, 'bootstrap admin key from ADMIN_API_KEY is active')
+      const state = await ensureBootstrapKey(database.db, config.adminApiKey)
+      if (state === 'revoked') log.warn({ variable: 'ADMIN_API_KEY' }, 'the key in ADMIN_API_KEY was revoked and stays revoked; remove the variable or set a new key')
+      else log.info({ state }, 'bootstrap admin key from ADMIN_API_KEY is active')
     }
     return database
   } catch (error) {

@@ -64,6 +64,14 @@ export const EnvironmentSchema = z.object({
     .describe('Requests per minute per key with content:read or content:preview.'),
   RATE_LIMIT_WRITE: withDefault(z.coerce.number().int().min(1).max(1_000_000), '600')
     .describe('Requests per minute per key with content:write or admin.'),
+  RATE_LIMIT_AUTH_FAILURES: withDefault(z.coerce.number().int().min(1).max(1_000_000), '20')
+    .describe('Failed authentications (unknown, malformed or revoked keys) per minute per client address before it gets 429s, whatever key it tries next.'),
+  TRUST_PROXY: withDefault(z.string().trim().min(1), 'false')
+    .refine((value) => value === 'false' || value === 'true' || /^\d{1,2}$/.test(value) || splitList(value).every((part) => /^[0-9a-fA-F.:/]+$/.test(part)),
+      'must be false, true, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges')
+    .describe('Which proxies in front of the API to believe about the client address (X-Forwarded-For): false (default) believes none; a hop count, or the addresses or CIDR ranges of the load balancer or CDN. Behind a CDN, set it, or every client shares one rate limit.'),
+  BODY_RENDER_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(60_000), '3000')
+    .describe('Time budget for rendering and sanitizing one article body (in a worker thread); a body that takes longer is refused with a 422 naming the field.'),
   SCHEDULER_INTERVAL_MS: withDefault(z.coerce.number().int().min(100).max(3_600_000), '5000')
     .describe('How often each process looks for scheduled posts whose time has come, to announce them (change log, webhooks).'),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: withDefault(z.enum(['true', 'false']), 'false')
@@ -108,6 +116,10 @@ export interface Config {
   readonly postUrlTemplate: string
   readonly publicRead: boolean
   readonly schedulerIntervalMs: number
+  readonly authFailuresPerMinute: number
+  /** Fastify's trustProxy: false, true, a hop count, or addresses and CIDR ranges. */
+  readonly trustProxy: boolean | number | readonly string[]
+  readonly bodyRenderTimeoutMs: number
   readonly overloadMaxEventLoopDelayMs: number | undefined
   readonly requestTimeoutMs: number
   readonly webhooks: { readonly allowPrivateTargets: boolean, readonly maxAttempts: number, readonly timeoutMs: number, readonly retryBaseMs: number }
@@ -152,6 +164,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`,
     publicRead: e.PUBLIC_READ === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES,
+    trustProxy: e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY === 'true' ? true : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : Object.freeze(splitList(e.TRUST_PROXY)),
+    bodyRenderTimeoutMs: e.BODY_RENDER_TIMEOUT_MS,
     overloadMaxEventLoopDelayMs: e.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     webhooks: Object.freeze({

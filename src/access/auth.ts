@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { LRUCache } from 'lru-cache'
 import { AppError } from '../http/errors.ts'
 import { secretMatches, splitApiKey } from './api-keys/api-key-secret.ts'
 import { findApiKeyForAuth, recordLastUse } from './api-keys/api-keys.repository.ts'
@@ -17,6 +18,32 @@ declare module 'fastify' {
 }
 
 const LAST_USED_FLUSH_MS = 30_000
+const FAILURE_WINDOW_MS = 60_000
+
+/**
+ * Failed authentications per client address, in one-minute windows. Past the limit a client
+ * gets 429 before its key is even looked up: guessing keys costs the guesser, not the database.
+ * (The rate limiter runs after authentication, so it never sees these requests.)
+ */
+function failureLimiter (limit: number) {
+  const failures = new LRUCache<string, { count: number, resetAt: number }>({ max: 100_000, ttl: FAILURE_WINDOW_MS })
+  return {
+    check (client: string): void {
+      const record = failures.get(client)
+      if (record !== undefined && record.count >= limit) {
+        const retryAfter = Math.max(1, Math.ceil((record.resetAt - Date.now()) / 1000))
+        throw new AppError(429, 'too_many_failed_authentications',
+          `Too many failed authentications from this address: the limit is ${limit} per minute. Retry after ${retryAfter} s.`,
+          { headers: { 'retry-after': String(retryAfter) } })
+      }
+    },
+    record (client: string): void {
+      const record = failures.get(client)
+      if (record === undefined) failures.set(client, { count: 1, resetAt: Date.now() + FAILURE_WINDOW_MS })
+      else record.count++
+    }
+  }
+}
 
 async function access (app: FastifyInstance): Promise<void> {
   const lastUsed = new Map<string, Date>()
@@ -34,6 +61,7 @@ async function access (app: FastifyInstance): Promise<void> {
     await flush()
   })
 
+  const failedAuthentications = failureLimiter(app.config.authFailuresPerMinute)
   app.decorateRequest('apiKey', null)
   app.addHook('onRequest', async (request) => {
     await authenticate(request)
@@ -43,11 +71,16 @@ async function access (app: FastifyInstance): Promise<void> {
   async function authenticate (request: FastifyRequest): Promise<void> {
     const header = request.headers.authorization
     if (header === undefined) return
+    failedAuthentications.check(request.ip)
     const match = /^Bearer ([^\s]+)$/i.exec(header)
-    if (match === null) throw unauthorized('The Authorization header must be "Bearer <key>".', true)
+    if (match === null) {
+      failedAuthentications.record(request.ip)
+      throw unauthorized('The Authorization header must be "Bearer <key>".', true)
+    }
     const parts = splitApiKey(match[1] as string)
     const row = parts === undefined ? undefined : await findApiKeyForAuth(app.db, parts.prefix)
     if (parts === undefined || row === undefined || row.revoked_at !== null || !secretMatches(parts.secret, row.secret_hash)) {
+      failedAuthentications.record(request.ip)
       throw unauthorized('The API key is not valid or has been revoked.', true)
     }
     request.apiKey = { id: row.id, name: row.name, scopes: row.scopes }

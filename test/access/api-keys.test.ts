@@ -148,3 +148,74 @@ t.test('rate limits: per key or IP, by scope, with RateLimit headers and a 429 p
   t.same(await statuses(6, { authorization: `Bearer ${reader}` }), [200, 200, 200, 200, 200, 429], 'a key has its own, larger budget')
   t.equal((await app.inject({ url: '/healthz' })).statusCode, 200, 'probes are never limited')
 })
+
+t.test('failed authentication is rate-limited per client: past the limit, 429 before any key is looked up', async (t) => {
+  const { app } = await buildTestApp(t, { ...LIMITS, RATE_LIMIT_AUTH_FAILURES: '3' })
+  const good = await newApiKey(app.db, ['content:read'])
+  const [prefix] = good.split('_')
+  const attempt = (authorization: string, remoteAddress = '203.0.113.7') => app.inject({ url: '/v1/blogs', headers: { authorization }, remoteAddress })
+  // Every way of failing counts: malformed headers, unknown prefixes, wrong secrets.
+  const failures = [`Basic dXNlcjpwYXNz`, `Bearer nope_${'x'.repeat(40)}`, `Bearer ${prefix}_${'w'.repeat(43)}`]
+  for (const authorization of failures) t.equal((await attempt(authorization)).statusCode, 401, authorization.slice(0, 20))
+  const limited = await attempt(`Bearer ${prefix}_${'z'.repeat(43)}`)
+  t.equal(limited.statusCode, 429, 'the next guess is refused')
+  t.equal(limited.headers['content-type'], 'application/problem+json')
+  t.match(limited.json(), { code: 'too_many_failed_authentications' })
+  t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After')
+  t.equal((await attempt(`Bearer ${good}`)).statusCode, 429, 'for a minute that address gets no answer about any key')
+  t.equal((await attempt(`Bearer ${good}`, '198.51.100.9')).statusCode, 200, 'another client is not affected')
+  t.equal((await app.inject({ url: '/v1/blogs', remoteAddress: '203.0.113.7' })).statusCode, 200, 'reading without a key still works')
+})
+
+t.test('forwarded client addresses are believed only from trusted proxies (TRUST_PROXY)', async (t) => {
+  const request = (app: Awaited<ReturnType<typeof buildTestApp>>['app'], client: string) =>
+    app.inject({ url: '/v1/blogs', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': client } })
+
+  await t.test('off by default: every client behind the proxy shares the proxy\'s bucket, and a forged header buys nothing', async (t) => {
+    const { app } = await buildTestApp(t, { RATE_LIMIT_ANONYMOUS: '2' })
+    t.same([(await request(app, '192.0.2.1')).statusCode, (await request(app, '192.0.2.2')).statusCode, (await request(app, '192.0.2.3')).statusCode], [200, 200, 429])
+  })
+  await t.test('trusting the proxy\'s address: each forwarded client has its own bucket', async (t) => {
+    const { app } = await buildTestApp(t, { RATE_LIMIT_ANONYMOUS: '2', TRUST_PROXY: '10.0.0.0/8' })
+    t.same([(await request(app, '192.0.2.1')).statusCode, (await request(app, '192.0.2.1')).statusCode, (await request(app, '192.0.2.1')).statusCode], [200, 200, 429])
+    t.equal((await request(app, '192.0.2.2')).statusCode, 200, 'another client behind the same proxy')
+    // 192.0.2.1 has used its budget; a client that is no trusted proxy claims to be it.
+    const direct = await app.inject({ url: '/v1/blogs', remoteAddress: '198.51.100.1', headers: { 'x-forwarded-for': '192.0.2.1' } })
+    t.equal(direct.statusCode, 200, 'a client that is not a trusted proxy cannot forge its address (into another\'s bucket)')
+  })
+  await t.test('a hop count works the same way', async (t) => {
+    const { app } = await buildTestApp(t, { RATE_LIMIT_ANONYMOUS: '1', TRUST_PROXY: '1' })
+    t.same([(await request(app, '192.0.2.1')).statusCode, (await request(app, '192.0.2.2')).statusCode], [200, 200])
+  })
+})
+
+const auth = (key: string) => ({ authorization: `Bearer ${key}` })
+
+t.test('the bootstrap key: a revocation survives restarts, and a prefix another key holds is refused at start', async (t) => {
+  const { ensureBootstrapKey, BootstrapKeyError } = await import('../../src/access/api-keys/api-keys.service.ts')
+  const { prepareDatabase } = await import('../../src/bootstrap.ts')
+  const { loadConfig } = await import('../../src/config.ts')
+  const bootstrap = 'bootstrap02_' + 'R'.repeat(43)
+  const { app, testDb } = await buildTestApp(t, LIMITS)
+  t.equal(await ensureBootstrapKey(app.db, bootstrap), 'created')
+  t.equal(await ensureBootstrapKey(app.db, bootstrap), 'active', 'a second start finds it')
+  const listed = (await app.inject({ url: '/v1/api-keys', headers: auth(bootstrap) })).json().data as Array<{ id: string, prefix: string }>
+  const own = listed.find((k) => k.prefix === 'bootstrap02')
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/api-keys/${own?.id}`, headers: auth(bootstrap) })).statusCode, 200, 'revoked through the API')
+
+  // The process starts again with the same ADMIN_API_KEY.
+  if (testDb.url !== undefined) {
+    const warnings: Array<Record<string, unknown>> = []
+    const log = { info () {}, warn (obj: Record<string, unknown>, msg: string) { warnings.push({ ...obj, msg }) } }
+    const database = await prepareDatabase(loadConfig({ DATABASE_URL: testDb.url, ADMIN_API_KEY: bootstrap, SEED_DEMO: 'false' }), log)
+    await database.close()
+    t.match(warnings, [{ variable: 'ADMIN_API_KEY', msg: /revoked and stays revoked/ }], 'the start warns, naming the variable')
+  }
+  t.equal(await ensureBootstrapKey(app.db, bootstrap), 'revoked')
+  t.equal((await app.inject({ url: '/v1/blogs', headers: auth(bootstrap) })).statusCode, 401, 'the key stays revoked')
+
+  const other = await newApiKey(app.db, ['content:read'])
+  const [prefix] = other.split('_')
+  await t.rejects(ensureBootstrapKey(app.db, `${prefix}_${'Q'.repeat(43)}`), BootstrapKeyError, 'a prefix that belongs to another key is refused')
+  t.equal((await app.inject({ url: '/v1/blogs', headers: auth(other) })).statusCode, 200, 'and that key is untouched')
+})

@@ -68,7 +68,7 @@ t.test('the table covers every operation of the API', async (t) => {
 
 for (const publicRead of [true, false]) {
   t.test(`permission matrix with PUBLIC_READ=${publicRead}`, async (t) => {
-    const { app } = await buildTestApp(t, { PUBLIC_READ: String(publicRead), RATE_LIMIT_ANONYMOUS: '100000', RATE_LIMIT_READ: '100000', RATE_LIMIT_WRITE: '100000' })
+    const { app } = await buildTestApp(t, { PUBLIC_READ: String(publicRead), RATE_LIMIT_ANONYMOUS: '100000', RATE_LIMIT_READ: '100000', RATE_LIMIT_WRITE: '100000', RATE_LIMIT_AUTH_FAILURES: '100000' })
     const document = JSON.parse(await generateOpenApiDocument())
     const keys: Partial<Record<Caller, string>> = { revoked: await newApiKey(app.db, ['admin'], { revoked: true }) }
     for (const [caller, scope] of Object.entries(SCOPES)) keys[caller as Caller] = await newApiKey(app.db, [scope])

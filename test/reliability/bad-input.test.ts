@@ -84,7 +84,7 @@ function badBodyValues (schema: JsonSchema, components: Record<string, JsonSchem
 }
 
 t.test('bad input from the OpenAPI document: every case a 4xx problem, nothing written, server healthy', async (t) => {
-  const { app } = await buildTestApp(t, { RATE_LIMIT_ANONYMOUS: '1000000', RATE_LIMIT_READ: '1000000', RATE_LIMIT_WRITE: '1000000' })
+  const { app } = await buildTestApp(t, { RATE_LIMIT_ANONYMOUS: '1000000', RATE_LIMIT_READ: '1000000', RATE_LIMIT_WRITE: '1000000', RATE_LIMIT_AUTH_FAILURES: '1000000' })
   const document = JSON.parse(await generateOpenApiDocument())
   const components = document.components.schemas as Record<string, JsonSchema>
   const admin = await newApiKey(app.db, ['admin'])

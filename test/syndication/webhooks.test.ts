@@ -4,9 +4,10 @@ import { Webhook } from 'standardwebhooks'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
-import { claimDueDeliveries } from '../../src/syndication/webhooks/webhooks.repository.ts'
+import { claimDueDeliveries, insertWebhook } from '../../src/syndication/webhooks/webhooks.repository.ts'
 import { deliverDue, fanOut, retryDelay } from '../../src/syndication/webhooks/dispatcher.ts'
-import { isInternalAddress } from '../../src/syndication/webhooks/targets.ts'
+import { isInternalAddress, refusedTarget, type Resolver } from '../../src/syndication/webhooks/targets.ts'
+import { uuidv7 } from 'uuidv7'
 import pino from 'pino'
 import { newApiKey } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
@@ -141,4 +142,42 @@ t.test('restarting the API mid-way loses no delivery', async (t) => {
   await second.ready()
   await until(() => target.received.length >= 2)
   t.same(target.received.map((r) => JSON.parse(r.body).type).sort(), ['blog.created', 'post.published'])
+})
+
+t.test('webhook targets: the address checked is the address connected to (DNS rebinding), and every special-purpose range is refused', async (t) => {
+  const { app } = await buildTestApp(t, { ...ENV, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' })
+  const admin = await newApiKey(app.db, ['admin'])
+  const target = await receiver(t)
+  const port = new URL(target.url).port
+  const url = `http://rebind.example:${port}/hook`
+  // A resolver that answers a public address the first time and loopback after that.
+  const calls: string[] = []
+  const rebinding: Resolver = (hostname, _options, callback) => {
+    calls.push(hostname)
+    callback(null, [calls.length === 1 ? { address: '93.184.216.34', family: 4 } : { address: '127.0.0.1', family: 4 }])
+  }
+  t.equal(await refusedTarget(url, false, rebinding), undefined, 'accepted when it was checked (public answer)')
+  await insertWebhook(app.db, { id: uuidv7(), url, description: '', event_types: ['*'], secret: 'whsec_' + Buffer.alloc(24).toString('base64'), is_active: true })
+  await app.inject({ method: 'POST', url: '/v1/blogs', headers: { authorization: `Bearer ${admin}` }, payload: { title: 'Rebound', slug: 'rebound' } })
+  t.equal(await fanOut(app.db, app.config), 1)
+  t.equal(await deliverDue(app.db, app.config.webhooks, { resolver: rebinding }), 1)
+  t.equal(target.received.length, 0, 'nothing reached the loopback listener')
+  t.same(calls, ['rebind.example', 'rebind.example'], 'one lookup at creation, one for the connection itself: no second lookup to slip past')
+  const [delivery] = await app.db.selectFrom('webhook_deliveries').select(['last_status_code', 'last_error', 'status']).execute()
+  t.equal(delivery?.last_status_code, null, 'the delivery log shows no status from the internal service')
+  t.match(delivery?.last_error, /private or loopback/)
+
+  // The same resolver is what the connection uses: allowed private targets, the delivery arrives.
+  const loopback: Resolver = (_hostname, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }])
+  await app.db.updateTable('webhook_deliveries').set({ next_attempt_at: new Date(0) }).execute()
+  t.equal(await deliverDue(app.db, { ...app.config.webhooks, allowPrivateTargets: true }, { resolver: loopback }), 1)
+  t.equal(target.received.length, 1, 'delivered through the stub resolver\'s answer')
+
+  for (const address of ['127.0.0.1', '10.0.0.1', '100.64.0.1', '169.254.169.254', '192.0.0.8', '192.0.2.1', '198.18.0.1', '0.0.0.0', '255.255.255.255', '224.0.0.1',
+    '::', '::1', '::7f00:1', '::ffff:10.0.0.1', '64:ff9b::7f00:1', '64:ff9b:1::a00:1', '2002:7f00:1::1', '2001::1', '2001:db8::1', 'fe80::1', 'fc00::1', 'ff02::1', 'not-an-address']) {
+    t.ok(isInternalAddress(address), `${address} is refused`)
+    const literal = address.includes(':') ? `[${address}]` : address
+    if (address !== 'not-an-address') t.equal(await refusedTarget(`http://${literal}/x`, false), 'the target is a private or loopback address', `http://${literal}/x refused`)
+  }
+  for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '2a00:1450:4001::1']) t.notOk(isInternalAddress(address), `${address} is public`)
 })

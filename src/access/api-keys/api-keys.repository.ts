@@ -13,11 +13,11 @@ export async function insertApiKey (db: Executor, key: { id: string, name: strin
     .executeTakeFirstOrThrow()
 }
 
-/** Creates or refreshes the key with this prefix (the bootstrap admin key from the environment). */
-export async function upsertApiKey (db: Executor, key: { id: string, name: string, prefix: string, secretHash: string, scopes: Scope[] }): Promise<void> {
+/** Creates the key unless its prefix is taken (two processes starting with the same bootstrap key). */
+export async function insertApiKeyIfAbsent (db: Executor, key: { id: string, name: string, prefix: string, secretHash: string, scopes: Scope[] }): Promise<void> {
   await db.insertInto('api_keys')
     .values({ id: key.id, name: key.name, prefix: key.prefix, secret_hash: key.secretHash, scopes: key.scopes })
-    .onConflict((oc) => oc.column('prefix').doUpdateSet({ secret_hash: key.secretHash, scopes: key.scopes, revoked_at: null }))
+    .onConflict((oc) => oc.column('prefix').doNothing())
     .execute()
 }
 

@@ -1,8 +1,8 @@
 import { uuidv7 } from 'uuidv7'
 import type { Executor } from '../../db/database.ts'
 import type { Scope } from '../scopes.ts'
-import { generateApiKey, hashSecret, splitApiKey } from './api-key-secret.ts'
-import { insertApiKey, upsertApiKey, type ApiKeyRow } from './api-keys.repository.ts'
+import { generateApiKey, hashSecret, secretMatches, splitApiKey } from './api-key-secret.ts'
+import { findApiKeyForAuth, insertApiKey, insertApiKeyIfAbsent, type ApiKeyRow } from './api-keys.repository.ts'
 import type { ApiKey } from './api-keys.schemas.ts'
 
 export async function createApiKey (db: Executor, name: string, scopes: Scope[]): Promise<{ row: ApiKeyRow, key: string }> {
@@ -11,11 +11,30 @@ export async function createApiKey (db: Executor, name: string, scopes: Scope[])
   return { row, key }
 }
 
-/** Makes ADMIN_API_KEY usable: stored (hashed) under its prefix, not revoked, admin. */
-export async function ensureBootstrapKey (db: Executor, key: string): Promise<void> {
+export class BootstrapKeyError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'BootstrapKeyError'
+  }
+}
+
+/**
+ * Makes ADMIN_API_KEY usable: stored (hashed) under its prefix as an admin key the first time.
+ * A start never undoes a revocation (the key stays revoked: `revoked`), and a prefix that
+ * another key already holds is refused rather than taken over.
+ */
+export async function ensureBootstrapKey (db: Executor, key: string): Promise<'created' | 'active' | 'revoked'> {
   const parts = splitApiKey(key)
-  if (parts === undefined) throw new Error('ADMIN_API_KEY is not a valid key')
-  await upsertApiKey(db, { id: uuidv7(), name: 'bootstrap admin (ADMIN_API_KEY)', prefix: parts.prefix, secretHash: hashSecret(parts.secret), scopes: ['admin'] })
+  if (parts === undefined) throw new BootstrapKeyError('ADMIN_API_KEY is not a valid key')
+  const existing = await findApiKeyForAuth(db, parts.prefix)
+  if (existing === undefined) {
+    await insertApiKeyIfAbsent(db, { id: uuidv7(), name: 'bootstrap admin (ADMIN_API_KEY)', prefix: parts.prefix, secretHash: hashSecret(parts.secret), scopes: ['admin'] })
+    return 'created'
+  }
+  if (!secretMatches(parts.secret, existing.secret_hash)) {
+    throw new BootstrapKeyError(`ADMIN_API_KEY's prefix "${parts.prefix}" belongs to another key; choose a key with a prefix of its own (npm run cli -- keys create makes one)`)
+  }
+  return existing.revoked_at === null ? 'active' : 'revoked'
 }
 
 export function toApiKey (row: ApiKeyRow): ApiKey {

@@ -28,15 +28,30 @@ const ARTICLE_HTML: sanitizeHtml.IOptions = {
   allowedSchemesByTag: { img: ['http', 'https'], iframe: ['https'], source: ['http', 'https'] },
   allowProtocolRelative: false,
   allowedIframeHostnames: EMBED_HOSTS,
-  // Links that open a new tab must not hand the article to the page they open.
   transformTags: {
     // The post title is the page's h1; headings in the body start at h2.
     h1: 'h2',
-    a: (tagName, attribs) => attribs.target === '_blank'
-      ? { tagName, attribs: { ...attribs, rel: 'noopener noreferrer' } }
-      : { tagName, attribs }
+    a: (tagName, attribs) => ({ tagName, attribs: withSafeRel(attribs) })
   },
   disallowedTagsMode: 'discard'
+}
+
+// Targets that stay in the same browsing context; any other (_blank, _BLANK, a named window)
+// opens a new one, which must not get a handle on the article's page.
+const SAME_CONTEXT_TARGETS = ['_self', '_parent', '_top']
+
+/**
+ * A link that opens a new browsing context always gets rel="noopener noreferrer", and no link
+ * keeps rel="opener", whatever the case of either attribute or its value.
+ */
+function withSafeRel (attribs: Record<string, string>): Record<string, string> {
+  const target = attribs.target?.trim().toLowerCase()
+  const rel = (attribs.rel ?? '').split(/\s+/).filter((token) => token !== '' && token.toLowerCase() !== 'opener')
+  if (target !== undefined && target !== '' && !SAME_CONTEXT_TARGETS.includes(target)) {
+    for (const token of ['noopener', 'noreferrer']) if (!rel.some((t) => t.toLowerCase() === token)) rel.push(token)
+  }
+  const { rel: _given, ...rest } = attribs
+  return rel.length === 0 ? rest : { ...rest, rel: rel.join(' ') }
 }
 
 export function sanitizeArticleHtml (html: string): string {

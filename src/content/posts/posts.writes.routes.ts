@@ -34,12 +34,15 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
       operationId: 'createPost',
       summary: 'Create a post',
       description: 'A draft unless `status: published`. Authors and tags by id or slug; an unknown one is a 422 naming it, ' +
-        'and nothing is written. Send an Idempotency-Key to make retries safe.',
+        'and nothing is written. A body that cannot be rendered within its time budget is a 422 naming the field. Send an Idempotency-Key to make retries safe.',
       security: SECURITY,
       body: CreatePostSchema,
       response: { 201: WrittenPostResponseSchema.describe('The new post; Location has its URL, ETag its version.'), ...problemResponses(400, 401, 403, 409, 413, 415, 422) }
     }
-  }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) => written(tx, await createPost(tx, request.body), 201)))
+  }, async (request, reply) => {
+    const rendered = await app.bodyRenderer.render(request.body)
+    return sendWrite(app.db, request, reply, async (tx) => written(tx, await createPost(tx, request.body, rendered), 201))
+  })
 
   app.patch('/v1/posts/:id', {
     config: WRITE,
@@ -54,8 +57,11 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
       body: UpdatePostSchema,
       response: { ...ok('The post as it is now.'), ...problemResponses(400, 401, 403, 404, 409, 412, 413, 415, 422) }
     }
-  }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
-    written(tx, await editPost(tx, request.params.id, request.body, expectedVersion(request)))))
+  }, async (request, reply) => {
+    const rendered = await app.bodyRenderer.render(request.body)
+    return sendWrite(app.db, request, reply, async (tx) =>
+      written(tx, await editPost(tx, request.params.id, request.body, rendered, expectedVersion(request))))
+  })
 
   app.delete('/v1/posts/:id', {
     config: WRITE,
@@ -103,4 +109,4 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
     written(tx, await unpublishPost(tx, request.params.id, expectedVersion(request)))))
 }
 
-export const postWritesRoutes = routePlugin('post-writes-routes', postWritesPlugin)
+export const postWritesRoutes = routePlugin('post-writes-routes', postWritesPlugin, ['body-renderer'])

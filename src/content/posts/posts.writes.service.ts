@@ -11,7 +11,7 @@ import { findByReference } from '../addressing/find-or-redirect.ts'
 import { isUuid } from '../addressing/identifiers.ts'
 import { slugify, uniqueSlug } from '../addressing/slugs.ts'
 import { pickDefined } from '../common/fields.ts'
-import { prepareBody } from './post-body.ts'
+import type { ArticleBody } from './post-body.ts'
 import type { CreatePostBody, UpdatePostBody } from './posts.schemas.ts'
 import {
   findPostForWrite, insertPost, postPublicity, postSlugTaken, replacePostAuthors, replacePostTags, touchPosts, updatePost,
@@ -53,11 +53,9 @@ async function resolveRelated (tx: Tx, body: { authors?: string[] | undefined, t
   return { authorIds: unique(authors), tagIds: unique(tags) }
 }
 
-function contentColumns (body: UpdatePostBody): Record<string, unknown> {
+/** The columns a write sets; `derived` is the body as the body renderer made it (body-renderer.ts). */
+function contentColumns (body: UpdatePostBody, derived: ArticleBody | undefined): Record<string, unknown> {
   const image = body.lead_image
-  const derived = body.body_html !== undefined || body.body_markdown !== undefined
-    ? prepareBody({ html: body.body_html, markdown: body.body_markdown })
-    : undefined
   return pickDefined({
     title: body.title,
     subtitle: body.subtitle,
@@ -116,12 +114,12 @@ async function freeSlug (tx: Tx, blogId: string, wanted: string | undefined, tit
   return uniqueSlug(slugify(title, 'post'), (candidate) => postSlugTaken(tx, blogId, candidate, exceptId))
 }
 
-export async function createPost (tx: Tx, body: CreatePostBody): Promise<string> {
+export async function createPost (tx: Tx, body: CreatePostBody, rendered: ArticleBody | undefined): Promise<string> {
   const blogId = await resolveBlogId(tx, body.blog)
   const { authorIds, tagIds } = await resolveRelated(tx, body)
   const slug = await freeSlug(tx, blogId, body.slug, body.title)
   const publishedAt = body.status === 'published' ? (body.published_at === undefined ? 'now' : new Date(body.published_at)) : null
-  const columns = contentColumns(body)
+  const columns = contentColumns(body, rendered)
   const post = await insertPost(tx, {
     ...columns,
     body_html: columns.body_html ?? '',
@@ -151,7 +149,7 @@ async function applyUpdate (tx: Tx, post: PostWriteRow, values: Record<string, u
   return updated
 }
 
-export async function editPost (tx: Tx, id: string, body: UpdatePostBody, version: number | undefined): Promise<string> {
+export async function editPost (tx: Tx, id: string, body: UpdatePostBody, rendered: ArticleBody | undefined, version: number | undefined): Promise<string> {
   const post = await loadPost(tx, id)
   const wasPublic = await isPublic(tx, post.id)
   const blogId = body.blog === undefined ? post.blog_id : await resolveBlogId(tx, body.blog)
@@ -159,7 +157,7 @@ export async function editPost (tx: Tx, id: string, body: UpdatePostBody, versio
   const slug = body.slug !== undefined || blogId !== post.blog_id
     ? await freeSlug(tx, blogId, body.slug ?? post.slug, body.title ?? post.slug, post.id)
     : undefined
-  const updated = await applyUpdate(tx, post, { ...contentColumns(body), ...pickDefined({ blog_id: blogId === post.blog_id ? undefined : blogId, slug }) }, version)
+  const updated = await applyUpdate(tx, post, { ...contentColumns(body, rendered), ...pickDefined({ blog_id: blogId === post.blog_id ? undefined : blogId, slug }) }, version)
   if (authorIds !== undefined) await replacePostAuthors(tx, post.id, authorIds)
   if (tagIds !== undefined) await replacePostTags(tx, post.id, tagIds)
   // The old address keeps working: within the blog it was in.

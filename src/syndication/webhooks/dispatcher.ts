@@ -12,7 +12,8 @@ import {
   type ClaimedDelivery
 } from './webhooks.repository.ts'
 import { signatureHeaders } from './signing.ts'
-import { refusedTarget } from './targets.ts'
+import type { Resolver } from './targets.ts'
+import { post } from './transport.ts'
 
 // Delivery runs from the change log in two steps, both safe with many API processes:
 // 1. fan-out: one process at a time (a row lock on its cursor) turns new events into one
@@ -56,30 +57,22 @@ export function retryDelay (attempt: number, baseMs: number): number {
   return Math.round(exponential / 2 + Math.random() * exponential / 2)
 }
 
-async function send (delivery: ClaimedDelivery, settings: WebhookSettings): Promise<{ code: number | null, error: string | null }> {
-  const refused = await refusedTarget(delivery.url, settings.allowPrivateTargets)
-  if (refused !== undefined) return { code: null, error: refused }
+async function send (delivery: ClaimedDelivery, settings: WebhookSettings, resolver: Resolver | undefined): Promise<{ code: number | null, error: string | null }> {
   const body = JSON.stringify(delivery.payload)
+  const headers = { 'content-type': 'application/json', 'user-agent': 'content-api-webhooks', ...signatureHeaders(delivery.secret, delivery.id, body) }
   try {
-    const response = await fetch(delivery.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'content-api-webhooks', ...signatureHeaders(delivery.secret, delivery.id, body) },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(settings.timeoutMs)
-    })
-    await response.body?.cancel().catch(() => {})
-    return { code: response.status, error: response.ok ? null : `receiver answered ${response.status}` }
+    const code = await post(delivery.url, headers, body, { timeoutMs: settings.timeoutMs, allowPrivateTargets: settings.allowPrivateTargets, resolver })
+    return { code, error: code >= 200 && code < 300 ? null : `receiver answered ${code}` }
   } catch (error) {
     return { code: null, error: (error instanceof Error ? error.message : String(error)).slice(0, 500) }
   }
 }
 
 /** Claims and sends what is due; returns how many deliveries were attempted. */
-export async function deliverDue (db: Kysely<DB>, settings: WebhookSettings, batch = 20): Promise<number> {
-  const claimed = await claimDueDeliveries(db, batch, settings.timeoutMs + 5_000)
+export async function deliverDue (db: Kysely<DB>, settings: WebhookSettings, options: { batch?: number, resolver?: Resolver } = {}): Promise<number> {
+  const claimed = await claimDueDeliveries(db, options.batch ?? 20, settings.timeoutMs + 5_000)
   await Promise.all(claimed.map(async (delivery) => {
-    const { code, error } = await send(delivery, settings)
+    const { code, error } = await send(delivery, settings, options.resolver)
     if (error === null) return recordAttempt(db, delivery.id, { status: 'succeeded', code, error })
     if (delivery.attempts >= settings.maxAttempts) return recordAttempt(db, delivery.id, { status: 'failed', code, error })
     return recordAttempt(db, delivery.id, { status: 'pending', code, error, retryInMs: retryDelay(delivery.attempts, settings.retryBaseMs) })

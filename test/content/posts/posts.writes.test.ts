@@ -4,8 +4,8 @@ import { buildTestApp, type TestApp } from '../../helpers/test-app.ts'
 
 const LIMITS = { RATE_LIMIT_ANONYMOUS: '100000', RATE_LIMIT_READ: '100000', RATE_LIMIT_WRITE: '100000' }
 
-async function setUp (t: Test) {
-  const testApp = await buildTestApp(t, LIMITS)
+async function setUp (t: Test, env: Record<string, string> = {}) {
+  const testApp = await buildTestApp(t, { ...LIMITS, ...env })
   const writer = await newApiKey(testApp.app.db, ['content:write'])
   const blog = await newBlog(testApp.app.db, { slug: 'desk' })
   const author = await newAuthor(testApp.app.db, { slug: 'ann', name: 'Ann' })
@@ -315,4 +315,62 @@ t.test(`an XSS corpus (${XSS.length} payloads) comes out harmless, as HTML and a
   for (const part of ['<h2>H</h2>', 'rel="noopener noreferrer"', '<figcaption>Cap</figcaption>', '<img src="https://i.example/a.jpg" alt="A" />', '<blockquote cite="https://q.example">', '<li>1</li>', 'src="https://www.youtube-nocookie.com/embed/x"']) {
     t.ok(html.includes(part), `keeps ${part}`)
   }
+})
+
+t.test('reverse tabnabbing: every link that opens a new browsing context gets rel="noopener noreferrer", whatever the case, and rel="opener" never survives', async (t) => {
+  const { send } = await setUp(t)
+  const links = [
+    '<a href="https://x.example" target="_BLANK" rel="opener">1</a>',
+    '<a href="https://x.example" TARGET="_Blank" REL="OPENER">2</a>',
+    '<a href="https://x.example" target="popup" rel="opener nofollow">3</a>',
+    '<a href="https://x.example" target=" _blank " rel="noopener">4</a>',
+    '<a href="https://x.example" rel="Opener">5</a>'
+  ]
+  const res = await send('POST', '/v1/posts', { blog: 'desk', title: 'Tabnabbing', body_html: links.map((link) => `<p>${link}</p>`).join('') })
+  t.equal(res.statusCode, 201)
+  const anchors = [...(res.json().data.body_html as string).matchAll(/<a [^>]*>/g)].map((match) => match[0])
+  t.equal(anchors.length, links.length)
+  for (const [i, anchor] of anchors.entries()) {
+    t.notMatch(anchor, /rel="[^"]*\bopener\b/i, `${i + 1}: no opener (${anchor})`)
+    if (i < 4) t.match(anchor, /rel="[^"]*\bnoopener\b[^"]*"/, `${i + 1}: noopener (${anchor})`)
+    if (i < 4) t.match(anchor, /\bnoreferrer\b/, `${i + 1}: noreferrer`)
+  }
+  t.match(anchors[2], /\bnofollow\b/, 'other rel values are kept')
+})
+
+t.test('a body that takes too long to render is refused with a 422 naming the field, without stalling anyone else', async (t) => {
+  // A budget well below what the pathological input takes, so the test does not depend on the machine's speed.
+  const { app, send } = await setUp(t, { BODY_RENDER_TIMEOUT_MS: '500' })
+  const before = await counts(app)
+  // Pathological for marked: emphasis delimiters it must pair up, quadratic in their number
+  // (1.6 s for 50 KB on these machines, so some 25 s for these 200 KB if nothing stopped it).
+  const pathological = '_a'.repeat(100_000)
+  const order: string[] = []
+  const write = send('POST', '/v1/posts', { blog: 'desk', title: 'Slow', body_markdown: pathological }).then((res) => { order.push('write'); return res })
+  // Sent while the render runs: answered first, because the render is not on the event loop.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const read = app.inject({ url: '/healthz' }).then((res) => { order.push('read'); return res })
+  const [slow, health] = await Promise.all([write, read])
+  t.equal(health.statusCode, 200)
+  t.same(order, ['read', 'write'], 'the concurrent read was answered before the render\'s own response')
+  t.equal(slow.statusCode, 422)
+  t.match(slow.json(), { code: 'body_too_complex', errors: [{ path: 'body.body_markdown' }] })
+  t.same(await counts(app), before, 'nothing written')
+
+  // Block quotes nested thousands deep overflow the renderer's stack: a 422 as well, not a 500.
+  const nested = await send('POST', '/v1/posts', { blog: 'desk', title: 'Deep', body_markdown: '>'.repeat(20_000) + ' deep' })
+  t.equal(nested.statusCode, 422, `nested block quotes: ${nested.body.slice(0, 200)}`)
+  t.match(nested.json(), { errors: [{ path: 'body.body_markdown' }] })
+
+  // A real long read, 100 KB of ordinary Markdown, renders well within even this budget, as before.
+  const paragraph = 'The Russian Foreign Ministry has put out a **statement** saying that Moscow was _clarifying_ its position, ' +
+    'in the wake of [reports](https://example.com/report) that Russia and the United States agreed to share intelligence.\n\n'
+  const longRead = `## A long read\n\n${paragraph.repeat(Math.ceil(100_000 / paragraph.length))}> A quote.\n\n- one\n- two\n`
+  t.ok(longRead.length >= 100_000)
+  const long = await send('POST', '/v1/posts', { blog: 'desk', title: 'Long read', body_markdown: longRead })
+  t.equal(long.statusCode, 201)
+  t.match(long.json().data.body_html, /<h2>A long read<\/h2>[\s\S]*<strong>statement<\/strong>[\s\S]*<blockquote>/)
+  t.ok(long.json().data.word_count > 12_000, `word count ${long.json().data.word_count}`)
+  const edited = await send('PATCH', `/v1/posts/${long.json().data.id}`, { body_markdown: pathological })
+  t.equal(edited.statusCode, 422, 'an edit gets the same budget')
 })
