@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { hasScope } from '../access/scopes.ts'
 
 // Conditional GET for every successful GET: a strong ETag from the response bytes, 304 for
 // If-None-Match (and for If-Modified-Since where the handler set Last-Modified), and a shared
@@ -39,6 +40,25 @@ function addVary (reply: FastifyReply, header: string): void {
   reply.header('vary', values.join(', '))
 }
 
+/**
+ * Responses whose content depends on the key, whatever their status: on every route that looks
+ * at keys the answer varies on Authorization (a 200 for one, a 401 or a draft for another); a
+ * key that can see drafts and scheduled posts gets nothing a shared cache may store (a 308 to a
+ * draft's new slug, a 404 that tells a draft exists); and with PUBLIC_READ=false nothing is public.
+ */
+function applyKeyedPolicy (request: FastifyRequest, reply: FastifyReply, publicRead: boolean): void {
+  const access = request.routeOptions.config?.access
+  if (access !== undefined && access !== 'none') addVary(reply, 'Authorization')
+  const cacheControl = reply.getHeader('cache-control')
+  if (hasScope(request.apiKey, 'content:preview')) {
+    if (typeof cacheControl !== 'string' || !/\bno-store\b/.test(cacheControl) || /\bpublic\b/.test(cacheControl)) reply.header('cache-control', 'private, no-store')
+    return
+  }
+  if (!publicRead && typeof cacheControl === 'string' && /\bpublic\b/.test(cacheControl)) {
+    reply.header('cache-control', cacheControl.replace(/\bpublic\b/, 'private').replace(/,\s*stale-while-revalidate=\d+/, ''))
+  }
+}
+
 export function etagMatches (header: string, etag: string): boolean {
   if (header.trim() === '*') return true
   // Weak comparison (RFC 9110 13.1.2): W/"x" matches "x".
@@ -70,14 +90,15 @@ declare module 'fastify' {
 async function httpCaching (app: FastifyInstance): Promise<void> {
   const policy = app.config.cache
   const publicCacheControl = `public, max-age=${policy.maxAge}, stale-while-revalidate=${policy.staleWhileRevalidate}`
+  // With PUBLIC_READ=false every read needs a key, so nothing may sit in a shared cache.
+  const privateCacheControl = `private, max-age=${policy.maxAge}`
   const observers: ResponseObserver[] = []
 
   app.addHook('onSend', async (request, reply, payload) => {
+    applyKeyedPolicy(request, reply, app.config.publicRead)
     if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', publicCacheControl)
-    // A key can change what a response holds (drafts for preview keys, 401 for bad ones).
-    addVary(reply, 'Authorization')
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', app.config.publicRead ? publicCacheControl : privateCacheControl)
     // A response replayed from the response cache carries the ETag it was stored with.
     const stored = reply.getHeader('etag')
     const etag = typeof stored === 'string' ? stored : strongEtag(payload, versions.get(reply))

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../../db/database.ts'
+import type { VersionCondition } from '../../http/preconditions.ts'
 import type { PostStatus } from './post-status.ts'
 import { publiclyVisible } from './posts.repository.ts'
 
@@ -32,15 +33,16 @@ export async function insertPost (db: Executor, values: Record<string, unknown>)
   return db.insertInto('posts').values(values as never).returning(WRITE_COLUMNS).executeTakeFirstOrThrow()
 }
 
-/** Updates and bumps the version, only while it is `expectedVersion` (when given). */
+/** Updates and bumps the version, only while it is one `condition` allows. */
 export async function updatePost (
-  db: Executor, id: string, values: Record<string, unknown>, expectedVersion: number | undefined
+  db: Executor, id: string, values: Record<string, unknown>, condition: VersionCondition
 ): Promise<PostWriteRow | undefined> {
+  if (condition?.length === 0) return undefined
   let query = db.updateTable('posts')
     .set({ ...values, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` } as never)
     .where('id', '=', id)
     .where('deleted_at', 'is', null)
-  if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion)
+  if (condition !== undefined) query = query.where('version', 'in', [...condition])
   return query.returning(WRITE_COLUMNS).executeTakeFirst()
 }
 

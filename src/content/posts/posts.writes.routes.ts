@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { DB } from '../../db/schema.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { sendWrite, type WriteResult } from '../../http/write-reply.ts'
-import { expectedVersion, versionEtag } from '../../http/preconditions.ts'
+import { ifMatch, versionEtag } from '../../http/preconditions.ts'
 import { toPost } from './posts.mapper.ts'
 import { findPostById } from './posts.repository.ts'
 import { CreatePostSchema, PostIdParamsSchema, PublishPostSchema, UpdatePostSchema, WrittenPostResponseSchema } from './posts.schemas.ts'
@@ -60,7 +60,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => {
     const rendered = await app.bodyRenderer.render(request.body)
     return sendWrite(app.db, request, reply, async (tx) =>
-      written(tx, await editPost(tx, request.params.id, request.body, rendered, expectedVersion(request))))
+      written(tx, await editPost(tx, request.params.id, request.body, rendered, ifMatch(request))))
   })
 
   app.delete('/v1/posts/:id', {
@@ -75,7 +75,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
       response: { 204: z.undefined().describe('Deleted.'), ...problemResponses(400, 401, 403, 404, 412) }
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) => {
-    await deletePost(tx, request.params.id, expectedVersion(request))
+    await deletePost(tx, request.params.id, ifMatch(request))
     return { status: 204, body: null }
   }))
 
@@ -92,7 +92,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
       response: { ...ok('The post, published or scheduled.'), ...problemResponses(400, 401, 403, 404, 412, 415) }
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
-    written(tx, await publishPost(tx, request.params.id, request.body?.at, expectedVersion(request)))))
+    written(tx, await publishPost(tx, request.params.id, request.body?.at, ifMatch(request)))))
 
   app.post('/v1/posts/:id/unpublish', {
     config: WRITE,
@@ -106,7 +106,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
       response: { ...ok('The post, now a draft.'), ...problemResponses(400, 401, 403, 404, 412) }
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
-    written(tx, await unpublishPost(tx, request.params.id, expectedVersion(request)))))
+    written(tx, await unpublishPost(tx, request.params.id, ifMatch(request)))))
 }
 
 export const postWritesRoutes = routePlugin('post-writes-routes', postWritesPlugin, ['body-renderer'])

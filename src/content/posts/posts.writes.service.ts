@@ -4,7 +4,7 @@ import { appendChanges } from '../../changes/change-log.repository.ts'
 import { publicOpOf, type ChangeEntry, type ChangeOp } from '../../changes/vocabulary.ts'
 import type { DB } from '../../db/schema.ts'
 import { AppError, notFound, type InvalidParam } from '../../http/errors.ts'
-import { preconditionFailed } from '../../http/preconditions.ts'
+import { preconditionFailed, satisfies, type VersionCondition } from '../../http/preconditions.ts'
 import { BLOGS } from '../addressing/addressables.ts'
 import { recordSlugRename, resolveIdsInOrder } from '../addressing/addressing.repository.ts'
 import { findByReference } from '../addressing/find-or-redirect.ts'
@@ -142,14 +142,14 @@ async function loadPost (tx: Tx, id: string): Promise<PostWriteRow> {
 }
 
 /** Applies `values` under the If-Match version (when given), or throws 412. */
-async function applyUpdate (tx: Tx, post: PostWriteRow, values: Record<string, unknown>, version: number | undefined): Promise<PostWriteRow> {
-  if (version !== undefined && version !== post.version) throw preconditionFailed(post.version)
+async function applyUpdate (tx: Tx, post: PostWriteRow, values: Record<string, unknown>, version: VersionCondition): Promise<PostWriteRow> {
+  if (!satisfies(version, post.version)) throw preconditionFailed(post.version)
   const updated = await updatePost(tx, post.id, values, version)
   if (updated === undefined) throw preconditionFailed((await findPostForWrite(tx, post.id))?.version ?? post.version)
   return updated
 }
 
-export async function editPost (tx: Tx, id: string, body: UpdatePostBody, rendered: ArticleBody | undefined, version: number | undefined): Promise<string> {
+export async function editPost (tx: Tx, id: string, body: UpdatePostBody, rendered: ArticleBody | undefined, version: VersionCondition): Promise<string> {
   const post = await loadPost(tx, id)
   const wasPublic = await isPublic(tx, post.id)
   const blogId = body.blog === undefined ? post.blog_id : await resolveBlogId(tx, body.blog)
@@ -169,14 +169,14 @@ export async function editPost (tx: Tx, id: string, body: UpdatePostBody, render
 }
 
 /** Soft delete: a tombstone the change log and feeds see; the row stays for the record. */
-export async function deletePost (tx: Tx, id: string, version: number | undefined): Promise<void> {
+export async function deletePost (tx: Tx, id: string, version: VersionCondition): Promise<void> {
   const post = await loadPost(tx, id)
   const wasPublic = await isPublic(tx, post.id)
   const updated = await applyUpdate(tx, post, { deleted_at: new Date() }, version)
   await recordPostChange(tx, updated, wasPublic, 'delete')
 }
 
-export async function publishPost (tx: Tx, id: string, at: string | undefined, version: number | undefined): Promise<string> {
+export async function publishPost (tx: Tx, id: string, at: string | undefined, version: VersionCondition): Promise<string> {
   const post = await loadPost(tx, id)
   const wasPublic = await isPublic(tx, post.id)
   const when = at === undefined ? undefined : new Date(at)
@@ -186,7 +186,7 @@ export async function publishPost (tx: Tx, id: string, at: string | undefined, v
   return post.id
 }
 
-export async function unpublishPost (tx: Tx, id: string, version: number | undefined): Promise<string> {
+export async function unpublishPost (tx: Tx, id: string, version: VersionCondition): Promise<string> {
   const post = await loadPost(tx, id)
   const wasPublic = await isPublic(tx, post.id)
   const updated = await applyUpdate(tx, post, { status: 'draft' }, version)

@@ -5,7 +5,7 @@ import { appendChanges } from '../../changes/change-log.repository.ts'
 import type { ChangeEntry, ChangeOp } from '../../changes/vocabulary.ts'
 import type { DB } from '../../db/schema.ts'
 import { AppError } from '../../http/errors.ts'
-import { preconditionFailed } from '../../http/preconditions.ts'
+import { preconditionFailed, satisfies, type VersionCondition } from '../../http/preconditions.ts'
 import { deleteSlugRedirectsTo, recordSlugRename } from '../addressing/addressing.repository.ts'
 import { findByReference, findOrNotFound, type Addressable } from '../addressing/find-or-redirect.ts'
 import { slugify, uniqueSlug } from '../addressing/slugs.ts'
@@ -39,7 +39,7 @@ export async function createResource<Create extends z.ZodObject> (tx: Tx, spec: 
 }
 
 /** Changes the fields given, under the If-Match version when there is one; a new slug keeps the old one as a redirect. */
-export async function updateResourceFields (tx: Tx, spec: ResourceSpec, ref: string, body: Record<string, unknown>, version: number | undefined): Promise<string> {
+export async function updateResourceFields (tx: Tx, spec: ResourceSpec, ref: string, body: Record<string, unknown>, version: VersionCondition): Promise<string> {
   const row = await findOrNotFound(tx, spec.address, ref)
   const newSlug = (body as { slug?: string }).slug
   if (newSlug !== undefined && newSlug !== row.slug && await slugTaken(tx, spec.table, newSlug, row.id)) throw slugTakenError(spec, newSlug)
@@ -52,10 +52,10 @@ export async function updateResourceFields (tx: Tx, spec: ResourceSpec, ref: str
 
 /** Deletes the resource after its spec has dealt with its posts (moved, removed, or a 409). */
 export async function deleteResourceWithPosts<DeleteQuery extends z.ZodObject> (
-  tx: Tx, spec: ResourceSpec<ResourceRow, z.ZodObject, DeleteQuery>, ref: string, query: z.infer<DeleteQuery>, version: number | undefined
+  tx: Tx, spec: ResourceSpec<ResourceRow, z.ZodObject, DeleteQuery>, ref: string, query: z.infer<DeleteQuery>, version: VersionCondition
 ): Promise<void> {
   const row = await findOrNotFound(tx, spec.address, ref)
-  if (version !== undefined && version !== row.version) throw preconditionFailed(row.version)
+  if (!satisfies(version, row.version)) throw preconditionFailed(row.version)
   const postChanges = await spec.beforeDelete(tx, row, query)
   await deleteSlugRedirectsTo(tx, row.id)
   if (!await deleteResource(tx, spec.table, row.id, version)) throw preconditionFailed(await currentVersion(tx, spec.table, row.id) ?? row.version)

@@ -6,7 +6,7 @@ import type { DB } from '../../db/schema.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { pageByKey } from '../../http/pagination.ts'
-import { expectedVersion, versionEtag } from '../../http/preconditions.ts'
+import { ifMatch, versionEtag } from '../../http/preconditions.ts'
 import { sendWrite, type WriteResult } from '../../http/write-reply.ts'
 import { findOrRedirect, RenamedResponse } from '../addressing/find-or-redirect.ts'
 import type { ResourceRow, ResourceSpec } from './resource.spec.ts'
@@ -103,7 +103,7 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
       response: { 200: written.describe(`The ${noun} as it is now; ETag has its new version.`), ...problemResponses(400, 401, 403, 404, 409, 412, 415) }
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
-    writeResult(tx, await updateResourceFields(tx, spec as unknown as ResourceSpec, refOf(request.params), request.body as Record<string, unknown>, expectedVersion(request)), 200)))
+    writeResult(tx, await updateResourceFields(tx, spec as unknown as ResourceSpec, refOf(request.params), request.body as Record<string, unknown>, ifMatch(request)), 200)))
 
   app.delete(itemPath, {
     config: { access: 'content:write' },
@@ -119,7 +119,7 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) => {
     await deleteResourceWithPosts(tx, spec as unknown as ResourceSpec<ResourceRow, z.ZodObject, DeleteQuery>, refOf(request.params),
-      request.query as z.infer<DeleteQuery>, expectedVersion(request))
+      request.query as z.infer<DeleteQuery>, ifMatch(request))
     return { status: 204, body: null }
   }))
 }

@@ -1,5 +1,6 @@
 import { sql, type SelectQueryBuilder } from 'kysely'
 import type { Executor } from '../../db/database.ts'
+import type { VersionCondition } from '../../http/preconditions.ts'
 import type { IdOrSlug } from '../addressing/identifiers.ts'
 
 // Writes shared by blogs, authors and tags: the three have a global slug, a version and
@@ -20,16 +21,17 @@ export async function insertResource (db: Executor, table: ResourceTable, values
 export interface VersionedRow { id: string, slug: string, version: number }
 
 /**
- * Applies `values` and bumps the version, only while the version is `expectedVersion` (when
- * given). Undefined means: no such row, or it moved on (the caller tells which).
+ * Applies `values` and bumps the version, only while the version is one `condition` allows.
+ * Undefined means: no such row, or it moved on (the caller tells which).
  */
 export async function updateResource (
-  db: Executor, table: ResourceTable, id: string, values: Record<string, unknown>, expectedVersion: number | undefined
+  db: Executor, table: ResourceTable, id: string, values: Record<string, unknown>, condition: VersionCondition
 ): Promise<VersionedRow | undefined> {
+  if (condition?.length === 0) return undefined
   let query = db.updateTable(table as 'blogs')
     .set({ ...values, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` } as never)
     .where('id', '=', id)
-  if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion)
+  if (condition !== undefined) query = query.where('version', 'in', [...condition])
   return query.returning(['id', 'slug', 'version']).executeTakeFirst()
 }
 
@@ -38,9 +40,10 @@ export async function currentVersion (db: Executor, table: ResourceTable, id: st
   return row?.version
 }
 
-export async function deleteResource (db: Executor, table: ResourceTable, id: string, expectedVersion: number | undefined): Promise<boolean> {
+export async function deleteResource (db: Executor, table: ResourceTable, id: string, condition: VersionCondition): Promise<boolean> {
+  if (condition?.length === 0) return false
   let query = db.deleteFrom(table as 'blogs').where('id', '=', id)
-  if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion)
+  if (condition !== undefined) query = query.where('version', 'in', [...condition])
   const result = await query.executeTakeFirst()
   return result.numDeletedRows > 0n
 }

@@ -374,3 +374,23 @@ t.test('a body that takes too long to render is refused with a 422 naming the fi
   const edited = await send('PATCH', `/v1/posts/${long.json().data.id}`, { body_markdown: pathological })
   t.equal(edited.statusCode, 422, 'an edit gets the same budget')
 })
+
+t.test('If-Match follows RFC 9110: any tag of a list may match, * matches what exists, comparison is strong, and only a malformed header is a 400', async (t) => {
+  const { send } = await setUp(t)
+  const post = (await send('POST', '/v1/posts', { blog: 'desk', title: 'Conditional' })).json().data as { id: string }
+  const patch = (ifMatch: string, title: string) => send('PATCH', `/v1/posts/${post.id}`, { title }, { 'if-match': ifMatch })
+  t.equal((await patch('"v9", "v1"', 'list')).statusCode, 200, 'a list matches when any of its tags does (now at v2)')
+  t.equal((await patch('W/"v2"', 'weak')).statusCode, 412, 'a weak tag never matches: strong comparison')
+  t.equal((await patch('W/"v2", W/"v3"', 'weak list')).statusCode, 412)
+  t.equal((await patch('"abc"', 'foreign')).statusCode, 412, 'a well-formed tag this API never issued matches nothing')
+  t.equal((await patch('"v1"', 'stale')).statusCode, 412, 'a stale version')
+  t.equal((await patch('*', 'star')).statusCode, 200, '* matches the existing post (now at v3)')
+  t.equal((await patch('"a,b", "v3-anything"', 'comma inside a tag')).statusCode, 200, 'commas inside a quoted tag do not split it')
+  for (const bad of ['garbage', 'v4', '"v4', '"v4" "v5"', 'W/v4', '""x', ',']) {
+    const res = await patch(bad, 'malformed')
+    t.equal(res.statusCode, 400, `malformed: ${bad}`)
+    t.match(res.json(), { code: 'invalid_if_match', errors: [{ path: 'headers.if-match' }] })
+  }
+  t.equal((await send('DELETE', `/v1/blogs/desk`, undefined, { 'if-match': 'W/"v1"' })).statusCode, 412, 'blogs, authors and tags follow the same rule')
+  t.equal((await send('PATCH', `/v1/blogs/desk`, { title: 'Desk' }, { 'if-match': '"v7", "v1"' })).statusCode, 200)
+})
