@@ -16,7 +16,7 @@ import type { Database } from './db/database.ts'
 import { httpCachingPlugin } from './http/caching.ts'
 import { corePlugin } from './http/core.plugin.ts'
 import { corsPlugin } from './http/cors.ts'
-import { frameworkErrorHandler } from './http/errors.ts'
+import { clientErrorHandler, frameworkErrorHandler } from './http/errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
 import { metricsPlugin, metricsRoutes } from './http/metrics.ts'
 import { openApiPlugin } from './http/openapi.ts'
@@ -77,6 +77,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs * 2,
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Whose X-Forwarded-For to believe (TRUST_PROXY): nobody's unless the operator says.
     trustProxy: trustProxyOption(config.trustProxy),
     // Slugs may be up to 200 characters; the router's default cap of 100 would 404 them.

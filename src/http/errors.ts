@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -169,6 +170,31 @@ function clientErrorCode (status: number, code: string | undefined): string {
     case 404: return 'not_found'
     default: return code === undefined ? 'bad_request' : code.replace(/^FST_ERR_/, '').toLowerCase()
   }
+}
+
+// Errors Node's HTTP parser raises before Fastify sees a request (a request line or headers too
+// large or malformed, a client too slow): answered on the socket as problem+json too.
+const CLIENT_ERRORS: Record<string, { status: number, code: string, detail: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', detail: 'The request line or headers are larger than allowed (16 KB): shorten the query string or the headers.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', detail: 'The request was not received in time.' }
+}
+
+export function clientErrorHandler (error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const known = CLIENT_ERRORS[error.code ?? '']
+  const status = known?.status ?? 400
+  const body = JSON.stringify({
+    type: problemType(known?.code ?? 'malformed_request'),
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail: known?.detail ?? 'The request is not valid HTTP: the request line or a header could not be parsed.',
+    code: known?.code ?? 'malformed_request'
+  })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
 }
 
 /** Errors the router raises before any route runs (a malformed URL, an overlong path parameter). */

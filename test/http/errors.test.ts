@@ -1,3 +1,4 @@
+import { connect, type AddressInfo } from 'node:net'
 import t from 'tap'
 import { buildTestApp } from '../helpers/test-app.ts'
 
@@ -70,4 +71,34 @@ t.test('CORS: any origin by default, only the allowlist when one is configured',
   })
   t.equal(preflight.statusCode, 204)
   t.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.com')
+})
+
+t.test('errors raised before routing (oversized or malformed request lines and headers) are problem+json on the wire', async (t) => {
+  const { app } = await buildTestApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  // Raw bytes over a real socket: these never reach a route, so app.inject cannot show them.
+  const raw = (request: string) => new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request))
+    let response = ''
+    socket.on('data', (chunk: Buffer) => { response += chunk.toString('latin1') })
+    socket.on('close', () => resolve(response))
+    socket.on('error', reject)
+  })
+  const cases: Array<[string, string, number]> = [
+    ['a 20 KB query string', `GET /v1/posts?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431],
+    ['a 20 KB header', `GET /v1/posts HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`, 431],
+    ['a malformed request line', 'GARBAGE\r\n\r\n', 400],
+    ['a header without a colon', 'GET /v1/posts HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n', 400],
+    ['a control character in a header value', 'GET /v1/posts HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n', 400],
+    ['an unknown HTTP version', 'GET /v1/posts HTTP/9.9\r\nHost: x\r\n\r\n', 400]
+  ]
+  for (const [what, request, status] of cases) {
+    const response = await raw(request)
+    const [head = '', body = ''] = response.split('\r\n\r\n')
+    t.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), `${what}: ${status}`)
+    t.match(head, /content-type: application\/problem\+json/i, `${what}: problem+json`)
+    const problem = JSON.parse(body) as { status: number, type: string, title: string, code: string }
+    t.match(problem, { status, type: String, title: String, code: String }, `${what}: a problem document`)
+  }
 })

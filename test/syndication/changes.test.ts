@@ -158,3 +158,24 @@ t.test('the scheduler announces a scheduled post once its time has come, once, e
   t.same(log.map((c: { event: string }) => c.event), ['post.published'])
   t.equal(log[0].data.status, 'published')
 })
+
+t.test('identical long polls never share a computation: each waits on its own and each hears the change', async (t) => {
+  const { app } = await buildTestApp(t, LIMITS)
+  const writer = await newApiKey(app.db, ['content:write'])
+  const lookups = async () => (await app.metrics.responseCache.get()).values.reduce((sum, value) => sum + value.value, 0)
+  const { meta } = (await app.inject({ url: '/v1/changes' })).json() as { meta: { next_cursor: string } }
+  const before = await lookups()
+  const url = `/v1/changes?since=${meta.next_cursor}&wait=20`
+  const order: string[] = []
+  const polls = [1, 2, 3].map((n) => app.inject({ url }).then((res) => { order.push(`poll ${n}`); return res }))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const write = await app.inject({ method: 'POST', url: '/v1/blogs', headers: { authorization: `Bearer ${writer}` }, payload: { title: 'Woken' } })
+  t.equal(write.statusCode, 201)
+  const answers = await Promise.all(polls)
+  for (const res of answers) {
+    t.equal(res.statusCode, 200)
+    t.match(res.json().data, [{ type: 'blog', event: 'blog.created', data: { title: 'Woken' } }], 'every poll got the change')
+  }
+  t.equal(await lookups(), before, 'the response cache never looked at them: no shared flight, no stored answer')
+  t.equal(order.length, 3)
+})
