@@ -75,9 +75,13 @@ export async function latestChangeSeq (db: Executor): Promise<string> {
   return row?.seq ?? '0'
 }
 
-/** When the newest change of this kind happened: a time that only moves forward. */
-export async function latestChangeTime (db: Executor, entityType: EntityType): Promise<Date | undefined> {
+/**
+ * When the newest change of this kind that the public saw happened: a time that only moves
+ * forward. Changes to drafts do not count: what a public response shows did not change.
+ */
+export async function latestPublicChangeTime (db: Executor, entityType: EntityType): Promise<Date | undefined> {
   const row = await db.selectFrom('changes').select('occurred_at').where('entity_type', '=', entityType)
+    .where('public_op', 'is not', null)
     .orderBy('seq', 'desc').limit(1).executeTakeFirst()
   return row?.occurred_at
 }

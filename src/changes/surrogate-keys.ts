@@ -20,11 +20,17 @@ export function feedKey (name: string): string {
   return `feed:${name}`
 }
 
-/** A single post embeds its blog, authors and tags in brief. */
-export function postKeys (post: { id: string, blog_id: string, authors: ReadonlyArray<{ id: string }>, tags: ReadonlyArray<{ id: string }> }): string[] {
+/**
+ * A single post embeds its blog, authors and tags in brief; with `include=authors` or
+ * `include=tags` it embeds them whole, latest_post_at and all (see bylineKeys).
+ */
+export function postKeys (
+  post: { id: string, blog_id: string, authors: ReadonlyArray<{ id: string }>, tags: ReadonlyArray<{ id: string }> }, included: readonly string[] = []
+): string[] {
   return [
     resourceKey('post', post.id), resourceKey('blog', post.blog_id),
-    ...post.authors.map((a) => resourceKey('author', a.id)), ...post.tags.map((t) => resourceKey('tag', t.id))
+    ...post.authors.map((a) => resourceKey('author', a.id)), ...post.tags.map((t) => resourceKey('tag', t.id)),
+    ...(included.includes('authors') || included.includes('tags') ? [listKey('post')] : [])
   ]
 }
 

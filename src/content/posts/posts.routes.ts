@@ -67,10 +67,11 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
   }
 
   async function sendPost (reply: FastifyReply, row: PostRow, includeNames: string[] | undefined) {
-    const included = await loadIncluded(app.db, [row], checkedInclude(includeNames))
+    const include = checkedInclude(includeNames)
+    const included = await loadIncluded(app.db, [row], include)
     setLastModified(reply, row.updated_at)
     setEtagVersion(reply, row.version)
-    setSurrogateKeys(reply, postKeys(row))
+    setSurrogateKeys(reply, postKeys(row, include))
     return { data: toPost(row, config.postUrlTemplate), ...(included === undefined ? {} : { included }) }
   }
 

@@ -1,4 +1,4 @@
-import { latestChangeTime } from '../../changes/change-log.repository.ts'
+import { latestPublicChangeTime } from '../../changes/change-log.repository.ts'
 import type { Executor } from '../../db/database.ts'
 
 /** A resource that embeds nothing that changes apart from it: its own row's time. */
@@ -11,6 +11,6 @@ export async function ownLastModified (_db: Executor, row: { updated_at: Date })
  * (backwards too, on an unpublish): its own row's time and the newest post change together.
  */
 export async function bylineLastModified (db: Executor, row: { updated_at: Date }): Promise<Date> {
-  const postChange = await latestChangeTime(db, 'post')
+  const postChange = await latestPublicChangeTime(db, 'post')
   return postChange === undefined || postChange < row.updated_at ? row.updated_at : postChange
 }

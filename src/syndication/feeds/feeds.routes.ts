@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { latestChangeTime } from '../../changes/change-log.repository.ts'
+import { latestPublicChangeTime } from '../../changes/change-log.repository.ts'
 import { feedKey, postListKeys } from '../../changes/surrogate-keys.ts'
 import type { EntityType } from '../../changes/vocabulary.ts'
 import { findOrRedirect, RenamedResponse } from '../../content/addressing/find-or-redirect.ts'
@@ -72,7 +72,7 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     // counts the newest post change anywhere (asked for alongside the page).
     const [rows, latestChange] = await Promise.all([
       listPosts(app.db, { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public' }),
-      latestChangeTime(app.db, 'post')
+      latestPublicChangeTime(app.db, 'post')
     ])
     const updated = new Date(Math.max(0, latestChange?.getTime() ?? 0, ...rows.map((row) => row.updated_at.getTime())))
     setLastModified(reply, updated)
