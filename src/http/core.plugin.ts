@@ -8,11 +8,12 @@ import type { Database } from '../db/database.ts'
 import type { DB } from '../db/schema.ts'
 import { registerErrorHandling } from './errors.ts'
 import { responseSerializerCompiler } from './serialization.ts'
+import { refuseUnstorableText } from './stored-text.ts'
 
 // What every other plugin stands on: the configuration and the database on the instance, Zod
 // for validation and serialization, problem+json for every error, the request id on every
-// response, and the rule that every route declares its access (registered first, so it sees
-// every route, the ones third-party plugins add included).
+// response, no body with text that XML cannot carry, and the rule that every route declares its
+// access (registered first, so it sees every route, the ones third-party plugins add included).
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,6 +36,7 @@ async function core (app: FastifyInstance, { config, database }: { config: Confi
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  app.addHook('preValidation', refuseUnstorableText)
   registerErrorHandling(app)
 }
 

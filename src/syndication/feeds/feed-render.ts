@@ -1,17 +1,28 @@
-import { Feed } from 'feed'
-import type { PostRow } from '../../content/posts/posts.repository.ts'
+import { XMLBuilder } from 'fast-xml-parser'
 import { postUrl } from '../../content/posts/posts.mapper.ts'
+import type { PostRow } from '../../content/posts/posts.repository.ts'
+import { XML_INVALID } from '../../http/stored-text.ts'
 import type { FeedFormat } from './feeds.schemas.ts'
 
-// RSS 2.0 and Atom 1.0 come from the maintained `feed` package; JSON Feed is its output brought
-// up to version 1.1 (authors as a list, the language). Item ids are the post's URN, stable
-// across edits and renames, so readers never see an edited post as new.
+// RSS 2.0 and Atom 1.0 are built with fast-xml-parser's XMLBuilder, which escapes every text
+// node and attribute for its context: a title holding `]]>`, markup or entities comes out as the same text, never
+// as markup or an extra item. Plain text (titles, excerpts, names, captions) is sent as text
+// (Atom type="text"); only the article body is HTML. JSON Feed 1.1 is JSON.stringify of its
+// own shape. Item ids are the post's URN, stable across edits and renames, so readers never
+// see an edited post as new.
 
 export const CONTENT_TYPES: Record<FeedFormat, string> = {
   json: 'application/json; charset=utf-8',
   rss: 'application/rss+xml; charset=utf-8',
   atom: 'application/atom+xml; charset=utf-8',
   jsonfeed: 'application/feed+json; charset=utf-8'
+}
+
+const NS = {
+  atom: 'http://www.w3.org/2005/Atom',
+  dc: 'http://purl.org/dc/elements/1.1/',
+  content: 'http://purl.org/rss/1.0/modules/content/',
+  media: 'http://search.yahoo.com/mrss/'
 }
 
 /** Picks a format from the Accept header when `format=` is not given. */
@@ -44,39 +55,13 @@ export function postUrn (id: string): string {
   return `urn:uuid:${id}`
 }
 
-export function renderFeed (format: Exclude<FeedFormat, 'json'>, meta: FeedMeta, rows: readonly PostRow[], urlTemplate: string, full: boolean): string {
-  const withFormat = (f: string) => `${meta.selfUrl}${meta.selfUrl.includes('?') ? '&' : '?'}format=${f}`
-  const feed = new Feed({
-    id: meta.selfUrl,
-    title: meta.title,
-    description: meta.description,
-    link: meta.selfUrl,
-    language: meta.language,
-    updated: meta.updated,
-    generator: 'content-api',
-    feedLinks: { rss: withFormat('rss'), atom: withFormat('atom'), json: withFormat('jsonfeed') },
-    copyright: ''
-  })
-  for (const row of rows) {
-    const link = postUrl(urlTemplate, row)
-    feed.addItem({
-      title: row.title,
-      id: postUrn(row.id),
-      guid: postUrn(row.id),
-      link,
-      date: row.updated_at,
-      published: row.published_at ?? row.sort_time,
-      description: row.excerpt ?? undefined,
-      ...(full ? { content: row.body_html ?? '' } : {}),
-      // The feed package's JSON output reads author[0] unguarded: a post with no byline gets none.
-      ...(row.authors.length === 0 ? {} : { author: row.authors.map((author) => ({ name: author.name })) }),
-      category: row.tags.map((tag) => ({ name: tag.name, term: tag.slug })),
-      ...(row.lead_image_url === null ? {} : { image: { url: row.lead_image_url, type: imageType(row.lead_image_url) } })
-    })
-  }
-  if (format === 'rss') return feed.rss2()
-  if (format === 'atom') return feed.atom1()
-  return toJsonFeed11(feed.json1(), rows, meta.language)
+/** Stored text always fits XML (writes refuse what does not); anything that slipped in by another way is replaced, not emitted. */
+function text (value: string): string {
+  return value.replace(XML_INVALID, '\uFFFD')
+}
+
+function withFormat (selfUrl: string, format: string): string {
+  return `${selfUrl}${selfUrl.includes('?') ? '&' : '?'}format=${format}`
 }
 
 function imageType (url: string): string {
@@ -84,15 +69,134 @@ function imageType (url: string): string {
   return extension === 'png' ? 'image/png' : extension === 'gif' ? 'image/gif' : extension === 'webp' ? 'image/webp' : 'image/jpeg'
 }
 
-function toJsonFeed11 (json1: string, rows: readonly PostRow[], language: string | undefined): string {
-  const feed = JSON.parse(json1) as { items: Array<Record<string, unknown>>, [key: string]: unknown }
-  feed.version = 'https://jsonfeed.org/version/1.1'
-  if (language !== undefined) feed.language = language
-  feed.items.forEach((item, index) => {
-    const row = rows[index]
-    delete item.author
-    item.authors = row?.authors.map((author) => ({ name: author.name })) ?? []
-    if (row?.lead_image_url != null) item.banner_image = row.lead_image_url
+export function renderFeed (format: Exclude<FeedFormat, 'json'>, meta: FeedMeta, rows: readonly PostRow[], urlTemplate: string, full: boolean): string {
+  if (format === 'rss') return renderRss(meta, rows, urlTemplate, full)
+  if (format === 'atom') return renderAtom(meta, rows, urlTemplate, full)
+  return renderJsonFeed(meta, rows, urlTemplate, full)
+}
+
+type XmlNode = Record<string, unknown>
+
+/** A text element, with attributes when given: { '#text': ..., '@_name': ... }. */
+function textNode (value: string, attributes: Record<string, string> = {}): XmlNode | string {
+  const entries = Object.entries(attributes)
+  return entries.length === 0 ? text(value) : { '#text': text(value), ...Object.fromEntries(entries.map(([name, v]) => [`@_${name}`, text(v)])) }
+}
+
+function attributesOf (attributes: Record<string, string>): XmlNode {
+  return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [`@_${name}`, text(value)]))
+}
+
+/** Drops the entries a feed leaves out (undefined), so no empty element is written for them. */
+function present (node: Record<string, unknown>): XmlNode {
+  return Object.fromEntries(Object.entries(node).filter(([, value]) => value !== undefined))
+}
+
+// fast-xml-parser's builder escapes &, <, >, quotes and apostrophes in every text node and
+// attribute, including text that merely looks like an entity (`&amp;` stays the text "&amp;").
+const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', textNodeName: '#text', format: true, suppressEmptyNode: true })
+
+function document (root: XmlNode): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${xml.build(root) as string}`
+}
+
+function renderRss (meta: FeedMeta, rows: readonly PostRow[], urlTemplate: string, full: boolean): string {
+  const items = rows.map((row) => {
+    const image = row.lead_image_url
+    return present({
+      title: textNode(row.title),
+      link: textNode(postUrl(urlTemplate, row)),
+      guid: textNode(postUrn(row.id), { isPermaLink: 'false' }),
+      pubDate: textNode((row.published_at ?? row.sort_time).toUTCString()),
+      description: row.excerpt === null ? undefined : textNode(row.excerpt),
+      'content:encoded': full ? textNode(row.body_html ?? '') : undefined,
+      // <author> must be an e-mail address in RSS; names go in dc:creator, one per author.
+      'dc:creator': row.authors.length === 0 ? undefined : row.authors.map((author) => textNode(author.name)),
+      category: row.tags.length === 0 ? undefined : row.tags.map((tag) => textNode(tag.name)),
+      // The RSS Best Practices Profile: length 0 when the size is not known.
+      enclosure: image === null ? undefined : attributesOf({ url: image, type: imageType(image), length: '0' }),
+      'media:content': image === null
+        ? undefined
+        : present({
+          ...attributesOf({ url: image, medium: 'image', type: imageType(image) }),
+          'media:description': row.lead_image_caption === null ? undefined : textNode(row.lead_image_caption, { type: 'plain' }),
+          'media:credit': row.lead_image_credit === null ? undefined : textNode(row.lead_image_credit),
+          'media:text': row.lead_image_alt === null ? undefined : textNode(row.lead_image_alt, { type: 'plain' })
+        })
+    })
   })
-  return JSON.stringify(feed)
+  return document({
+    rss: {
+      ...attributesOf({ version: '2.0', 'xmlns:atom': NS.atom, 'xmlns:dc': NS.dc, 'xmlns:content': NS.content, 'xmlns:media': NS.media }),
+      channel: present({
+        title: textNode(meta.title),
+        link: textNode(meta.selfUrl),
+        description: textNode(meta.description || meta.title),
+        language: meta.language === undefined ? undefined : textNode(meta.language),
+        lastBuildDate: textNode(meta.updated.toUTCString()),
+        generator: 'content-api',
+        'atom:link': attributesOf({ href: withFormat(meta.selfUrl, 'rss'), rel: 'self', type: 'application/rss+xml' }),
+        item: items
+      })
+    }
+  })
+}
+
+function renderAtom (meta: FeedMeta, rows: readonly PostRow[], urlTemplate: string, full: boolean): string {
+  const entries = rows.map((row) => present({
+    id: textNode(postUrn(row.id)),
+    title: textNode(row.title, { type: 'text' }),
+    link: [
+      attributesOf({ rel: 'alternate', type: 'text/html', href: postUrl(urlTemplate, row) }),
+      ...(row.lead_image_url === null ? [] : [attributesOf({ rel: 'enclosure', type: imageType(row.lead_image_url), href: row.lead_image_url })])
+    ],
+    updated: textNode(row.updated_at.toISOString()),
+    published: textNode((row.published_at ?? row.sort_time).toISOString()),
+    author: row.authors.length === 0 ? undefined : row.authors.map((author) => ({ name: textNode(author.name) })),
+    category: row.tags.length === 0 ? undefined : row.tags.map((tag) => attributesOf({ term: tag.slug, label: tag.name })),
+    summary: row.excerpt === null ? undefined : textNode(row.excerpt, { type: 'text' }),
+    content: full ? textNode(row.body_html ?? '', { type: 'html' }) : undefined
+  }))
+  return document({
+    feed: present({
+      ...attributesOf({ xmlns: NS.atom, ...(meta.language === undefined ? {} : { 'xml:lang': meta.language }) }),
+      id: textNode(meta.selfUrl),
+      title: textNode(meta.title, { type: 'text' }),
+      subtitle: meta.description === '' ? undefined : textNode(meta.description, { type: 'text' }),
+      updated: textNode(meta.updated.toISOString()),
+      link: [
+        attributesOf({ rel: 'self', type: 'application/atom+xml', href: withFormat(meta.selfUrl, 'atom') }),
+        attributesOf({ rel: 'alternate', type: 'application/rss+xml', href: withFormat(meta.selfUrl, 'rss') })
+      ],
+      generator: 'content-api',
+      // Every entry needs an author (RFC 4287 4.1.1): the feed's own stands in for entries with none.
+      author: rows.some((row) => row.authors.length === 0) ? { name: textNode(meta.title) } : undefined,
+      entry: entries
+    })
+  })
+}
+
+function renderJsonFeed (meta: FeedMeta, rows: readonly PostRow[], urlTemplate: string, full: boolean): string {
+  return JSON.stringify({
+    version: 'https://jsonfeed.org/version/1.1',
+    title: meta.title,
+    home_page_url: meta.selfUrl,
+    feed_url: withFormat(meta.selfUrl, 'jsonfeed'),
+    ...(meta.description === '' ? {} : { description: meta.description }),
+    ...(meta.language === undefined ? {} : { language: meta.language }),
+    items: rows.map((row) => ({
+      id: postUrn(row.id),
+      url: postUrl(urlTemplate, row),
+      title: row.title,
+      ...(row.excerpt === null ? {} : { summary: row.excerpt }),
+      // One of content_html and content_text is required: the article with content=full,
+      // otherwise the excerpt (or the title) as text.
+      ...(full ? { content_html: row.body_html ?? '' } : { content_text: row.excerpt ?? row.title }),
+      ...(row.lead_image_url === null ? {} : { image: row.lead_image_url }),
+      date_published: (row.published_at ?? row.sort_time).toISOString(),
+      date_modified: row.updated_at.toISOString(),
+      authors: row.authors.map((author) => ({ name: author.name })),
+      tags: row.tags.map((tag) => tag.name)
+    }))
+  })
 }

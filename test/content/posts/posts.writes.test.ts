@@ -302,6 +302,8 @@ t.test(`an XSS corpus (${XSS.length} payloads) comes out harmless, as HTML and a
   for (const [i, payload] of XSS.entries()) {
     for (const field of ['body_html', 'body_markdown'] as const) {
       const res = await send('POST', '/v1/posts', { blog: 'desk', title: `XSS ${i} ${field}`, [field]: `<p>Before</p>${payload}<p>After</p>` })
+      // A payload with characters XML cannot carry (a NUL) is refused outright: harmless too.
+      if (res.statusCode === 400 && res.json().code === 'invalid_characters') continue
       t.equal(res.statusCode, 201, `${i} ${field}`)
       const html: string = res.json().data.body_html
       t.notMatch(html, DANGER, `${i} ${field}: ${payload.slice(0, 40)} -> ${html.slice(0, 120)}`)
