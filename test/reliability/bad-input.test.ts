@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { connect, type AddressInfo } from 'node:net'
 import t from 'tap'
 import { generateOpenApiDocument } from '../../src/cli.ts'
 import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
@@ -117,6 +118,14 @@ t.test('bad input from the OpenAPI document: every case a 4xx problem, nothing w
     if (!ok) failures.push(`${label}: ${res.statusCode} ${res.body.slice(0, 200)}`)
   }
 
+  // Headers whose value can only be ignored (If-None-Match, Accept): never a 5xx, and any error a problem.
+  const expectNoServerError = async (label: string, request: Request) => {
+    cases++
+    const res = await app.inject(request as never)
+    const problem = String(res.headers['content-type']).startsWith('application/problem+json')
+    if (res.statusCode >= 500 || (res.statusCode >= 400 && !problem)) failures.push(`${label}: ${res.statusCode} ${res.body.slice(0, 200)}`)
+  }
+
   const pathFor = (path: string) => path.replace('{blog}', 'fuzz').replace('{author}', 'fuzzer').replace('{tag}', 'fuzzy')
     .replace('{slug}', 'fuzzed').replace('{delivery}', '01900000-0000-7000-8000-000000000000')
     .replace('{id}', path.startsWith('/v1/posts') ? post.id : '01900000-0000-7000-8000-000000000000')
@@ -143,7 +152,37 @@ t.test('bad input from the OpenAPI document: every case a 4xx problem, nothing w
         }
       }
 
+      // Headers, on every operation: broken keys are a 401; a broken If-Match on a conditional
+      // write a 400; the rest never a 5xx.
+      const payloadFor = body === undefined ? {} : { payload: '{}' }
+      for (const [label, authorization] of [['no key after Bearer', 'Bearer'], ['another scheme', 'Basic dXNlcjpwYXNz'], ['spaces in the key', 'Bearer a b c'],
+        ['an 8 KB key', `Bearer ${'k'.repeat(8000)}`], ['an unknown prefix', `Bearer zzzzzz_${'a'.repeat(43)}`], ['latin-1 bytes', 'Bearer \u00e9\u00e8'],
+        ['an empty header', ''], ['a key with a NUL-looking escape', 'Bearer abcdef_%00%00']] as const) {
+        await expectProblem(`${name} Authorization: ${label}`, { method, url, headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...payloadFor }, [401])
+      }
+      if (method === 'patch' || method === 'delete' || /\/(publish|unpublish)$/.test(path)) {
+        // A body the route accepts, so that only If-Match can be wrong.
+        const properties = body === undefined ? {} : resolve(body.anyOf?.[0] ?? body, components).properties ?? {}
+        const field = ['description', 'bio', 'title', 'at'].find((candidate) => candidate in properties)
+        const valid = field === undefined ? '{}' : JSON.stringify({ [field]: field === 'at' ? '2030-01-01T00:00:00Z' : 'x' })
+        for (const ifMatch of ['garbage', '"unterminated', 'W/', '"a" "b"', ',', '*, *', 'v1']) {
+          await expectProblem(`${name} If-Match: ${ifMatch}`, {
+            method, url, headers: { ...auth, 'if-match': ifMatch, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+            ...(body === undefined ? {} : { payload: valid })
+          }, url.includes('01900000-0000-7000-8000-000000000000') ? [404] : [400])
+        }
+      }
+      if (method === 'get') {
+        for (const [header, value] of [['if-none-match', 'W/'], ['if-none-match', '"unterminated'], ['if-none-match', `"${'e'.repeat(8000)}"`], ['if-modified-since', 'yesterday'],
+          ['if-modified-since', 'Thu, 99 Xyz 99999 99:99:99 GMT'], ['accept', 'application/xml'], ['accept', '*/*;q=abc'], ['accept', 'garbage'], ['accept', `${'a/b,'.repeat(2000)}c/d`]] as const) {
+          await expectNoServerError(`${name} ${header}: ${value.slice(0, 30)}`, { method, url, headers: { [header]: value } })
+        }
+      }
+
       if (body === undefined) continue
+      for (const contentType of ['text/html', 'application/xml', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/json-patch+json']) {
+        await expectProblem(`${name} Content-Type: ${contentType}`, { method, url, headers: { ...auth, 'content-type': contentType }, payload: '{}' }, [400, 415])
+      }
       const schema = resolve(body.anyOf?.[0] ?? body, components)
       const minimal: Record<string, unknown> = {}
       for (const field of schema.required ?? []) {
@@ -176,6 +215,27 @@ t.test('bad input from the OpenAPI document: every case a 4xx problem, nothing w
         await expectProblem(`${name} ${label}`, { method, url, headers, payload }, statuses)
       }
     }
+  }
+
+  // Before routing: bytes Node's HTTP parser refuses, over a real socket.
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const raw = (request: string) => new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request))
+    let response = ''
+    socket.on('data', (chunk: Buffer) => { response += chunk.toString('latin1') })
+    socket.on('close', () => resolve(response))
+    socket.on('error', reject)
+  })
+  for (const [label, request] of [['a 20 KB query', `GET /v1/posts?q=${'q'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+    ['a malformed request line', 'NOT HTTP AT ALL\r\n\r\n'], ['a header without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n'],
+    ['a bad Content-Length', 'POST /v1/posts HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'],
+    ['two Content-Lengths', 'POST /v1/posts HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}'],
+    ['Transfer-Encoding and Content-Length', 'POST /v1/posts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}']] as const) {
+    cases++
+    const response = await raw(request)
+    const [head = ''] = response.split('\r\n\r\n')
+    if (!/^HTTP\/1\.1 4\d\d /.test(head) || !/content-type: application\/problem\+json/i.test(head)) failures.push(`before routing, ${label}: ${head.slice(0, 120)}`)
   }
 
   t.comment(`${cases} bad-input cases`)
