@@ -1,5 +1,5 @@
-import { connect, type AddressInfo } from 'node:net'
 import t from 'tap'
+import { rawRequester } from '../helpers/raw-http.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
 t.test('an unknown route is a 404 problem+json that is never cached', async (t) => {
@@ -75,16 +75,8 @@ t.test('CORS: any origin by default, only the allowlist when one is configured',
 
 t.test('errors raised before routing (oversized or malformed request lines and headers) are problem+json on the wire', async (t) => {
   const { app } = await buildTestApp(t)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as AddressInfo
   // Raw bytes over a real socket: these never reach a route, so app.inject cannot show them.
-  const raw = (request: string) => new Promise<string>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(request))
-    let response = ''
-    socket.on('data', (chunk: Buffer) => { response += chunk.toString('latin1') })
-    socket.on('close', () => resolve(response))
-    socket.on('error', reject)
-  })
+  const raw = await rawRequester(app)
   const cases: Array<[string, string, number]> = [
     ['a 20 KB query string', `GET /v1/posts?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431],
     ['a 20 KB header', `GET /v1/posts HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`, 431],

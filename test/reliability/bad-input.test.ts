@@ -1,8 +1,8 @@
 import { sql } from 'kysely'
-import { connect, type AddressInfo } from 'node:net'
 import t from 'tap'
 import { generateOpenApiDocument } from '../../src/cli.ts'
 import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
+import { rawRequester } from '../helpers/raw-http.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
 // Bad input, generated from our own OpenAPI document: for every operation, every parameter and
@@ -218,15 +218,7 @@ t.test('bad input from the OpenAPI document: every case a 4xx problem, nothing w
   }
 
   // Before routing: bytes Node's HTTP parser refuses, over a real socket.
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as AddressInfo
-  const raw = (request: string) => new Promise<string>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(request))
-    let response = ''
-    socket.on('data', (chunk: Buffer) => { response += chunk.toString('latin1') })
-    socket.on('close', () => resolve(response))
-    socket.on('error', reject)
-  })
+  const raw = await rawRequester(app)
   for (const [label, request] of [['a 20 KB query', `GET /v1/posts?q=${'q'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
     ['a malformed request line', 'NOT HTTP AT ALL\r\n\r\n'], ['a header without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n'],
     ['a bad Content-Length', 'POST /v1/posts HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'],
