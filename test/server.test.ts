@@ -26,11 +26,11 @@ t.test('the server starts, serves, and shuts down cleanly on SIGTERM', async (t)
 
   let ready = false
   // Generous: a first embedded start runs initdb, slow on a busy machine.
-  for (let i = 0; i < 360 && !ready; i++) {
+  for (let i = 0; i < 360 && !ready && child.exitCode === null; i++) {
     await new Promise((resolve) => setTimeout(resolve, 250))
     ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((res) => res.ok, () => false)
   }
-  t.ok(ready, 'became ready')
+  t.ok(ready, `became ready${ready ? '' : ` (exit code ${child.exitCode}): ${output.slice(-2000)}`}`)
   const blogs = await fetch(`http://127.0.0.1:${port}/v1/blogs`)
   t.equal(blogs.status, 200)
   if (testDb.url === undefined) {

@@ -12,19 +12,23 @@ async function startServer (t: Test, databaseUrl: string): Promise<string> {
   const port = 20000 + Math.floor(Math.random() * 20000)
   const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN_KEY, SEED_DEMO: 'false' },
-    stdio: ['ignore', 'ignore', 'inherit']
+    stdio: ['ignore', 'ignore', 'pipe']
   })
+  let errors = ''
+  child.stderr?.on('data', (chunk: Buffer) => { errors += chunk.toString() })
   const exited = new Promise((resolve) => child.once('exit', resolve))
   t.teardown(async () => {
     child.kill('SIGTERM')
     await exited
   })
   const base = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 240; i++) {
+  // Generous, for a busy machine; a process that exits is reported at once, with what it said.
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${errors.slice(-2000)}`)
     if (await fetch(`${base}/readyz`).then((res) => res.ok, () => false)) return base
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
-  throw new Error('server did not become ready')
+  throw new Error(`server did not become ready in 100 s: ${errors.slice(-2000)}`)
 }
 
 t.test('a publish through process A is in process B\'s cached feed within a second', { skip: testServerUrl() === undefined ? 'two processes need a PostgreSQL server (the embedded database belongs to one process)' : false }, async (t) => {
