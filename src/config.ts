@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isPostUrlTemplate, POST_URL_TEMPLATE_RULE, type SiteSettings } from './content/common/site.ts'
 
 // Environment variables arrive as strings, and an empty one (`FOO=`) means "not set":
 // treating it as a value would turn `DATABASE_URL=` into a connection attempt to nowhere.
@@ -32,7 +33,10 @@ export const EnvironmentSchema = z.object({
     .describe('pino log level.'),
   PUBLIC_BASE_URL: optionalString
     .refine((value) => value === undefined || URL.canParse(value), 'must be an absolute URL such as https://api.example.com')
-    .describe('Public URL of the API, used for absolute links. Defaults to http://localhost:PORT.'),
+    .describe('Public URL of the API, used for absolute links (pagination, feeds, api_url). When unset, links use the scheme and host each request came to (a phone on the LAN gets links it can follow), and http://localhost:PORT where there is no request (webhooks).'),
+  WEBSITE_URL: optionalString
+    .refine((value) => value === undefined || isHttpUrl(value), 'must be an absolute http(s) URL such as https://news.example.com')
+    .describe('The network\'s website, where readers read the articles: the default for blogs that name no website of their own, and the link of network-wide feeds. Post pages default to WEBSITE_URL/{blog}/{slug}.'),
   CORS_ORIGINS: withDefault(z.string(), '*')
     .refine((value) => splitList(value).every((origin) => origin === '*' || URL.canParse(origin)),
       'must be * or a comma-separated list of origins such as https://app.example.com')
@@ -50,9 +54,8 @@ export const EnvironmentSchema = z.object({
   RESPONSE_CACHE_TTL_SECONDS: withDefault(z.coerce.number().int().min(1).max(86_400), '60')
     .describe('Longest a response stays in the in-process cache, as a backstop to change-driven invalidation.'),
   POST_URL_TEMPLATE: optionalString
-    .refine((value) => value === undefined || (value.includes('{slug}') && URL.canParse(value.replace(/\{[a-z]+\}/g, 'x'))),
-      'must be an absolute URL template containing {slug}, e.g. https://news.example.com/{blog}/{yyyy}/{mm}/{slug}')
-    .describe('Public web address of a post, built from {blog} {slug} {id} {yyyy} {mm} {dd}. Defaults to the API URL of the post.'),
+    .refine((value) => value === undefined || isPostUrlTemplate(value), `${POST_URL_TEMPLATE_RULE}, e.g. https://news.example.com/{blog}/{yyyy}/{mm}/{slug}`)
+    .describe('The network\'s default web address of a post, from {blog} {slug} {id} {yyyy} {mm} {dd}, for blogs with neither a template nor a website of their own. Without it (and without WEBSITE_URL), `url` is the post\'s API URL.'),
   PUBLIC_READ: withDefault(z.enum(['true', 'false']), 'true')
     .describe('true: published content is readable without a key; false: reads need a key with content:read.'),
   ADMIN_API_KEY: optionalString
@@ -72,6 +75,11 @@ export const EnvironmentSchema = z.object({
     .describe('Which proxies in front of the API to believe about the client address (X-Forwarded-For): false (default) believes none; a hop count, or the addresses or CIDR ranges of the load balancer or CDN. Behind a CDN, set it, or every client shares one rate limit.'),
   BODY_RENDER_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(60_000), '3000')
     .describe('Time budget for rendering and sanitizing one article body (in a worker thread); a body that takes longer is refused with a 422 naming the field.'),
+  FEED_TTL_MINUTES: withDefault(z.coerce.number().int().min(1).max(1440), '15')
+    .describe('How often feed readers are asked to poll, in minutes (RSS ttl and sy:updatePeriod/sy:updateFrequency).'),
+  WEBSUB_HUB_URL: optionalString
+    .refine((value) => value === undefined || isHttpUrl(value), 'must be an absolute http(s) URL of a WebSub hub')
+    .describe('A WebSub hub that pushes feed updates to subscribers: advertised in every feed (rel="hub") and in its Link header.'),
   SCHEDULER_INTERVAL_MS: withDefault(z.coerce.number().int().min(100).max(3_600_000), '5000')
     .describe('How often each process looks for scheduled posts whose time has come, to announce them (change log, webhooks).'),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: withDefault(z.enum(['true', 'false']), 'false')
@@ -93,6 +101,10 @@ export const EnvironmentSchema = z.object({
 /** `<prefix>_<secret>`: the prefix finds the key, the secret proves it. */
 export const API_KEY_FORMAT = /^[a-z0-9]{6,32}_[A-Za-z0-9_-]{32,128}$/
 
+function isHttpUrl (value: string): boolean {
+  return URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)
+}
+
 function splitList (value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter(Boolean)
 }
@@ -107,15 +119,19 @@ export interface Config {
     | { readonly kind: 'embedded', readonly dataDir: string }
   readonly seedDemo: 'auto' | 'always' | 'never'
   readonly logLevel: (typeof logLevels)[number]
+  /** PUBLIC_BASE_URL, or http://localhost:PORT where it is unset. */
   readonly publicBaseUrl: string
+  /** true when PUBLIC_BASE_URL is set: links never follow the request's host. */
+  readonly publicBaseUrlFixed: boolean
+  readonly site: SiteSettings
   readonly corsOrigins: '*' | readonly string[]
   readonly shutdownTimeoutMs: number
   readonly cache: { readonly maxAge: number, readonly staleWhileRevalidate: number }
   readonly responseCache: { readonly maxBytes: number, readonly ttlMs: number }
   readonly responseValidation: 'strict' | 'off'
-  readonly postUrlTemplate: string
   readonly publicRead: boolean
   readonly schedulerIntervalMs: number
+  readonly feeds: { readonly ttlMinutes: number, readonly websubHub: string | undefined }
   readonly authFailuresPerMinute: number
   /** Fastify's trustProxy: false, true, a hop count, or addresses and CIDR ranges. */
   readonly trustProxy: boolean | number | readonly string[]
@@ -156,14 +172,16 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     seedDemo: ({ auto: 'auto', true: 'always', false: 'never' } as const)[e.SEED_DEMO],
     logLevel: e.LOG_LEVEL,
     publicBaseUrl,
+    publicBaseUrlFixed: e.PUBLIC_BASE_URL !== undefined,
+    site: Object.freeze({ website: e.WEBSITE_URL?.replace(/\/+$/, ''), postUrlTemplate: e.POST_URL_TEMPLATE }),
     corsOrigins: corsOrigins.length === 0 || corsOrigins.includes('*') ? '*' : Object.freeze(corsOrigins),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     cache: Object.freeze({ maxAge: e.CACHE_MAX_AGE, staleWhileRevalidate: e.CACHE_STALE_WHILE_REVALIDATE }),
     responseValidation: e.RESPONSE_VALIDATION ?? (e.NODE_ENV === 'production' ? 'off' : 'strict'),
     responseCache: Object.freeze({ maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlMs: e.RESPONSE_CACHE_TTL_SECONDS * 1000 }),
-    postUrlTemplate: e.POST_URL_TEMPLATE ?? `${publicBaseUrl}/v1/blogs/{blog}/posts/{slug}`,
     publicRead: e.PUBLIC_READ === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    feeds: Object.freeze({ ttlMinutes: e.FEED_TTL_MINUTES, websubHub: e.WEBSUB_HUB_URL }),
     authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES,
     trustProxy: e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY === 'true' ? true : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : Object.freeze(splitList(e.TRUST_PROXY)),
     bodyRenderTimeoutMs: e.BODY_RENDER_TIMEOUT_MS,

@@ -16,6 +16,8 @@ export interface BlogsTable {
   title: string
   description: Generated<string>
   language: Generated<string>
+  website_url: string | null
+  post_url_template: string | null
   version: Generated<number>
   created_at: CreatedTimestamp
   updated_at: CreatedTimestamp

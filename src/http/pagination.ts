@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { badRequest } from './errors.ts'
+import { apiBaseUrl } from './public-url.ts'
 
 // Keyset pagination. A cursor names the last row a client saw (its sort key), so the next page
 // is one index range scan from there: page 10,000 costs what page 1 costs, and rows inserted
@@ -67,7 +68,6 @@ export function decodeCursor<T extends z.ZodTuple> (list: string, cursor: string
 /** Builds the page envelope; `nextKey` is the sort key of the last item when more may follow. */
 export function paginate<T> (
   request: FastifyRequest,
-  baseUrl: string,
   list: string,
   rows: readonly T[],
   limit: number,
@@ -77,7 +77,7 @@ export function paginate<T> (
   const items = hasMore ? rows.slice(0, limit) : rows
   const last = items.at(-1)
   const nextCursor = hasMore && last !== undefined ? encodeCursor(list, keyOf(last)) : null
-  const self = new URL(request.url, baseUrl)
+  const self = new URL(request.url, apiBaseUrl(request))
   let next: string | null = null
   if (nextCursor !== null) {
     const nextUrl = new URL(self)
@@ -95,7 +95,6 @@ const SingleKey = z.tuple([z.string().min(1).max(200)])
  */
 export async function pageByKey<T> (
   request: FastifyRequest,
-  baseUrl: string,
   list: string,
   page: { limit: number, cursor?: string | undefined },
   fetch: (after: string | undefined, limit: number) => Promise<T[]>,
@@ -103,5 +102,5 @@ export async function pageByKey<T> (
 ) {
   const after = page.cursor === undefined ? undefined : decodeCursor(list, page.cursor, SingleKey)[0]
   const rows = await fetch(after, page.limit + 1)
-  return paginate(request, baseUrl, list, rows, page.limit, (row) => [keyOf(row)])
+  return paginate(request, list, rows, page.limit, (row) => [keyOf(row)])
 }

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
 import { latestChangeSeq, listChanges } from '../changes/change-log.repository.ts'
 import { staleKeysFor } from '../changes/surrogate-keys.ts'
+import { apiBaseUrl } from './public-url.ts'
 import { etagMatches } from './caching.ts'
 
 // An in-process cache of public GET responses: the serialized bytes with their ETag and
@@ -54,8 +55,10 @@ function isCacheableResponse (reply: FastifyReply): boolean {
     !/\b(private|no-store|no-cache)\b/.test(cacheControl)
 }
 
-// Feeds answer in the format the Accept header asks for, so it is part of the key.
-const keyOf = (request: FastifyRequest): string => `${request.url}\n${request.headers.accept ?? ''}`
+// Feeds answer in the format the Accept header asks for, so it is part of the key; links in a
+// response follow the host the client called when PUBLIC_BASE_URL is unset (public-url.ts), so
+// the base URL is part of it too, and a forged Host only ever gets its own entry.
+const keyOf = (request: FastifyRequest): string => `${apiBaseUrl(request)}${request.url}\n${request.headers.accept ?? ''}`
 
 async function responseCache (app: FastifyInstance): Promise<void> {
   const { maxBytes, ttlMs } = app.config.responseCache

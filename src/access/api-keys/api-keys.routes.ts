@@ -42,7 +42,7 @@ const apiKeysPlugin: FastifyPluginAsyncZod = async (app) => {
       response: { 200: ApiKeyPageSchema.describe('A page of keys.'), ...problemResponses(400, 401, 403) }
     }
   }, async (request, reply) => {
-    const page = await pageByKey(request, app.config.publicBaseUrl, KEY_CURSOR, request.query,
+    const page = await pageByKey(request, KEY_CURSOR, request.query,
       (afterId, limit) => listApiKeys(app.db, { limit, afterId }), (row) => row.id)
     reply.header('cache-control', 'private, no-store')
     return { data: page.items.map(toApiKey), meta: page.meta, links: page.links }

@@ -1,14 +1,17 @@
 import { recordTimes } from '../common/fields.ts'
+import { blogWebsite, type SiteSettings } from '../common/site.ts'
 import type { BlogRow } from './blogs.repository.ts'
 import type { Blog } from './blogs.schemas.ts'
 
-export function toBlog (row: BlogRow): Blog {
+export function toBlog (row: BlogRow, site: SiteSettings): Blog {
   return {
     id: row.id,
     slug: row.slug,
     title: row.title,
     description: row.description,
     language: row.language,
+    website_url: blogWebsite(row, site),
+    post_url_template: row.post_url_template,
     ...recordTimes(row)
   }
 }

@@ -24,11 +24,14 @@ export const blogsRoutes = routePlugin('blogs-routes', async (app) => {
     getDescription: 'One blog, by id or slug, with its "About this blog" text.',
     schemas: BLOG_SCHEMAS,
     list: listBlogs,
-    toApi: toBlog,
+    toApi: (row) => toBlog(row, app.config.site),
     surrogateKeys: blogKeys,
     lastModified: ownLastModified,
     titleOf: (body) => body.title,
-    toColumns: (body) => pickDefined({ slug: body.slug, title: body.title, description: body.description, language: body.language }),
+    toColumns: (body) => pickDefined({
+      slug: body.slug, title: body.title, description: body.description, language: body.language,
+      website_url: typeof body.website_url === 'string' ? body.website_url.replace(/\/+$/, '') : body.website_url, post_url_template: body.post_url_template
+    }),
     deleteDescription: 'A blog that still has posts is a 409, unless the request says what to do with them: ' +
       '`move_posts_to=<blog>` moves them, `delete_posts=true` deletes them with it.',
     beforeDelete: async (tx, blog, query) => {

@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
-import { LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
+import { HttpUrlSchema, LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
+import { PostUrlTemplateSchema } from '../common/site.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
 
 export const BlogSchema = z.object({
@@ -10,6 +11,8 @@ export const BlogSchema = z.object({
   title: z.string(),
   description: z.string().describe('The "About this blog" text.'),
   language: z.string().describe('BCP 47 language tag of the blog, e.g. en or en-GB.'),
+  website_url: z.string().nullable().describe('Where readers read the blog: its own website, else the network\'s (WEBSITE_URL), else null. Feeds link here.'),
+  post_url_template: z.string().nullable().describe('How the blog\'s post addresses (`url`) are built, e.g. https://blog.example.com/{yyyy}/{mm}/{slug}; null: from its website, or the network\'s settings.'),
   created_at: TimestampSchema,
   updated_at: TimestampSchema
 }).meta({
@@ -20,6 +23,8 @@ export const BlogSchema = z.object({
     title: 'Under The Black Flag',
     description: '"Under The Black Flag" provides news, opinion, and analysis about the impact of the Islamic State (IS) extremist group in Syria, Iraq, and beyond.',
     language: 'en',
+    website_url: 'https://news.example.com/under-the-black-flag',
+    post_url_template: 'https://news.example.com/under-the-black-flag/{yyyy}/{mm}/{slug}',
     created_at: '2014-10-01T09:00:00.000Z',
     updated_at: '2014-10-01T09:00:00.000Z'
   }
@@ -37,7 +42,10 @@ const blogWriteFields = {
   slug: SlugSchema.optional().describe('Derived from the title when not given.'),
   title: z.string().trim().min(1).max(200),
   description: z.string().max(5000).optional().describe('The "About this blog" text.'),
-  language: LanguageTagSchema.optional().describe('Defaults to en.')
+  language: LanguageTagSchema.optional().describe('Defaults to en.'),
+  website_url: HttpUrlSchema.nullable().optional().describe('The blog\'s website (http or https, no trailing slash needed); null: the network\'s.'),
+  post_url_template: PostUrlTemplateSchema.nullable().optional()
+    .describe('Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}. null: website_url/{slug}, or the network\'s settings.')
 }
 export const CreateBlogSchema = z.object(blogWriteFields).strict().meta({ id: 'CreateBlog' })
 export const UpdateBlogSchema = z.object(blogWriteFields).partial().strict()

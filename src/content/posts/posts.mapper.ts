@@ -1,23 +1,27 @@
+import { postUrls, type Links } from '../common/site.ts'
 import type { PostRow } from './posts.repository.ts'
 import type { Post, PostField, PostListItem } from './posts.schemas.ts'
 import { readingTimeMinutes } from './post-text.ts'
 import { effectiveStatus } from './post-status.ts'
 
-/** The public web address of a post, from the configured template. */
-export function postUrl (template: string, row: Pick<PostRow, 'id' | 'slug' | 'blog_slug' | 'sort_time'>): string {
-  const iso = row.sort_time.toISOString()
-  const values: Record<string, string> = {
-    blog: row.blog_slug, slug: row.slug, id: row.id, yyyy: iso.slice(0, 4), mm: iso.slice(5, 7), dd: iso.slice(8, 10)
-  }
-  return template.replace(/\{([a-z]+)\}/g, (whole, name: string) => values[name] ?? whole)
+/** The post's page on the website and its API URL (content/common/site.ts). */
+export function postRowUrls (row: PostRow, links: Links): { url: string, api_url: string } {
+  return postUrls({
+    id: row.id,
+    slug: row.slug,
+    sort_time: row.sort_time,
+    blog: { slug: row.blog_slug, website_url: row.blog_website_url, post_url_template: row.blog_post_url_template }
+  }, links)
 }
 
-export function toPost (row: PostRow, urlTemplate: string): Post {
+export function toPost (row: PostRow, links: Links): Post {
+  const { url, api_url: apiUrl } = postRowUrls(row, links)
   return {
     id: row.id,
     blog: { id: row.blog_id, slug: row.blog_slug, title: row.blog_title },
     slug: row.slug,
-    url: postUrl(urlTemplate, row),
+    url,
+    api_url: apiUrl,
     title: row.title,
     subtitle: row.subtitle,
     excerpt: row.excerpt,
@@ -45,8 +49,8 @@ export function toPost (row: PostRow, urlTemplate: string): Post {
   }
 }
 
-export function toPostListItem (row: PostRow, urlTemplate: string, fields: readonly PostField[]): PostListItem {
-  const post = toPost(row, urlTemplate)
+export function toPostListItem (row: PostRow, links: Links, fields: readonly PostField[]): PostListItem {
+  const post = toPost(row, links)
   const item: Partial<Post> & { id: string } = { id: post.id }
   for (const field of fields) (item as Record<string, unknown>)[field] = post[field]
   return item

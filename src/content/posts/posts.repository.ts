@@ -83,6 +83,8 @@ export type PostRow = PostColumns & {
   body_html: string | null
   blog_slug: string
   blog_title: string
+  blog_website_url: string | null
+  blog_post_url_template: string | null
   authors: Summary[]
   tags: Summary[]
   rank: number | null
@@ -183,7 +185,7 @@ function selectPostRows (db: Executor, withBody: boolean, audience: Audience, q?
       'p.id', 'p.blog_id', 'p.slug', 'p.title', 'p.subtitle', 'p.excerpt', 'p.word_count', 'p.lead_image_url',
       'p.lead_image_alt', 'p.lead_image_caption', 'p.lead_image_credit', 'p.lead_image_width', 'p.lead_image_height',
       'p.language', 'p.is_breaking', 'p.is_featured', 'p.version', 'p.published_at', 'p.updated_at', 'p.created_at', 'p.status',
-      'b.slug as blog_slug', 'b.title as blog_title'
+      'b.slug as blog_slug', 'b.title as blog_title', 'b.website_url as blog_website_url', 'b.post_url_template as blog_post_url_template'
     ])
     .select((audience === 'public' ? sql<Date>`p.published_at` : PREVIEW_SORT_TIME).as('sort_time'))
     .select(withBody ? sql<string>`p.body_html`.as('body_html') : sql<null>`NULL::text`.as('body_html'))

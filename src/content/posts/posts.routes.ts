@@ -9,6 +9,7 @@ import { redirectTo } from '../../http/redirects.ts'
 import { BLOGS } from '../addressing/addressables.ts'
 import { findOrRedirect, lookUp, RenamedResponse } from '../addressing/find-or-redirect.ts'
 import { isUuid } from '../addressing/identifiers.ts'
+import { linksFor } from '../common/site.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from './post-owners.ts'
 import { toPost, toPostListItem } from './posts.mapper.ts'
 import { estimatePosts, findPostById, findPostBySlug, listPosts, type Audience, type PostRow } from './posts.repository.ts'
@@ -55,24 +56,25 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       }),
       query.count === 'estimate' ? estimatePosts(app.db, resolved.filter, audience) : undefined
     ])
-    const page = paginate(request, config.publicBaseUrl, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
-    const included = await loadIncluded(app.db, page.items, resolved.include)
+    const links = linksFor(request)
+    const page = paginate(request, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
+    const included = await loadIncluded(app.db, page.items, resolved.include, config.site)
     setSurrogateKeys(reply, postListKeys(owner === undefined ? [] : [owner]))
     return {
-      data: page.items.map((row) => toPostListItem(row, config.postUrlTemplate, resolved.fields)),
+      data: page.items.map((row) => toPostListItem(row, links, resolved.fields)),
       ...(included === undefined ? {} : { included }),
       meta: { ...page.meta, ...(estimate === undefined ? {} : { estimated_total: estimate }) },
       links: page.links
     }
   }
 
-  async function sendPost (reply: FastifyReply, row: PostRow, includeNames: string[] | undefined) {
+  async function sendPost (request: FastifyRequest, reply: FastifyReply, row: PostRow, includeNames: string[] | undefined) {
     const include = checkedInclude(includeNames)
-    const included = await loadIncluded(app.db, [row], include)
+    const included = await loadIncluded(app.db, [row], include, config.site)
     setLastModified(reply, row.updated_at)
     setEtagVersion(reply, row.version)
     setSurrogateKeys(reply, postKeys(row, include))
-    return { data: toPost(row, config.postUrlTemplate), ...(included === undefined ? {} : { included }) }
+    return { data: toPost(row, linksFor(request)), ...(included === undefined ? {} : { included }) }
   }
 
   app.get('/v1/posts', {
@@ -102,7 +104,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     const audience = audienceOf(request, reply)
     const row = isUuid(request.params.id) ? await findPostById(app.db, request.params.id.toLowerCase(), audience) : undefined
     if (row === undefined) throw notFound(`Post "${request.params.id}"`)
-    return sendPost(reply, row, request.query.include)
+    return sendPost(request, reply, row, request.query.include)
   })
 
   app.get('/v1/blogs/:blog/posts/:slug', {
@@ -129,7 +131,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     if (row.slug !== slug || row.blog_id !== blog.id) {
       throw redirectTo(request, `/v1/blogs/${encodeURIComponent(row.blog_slug)}/posts/${encodeURIComponent(row.slug)}`)
     }
-    return sendPost(reply, row, request.query.include)
+    return sendPost(request, reply, row, request.query.include)
   })
 
   for (const owner of POST_OWNERS) {

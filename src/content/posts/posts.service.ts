@@ -9,6 +9,7 @@ import { resolveIds } from '../addressing/addressing.repository.ts'
 import { findTagsByIds } from '../tags/tags.repository.ts'
 import { toTag } from '../tags/tags.mapper.ts'
 import { z } from 'zod'
+import type { SiteSettings } from '../common/site.ts'
 import {
   DEFAULT_LIST_FIELDS, INCLUDABLE, POST_FIELDS, type PostField, type PostListQuery
 } from './posts.schemas.ts'
@@ -112,12 +113,12 @@ function checkedNames<T extends string> (given: string[] | undefined, allowed: r
 }
 
 /** The related resources asked for with include=, each once, for the posts of a response. */
-export async function loadIncluded (db: Executor, rows: readonly PostRow[], include: ResolvedListRequest['include']) {
+export async function loadIncluded (db: Executor, rows: readonly PostRow[], include: ResolvedListRequest['include'], site: SiteSettings) {
   const included: { blogs?: ReturnType<typeof toBlog>[], authors?: ReturnType<typeof toAuthor>[], tags?: ReturnType<typeof toTag>[] } = {}
   const unique = (ids: string[]) => [...new Set(ids)]
   await Promise.all([
     include.includes('blog') && findBlogsByIds(db, unique(rows.map((row) => row.blog_id)))
-      .then((blogs) => { included.blogs = blogs.map(toBlog) }),
+      .then((blogs) => { included.blogs = blogs.map((blog) => toBlog(blog, site)) }),
     include.includes('authors') && findAuthorsByIds(db, unique(rows.flatMap((row) => row.authors.map((a) => a.id))))
       .then((authors) => { included.authors = authors.map(toAuthor) }),
     include.includes('tags') && findTagsByIds(db, unique(rows.flatMap((row) => row.tags.map((t) => t.id))))

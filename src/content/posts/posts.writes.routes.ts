@@ -6,6 +6,7 @@ import { notFound, problemResponses } from '../../http/errors.ts'
 import { sendWrite, type WriteResult } from '../../http/write-reply.ts'
 import { ifMatch, versionEtag } from '../../http/preconditions.ts'
 import { toPost } from './posts.mapper.ts'
+import { linksFor, type Links } from '../common/site.ts'
 import { findPostById } from './posts.repository.ts'
 import { CreatePostSchema, PostIdParamsSchema, PublishPostSchema, UpdatePostSchema, WrittenPostResponseSchema } from './posts.schemas.ts'
 import { createPost, deletePost, editPost, publishPost, unpublishPost } from './posts.writes.service.ts'
@@ -16,12 +17,12 @@ const WRITE = { access: 'content:write' as const }
 
 const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
   // The post as an editor sees it after the write, with the version ETag for the next If-Match.
-  async function written (tx: Transaction<DB>, id: string, status = 200): Promise<WriteResult> {
+  async function written (tx: Transaction<DB>, id: string, links: Links, status = 200): Promise<WriteResult> {
     const row = await findPostById(tx, id, 'preview')
     if (row === undefined) throw notFound(`Post "${id}"`)
     return {
       status,
-      body: { data: toPost(row, app.config.postUrlTemplate) },
+      body: { data: toPost(row, links) },
       headers: { etag: versionEtag(row.version), ...(status === 201 ? { location: `/v1/posts/${id}` } : {}) }
     }
   }
@@ -41,7 +42,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
     }
   }, async (request, reply) => {
     const rendered = await app.bodyRenderer.render(request.body)
-    return sendWrite(app.db, request, reply, async (tx) => written(tx, await createPost(tx, request.body, rendered), 201))
+    return sendWrite(app.db, request, reply, async (tx) => written(tx, await createPost(tx, request.body, rendered), linksFor(request), 201))
   })
 
   app.patch('/v1/posts/:id', {
@@ -60,7 +61,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => {
     const rendered = await app.bodyRenderer.render(request.body)
     return sendWrite(app.db, request, reply, async (tx) =>
-      written(tx, await editPost(tx, request.params.id, request.body, rendered, ifMatch(request))))
+      written(tx, await editPost(tx, request.params.id, request.body, rendered, ifMatch(request)), linksFor(request)))
   })
 
   app.delete('/v1/posts/:id', {
@@ -92,7 +93,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
       response: { ...ok('The post, published or scheduled.'), ...problemResponses(400, 401, 403, 404, 412, 415) }
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
-    written(tx, await publishPost(tx, request.params.id, request.body?.at, ifMatch(request)))))
+    written(tx, await publishPost(tx, request.params.id, request.body?.at, ifMatch(request)), linksFor(request))))
 
   app.post('/v1/posts/:id/unpublish', {
     config: WRITE,
@@ -106,7 +107,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
       response: { ...ok('The post, now a draft.'), ...problemResponses(400, 401, 403, 404, 412) }
     }
   }, async (request, reply) => sendWrite(app.db, request, reply, async (tx) =>
-    written(tx, await unpublishPost(tx, request.params.id, ifMatch(request)))))
+    written(tx, await unpublishPost(tx, request.params.id, ifMatch(request)), linksFor(request))))
 }
 
 export const postWritesRoutes = routePlugin('post-writes-routes', postWritesPlugin, ['body-renderer'])

@@ -51,7 +51,7 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
       response: { 200: spec.schemas.page.describe(`A page of ${noun}s.`), ...problemResponses(400) }
     }
   }, async (request, reply) => {
-    const page = await pageByKey(request, app.config.publicBaseUrl, `${noun}s`, request.query as { limit: number, cursor?: string },
+    const page = await pageByKey(request, `${noun}s`, request.query as { limit: number, cursor?: string },
       (afterSlug, limit) => spec.list(app.db, { limit, afterSlug }), (row) => row.slug)
     setSurrogateKeys(reply, spec.surrogateKeys(page.items.map((row) => row.id), true))
     return { data: page.items.map(spec.toApi), meta: page.meta, links: page.links }

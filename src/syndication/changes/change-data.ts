@@ -1,4 +1,4 @@
-import type { Config } from '../../config.ts'
+import type { Links } from '../../content/common/site.ts'
 import { findAuthorsByIds } from '../../content/authors/authors.repository.ts'
 import { toAuthor } from '../../content/authors/authors.mapper.ts'
 import { findBlogsByIds } from '../../content/blogs/blogs.repository.ts'
@@ -15,7 +15,7 @@ import type { EntityType } from '../../changes/vocabulary.ts'
  * queries at most; missing from the map when the audience cannot see it (any more).
  */
 export async function loadChangeData (
-  db: Executor, config: Pick<Config, 'postUrlTemplate'>, rows: ReadonlyArray<{ entity_type: EntityType, entity_id: string }>, audience: Audience
+  db: Executor, links: Links, rows: ReadonlyArray<{ entity_type: EntityType, entity_id: string }>, audience: Audience
 ): Promise<Map<string, unknown>> {
   const ids = (type: EntityType) => [...new Set(rows.filter((r) => r.entity_type === type).map((r) => r.entity_id))]
   const postIds = ids('post')
@@ -26,8 +26,8 @@ export async function loadChangeData (
     findTagsByIds(db, ids('tag'))
   ])
   const data = new Map<string, unknown>()
-  for (const row of posts) data.set(row.id, toPost(row, config.postUrlTemplate))
-  for (const row of blogs) data.set(row.id, toBlog(row))
+  for (const row of posts) data.set(row.id, toPost(row, links))
+  for (const row of blogs) data.set(row.id, toBlog(row, links.site))
   for (const row of authors) data.set(row.id, toAuthor(row))
   for (const row of tags) data.set(row.id, toTag(row))
   return data

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { hasScope } from '../../access/scopes.ts'
 import { BLOGS } from '../../content/addressing/addressables.ts'
 import { findOrNotFound } from '../../content/addressing/find-or-redirect.ts'
+import { linksFor } from '../../content/common/site.ts'
 import { AppError, problemResponses } from '../../http/errors.ts'
 import { ChangePageSchema, ChangesQuerySchema } from './changes.schemas.ts'
 import { readChanges } from './changes.service.ts'
@@ -29,7 +30,7 @@ const changesPlugin: FastifyPluginAsyncZod = async (app) => {
     const blog = query.blog === undefined ? undefined : await findOrNotFound(app.db, BLOGS, query.blog)
     const abort = new AbortController()
     reply.raw.once('close', () => abort.abort())
-    const page = await readChanges(app, query, blog?.id, abort.signal)
+    const page = await readChanges({ db: app.db, changeSignal: app.changeSignal, links: linksFor(request) }, query, blog?.id, abort.signal)
     reply.header('cache-control', query.visibility === 'all' ? 'private, no-store' : 'no-cache')
     return page
   })

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { listChanges, type ChangeRange, type ChangeRow } from '../../changes/change-log.repository.ts'
 import type { ChangeSignal } from '../../changes/change-log.plugin.ts'
 import { ENTITY_TYPES } from '../../changes/vocabulary.ts'
-import type { Config } from '../../config.ts'
+import type { Links } from '../../content/common/site.ts'
 import type { Audience } from '../../content/posts/posts.repository.ts'
 import type { Executor } from '../../db/database.ts'
 import { decodeCursor, encodeCursor } from '../../http/pagination.ts'
@@ -15,7 +15,7 @@ import type { Change, ChangesQuery } from './changes.schemas.ts'
 const CHANGE_CURSOR = 'changes'
 const ChangeCursorKey = z.tuple([z.string().regex(/^\d{1,19}$/)])
 
-export interface ChangesDeps { db: Executor, config: Pick<Config, 'postUrlTemplate'>, changeSignal: ChangeSignal }
+export interface ChangesDeps { db: Executor, links: Links, changeSignal: ChangeSignal }
 
 /**
  * The next changes after `range.afterSeq`; with `waitMs`, waits for the first one to commit
@@ -38,7 +38,7 @@ export async function readChanges (deps: ChangesDeps, query: ChangesQuery, blogI
   const range: ChangeRange = { afterSeq, limit: query.limit, types: query.types ?? ENTITY_TYPES, blogId, visibility: query.visibility }
   const rows = await nextChanges(deps, range, query.wait * 1000, abort)
   const audience: Audience = query.visibility === 'all' ? 'preview' : 'public'
-  const data = await loadChangeData(deps.db, deps.config, rows.filter((row) => row.op === 'upsert'), audience)
+  const data = await loadChangeData(deps.db, deps.links, rows.filter((row) => row.op === 'upsert'), audience)
   const changes = rows.flatMap((row): Change[] => {
     const op = (query.visibility === 'public' ? row.public_op : row.op) ?? row.op
     const resource = data.get(row.entity_id)

@@ -1,13 +1,14 @@
-import { postUrl } from '../../content/posts/posts.mapper.ts'
+import type { Links } from '../../content/common/site.ts'
+import { postRowUrls } from '../../content/posts/posts.mapper.ts'
 import type { PostRow } from '../../content/posts/posts.repository.ts'
 import type { FeedItem } from './feeds.schemas.ts'
 
 /** A post as an item of the compact JSON feed ("Latest Posts" widgets). */
-export function toFeedItem (row: PostRow, urlTemplate: string, full: boolean): FeedItem {
+export function toFeedItem (row: PostRow, links: Links, full: boolean): FeedItem {
   return {
     id: row.id,
     title: row.title,
-    url: postUrl(urlTemplate, row),
+    url: postRowUrls(row, links).url,
     excerpt: row.excerpt,
     published_at: (row.published_at ?? row.sort_time).toISOString(),
     updated_at: row.updated_at.toISOString(),

@@ -1,5 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser'
-import { postUrl } from '../../content/posts/posts.mapper.ts'
+import type { Links } from '../../content/common/site.ts'
+import { postRowUrls } from '../../content/posts/posts.mapper.ts'
 import type { PostRow } from '../../content/posts/posts.repository.ts'
 import { XML_INVALID } from '../../http/stored-text.ts'
 import type { FeedFormat } from './feeds.schemas.ts'
@@ -22,7 +23,8 @@ const NS = {
   atom: 'http://www.w3.org/2005/Atom',
   dc: 'http://purl.org/dc/elements/1.1/',
   content: 'http://purl.org/rss/1.0/modules/content/',
-  media: 'http://search.yahoo.com/mrss/'
+  media: 'http://search.yahoo.com/mrss/',
+  sy: 'http://purl.org/rss/1.0/modules/syndication/'
 }
 
 /** Picks a format from the Accept header when `format=` is not given. */
@@ -46,6 +48,12 @@ export interface FeedMeta {
   description: string
   /** This feed's own URL (absolute), without format. */
   selfUrl: string
+  /** Where a reader goes from the feed: the blog's (or network's) website, else the API's page of it. */
+  homeUrl: string
+  /** How often a poller should come back (RSS ttl, sy:updatePeriod/Frequency). */
+  ttlMinutes: number
+  /** A WebSub hub that pushes this feed's updates, when one is configured. */
+  hubUrl: string | undefined
   /** The feed's language (a blog's, or the one filtered on); unset for feeds that mix languages. */
   language: string | undefined
   updated: Date
@@ -69,10 +77,15 @@ function imageType (url: string): string {
   return extension === 'png' ? 'image/png' : extension === 'gif' ? 'image/gif' : extension === 'webp' ? 'image/webp' : 'image/jpeg'
 }
 
-export function renderFeed (format: Exclude<FeedFormat, 'json'>, meta: FeedMeta, rows: readonly PostRow[], urlTemplate: string, full: boolean): string {
-  if (format === 'rss') return renderRss(meta, rows, urlTemplate, full)
-  if (format === 'atom') return renderAtom(meta, rows, urlTemplate, full)
-  return renderJsonFeed(meta, rows, urlTemplate, full)
+export function renderFeed (format: Exclude<FeedFormat, 'json'>, meta: FeedMeta, rows: readonly PostRow[], links: Links, full: boolean): string {
+  if (format === 'rss') return renderRss(meta, rows, links, full)
+  if (format === 'atom') return renderAtom(meta, rows, links, full)
+  return renderJsonFeed(meta, rows, links, full)
+}
+
+/** The feed URL in a format; the hub and self links a WebSub subscriber needs (also sent as Link headers). */
+export function feedUrl (meta: Pick<FeedMeta, 'selfUrl'>, format: Exclude<FeedFormat, 'json'>): string {
+  return withFormat(meta.selfUrl, format)
 }
 
 type XmlNode = Record<string, unknown>
@@ -100,12 +113,12 @@ function document (root: XmlNode): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${xml.build(root) as string}`
 }
 
-function renderRss (meta: FeedMeta, rows: readonly PostRow[], urlTemplate: string, full: boolean): string {
+function renderRss (meta: FeedMeta, rows: readonly PostRow[], links: Links, full: boolean): string {
   const items = rows.map((row) => {
     const image = row.lead_image_url
     return present({
       title: textNode(row.title),
-      link: textNode(postUrl(urlTemplate, row)),
+      link: textNode(postRowUrls(row, links).url),
       guid: textNode(postUrn(row.id), { isPermaLink: 'false' }),
       pubDate: textNode((row.published_at ?? row.sort_time).toUTCString()),
       description: row.excerpt === null ? undefined : textNode(row.excerpt),
@@ -127,27 +140,34 @@ function renderRss (meta: FeedMeta, rows: readonly PostRow[], urlTemplate: strin
   })
   return document({
     rss: {
-      ...attributesOf({ version: '2.0', 'xmlns:atom': NS.atom, 'xmlns:dc': NS.dc, 'xmlns:content': NS.content, 'xmlns:media': NS.media }),
+      ...attributesOf({ version: '2.0', 'xmlns:atom': NS.atom, 'xmlns:dc': NS.dc, 'xmlns:content': NS.content, 'xmlns:media': NS.media, 'xmlns:sy': NS.sy }),
       channel: present({
         title: textNode(meta.title),
-        link: textNode(meta.selfUrl),
+        link: textNode(meta.homeUrl),
         description: textNode(meta.description || meta.title),
         language: meta.language === undefined ? undefined : textNode(meta.language),
         lastBuildDate: textNode(meta.updated.toUTCString()),
         generator: 'content-api',
-        'atom:link': attributesOf({ href: withFormat(meta.selfUrl, 'rss'), rel: 'self', type: 'application/rss+xml' }),
+        ttl: String(meta.ttlMinutes),
+        // The same advice for pollers that read the Syndication module instead of ttl.
+        'sy:updatePeriod': 'hourly',
+        'sy:updateFrequency': String(Math.max(1, Math.round(60 / meta.ttlMinutes))),
+        'atom:link': [
+          attributesOf({ href: withFormat(meta.selfUrl, 'rss'), rel: 'self', type: 'application/rss+xml' }),
+          ...(meta.hubUrl === undefined ? [] : [attributesOf({ href: meta.hubUrl, rel: 'hub' })])
+        ],
         item: items
       })
     }
   })
 }
 
-function renderAtom (meta: FeedMeta, rows: readonly PostRow[], urlTemplate: string, full: boolean): string {
+function renderAtom (meta: FeedMeta, rows: readonly PostRow[], links: Links, full: boolean): string {
   const entries = rows.map((row) => present({
     id: textNode(postUrn(row.id)),
     title: textNode(row.title, { type: 'text' }),
     link: [
-      attributesOf({ rel: 'alternate', type: 'text/html', href: postUrl(urlTemplate, row) }),
+      attributesOf({ rel: 'alternate', type: 'text/html', href: postRowUrls(row, links).url }),
       ...(row.lead_image_url === null ? [] : [attributesOf({ rel: 'enclosure', type: imageType(row.lead_image_url), href: row.lead_image_url })])
     ],
     updated: textNode(row.updated_at.toISOString()),
@@ -166,7 +186,8 @@ function renderAtom (meta: FeedMeta, rows: readonly PostRow[], urlTemplate: stri
       updated: textNode(meta.updated.toISOString()),
       link: [
         attributesOf({ rel: 'self', type: 'application/atom+xml', href: withFormat(meta.selfUrl, 'atom') }),
-        attributesOf({ rel: 'alternate', type: 'application/rss+xml', href: withFormat(meta.selfUrl, 'rss') })
+        attributesOf({ rel: 'alternate', href: meta.homeUrl }),
+        ...(meta.hubUrl === undefined ? [] : [attributesOf({ rel: 'hub', href: meta.hubUrl })])
       ],
       generator: 'content-api',
       // Every entry needs an author (RFC 4287 4.1.1): the feed's own stands in for entries with none.
@@ -176,23 +197,36 @@ function renderAtom (meta: FeedMeta, rows: readonly PostRow[], urlTemplate: stri
   })
 }
 
-function renderJsonFeed (meta: FeedMeta, rows: readonly PostRow[], urlTemplate: string, full: boolean): string {
+function renderJsonFeed (meta: FeedMeta, rows: readonly PostRow[], links: Links, full: boolean): string {
   return JSON.stringify({
     version: 'https://jsonfeed.org/version/1.1',
     title: meta.title,
-    home_page_url: meta.selfUrl,
+    home_page_url: meta.homeUrl,
     feed_url: withFormat(meta.selfUrl, 'jsonfeed'),
+    ...(meta.hubUrl === undefined ? {} : { hubs: [{ type: 'WebSub', url: meta.hubUrl }] }),
     ...(meta.description === '' ? {} : { description: meta.description }),
     ...(meta.language === undefined ? {} : { language: meta.language }),
     items: rows.map((row) => ({
       id: postUrn(row.id),
-      url: postUrl(urlTemplate, row),
+      url: postRowUrls(row, links).url,
       title: row.title,
       ...(row.excerpt === null ? {} : { summary: row.excerpt }),
       // One of content_html and content_text is required: the article with content=full,
       // otherwise the excerpt (or the title) as text.
       ...(full ? { content_html: row.body_html ?? '' } : { content_text: row.excerpt ?? row.title }),
-      ...(row.lead_image_url === null ? {} : { image: row.lead_image_url }),
+      ...(row.lead_image_url === null
+        ? {}
+        : {
+            image: row.lead_image_url,
+            // JSON Feed has no field for an image's words; extensions start with "_" (JSON Feed 1.1).
+            _lead_image: present({
+              alt: row.lead_image_alt ?? undefined,
+              caption: row.lead_image_caption ?? undefined,
+              credit: row.lead_image_credit ?? undefined,
+              width: row.lead_image_width ?? undefined,
+              height: row.lead_image_height ?? undefined
+            })
+          }),
       date_published: (row.published_at ?? row.sort_time).toISOString(),
       date_modified: row.updated_at.toISOString(),
       authors: row.authors.map((author) => ({ name: author.name })),

@@ -13,9 +13,10 @@ import { resolveOwners, type ListScope } from '../../content/posts/posts.service
 import type { TagRow } from '../../content/tags/tags.repository.ts'
 import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { problemResponses } from '../../http/errors.ts'
-import { CONTENT_TYPES, negotiateFormat, renderFeed } from './feed-render.ts'
+import { blogApiUrl, blogWebsite, linksFor } from '../../content/common/site.ts'
+import { CONTENT_TYPES, feedUrl, negotiateFormat, renderFeed } from './feed-render.ts'
 import { toFeedItem } from './feed-items.ts'
-import { FeedQuerySchema, JsonFeedSchema, type FeedQuery } from './feeds.schemas.ts'
+import { FeedQuerySchema, JsonFeed11Schema, JsonFeedSchema, type FeedQuery } from './feeds.schemas.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 
 /** What one feed is: its name (for its surrogate key), how it introduces itself, and what it lists. */
@@ -23,6 +24,8 @@ interface FeedScope {
   name: string
   title: string
   description: string
+  /** Where readers of this feed go (its website); the network's website, or the API's page, when unset. */
+  homeUrl?: string | undefined
   /** A blog's language; network, author and tag feeds mix languages unless `language=` says. */
   language?: string | undefined
   scope: ListScope
@@ -37,7 +40,7 @@ const FEED_RESPONSES = {
       'application/json': { schema: JsonFeedSchema },
       'application/rss+xml': { schema: z.string().describe('RSS 2.0') },
       'application/atom+xml': { schema: z.string().describe('Atom 1.0') },
-      'application/feed+json': { schema: z.string().describe('JSON Feed 1.1') }
+      'application/feed+json': { schema: JsonFeed11Schema }
     }
   },
   ...RenamedResponse,
@@ -47,7 +50,7 @@ const FEED_RESPONSES = {
 const FEED_DESCRIPTION = 'The newest public posts, as compact JSON, RSS 2.0, Atom 1.0 or JSON Feed 1.1 (`format=` or the Accept header). ' +
   'Takes the list filters (blog, author, tag, language), so "this author in this tag" is one URL.'
 
-type FeedIntro = Pick<FeedScope, 'title' | 'description' | 'language'>
+type FeedIntro = Pick<FeedScope, 'title' | 'description' | 'language'> & { blog?: BlogRow }
 
 /** How an owner's feed introduces itself; `row` is what the owner's address found (POST_OWNERS). */
 function intro<Row> (summary: string, describe: (row: Row) => FeedIntro) {
@@ -55,7 +58,7 @@ function intro<Row> (summary: string, describe: (row: Row) => FeedIntro) {
 }
 
 const OWNER_FEEDS: Record<PostOwner['entity'], ReturnType<typeof intro>> = {
-  blog: intro('A blog\'s feed', (blog: BlogRow) => ({ title: blog.title, description: blog.description, language: blog.language })),
+  blog: intro('A blog\'s feed', (blog: BlogRow) => ({ title: blog.title, description: blog.description, language: blog.language, blog })),
   author: intro('An author\'s feed', (author: AuthorRow) => ({ title: `Posts by ${author.name}`, description: author.bio || `Posts by ${author.name}.` })),
   tag: intro('A tag\'s feed', (tag: TagRow) => ({ title: `Posts tagged ${tag.name}`, description: tag.description || `Posts tagged ${tag.name}.` }))
 }
@@ -78,17 +81,29 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     setLastModified(reply, updated)
     setSurrogateKeys(reply, [feedKey(feed.name), ...postListKeys(feed.owner === undefined ? [] : [feed.owner])])
     reply.header('vary', 'Accept')
-    const self = new URL(request.url, config.publicBaseUrl)
+    const links = linksFor(request)
+    const self = new URL(request.url, links.apiBase)
     self.searchParams.delete('format')
     const selfUrl = self.toString()
     if (format === 'json') {
       return reply.type(CONTENT_TYPES.json).send({
-        data: rows.map((row) => toFeedItem(row, config.postUrlTemplate, full)),
+        data: rows.map((row) => toFeedItem(row, links, full)),
         meta: { title: feed.title, feed_url: selfUrl }
       })
     }
-    const meta = { title: feed.title, description: feed.description, selfUrl, language: query.language ?? feed.language, updated }
-    return reply.type(CONTENT_TYPES[format]).send(renderFeed(format, meta, rows, config.postUrlTemplate, full))
+    const meta = {
+      title: feed.title,
+      description: feed.description,
+      selfUrl,
+      homeUrl: feed.homeUrl ?? config.site.website ?? selfUrl,
+      language: query.language ?? feed.language,
+      updated,
+      ttlMinutes: config.feeds.ttlMinutes,
+      hubUrl: config.feeds.websubHub
+    }
+    // WebSub discovery also works from the HTTP headers alone (WebSub 4).
+    if (meta.hubUrl !== undefined) reply.header('link', `<${meta.hubUrl}>; rel="hub", <${feedUrl(meta, format)}>; rel="self"`)
+    return reply.type(CONTENT_TYPES[format]).send(renderFeed(format, meta, rows, links, full))
   }
 
   const common = { config: { access: 'public' as const } }
@@ -117,8 +132,13 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
       }
     }, async (request, reply) => {
       const row = await findOrRedirect(request, owner.address, ownerRef(owner, request.params))
+      const { blog, ...feedIntro } = describe(row)
       return sendFeed(request, reply, request.query, {
-        name: `${owner.entity}:${row.id}`, ...describe(row), scope: owner.scopeOf(row.id), owner: { type: owner.entity, id: row.id }
+        name: `${owner.entity}:${row.id}`,
+        ...feedIntro,
+        homeUrl: blog === undefined ? undefined : blogWebsite(blog, config.site) ?? blogApiUrl(linksFor(request), blog.slug),
+        scope: owner.scopeOf(row.id),
+        owner: { type: owner.entity, id: row.id }
       })
     })
   }

@@ -41,3 +41,36 @@ export const JsonFeedSchema = z.object({
   data: z.array(FeedItemSchema),
   meta: z.object({ title: z.string(), feed_url: z.string() })
 }).meta({ id: 'Feed', description: 'The compact JSON feed ("Latest Posts" widgets). RSS, Atom and JSON Feed 1.1 carry the same items.' })
+
+const JsonFeedAuthorSchema = z.object({ name: z.string() })
+
+/** JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) as this API writes it; a test parses every feed with it. */
+export const JsonFeed11Schema = z.object({
+  version: z.literal('https://jsonfeed.org/version/1.1'),
+  title: z.string(),
+  home_page_url: z.string().describe('The blog\'s (or network\'s) website, else the API\'s page of it.'),
+  feed_url: z.string(),
+  description: z.string().optional(),
+  language: z.string().optional(),
+  hubs: z.array(z.object({ type: z.literal('WebSub'), url: z.string() })).optional().describe('With WEBSUB_HUB_URL set.'),
+  items: z.array(z.object({
+    id: z.string().describe('urn:uuid:<post id>, stable across edits and renames.'),
+    url: z.string(),
+    title: z.string(),
+    summary: z.string().optional(),
+    content_html: z.string().optional().describe('With content=full.'),
+    content_text: z.string().optional().describe('Without content=full: the excerpt, or the title.'),
+    image: z.string().optional(),
+    _lead_image: z.object({
+      alt: z.string().optional(),
+      caption: z.string().optional(),
+      credit: z.string().optional(),
+      width: z.number().int().optional(),
+      height: z.number().int().optional()
+    }).optional().describe('Extension: the lead image\'s alt text, caption, credit and size.'),
+    date_published: TimestampSchema,
+    date_modified: TimestampSchema,
+    authors: z.array(JsonFeedAuthorSchema),
+    tags: z.array(z.string())
+  }))
+}).meta({ id: 'JsonFeed', description: 'JSON Feed 1.1 (format=jsonfeed or Accept: application/feed+json).' })

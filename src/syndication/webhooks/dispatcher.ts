@@ -7,6 +7,7 @@ import { eventMatches } from '../../changes/vocabulary.ts'
 import type { Config } from '../../config.ts'
 import type { DB } from '../../db/schema.ts'
 import { loadChangeData } from '../changes/change-data.ts'
+import { configuredLinks } from '../../content/common/site.ts'
 import {
   activeWebhooks, claimDueDeliveries, insertDeliveries, lockFanoutCursor, recordAttempt, saveFanoutCursor,
   type ClaimedDelivery
@@ -24,14 +25,14 @@ import { post } from './transport.ts'
 
 type WebhookSettings = Config['webhooks']
 
-export async function fanOut (db: Kysely<DB>, config: Pick<Config, 'postUrlTemplate'>, batch = 200): Promise<number> {
+export async function fanOut (db: Kysely<DB>, config: Pick<Config, 'publicBaseUrl' | 'site'>, batch = 200): Promise<number> {
   return db.transaction().execute(async (tx) => {
     const after = await lockFanoutCursor(tx)
     const events = await listChanges(tx, { afterSeq: after, limit: batch, visibility: 'events' })
     const last = events.at(-1)
     if (last === undefined) return 0
     const hooks = await activeWebhooks(tx)
-    const data = await loadChangeData(tx, config, events, 'public')
+    const data = await loadChangeData(tx, configuredLinks(config), events, 'public')
     const deliveries = events.flatMap((change) => hooks
       // A webhook hears of what happens after it was made, not of the history before.
       .filter((hook) => change.occurred_at >= hook.created_at && eventMatches(hook.event_types, change.event as string))

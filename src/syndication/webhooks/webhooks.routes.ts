@@ -89,7 +89,7 @@ const webhooksPlugin: FastifyPluginAsyncZod = async (app) => {
     config: ADMIN,
     schema: { tags, security: SECURITY, operationId: 'listWebhooks', summary: 'List webhooks', querystring: ListQuerySchema, response: { 200: WebhookPageSchema.describe('A page of webhooks.'), ...problemResponses(400, 401, 403) } }
   }, async (request, reply) => {
-    const page = await pageByKey(request, app.config.publicBaseUrl, 'webhooks', request.query,
+    const page = await pageByKey(request, 'webhooks', request.query,
       (afterId, limit) => listWebhooks(app.db, { limit, afterId }), (row) => row.id)
     reply.header('cache-control', 'private, no-store')
     return { data: page.items.map(toWebhook), meta: page.meta, links: page.links }
@@ -132,7 +132,7 @@ const webhooksPlugin: FastifyPluginAsyncZod = async (app) => {
     schema: { tags, security: SECURITY, operationId: 'listWebhookDeliveries', summary: 'List deliveries', description: 'Newest first: status, attempts, the last status code and error.', params: WebhookParamsSchema, querystring: ListQuerySchema, response: { 200: DeliveryPageSchema.describe('A page of deliveries.'), ...problemResponses(400, 401, 403, 404) } }
   }, async (request, reply) => {
     const row = await load(request.params.id)
-    const page = await pageByKey(request, app.config.publicBaseUrl, 'deliveries', request.query,
+    const page = await pageByKey(request, 'deliveries', request.query,
       (beforeId, limit) => listDeliveries(app.db, row.id, { limit, beforeId }), (d) => d.id)
     reply.header('cache-control', 'private, no-store')
     return { data: page.items.map(toDelivery), meta: page.meta, links: page.links }

@@ -46,6 +46,8 @@ t.test('a blog is found by id and by slug, with every field of the API shape', a
     title: 'Under The Black Flag',
     description: 'About this blog',
     language: 'en-GB',
+    website_url: null,
+    post_url_template: null,
     created_at: blog.created_at.toISOString(),
     updated_at: blog.updated_at.toISOString()
   }

@@ -1,0 +1,100 @@
+import type { FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { apiBaseUrl } from '../../http/public-url.ts'
+
+// Where readers find content on the web, as opposed to where the API serves it. A reader who
+// clicks an item in a feed reader, or a frontend that links to an article, wants the article's
+// page on the publisher's website; the API's JSON is for programs and keeps its own field
+// (`api_url`). Each blog may name its website and the shape of its post addresses; the network's
+// settings apply where a blog names none.
+
+const PLACEHOLDERS = ['blog', 'slug', 'id', 'yyyy', 'mm', 'dd'] as const
+
+/** An absolute http(s) URL template whose placeholders are known and that names the post ({slug} or {id}). */
+export function isPostUrlTemplate (value: string): boolean {
+  const names = [...value.matchAll(/\{([^}]*)\}/g)].map((match) => match[1] as string)
+  if (!names.every((name) => (PLACEHOLDERS as readonly string[]).includes(name))) return false
+  if (!names.includes('slug') && !names.includes('id')) return false
+  const example = value.replace(/\{[a-z]+\}/g, 'x')
+  return URL.canParse(example) && /^https?:$/.test(new URL(example).protocol)
+}
+
+export const POST_URL_TEMPLATE_RULE = `must be an absolute http(s) URL template naming the post with {slug} or {id}; placeholders: ${PLACEHOLDERS.map((name) => `{${name}}`).join(' ')}`
+
+export const PostUrlTemplateSchema = z.string().max(500).refine(isPostUrlTemplate, POST_URL_TEMPLATE_RULE)
+
+/** The network's website settings (WEBSITE_URL, POST_URL_TEMPLATE). */
+export interface SiteSettings {
+  readonly website: string | undefined
+  readonly postUrlTemplate: string | undefined
+}
+
+/** How absolute links are built for one response: the API's base URL and the website settings. */
+export interface Links {
+  readonly apiBase: string
+  readonly site: SiteSettings
+}
+
+export function linksFor (request: FastifyRequest): Links {
+  return { apiBase: apiBaseUrl(request), site: request.server.config.site }
+}
+
+/** Links where there is no request to follow (webhook payloads): the configured base URL. */
+export function configuredLinks (config: { publicBaseUrl: string, site: SiteSettings }): Links {
+  return { apiBase: config.publicBaseUrl, site: config.site }
+}
+
+/** A blog as far as its addresses go. */
+export interface BlogSite {
+  slug: string
+  website_url: string | null
+  post_url_template: string | null
+}
+
+/** The blog's website: its own, else the network's, else none. */
+export function blogWebsite (blog: Pick<BlogSite, 'website_url'>, site: SiteSettings): string | null {
+  return blog.website_url ?? site.website ?? null
+}
+
+/** The API's address of a blog (its JSON), for feeds of blogs without a website. */
+export function blogApiUrl (links: Links, blogSlug: string): string {
+  return `${links.apiBase}/v1/blogs/${encodeURIComponent(blogSlug)}`
+}
+
+/**
+ * The template of a blog's post addresses, most specific first: the blog's own template, its
+ * website + /{slug}, the network's template, the network's website + /{blog}/{slug}, and last
+ * the post's API URL (so `url` is always absolute and always works).
+ */
+function postUrlTemplate (blog: BlogSite, links: Links): string {
+  if (blog.post_url_template !== null) return blog.post_url_template
+  if (blog.website_url !== null) return `${blog.website_url}/{slug}`
+  if (links.site.postUrlTemplate !== undefined) return links.site.postUrlTemplate
+  if (links.site.website !== undefined) return `${links.site.website}/{blog}/{slug}`
+  return `${links.apiBase}/v1/blogs/{blog}/posts/{slug}`
+}
+
+/** What a post's addresses are built from. */
+export interface PostAddress {
+  id: string
+  slug: string
+  /** The publish time (or, for drafts, the creation time): {yyyy} {mm} {dd}. */
+  sort_time: Date
+  blog: BlogSite
+}
+
+function fill (template: string, post: PostAddress): string {
+  const iso = post.sort_time.toISOString()
+  const values: Record<string, string> = {
+    blog: encodeURIComponent(post.blog.slug), slug: encodeURIComponent(post.slug), id: post.id, yyyy: iso.slice(0, 4), mm: iso.slice(5, 7), dd: iso.slice(8, 10)
+  }
+  return template.replace(/\{([a-z]+)\}/g, (whole, name: string) => values[name] ?? whole)
+}
+
+/** The post's page on the website (or its API URL when no website is known), and its API URL. */
+export function postUrls (post: PostAddress, links: Links): { url: string, api_url: string } {
+  return {
+    url: fill(postUrlTemplate(post.blog, links), post),
+    api_url: fill(`${links.apiBase}/v1/blogs/{blog}/posts/{slug}`, post)
+  }
+}

@@ -1,0 +1,120 @@
+import t from 'tap'
+import { newApiKey, newBlog, newPost } from '../../helpers/factories.ts'
+import { buildTestApp } from '../../helpers/test-app.ts'
+
+// Where links point: a post's `url` is its page on the website (never the API's JSON unless no
+// website is known), `api_url` is always the API's; feeds link readers to the website; and
+// with PUBLIC_BASE_URL unset, links follow the host the client called, without letting a forged
+// Host reach anyone else's response.
+
+const at = new Date(Date.UTC(2024, 4, 7, 9))
+
+async function site (t: Parameters<Parameters<typeof t.test>[1]>[0], env: Record<string, string> = {}) {
+  const testApp = await buildTestApp(t, env)
+  const { app } = testApp
+  const flag = await newBlog(app.db, { slug: 'flag', title: 'Under The Black Flag' })
+  await newPost(app.db, { blogId: flag.id, slug: 'one', title: 'One', publishedAt: at })
+  const writer = await newApiKey(app.db, ['content:write'])
+  const patchBlog = (body: Record<string, unknown>) => app.inject({
+    method: 'PATCH', url: '/v1/blogs/flag', headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json' }, payload: body
+  })
+  const post = async () => (await app.inject({ url: '/v1/blogs/flag/posts/one' })).json().data as { url: string, api_url: string }
+  return { ...testApp, patchBlog, post }
+}
+
+t.test('url follows the most specific setting: blog template, blog website, network template, network website, API', async (t) => {
+  const apiUrl = 'http://api.test/v1/blogs/flag/posts/one'
+  const bare = await site(t)
+  t.same(await bare.post(), { ...(await bare.post()), url: apiUrl, api_url: apiUrl }, 'nothing set: the API URL, for both')
+
+  const network = await site(t, { WEBSITE_URL: 'https://news.example.com/' })
+  t.equal((await network.post()).url, 'https://news.example.com/flag/one', 'network website: /{blog}/{slug}')
+  t.equal((await network.post()).api_url, apiUrl)
+
+  const templated = await site(t, { WEBSITE_URL: 'https://news.example.com', POST_URL_TEMPLATE: 'https://news.example.com/{blog}/{yyyy}/{mm}/{dd}/{slug}' })
+  t.equal((await templated.post()).url, 'https://news.example.com/flag/2024/05/07/one', 'network template wins over network website')
+
+  const own = await templated.patchBlog({ website_url: 'https://flag.example.org/' })
+  t.equal(own.statusCode, 200, own.body)
+  t.equal(own.json().data.website_url, 'https://flag.example.org', 'stored without the trailing slash')
+  t.equal((await templated.post()).url, 'https://flag.example.org/one', 'the blog\'s own website wins over network settings')
+
+  t.equal((await templated.patchBlog({ post_url_template: 'https://flag.example.org/{yyyy}/{id}' })).statusCode, 200)
+  const post = await templated.post()
+  t.match(post.url, /^https:\/\/flag\.example\.org\/2024\/[0-9a-f-]{36}$/, 'the blog\'s template wins over everything')
+
+  const cleared = await templated.patchBlog({ website_url: null, post_url_template: null })
+  t.same([cleared.json().data.website_url, cleared.json().data.post_url_template], ['https://news.example.com', null], 'null clears; the network website shows through')
+  t.equal((await templated.post()).url, 'https://news.example.com/flag/2024/05/07/one')
+})
+
+t.test('website and template writes are validated: 400 naming the field, nothing written', async (t) => {
+  const { patchBlog, post } = await site(t)
+  const before = await post()
+  const bad: Array<[Record<string, unknown>, string]> = [
+    [{ website_url: 'javascript:alert(1)' }, 'body.website_url'],
+    [{ website_url: '/relative' }, 'body.website_url'],
+    [{ website_url: 'ftp://files.example.com' }, 'body.website_url'],
+    [{ website_url: 42 }, 'body.website_url'],
+    [{ website_url: `https://example.com/${'a'.repeat(2100)}` }, 'body.website_url'],
+    [{ post_url_template: 'https://news.example.com/{blog}' }, 'body.post_url_template'],
+    [{ post_url_template: 'https://news.example.com/{slug}/{nope}' }, 'body.post_url_template'],
+    [{ post_url_template: '/{slug}' }, 'body.post_url_template'],
+    [{ post_url_template: 'javascript:{slug}' }, 'body.post_url_template'],
+    [{ post_url_template: `https://example.com/{slug}/${'a'.repeat(600)}` }, 'body.post_url_template']
+  ]
+  for (const [body, path] of bad) {
+    const res = await patchBlog(body)
+    t.equal(res.statusCode, 400, JSON.stringify(body).slice(0, 80))
+    t.ok(res.json().errors.some((e: { path: string }) => e.path === path), `names ${path}`)
+  }
+  t.same(await post(), before, 'nothing changed')
+})
+
+t.test('feeds send readers to the website: channel link, Atom alternate, JSON Feed home_page_url, item links', async (t) => {
+  const { app, patchBlog } = await site(t, { WEBSITE_URL: 'https://news.example.com' })
+  await patchBlog({ website_url: 'https://flag.example.org' })
+  const rss = (await app.inject({ url: '/v1/blogs/flag/feed?format=rss' })).body
+  t.match(rss, /<channel>\s*<title>Under The Black Flag<\/title>\s*<link>https:\/\/flag\.example\.org<\/link>/)
+  t.match(rss, /<item>[\s\S]*<link>https:\/\/flag\.example\.org\/one<\/link>/)
+  const atom = (await app.inject({ url: '/v1/blogs/flag/feed?format=atom' })).body
+  t.match(atom, /<link rel="alternate" href="https:\/\/flag\.example\.org"/)
+  const jsonFeed = JSON.parse((await app.inject({ url: '/v1/blogs/flag/feed?format=jsonfeed' })).body)
+  t.equal(jsonFeed.home_page_url, 'https://flag.example.org')
+  t.equal(jsonFeed.items[0].url, 'https://flag.example.org/one')
+  const latest = (await app.inject({ url: '/v1/feeds/latest?format=rss' })).body
+  t.match(latest, /<channel>\s*<title>Latest Posts<\/title>\s*<link>https:\/\/news\.example\.com<\/link>/, 'network feeds link to the network website')
+})
+
+t.test('without PUBLIC_BASE_URL, links follow the host the client called; a forged Host reaches only itself', async (t) => {
+  const { app } = await site(t, { PUBLIC_BASE_URL: '', RESPONSE_CACHE_MAX_MB: '8' })
+  const get = (host: string, url = '/v1/posts?limit=1') => app.inject({ url, headers: { host } })
+  const lan = await get('192.168.1.20:3000')
+  t.match(lan.json().links.next ?? lan.json().links.self, /^http:\/\/192\.168\.1\.20:3000\/v1\/posts/)
+  t.equal(lan.json().data[0].api_url, 'http://192.168.1.20:3000/v1/blogs/flag/posts/one')
+
+  // The same URL asked through another host, after the first answer was cached: its own links.
+  const forged = await get('evil.example')
+  t.match(forged.json().links.self, /^http:\/\/evil\.example\/v1\/posts/)
+  const hits = async () => (await app.metrics.responseCache.get()).values.find((value) => value.labels.result === 'hit')?.value ?? 0
+  const hitsBefore = await hits()
+  const again = await get('192.168.1.20:3000')
+  t.equal(await hits(), hitsBefore + 1, 'the LAN answer came from the cache')
+  t.equal(again.body, lan.body, 'and the forged host did not replace it')
+
+  // A Host that is not a plain host name or address gets the configured default, never itself.
+  for (const host of ['evil.example/path?', 'a b', 'x"y', '<script>', 'ex ample.com:80', 'a..b']) {
+    const res = await get(host)
+    t.not(res.statusCode, 500)
+    if (res.statusCode === 200) t.match(res.json().links.self, /^http:\/\/localhost:3000\/v1\/posts/, `Host ${JSON.stringify(host)} falls back`)
+  }
+  const feed = (await get('[::1]:3000', '/v1/feeds/latest?format=atom')).body
+  t.match(feed, /href="http:\/\/\[::1\]:3000\/v1\/feeds\/latest\?format=atom"/, 'feeds too, IPv6 included')
+})
+
+t.test('with PUBLIC_BASE_URL set, the Host header changes nothing', async (t) => {
+  const { app } = await site(t, { PUBLIC_BASE_URL: 'https://api.example.com' })
+  const res = await app.inject({ url: '/v1/posts?limit=1', headers: { host: 'evil.example' } })
+  t.match(res.json().links.self, /^https:\/\/api\.example\.com\/v1\/posts/)
+  t.equal(res.json().data[0].api_url, 'https://api.example.com/v1/blogs/flag/posts/one')
+})
