@@ -102,6 +102,13 @@ function authorize (request: FastifyRequest, publicRead: boolean): void {
   if (!hasScope(request.apiKey, access)) throw forbidden(access)
 }
 
+/** For what a parameter unlocks (status=, visibility=all): 401 without a key, 403 with one that lacks the scope. */
+export function requireScope (request: FastifyRequest, scope: Scope, what: string): void {
+  if (hasScope(request.apiKey, scope)) return
+  if (request.apiKey === null) throw unauthorized(`${what} needs a key with the ${scope} scope.`)
+  throw new AppError(403, 'forbidden', `${what} needs a key with the ${scope} scope.`)
+}
+
 export function unauthorized (message: string, invalidToken = false): AppError {
   return new AppError(401, 'unauthorized', message, {
     headers: { 'www-authenticate': `Bearer realm="content-api"${invalidToken ? ', error="invalid_token"' : ''}` }

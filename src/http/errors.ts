@@ -13,7 +13,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 export const InvalidParamSchema = z.object({
   path: z.string().describe('Where the bad value is: query.limit, body.title, params.blog ...'),
   message: z.string()
-}).meta({ id: 'InvalidParam' })
+}).meta({ id: 'InvalidParam', examples: [{ path: 'query.limit', message: 'Too big: expected number to be <=100' }] })
 
 export const ProblemSchema = z.object({
   type: z.string().describe('A URI reference that identifies the problem type.'),
@@ -26,7 +26,7 @@ export const ProblemSchema = z.object({
   errors: z.array(InvalidParamSchema).optional().describe('Every invalid parameter, for validation problems.')
 }).meta({
   id: 'Problem',
-  example: {
+  examples: [{
     type: '/problems/validation-failed',
     title: 'Bad Request',
     status: 400,
@@ -35,7 +35,7 @@ export const ProblemSchema = z.object({
     code: 'validation_failed',
     request_id: '5f0c6d1e-8a43-4a8e-9d59-0c6a8e4f2b10',
     errors: [{ path: 'query.limit', message: 'Too small: expected number to be >=1' }]
-  }
+  }]
 })
 
 export type Problem = z.infer<typeof ProblemSchema>

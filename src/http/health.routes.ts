@@ -3,11 +3,11 @@ import { z } from 'zod'
 import { AppError, problemResponses } from './errors.ts'
 import { routePlugin } from './route-plugin.ts'
 
-const LivenessSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Liveness' })
+const LivenessSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Liveness', examples: [{ status: 'ok' }] })
 const ReadinessSchema = z.object({
   status: z.literal('ready'),
   database: z.enum(['postgres', 'embedded'])
-}).meta({ id: 'Readiness' })
+}).meta({ id: 'Readiness', examples: [{ status: 'ready', database: 'postgres' }] })
 
 // Probes are not content: never cached, never logged at info level (a load balancer polls them).
 const healthPlugin: FastifyPluginAsyncZod = async (app) => {

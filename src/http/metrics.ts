@@ -76,7 +76,7 @@ const metricsRoutesPlugin: FastifyPluginAsyncZod = async (app) => {
       description: 'Request durations per route, response-cache hits and misses, database pool use, webhook queue depth and ' +
         'process figures, in the Prometheus text format. Needs an admin key (Prometheus: `authorization: { credentials: <key> }`).',
       response: {
-        200: z.string().describe('Prometheus text exposition format 0.0.4.'),
+        200: { description: 'Prometheus text exposition format 0.0.4.', content: { 'text/plain': { schema: z.string() } } },
         ...problemResponses(401, 403)
       }
     }

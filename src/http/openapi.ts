@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { withPlainSchemas, withStandardResponses } from './openapi-document.ts'
 import { declareAccess } from './route-access.ts'
 
 export const OPENAPI_PATH = '/openapi.json'
@@ -72,6 +73,9 @@ async function openApi (app: FastifyInstance, { version }: { version: string }):
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Content API', version, description: API_DESCRIPTION },
+      // Relative: the document is served by the API it describes, wherever that runs; a client
+      // generated from the committed copy sets its base URL (examples/).
+      servers: [{ url: '/', description: 'The server this document was fetched from.' }],
       components: {
         securitySchemes: {
           bearerAuth: {
@@ -95,8 +99,15 @@ async function openApi (app: FastifyInstance, { version }: { version: string }):
         { name: 'Operations', description: 'Probes for load balancers and orchestrators.' }
       ]
     },
-    transform: jsonSchemaTransform,
-    transformObject: (document) => withRedirectHeaders(withoutUnusedSchemas(jsonSchemaTransformObject(document)))
+    // Each operation carries its access rule (x-access), from which withStandardResponses adds
+    // the statuses every operation of that kind can answer.
+    transform: (input) => {
+      const output = jsonSchemaTransform(input)
+      const access = (input.route as { config?: { access?: string } } | undefined)?.config?.access
+      return access === undefined || output.schema === undefined ? output : { ...output, schema: { ...output.schema, 'x-access': access } }
+    },
+    transformObject: (document) => withPlainSchemas(withStandardResponses(
+      withRedirectHeaders(withoutUnusedSchemas(jsonSchemaTransformObject(document))) as Record<string, unknown>)) as OpenApiDocument
   })
 
   // The reference pages and their assets are for anyone, with or without a key.

@@ -33,12 +33,12 @@ export const PageQuerySchema = z.object({
 
 export const PageMetaSchema = z.object({
   next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.')
-}).meta({ id: 'PageMeta' })
+}).meta({ id: 'PageMeta', examples: [{ next_cursor: 'WzEsImJsb2dzIiwidW5kZXItdGhlLWJsYWNrLWZsYWciXQ' }] })
 
 export const PageLinksSchema = z.object({
   self: z.string().describe('This page.'),
   next: z.string().nullable().describe('The next page, or null on the last page.')
-}).meta({ id: 'PageLinks' })
+}).meta({ id: 'PageLinks', examples: [{ self: 'https://api.example.com/v1/blogs?limit=20', next: 'https://api.example.com/v1/blogs?limit=20&cursor=WzEsImJsb2dzIiwidW5kZXItdGhlLWJsYWNrLWZsYWciXQ' }] })
 
 /** A list envelope: `{ data: [...], meta: { next_cursor }, links: { self, next } }`. */
 export function pageOf<T extends z.ZodType> (item: T) {

@@ -1,4 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
+import type { FastifyReply } from 'fastify'
+import type { z } from 'zod'
 import type { FastifySerializerCompiler } from 'fastify/types/schema.js'
 import { createSerializerCompiler } from 'fastify-type-provider-zod'
 
@@ -29,4 +31,24 @@ export function responseSerializerCompiler (mode: ResponseValidation): Serialize
       return json
     }
   }
+}
+
+/**
+ * Serializes this reply by one of the route's documented response variants (sparse fieldsets,
+ * what a preview key sees) instead of its declared schema, checked the same strict way.
+ */
+export function replyAs (reply: FastifyReply, variant: z.ZodType): void {
+  if (reply.server.config.responseValidation === 'off') return
+  reply.serializer((data: unknown) => {
+    const parsed = variant.safeParse(data)
+    if (!parsed.success || !isDeepStrictEqual(JSON.parse(JSON.stringify(parsed.data)), JSON.parse(JSON.stringify(data)))) {
+      throw new Error(`Response of ${reply.request.method} ${reply.request.url} is not the ${String(variant.meta()?.id ?? 'variant')} it was sent as`)
+    }
+    return JSON.stringify(data)
+  })
+}
+
+/** `x-response-variants` of an operation: which component a response is, when a parameter changes its shape. */
+export function responseVariants (variants: Record<string, string>): { 'x-response-variants': Record<string, { $ref: string }> } {
+  return { 'x-response-variants': Object.fromEntries(Object.entries(variants).map(([when, id]) => [when, { $ref: `#/components/schemas/${id}` }])) }
 }

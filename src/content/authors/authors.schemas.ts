@@ -4,7 +4,8 @@ import { SlugSchema } from '../addressing/slugs.ts'
 import { HttpUrlSchema, TimestampSchema } from '../common/fields.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
 
-export const AuthorLinkSchema = z.object({ label: z.string(), url: z.string() }).meta({ id: 'AuthorLink' })
+export const AuthorLinkSchema = z.object({ label: z.string(), url: z.string() })
+  .meta({ id: 'AuthorLink', examples: [{ label: 'X', url: 'https://x.com/joannaparaszczuk' }] })
 
 export const AuthorSchema = z.object({
   id: z.uuid(),
@@ -18,7 +19,7 @@ export const AuthorSchema = z.object({
   updated_at: TimestampSchema
 }).meta({
   id: 'Author',
-  example: {
+  examples: [{
     id: '01465a6e-4000-7000-8000-000000000065',
     slug: 'joanna-paraszczuk',
     name: 'Joanna Paraszczuk',
@@ -28,7 +29,7 @@ export const AuthorSchema = z.object({
     latest_post_at: '2014-10-15T10:00:00.000Z',
     created_at: '2014-06-01T00:00:00.000Z',
     updated_at: '2014-06-01T00:00:00.000Z'
-  }
+  }]
 })
 export type Author = z.infer<typeof AuthorSchema>
 
@@ -44,9 +45,12 @@ const authorWriteFields = {
   avatar_url: HttpUrlSchema.nullable().optional(),
   links: z.array(z.object({ label: z.string().trim().min(1).max(100), url: HttpUrlSchema }).strict()).max(20).optional()
 }
-export const CreateAuthorSchema = z.object(authorWriteFields).strict().meta({ id: 'CreateAuthor' })
+export const CreateAuthorSchema = z.object(authorWriteFields).strict().meta({
+  id: 'CreateAuthor',
+  examples: [{ name: 'Joanna Paraszczuk', bio: 'Writes "Under The Black Flag".', links: [{ label: 'X', url: 'https://x.com/joannaparaszczuk' }] }]
+})
 export const UpdateAuthorSchema = z.object(authorWriteFields).partial().strict()
-  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateAuthor' })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateAuthor', examples: [{ avatar_url: 'https://static.example.com/authors/joanna-paraszczuk.jpg' }] })
 export const DeleteAuthorQuerySchema = z.object({
   reassign_posts_to: IdOrSlugSchema.optional().describe('Credit this author instead on every post of the one deleted.'),
   remove_from_posts: z.enum(['true']).optional().describe('true: take the author off their posts (the posts stay).')

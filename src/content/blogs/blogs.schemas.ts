@@ -17,7 +17,7 @@ export const BlogSchema = z.object({
   updated_at: TimestampSchema
 }).meta({
   id: 'Blog',
-  example: {
+  examples: [{
     id: '0192a8f0-0000-7000-8000-000000000001',
     slug: 'under-the-black-flag',
     title: 'Under The Black Flag',
@@ -27,7 +27,7 @@ export const BlogSchema = z.object({
     post_url_template: 'https://news.example.com/under-the-black-flag/{yyyy}/{mm}/{slug}',
     created_at: '2014-10-01T09:00:00.000Z',
     updated_at: '2014-10-01T09:00:00.000Z'
-  }
+  }]
 })
 
 export type Blog = z.infer<typeof BlogSchema>
@@ -47,9 +47,12 @@ const blogWriteFields = {
   post_url_template: PostUrlTemplateSchema.nullable().optional()
     .describe('Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}. null: website_url/{slug}, or the network\'s settings.')
 }
-export const CreateBlogSchema = z.object(blogWriteFields).strict().meta({ id: 'CreateBlog' })
+export const CreateBlogSchema = z.object(blogWriteFields).strict().meta({
+  id: 'CreateBlog',
+  examples: [{ title: 'Under The Black Flag', description: 'News, opinion, and analysis about the Islamic State group.', language: 'en', website_url: 'https://news.example.com/under-the-black-flag' }]
+})
 export const UpdateBlogSchema = z.object(blogWriteFields).partial().strict()
-  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateBlog' })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateBlog', examples: [{ post_url_template: 'https://news.example.com/under-the-black-flag/{yyyy}/{mm}/{slug}' }] })
 export const DeleteBlogQuerySchema = z.object({
   move_posts_to: IdOrSlugSchema.optional().describe('Move the blog\'s posts to this blog first.'),
   delete_posts: z.enum(['true']).optional().describe('true: delete the blog\'s posts with it (for good).')

@@ -1,6 +1,6 @@
 import { postUrls, type Links } from '../common/site.ts'
 import type { PostRow } from './posts.repository.ts'
-import type { Post, PostField, PostListItem } from './posts.schemas.ts'
+import type { PostField, PreviewPost, SparsePost } from './posts.schemas.ts'
 import { readingTimeMinutes } from './post-text.ts'
 import { effectiveStatus } from './post-status.ts'
 
@@ -14,7 +14,11 @@ export function postRowUrls (row: PostRow, links: Links): { url: string, api_url
   }, links)
 }
 
-export function toPost (row: PostRow, links: Links): Post {
+/**
+ * Every field of a post that its row holds (the bodies only where the query selected them), as
+ * a preview key sees it; public rows always have a publish time, so public readers get a Post.
+ */
+export function toPost (row: PostRow, links: Links): PreviewPost {
   const { url, api_url: apiUrl } = postRowUrls(row, links)
   return {
     id: row.id,
@@ -25,7 +29,8 @@ export function toPost (row: PostRow, links: Links): Post {
     title: row.title,
     subtitle: row.subtitle,
     excerpt: row.excerpt,
-    body_html: row.body_html ?? '',
+    ...(row.body_html === null ? {} : { body_html: row.body_html }),
+    ...(row.body_text === null ? {} : { body_text: row.body_text }),
     word_count: row.word_count,
     reading_time_minutes: readingTimeMinutes(row.word_count),
     lead_image: row.lead_image_url === null
@@ -49,9 +54,9 @@ export function toPost (row: PostRow, links: Links): Post {
   }
 }
 
-export function toPostListItem (row: PostRow, links: Links, fields: readonly PostField[]): PostListItem {
-  const post = toPost(row, links)
-  const item: Partial<Post> & { id: string } = { id: post.id }
-  for (const field of fields) (item as Record<string, unknown>)[field] = post[field]
+/** The post with only the fields asked for (and its id). */
+export function withFields (post: PreviewPost, fields: readonly PostField[]): SparsePost {
+  const item: SparsePost = { id: post.id }
+  for (const field of fields) if (post[field] !== undefined) (item as Record<string, unknown>)[field] = post[field]
   return item
 }

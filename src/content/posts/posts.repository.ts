@@ -66,6 +66,8 @@ export interface PostListRequest {
   after?: PostPosition | undefined
   limit: number
   withBody: boolean
+  /** Also the plain-text body (formats=plaintext). */
+  withText?: boolean | undefined
   audience: Audience
 }
 
@@ -81,6 +83,7 @@ export type PostRow = PostColumns & {
   /** The time lists sort by: published_at, or for drafts in preview, created_at. */
   sort_time: Date
   body_html: string | null
+  body_text: string | null
   blog_slug: string
   blog_title: string
   blog_website_url: string | null
@@ -110,7 +113,7 @@ export function postsQuery (db: Executor, request: PostListRequest) {
     ? 'posts'
     : filter.tagIds?.length === 1 ? 'tag' : filter.authorIds?.length === 1 ? 'author' : 'posts'
 
-  let query = selectPostRows(db, request.withBody, audience, filter.q)
+  let query = selectPostRows(db, { html: request.withBody, text: request.withText ?? false }, audience, filter.q)
   if (driver === 'tag') {
     query = query.innerJoin('post_tags as d', 'd.post_id', 'p.id').where('d.tag_id', '=', filter.tagIds?.[0] as string)
   } else if (driver === 'author') {
@@ -146,20 +149,30 @@ export function postsQuery (db: Executor, request: PostListRequest) {
     .limit(sql.lit(request.limit))
 }
 
-/** The planner's estimate of how many posts match: cheap, approximate, never a count(*). */
-export async function estimatePosts (db: Executor, filter: PostFilter, audience: Audience): Promise<number> {
-  const query = applyFilter(db.selectFrom('posts as p').select('p.id').where(visibleTo(audience)), filter, 'posts')
-  const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) ${query}`.execute(db)
+/**
+ * How many posts match: counted while that stays cheap (up to `exactUpTo` rows, an index range
+ * at most that long), beyond it the planner's estimate, never a count(*) of millions. The
+ * planner alone was wildly wrong on small and filtered lists (1 for 27 posts).
+ */
+export async function countPosts (db: Executor, filter: PostFilter, audience: Audience, exactUpTo: number): Promise<{ total: number, exact: boolean }> {
+  const matching = applyFilter(db.selectFrom('posts as p').select(sql.lit(1).as('one')).where(visibleTo(audience)), filter, 'posts')
+  const counted = await db.selectFrom(matching.limit(sql.lit(exactUpTo + 1)).as('m')).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+  const total = Number(counted.n)
+  if (total <= exactUpTo) return { total, exact: true }
+  const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) ${matching}`.execute(db)
   const plan = rows[0]?.['QUERY PLAN']
   const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as Array<{ Plan: { 'Plan Rows': number } }>
-  return Math.round(parsed[0]?.Plan['Plan Rows'] ?? 0)
+  // More than exactUpTo match for certain; an estimate below that would contradict the count.
+  return { total: Math.max(exactUpTo + 1, Math.round(parsed[0]?.Plan['Plan Rows'] ?? 0)), exact: false }
 }
 
 // Single posts are the most read rows; their query has one shape per audience (prepared.ts).
+// A single post carries both bodies: the plain text is small next to the HTML, and one shape
+// per audience keeps one prepared statement each.
 const postById = forEachAudience((audience) => preparedQuery<{ id: string }, PostRow>((db) =>
-  selectPostRows(db, true, audience).where('p.id', '=', param('id')) as unknown as Compilable<PostRow>))
+  selectPostRows(db, BOTH_BODIES, audience).where('p.id', '=', param('id')) as unknown as Compilable<PostRow>))
 const postBySlug = forEachAudience((audience) => preparedQuery<{ blogId: string, slug: string }, PostRow>((db) =>
-  selectPostRows(db, true, audience).where('p.blog_id', '=', param('blogId')).where('p.slug', '=', param('slug')) as unknown as Compilable<PostRow>))
+  selectPostRows(db, BOTH_BODIES, audience).where('p.blog_id', '=', param('blogId')).where('p.slug', '=', param('slug')) as unknown as Compilable<PostRow>))
 
 function forEachAudience<T> (make: (audience: Audience) => T): Record<Audience, T> {
   return { public: make('public'), preview: make('preview') }
@@ -177,7 +190,9 @@ function rankOf (q: string) {
   return sql<number>`ts_rank_cd(p.search, websearch_to_tsquery(${SEARCH_CONFIG}, ${q}))`
 }
 
-function selectPostRows (db: Executor, withBody: boolean, audience: Audience, q?: string) {
+const BOTH_BODIES = { html: true, text: true }
+
+function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean }, audience: Audience, q?: string) {
   return (db as Kysely<DB>).selectFrom('posts as p')
     .innerJoin('blogs as b', 'b.id', 'p.blog_id')
     .where(visibleTo(audience))
@@ -188,7 +203,8 @@ function selectPostRows (db: Executor, withBody: boolean, audience: Audience, q?
       'b.slug as blog_slug', 'b.title as blog_title', 'b.website_url as blog_website_url', 'b.post_url_template as blog_post_url_template'
     ])
     .select((audience === 'public' ? sql<Date>`p.published_at` : PREVIEW_SORT_TIME).as('sort_time'))
-    .select(withBody ? sql<string>`p.body_html`.as('body_html') : sql<null>`NULL::text`.as('body_html'))
+    .select(bodies.html ? sql<string>`p.body_html`.as('body_html') : sql<null>`NULL::text`.as('body_html'))
+    .select(bodies.text ? sql<string>`p.body_text`.as('body_text') : sql<null>`NULL::text`.as('body_text'))
     .select(q === undefined ? sql<null>`NULL::real`.as('rank') : rankOf(q).as('rank'))
     .select((eb) => [
       jsonArrayFrom(eb.selectFrom('post_authors as pa').innerJoin('authors as a', 'a.id', 'pa.author_id')

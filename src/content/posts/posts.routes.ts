@@ -5,19 +5,23 @@ import { postKeys, postListKeys } from '../../changes/surrogate-keys.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { paginate } from '../../http/pagination.ts'
+import { replyAs, responseVariants } from '../../http/serialization.ts'
+import { requireScope } from '../../access/auth.ts'
+import type { z } from 'zod'
 import { redirectTo } from '../../http/redirects.ts'
 import { BLOGS } from '../addressing/addressables.ts'
 import { findOrRedirect, lookUp, RenamedResponse } from '../addressing/find-or-redirect.ts'
 import { isUuid } from '../addressing/identifiers.ts'
 import { linksFor } from '../common/site.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from './post-owners.ts'
-import { toPost, toPostListItem } from './posts.mapper.ts'
-import { estimatePosts, findPostById, findPostBySlug, listPosts, type Audience, type PostRow } from './posts.repository.ts'
+import { toPost, withFields } from './posts.mapper.ts'
+import { countPosts, findPostById, findPostBySlug, listPosts, type Audience, type PostRow } from './posts.repository.ts'
 import {
-  BlogPostParamsSchema, PostIdParamsSchema, PostListQuerySchema, PostPageSchema, PostResponseSchema, SinglePostQuerySchema,
-  type PostListQuery
+  BlogPostParamsSchema, DEFAULT_POST_FIELDS, EXACT_COUNT_LIMIT, POST_PAGE_VARIANTS, POST_RESPONSE_VARIANTS, PostIdParamsSchema, PostListQuerySchema,
+  PostPageSchema, PostResponseSchema, PreviewPostPageSchema, PreviewPostResponseSchema, SinglePostQuerySchema, SparsePostPageSchema,
+  SparsePostResponseSchema, type PostListQuery
 } from './posts.schemas.ts'
-import { checkedInclude, loadIncluded, POST_CURSOR, postCursorKey, resolveListRequest, type ListScope } from './posts.service.ts'
+import { checkedInclude, loadIncluded, POST_CURSOR, postCursorKey, resolveFields, resolveListRequest, type ListScope } from './posts.service.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 
 const LIST_DESCRIPTION = 'Public posts, newest first unless `sort` says otherwise, a page at a time (keyset ' +
@@ -27,6 +31,23 @@ const SCOPED_LISTS: Record<PostOwner['entity'], { summary: string, note: string 
   blog: { summary: 'List the posts of a blog', note: '' },
   author: { summary: 'List the posts of an author', note: ' Every post the author is credited on counts, not only those they are first on.' },
   tag: { summary: 'List the posts with a tag', note: '' }
+}
+
+type PostPage = z.infer<typeof PostPageSchema>
+type PostResponse = z.infer<typeof PostResponseSchema>
+type SinglePostQuery = z.infer<typeof SinglePostQuerySchema>
+
+/**
+ * The route declares the public, complete shape (what typed clients get by default); a sparse
+ * or preview response is serialized by its own documented variant, and its type is that
+ * variant's, not the declared one: the cast below is checked by replyAs in strict mode.
+ */
+function sendVariant (reply: FastifyReply, audience: Audience, sparse: boolean, variants: { fields: z.ZodType, preview: z.ZodType }): void {
+  if (sparse) replyAs(reply, variants.fields)
+  else if (audience === 'preview') replyAs(reply, variants.preview)
+}
+function documented<T> (value: unknown): T {
+  return value as T
 }
 
 /**
@@ -42,39 +63,44 @@ function audienceOf (request: FastifyRequest, reply: FastifyReply): Audience {
 const postsPlugin: FastifyPluginAsyncZod = async (app) => {
   const config = app.config
 
-  async function sendPostPage (request: FastifyRequest, reply: FastifyReply, query: PostListQuery, scope: ListScope, owner?: { type: PostOwner['entity'], id: string }) {
+  async function sendPostPage (request: FastifyRequest, reply: FastifyReply, query: PostListQuery, scope: ListScope, owner?: { type: PostOwner['entity'], id: string }): Promise<PostPage> {
+    if (query.status !== undefined) requireScope(request, 'content:preview', 'Filtering by status')
     const audience = audienceOf(request, reply)
-    const resolved = await resolveListRequest(app.db, query, scope, audience)
-    const [rows, estimate] = await Promise.all([
+    const resolved = await resolveListRequest(app.db, query, scope)
+    const [rows, count] = await Promise.all([
       listPosts(app.db, {
         audience,
         filter: resolved.filter,
         sort: resolved.sort,
         after: resolved.after,
         limit: query.limit + 1,
-        withBody: resolved.fields.includes('body_html')
+        withBody: resolved.fields.includes('body_html'),
+        withText: resolved.fields.includes('body_text')
       }),
-      query.count === 'estimate' ? estimatePosts(app.db, resolved.filter, audience) : undefined
+      query.count === 'estimate' ? countPosts(app.db, resolved.filter, audience, EXACT_COUNT_LIMIT) : undefined
     ])
     const links = linksFor(request)
     const page = paginate(request, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
     const included = await loadIncluded(app.db, page.items, resolved.include, config.site)
     setSurrogateKeys(reply, postListKeys(owner === undefined ? [] : [owner]))
-    return {
-      data: page.items.map((row) => toPostListItem(row, links, resolved.fields)),
+    sendVariant(reply, audience, resolved.sparse, { fields: SparsePostPageSchema, preview: PreviewPostPageSchema })
+    return documented<PostPage>({
+      data: page.items.map((row) => withFields(toPost(row, links), resolved.fields)),
       ...(included === undefined ? {} : { included }),
-      meta: { ...page.meta, ...(estimate === undefined ? {} : { estimated_total: estimate }) },
+      meta: { ...page.meta, ...(count === undefined ? {} : { total: count.total, total_exact: count.exact, estimated_total: count.total }) },
       links: page.links
-    }
+    })
   }
 
-  async function sendPost (request: FastifyRequest, reply: FastifyReply, row: PostRow, includeNames: string[] | undefined) {
-    const include = checkedInclude(includeNames)
+  async function sendPost (request: FastifyRequest, reply: FastifyReply, row: PostRow, query: SinglePostQuery, audience: Audience): Promise<PostResponse> {
+    const include = checkedInclude(query.include)
+    const { fields, sparse } = resolveFields(query, DEFAULT_POST_FIELDS)
     const included = await loadIncluded(app.db, [row], include, config.site)
     setLastModified(reply, row.updated_at)
     setEtagVersion(reply, row.version)
     setSurrogateKeys(reply, postKeys(row, include))
-    return { data: toPost(row, linksFor(request)), ...(included === undefined ? {} : { included }) }
+    sendVariant(reply, audience, sparse, { fields: SparsePostResponseSchema, preview: PreviewPostResponseSchema })
+    return documented<PostResponse>({ data: withFields(toPost(row, linksFor(request)), fields), ...(included === undefined ? {} : { included }) })
   }
 
   app.get('/v1/posts', {
@@ -85,7 +111,8 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       summary: 'List posts',
       description: LIST_DESCRIPTION,
       querystring: PostListQuerySchema,
-      response: { 200: PostPageSchema.describe('A page of posts.'), ...problemResponses(400) }
+      response: { 200: PostPageSchema.describe('A page of posts.'), ...problemResponses(400) },
+      ...responseVariants(POST_PAGE_VARIANTS)
     }
   }, async (request, reply) => sendPostPage(request, reply, request.query, {}))
 
@@ -98,13 +125,14 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       description: 'One public post by id, with its full sanitized body.',
       params: PostIdParamsSchema,
       querystring: SinglePostQuerySchema,
-      response: { 200: PostResponseSchema.describe('The post.'), ...problemResponses(400, 404) }
+      response: { 200: PostResponseSchema.describe('The post.'), ...problemResponses(400, 404) },
+      ...responseVariants(POST_RESPONSE_VARIANTS)
     }
   }, async (request, reply) => {
     const audience = audienceOf(request, reply)
     const row = isUuid(request.params.id) ? await findPostById(app.db, request.params.id.toLowerCase(), audience) : undefined
     if (row === undefined) throw notFound(`Post "${request.params.id}"`)
-    return sendPost(request, reply, row, request.query.include)
+    return sendPost(request, reply, row, request.query, audience)
   })
 
   app.get('/v1/blogs/:blog/posts/:slug', {
@@ -116,7 +144,8 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       description: 'One public post, addressed the way its web page is. A renamed post (or blog) answers 308 with the canonical URL.',
       params: BlogPostParamsSchema,
       querystring: SinglePostQuerySchema,
-      response: { 200: PostResponseSchema.describe('The post.'), ...RenamedResponse, ...problemResponses(400, 404) }
+      response: { 200: PostResponseSchema.describe('The post.'), ...RenamedResponse, ...problemResponses(400, 404) },
+      ...responseVariants(POST_RESPONSE_VARIANTS)
     }
   }, async (request, reply) => {
     const { blog: blogRef, slug } = request.params
@@ -131,7 +160,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     if (row.slug !== slug || row.blog_id !== blog.id) {
       throw redirectTo(request, `/v1/blogs/${encodeURIComponent(row.blog_slug)}/posts/${encodeURIComponent(row.slug)}`)
     }
-    return sendPost(request, reply, row, request.query.include)
+    return sendPost(request, reply, row, request.query, audience)
   })
 
   for (const owner of POST_OWNERS) {
@@ -145,7 +174,8 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
         description: LIST_DESCRIPTION + text.note,
         params: owner.paramsSchema,
         querystring: PostListQuerySchema,
-        response: { 200: PostPageSchema.describe('A page of posts.'), ...RenamedResponse, ...problemResponses(400, 404) }
+        response: { 200: PostPageSchema.describe('A page of posts.'), ...RenamedResponse, ...problemResponses(400, 404) },
+        ...responseVariants(POST_PAGE_VARIANTS)
       }
     }, async (request, reply) => {
       const found = await findOrRedirect(request, owner.address, ownerRef(owner, request.params))

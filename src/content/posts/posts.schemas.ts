@@ -13,22 +13,22 @@ export const SummarySchema = z.object({
   id: z.uuid(),
   slug: z.string(),
   name: z.string()
-}).meta({ id: 'Summary', description: 'A related author or tag, in brief; ask `include=` for the whole resource.' })
+}).meta({ id: 'Summary', examples: [{ id: '01465a6e-4000-7000-8000-000000000065', slug: 'joanna-paraszczuk', name: 'Joanna Paraszczuk' }], description: 'A related author or tag, in brief; ask `include=` for the whole resource.' })
 
 export const BlogSummarySchema = z.object({
   id: z.uuid(),
   slug: z.string(),
   title: z.string()
-}).meta({ id: 'BlogSummary' })
+}).meta({ id: 'BlogSummary', examples: [{ id: '01465a6e-4000-7000-8000-000000000001', slug: 'under-the-black-flag', title: 'Under The Black Flag' }] })
 
 export const LeadImageSchema = z.object({
   url: z.string(),
   alt: z.string().nullable().describe('Text for readers who cannot see the image.'),
   caption: z.string().nullable().describe('The caption shown under the image.'),
   credit: z.string().nullable(),
-  width: z.number().int().nullable(),
-  height: z.number().int().nullable()
-}).meta({ id: 'LeadImage' })
+  width: z.number().int().min(1).nullable(),
+  height: z.number().int().min(1).nullable()
+}).meta({ id: 'LeadImage', examples: [FLAGSHIP_LEAD_IMAGE] })
 
 const postFields = {
   id: z.uuid(),
@@ -39,9 +39,10 @@ const postFields = {
   title: z.string(),
   subtitle: z.string().nullable(),
   excerpt: z.string().nullable(),
-  body_html: z.string().describe('Sanitized HTML of the article. Only on single posts, or on lists with `fields=body_html`.'),
-  word_count: z.number().int(),
-  reading_time_minutes: z.number().int(),
+  body_html: z.string().describe('Sanitized HTML of the article. On single posts; on lists with `formats=html` or `fields=body_html`.'),
+  body_text: z.string().optional().describe('The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`.'),
+  word_count: z.number().int().min(0),
+  reading_time_minutes: z.number().int().min(0),
   lead_image: LeadImageSchema.nullable(),
   language: z.string().describe('BCP 47 language tag.'),
   is_breaking: z.boolean(),
@@ -50,14 +51,18 @@ const postFields = {
   tags: z.array(SummarySchema),
   status: PostStatusSchema
     .describe('Always published for public readers; a preview key also sees drafts and scheduled posts.'),
-  published_at: TimestampSchema.nullable().describe('Null only for drafts that were never published (preview).'),
+  published_at: TimestampSchema.describe('When the post was (or, scheduled, will be) published.'),
   updated_at: TimestampSchema
 }
 
 export type PostField = keyof typeof postFields
 export const POST_FIELDS = Object.keys(postFields) as PostField[]
-/** What list items carry unless `fields=` says otherwise: everything but the body. */
-export const DEFAULT_LIST_FIELDS = POST_FIELDS.filter((field) => field !== 'body_html')
+const BODIES: readonly PostField[] = ['body_html', 'body_text']
+/** What list items carry unless `fields=` or `formats=` say otherwise: everything but the bodies. */
+export const DEFAULT_LIST_FIELDS = POST_FIELDS.filter((field) => !BODIES.includes(field))
+/** What a single post carries unless `fields=` says otherwise: everything but the plain-text body. */
+export const DEFAULT_POST_FIELDS = POST_FIELDS.filter((field) => field !== 'body_text')
+export const FORMATS = { html: 'body_html', plaintext: 'body_text' } as const satisfies Record<string, PostField>
 
 const EXAMPLE_POST = {
   id: '0149127d-1240-7000-8000-0000000003e8',
@@ -83,15 +88,37 @@ const EXAMPLE_POST = {
   updated_at: '2014-10-15T10:00:00.000Z'
 }
 
-export const PostSchema = z.object(postFields).meta({ id: 'Post', example: EXAMPLE_POST })
+export const PostSchema = z.object(postFields).meta({ id: 'Post', examples: [EXAMPLE_POST] })
 export type Post = z.infer<typeof PostSchema>
 
-// In lists, `fields=` can leave any field out but the id, so the item schema says so.
-export const PostListItemSchema = PostSchema.partial().required({ id: true }).meta({
+// The shapes a typed client gets: without `fields=`, every item is complete (only the bodies
+// are optional in lists), so a frontend never writes `post.blog?.slug`. Two variants are
+// documented as their own components and named in each operation's `x-response-variants`
+// (a response is serialized by its variant: http/serialization.ts replyAs):
+// - `fields=` (sparse fieldsets): SparsePost, any field but the id may be absent;
+// - a key with content:preview: PreviewPost, whose published_at is null for unpublished drafts.
+export const PostListItemSchema = PostSchema.partial({ body_html: true }).meta({
   id: 'PostListItem',
-  description: 'A post in a list. Carries every field but body_html unless `fields=` names the fields wanted.'
+  description: 'A post in a list: every field but the bodies (ask for them with `formats=`).',
+  examples: [{ ...EXAMPLE_POST, body_html: undefined }]
 })
 export type PostListItem = z.infer<typeof PostListItemSchema>
+
+const nullablePublishedAt = TimestampSchema.nullable().describe('Null for drafts that were never published.')
+
+export const PreviewPostSchema = PostSchema.partial({ body_html: true }).extend({ published_at: nullablePublishedAt }).meta({
+  id: 'PreviewPost',
+  description: 'A post as a key with content:preview sees it (lists, single posts, writes, the change log with visibility=all): drafts have no publish time yet.',
+  examples: [{ ...EXAMPLE_POST, status: 'draft', published_at: null }]
+})
+export type PreviewPost = z.infer<typeof PreviewPostSchema>
+
+export const SparsePostSchema = PreviewPostSchema.partial().required({ id: true }).meta({
+  id: 'SparsePost',
+  description: 'A post with the fields `fields=` named (and the id).',
+  examples: [{ id: EXAMPLE_POST.id, title: EXAMPLE_POST.title, url: EXAMPLE_POST.url, published_at: EXAMPLE_POST.published_at }]
+})
+export type SparsePost = z.infer<typeof SparsePostSchema>
 
 export const IncludedSchema = z.object({
   blogs: z.array(BlogSchema).optional(),
@@ -99,16 +126,30 @@ export const IncludedSchema = z.object({
   tags: z.array(TagSchema).optional()
 }).meta({ id: 'Included', description: 'Related resources asked for with `include=`, each once.' })
 
-export const PostPageSchema = z.object({
-  data: z.array(PostListItemSchema),
-  included: IncludedSchema.optional(),
-  meta: PageMetaSchema.extend({
-    estimated_total: z.number().int().optional().describe('With `count=estimate`: the query planner\'s estimate, not an exact count.')
-  }),
-  links: PageLinksSchema
-}).meta({ id: 'PostPage' })
+export const EXACT_COUNT_LIMIT = 10_000
+
+const PostPageMetaSchema = PageMetaSchema.extend({
+  total: z.number().int().min(0).optional()
+    .describe(`With \`count=estimate\`: how many posts match. Exact up to ${EXACT_COUNT_LIMIT.toLocaleString('en')}; beyond, the query planner's estimate (see total_exact).`),
+  total_exact: z.boolean().optional().describe('With `count=estimate`: true when `total` was counted, false when estimated.'),
+  estimated_total: z.number().int().min(0).optional().meta({ deprecated: true }).describe('The same as `total`; kept for clients written before it.')
+}).meta({ id: 'PostPageMeta', examples: [{ next_cursor: 'WzEsInBvc3RzIiwibmV3ZXN0IiwiMjAxNC0xMC0xNVQxMDowMDowMC4wMDBaIl0', total: 27, total_exact: true, estimated_total: 27 }] })
+
+function postPage<T extends z.ZodType> (item: T, id: string) {
+  return z.object({ data: z.array(item), included: IncludedSchema.optional(), meta: PostPageMetaSchema, links: PageLinksSchema }).meta({ id })
+}
+
+export const PostPageSchema = postPage(PostListItemSchema, 'PostPage')
+export const PreviewPostPageSchema = postPage(PreviewPostSchema, 'PreviewPostPage')
+export const SparsePostPageSchema = postPage(SparsePostSchema, 'SparsePostPage')
 
 export const PostResponseSchema = z.object({ data: PostSchema, included: IncludedSchema.optional() }).meta({ id: 'PostResponse' })
+export const PreviewPostResponseSchema = z.object({ data: PreviewPostSchema, included: IncludedSchema.optional() }).meta({ id: 'PreviewPostResponse' })
+export const SparsePostResponseSchema = z.object({ data: SparsePostSchema, included: IncludedSchema.optional() }).meta({ id: 'SparsePostResponse' })
+
+/** The documented variants of post responses (see above), for `x-response-variants`. */
+export const POST_PAGE_VARIANTS = { fields: 'SparsePostPage', preview: 'PreviewPostPage' }
+export const POST_RESPONSE_VARIANTS = { fields: 'SparsePostResponse', preview: 'PreviewPostResponse' }
 
 // Query parameters. Lists accept `a,b` or repeated parameters (`tag=a&tag=b`). Examples sit on
 // the input branch: Zod leaves an example off a transformed schema's input side.
@@ -118,7 +159,8 @@ const list = <T extends string>(item: z.ZodType<T, string>, max: number, what: s
 ]).transform((value) => (Array.isArray(value) ? value.join(',') : value).split(',').map((part) => part.trim()).filter(Boolean))
   .pipe(z.array(item).min(1, `give at least one ${what}`).max(max, `at most ${max} values`))
 
-const booleanParam = z.enum(['true', 'false']).transform((value) => value === 'true')
+// Documented as a boolean (http/openapi-document.ts): typed clients send true or false as text.
+const booleanParam = z.enum(['true', 'false']).meta({ 'x-query-boolean': true }).transform((value) => value === 'true')
 const dateParam = z.union([z.iso.datetime({ offset: true }).meta({ examples: ['2014-10-01T00:00:00Z'] }), z.iso.date().meta({ examples: ['2014-10-01'] })],
   { error: 'must be an ISO 8601 date or date-time' })
   .transform((value) => new Date(value))
@@ -145,12 +187,15 @@ export const PostListQuerySchema = z.object({
   sort: z.enum(['-published_at', 'published_at', 'relevance']).default('-published_at')
     .describe('-published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q).'),
   fields: list(z.string(), 30, 'field', 'title,url,published_at').optional()
-    .describe(`Only these fields of each post (id is always there): ${POST_FIELDS.join(', ')}.`),
+    .describe(`Only these fields of each post (id is always there): ${POST_FIELDS.join(', ')}. Items are then SparsePost.`),
+  formats: list(z.enum(['html', 'plaintext']), 2, 'format', 'plaintext').optional()
+    .describe('Bodies to add to each post: html (body_html), plaintext (body_text).'),
   include: list(z.string(), 3, 'relation', 'authors,tags').optional()
     .describe('Related resources to add in `included`: authors, tags, blog.'),
   status: list(PostStatusSchema, 4, 'status', 'draft,scheduled').optional()
     .describe('Needs a key with content:preview: only posts in these states. Without it, lists show only published posts.'),
-  count: z.enum(['estimate']).optional().describe('estimate: add meta.estimated_total, the planner\'s row estimate.')
+  count: z.enum(['estimate']).optional()
+    .describe(`estimate: add meta.total, how many posts match: counted up to ${EXACT_COUNT_LIMIT.toLocaleString('en')}, the planner's estimate beyond (meta.total_exact says which).`)
 }).strict()
 
 export type PostListQuery = z.infer<typeof PostListQuerySchema>
@@ -158,7 +203,11 @@ export type PostListQuery = z.infer<typeof PostListQuerySchema>
 export const PostIdParamsSchema = z.object({ id: z.string().max(200).describe('The post id (UUID).') })
 export const BlogPostParamsSchema = z.object({ blog: IdOrSlugSchema, slug: z.string().min(1).max(200).describe('The post slug.') })
 export const SinglePostQuerySchema = z.object({
-  include: list(z.string(), 3, 'relation').optional().describe('Related resources to add in `included`: authors, tags, blog.')
+  include: list(z.string(), 3, 'relation').optional().describe('Related resources to add in `included`: authors, tags, blog.'),
+  fields: list(z.string(), 30, 'field', 'title,url,body_html').optional()
+    .describe(`Only these fields of the post (id is always there): ${POST_FIELDS.join(', ')}. The post is then a SparsePost.`),
+  formats: list(z.enum(['html', 'plaintext']), 2, 'format', 'html,plaintext').optional()
+    .describe('Bodies to add: plaintext adds body_text (body_html is always there unless `fields=` leaves it out).')
 }).strict()
 
 // Writes. Bodies use the response's field names; blog, authors and tags take ids or slugs.
@@ -172,7 +221,7 @@ export const LeadImageInputSchema = z.object({
   credit: z.string().max(300).nullable().optional(),
   width: z.number().int().min(1).max(100_000).nullable().optional(),
   height: z.number().int().min(1).max(100_000).nullable().optional()
-}).strict().meta({ id: 'LeadImageWrite' })
+}).strict().meta({ id: 'LeadImageWrite', examples: [{ url: FLAGSHIP_LEAD_IMAGE.url, alt: FLAGSHIP_LEAD_IMAGE.alt, caption: FLAGSHIP_LEAD_IMAGE.caption }] })
 
 const postWriteFields = {
   blog: IdOrSlugSchema.describe('The blog, by id or slug.'),
@@ -195,21 +244,35 @@ const oneBody = (body: { body_html?: string | undefined, body_markdown?: string 
 
 export const CreatePostSchema = z.object({
   ...postWriteFields,
-  status: z.enum(['draft', 'published']).default('draft').describe('draft (default) or published right away.'),
+  // Optional rather than .default('draft'): a default marks the field required in generated client types.
+  status: z.enum(['draft', 'published']).optional().describe('draft (the default) or published right away.'),
   published_at: z.iso.datetime({ offset: true }).optional().describe('With status published: the publish time (default now; a future time schedules).')
 }).strict()
   .refine(oneBody, { message: 'give body_html or body_markdown, not both', path: ['body_markdown'] })
-  .meta({ id: 'CreatePost' })
+  .meta({
+    id: 'CreatePost',
+    examples: [{
+      blog: 'under-the-black-flag',
+      title: EXAMPLE_POST.title,
+      excerpt: EXAMPLE_POST.excerpt,
+      body_markdown: 'The Russian Foreign Ministry has put out a statement ...',
+      lead_image: { url: FLAGSHIP_LEAD_IMAGE.url, alt: FLAGSHIP_LEAD_IMAGE.alt, caption: FLAGSHIP_LEAD_IMAGE.caption },
+      authors: ['joanna-paraszczuk'],
+      tags: ['islamic-state', 'russia'],
+      is_breaking: true,
+      status: 'published'
+    }]
+  })
 export type CreatePostBody = z.infer<typeof CreatePostSchema>
 
 export const UpdatePostSchema = z.object(postWriteFields).partial().strict()
   .refine(oneBody, { message: 'give body_html or body_markdown, not both', path: ['body_markdown'] })
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
-  .meta({ id: 'UpdatePost' })
+  .meta({ id: 'UpdatePost', examples: [{ subtitle: 'Moscow says it will not join the U.S.-led coalition', tags: ['islamic-state', 'russia', 'syria'] }] })
 export type UpdatePostBody = z.infer<typeof UpdatePostSchema>
 
 export const PublishPostSchema = z.object({
   at: z.iso.datetime({ offset: true }).optional().describe('When to publish: now if absent; a future time schedules the post.')
-}).strict().meta({ id: 'PublishPost' })
+}).strict().meta({ id: 'PublishPost', examples: [{ at: '2014-10-15T10:00:00Z' }] })
 
-export const WrittenPostResponseSchema = z.object({ data: PostSchema }).meta({ id: 'WrittenPost' })
+export const WrittenPostResponseSchema = z.object({ data: PreviewPostSchema }).meta({ id: 'WrittenPost' })

@@ -1,5 +1,5 @@
 import { decodeCursor } from '../../http/pagination.ts'
-import { AppError, badRequest } from '../../http/errors.ts'
+import { badRequest } from '../../http/errors.ts'
 import type { Executor } from '../../db/database.ts'
 import { findAuthorsByIds } from '../authors/authors.repository.ts'
 import { toAuthor } from '../authors/authors.mapper.ts'
@@ -11,9 +11,9 @@ import { toTag } from '../tags/tags.mapper.ts'
 import { z } from 'zod'
 import type { SiteSettings } from '../common/site.ts'
 import {
-  DEFAULT_LIST_FIELDS, INCLUDABLE, POST_FIELDS, type PostField, type PostListQuery
+  DEFAULT_LIST_FIELDS, FORMATS, INCLUDABLE, POST_FIELDS, type PostField, type PostListQuery
 } from './posts.schemas.ts'
-import type { Audience, PostFilter, PostPosition, PostRow, PostSort } from './posts.repository.ts'
+import type { PostFilter, PostPosition, PostRow, PostSort } from './posts.repository.ts'
 
 // Turns a list request as clients write it (slugs, sort names, cursors, field names) into
 // what the repository asks the database, and builds the `included` section.
@@ -32,20 +32,19 @@ export interface ResolvedListRequest {
   sort: PostSort
   after: PostPosition | undefined
   fields: PostField[]
+  /** true when `fields=` chose the fields: the response is the sparse variant. */
+  sparse: boolean
   include: Array<(typeof INCLUDABLE)[number]>
 }
 
 const SORTS: Record<PostListQuery['sort'], PostSort> = { '-published_at': 'newest', published_at: 'oldest', relevance: 'relevance' }
 
-export async function resolveListRequest (db: Executor, query: PostListQuery, scope: ListScope, audience: Audience): Promise<ResolvedListRequest> {
-  if (query.status !== undefined && audience !== 'preview') {
-    throw new AppError(403, 'forbidden', 'Filtering by status needs a key with the content:preview scope.')
-  }
+export async function resolveListRequest (db: Executor, query: PostListQuery, scope: ListScope): Promise<ResolvedListRequest> {
   const sort = SORTS[query.sort]
   if (sort === 'relevance' && query.q === undefined) {
     throw badRequest('validation_failed', 'sort=relevance needs a search query in q.', [{ path: 'query.sort', message: 'relevance needs q' }])
   }
-  const fields = checkedNames(query.fields, POST_FIELDS, 'query.fields', 'field') ?? DEFAULT_LIST_FIELDS
+  const { fields, sparse } = resolveFields(query, DEFAULT_LIST_FIELDS)
   const include = checkedInclude(query.include)
 
   let after: PostPosition | undefined
@@ -60,6 +59,7 @@ export async function resolveListRequest (db: Executor, query: PostListQuery, sc
     sort,
     after,
     fields,
+    sparse,
     include,
     filter: {
       ...owners,
@@ -95,6 +95,16 @@ export async function resolveOwners (db: Executor, refs: OwnerRefs, scope: ListS
 /** A post's place in its list: the sort, then the sort key (rank only for relevance). */
 export function postCursorKey (sort: PostSort, row: PostRow) {
   return [sort, row.sort_time.toISOString(), row.id, sort === 'relevance' ? row.rank : null] as const
+}
+
+/**
+ * The fields of each post in a response: those `fields=` names (a sparse response), else the
+ * route's defaults; `formats=` adds bodies either way.
+ */
+export function resolveFields (query: { fields?: string[] | undefined, formats?: Array<keyof typeof FORMATS> | undefined }, defaults: readonly PostField[]) {
+  const named = checkedNames(query.fields, POST_FIELDS, 'query.fields', 'field')
+  const bodies = (query.formats ?? []).map((format) => FORMATS[format])
+  return { fields: [...new Set([...(named ?? defaults), ...bodies])], sparse: named !== undefined }
 }
 
 export function checkedInclude (given: string[] | undefined): ResolvedListRequest['include'] {

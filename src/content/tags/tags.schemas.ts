@@ -14,7 +14,7 @@ export const TagSchema = z.object({
   updated_at: TimestampSchema
 }).meta({
   id: 'Tag',
-  example: {
+  examples: [{
     id: '01465a6e-4000-7000-8000-0000000000c9',
     slug: 'islamic-state',
     name: 'Islamic State',
@@ -22,7 +22,7 @@ export const TagSchema = z.object({
     latest_post_at: '2014-10-15T10:00:00.000Z',
     created_at: '2014-06-01T00:00:00.000Z',
     updated_at: '2014-06-01T00:00:00.000Z'
-  }
+  }]
 })
 export type Tag = z.infer<typeof TagSchema>
 
@@ -36,9 +36,9 @@ const tagWriteFields = {
   name: z.string().trim().min(1).max(100),
   description: z.string().max(5000).optional()
 }
-export const CreateTagSchema = z.object(tagWriteFields).strict().meta({ id: 'CreateTag' })
+export const CreateTagSchema = z.object(tagWriteFields).strict().meta({ id: 'CreateTag', examples: [{ name: 'Islamic State', description: 'The extremist group and the fight against it.' }] })
 export const UpdateTagSchema = z.object(tagWriteFields).partial().strict()
-  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateTag' })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateTag', examples: [{ name: 'Islamic State (IS)' }] })
 export const DeleteTagQuerySchema = z.object({}).strict()
 
 /** Everything the tag routes validate and answer with (resources/resource.routes.ts). */

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { hasScope } from '../../access/scopes.ts'
+import { requireScope } from '../../access/auth.ts'
 import { BLOGS } from '../../content/addressing/addressables.ts'
 import { findOrNotFound } from '../../content/addressing/find-or-redirect.ts'
 import { linksFor } from '../../content/common/site.ts'
-import { AppError, problemResponses } from '../../http/errors.ts'
+import { problemResponses } from '../../http/errors.ts'
 import { ChangePageSchema, ChangesQuerySchema } from './changes.schemas.ts'
 import { readChanges } from './changes.service.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
@@ -24,9 +24,7 @@ const changesPlugin: FastifyPluginAsyncZod = async (app) => {
     }
   }, async (request, reply) => {
     const { query } = request
-    if (query.visibility === 'all' && !hasScope(request.apiKey, 'content:preview')) {
-      throw new AppError(403, 'forbidden', 'visibility=all needs a key with the content:preview scope.')
-    }
+    if (query.visibility === 'all') requireScope(request, 'content:preview', 'visibility=all')
     const blog = query.blog === undefined ? undefined : await findOrNotFound(app.db, BLOGS, query.blog)
     const abort = new AbortController()
     reply.raw.once('close', () => abort.abort())

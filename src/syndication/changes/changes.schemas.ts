@@ -4,7 +4,7 @@ import { IdOrSlugSchema } from '../../content/addressing/identifiers.ts'
 import { AuthorSchema } from '../../content/authors/authors.schemas.ts'
 import { BlogSchema } from '../../content/blogs/blogs.schemas.ts'
 import { TimestampSchema } from '../../content/common/fields.ts'
-import { PostSchema } from '../../content/posts/posts.schemas.ts'
+import { PreviewPostSchema } from '../../content/posts/posts.schemas.ts'
 import { TagSchema } from '../../content/tags/tags.schemas.ts'
 import { integerParam } from '../../http/pagination.ts'
 
@@ -23,15 +23,46 @@ export const ChangesQuerySchema = z.object({
 }).strict()
 export type ChangesQuery = z.infer<typeof ChangesQuerySchema>
 
-export const ChangeSchema = z.object({
-  seq: z.number().int().describe('Position in the log; increasing.'),
-  type: EntityTypeSchema,
+const changeFields = {
+  seq: z.number().int().min(1).describe('Position in the log; increasing.'),
   id: z.uuid(),
   op: ChangeOpSchema.describe('upsert: store `data`; delete: forget the resource.'),
   event: z.string().nullable().describe('What it meant, e.g. post.published, post.unpublished.'),
-  occurred_at: TimestampSchema,
-  data: z.union([PostSchema, BlogSchema, AuthorSchema, TagSchema]).optional().describe('The resource as the API shows it now; absent for deletes.')
-}).meta({ id: 'Change' })
+  occurred_at: TimestampSchema
+}
+
+// One object per kind, told apart by `type`: a typed client narrows `data` with `if (change.type === 'post')`.
+const changeOf = <const T extends string, D extends z.ZodType>(type: T, data: D) => z.object({
+  ...changeFields,
+  type: z.literal(type),
+  data: data.optional().describe('The resource as the API shows it now; absent for deletes.')
+})
+
+export const ChangeSchema = z.discriminatedUnion('type', [
+  changeOf('post', PreviewPostSchema),
+  changeOf('blog', BlogSchema),
+  changeOf('author', AuthorSchema),
+  changeOf('tag', TagSchema)
+]).meta({
+  id: 'Change',
+  examples: [{
+    seq: 42,
+    type: 'tag',
+    id: '01465a6e-4000-7000-8000-0000000000c9',
+    op: 'upsert',
+    event: 'tag.updated',
+    occurred_at: '2014-10-15T10:05:00.000Z',
+    data: {
+      id: '01465a6e-4000-7000-8000-0000000000c9',
+      slug: 'islamic-state',
+      name: 'Islamic State',
+      description: 'The extremist group and the fight against it.',
+      latest_post_at: '2014-10-15T10:00:00.000Z',
+      created_at: '2014-06-01T00:00:00.000Z',
+      updated_at: '2014-10-15T10:05:00.000Z'
+    }
+  }]
+})
 export type Change = z.infer<typeof ChangeSchema>
 
 export const ChangePageSchema = z.object({

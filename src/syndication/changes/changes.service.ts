@@ -51,8 +51,8 @@ export async function readChanges (deps: ChangesDeps, query: ChangesQuery, blogI
       op,
       event: row.event,
       occurred_at: row.occurred_at.toISOString(),
-      ...(op === 'upsert' ? { data: resource as Change['data'] } : {})
-    }]
+      ...(op === 'upsert' ? { data: resource } : {})
+    } as Change]
   })
   const last = rows.at(-1)?.seq ?? afterSeq
   return { data: changes, meta: { next_cursor: encodeCursor(CHANGE_CURSOR, [last]) } }

@@ -3,6 +3,7 @@ import { IdOrSlugSchema } from '../../content/addressing/identifiers.ts'
 import { LanguageTagSchema, TimestampSchema } from '../../content/common/fields.ts'
 import { BlogSummarySchema, SummarySchema } from '../../content/posts/posts.schemas.ts'
 import { integerParam } from '../../http/pagination.ts'
+import { FLAGSHIP_LEAD_IMAGE } from '../../demo/flagship-post.ts'
 
 export const FEED_FORMATS = ['json', 'rss', 'atom', 'jsonfeed'] as const
 export type FeedFormat = (typeof FEED_FORMATS)[number]
@@ -22,6 +23,19 @@ export const FeedQuerySchema = z.object({
 }).strict()
 export type FeedQuery = z.infer<typeof FeedQuerySchema>
 
+const EXAMPLE_FEED_ITEM = {
+  id: '0149127d-1240-7000-8000-0000000003e8',
+  title: "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+  url: 'https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports',
+  excerpt: 'The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.',
+  published_at: '2014-10-15T10:00:00.000Z',
+  updated_at: '2014-10-15T10:00:00.000Z',
+  blog: { id: '01465a6e-4000-7000-8000-000000000001', slug: 'under-the-black-flag', title: 'Under The Black Flag' },
+  authors: [{ id: '01465a6e-4000-7000-8000-000000000065', slug: 'joanna-paraszczuk', name: 'Joanna Paraszczuk' }],
+  thumbnail: FLAGSHIP_LEAD_IMAGE.url,
+  is_breaking: true
+}
+
 export const FeedItemSchema = z.object({
   id: z.uuid(),
   title: z.string(),
@@ -34,13 +48,13 @@ export const FeedItemSchema = z.object({
   thumbnail: z.string().nullable().describe('The lead image URL.'),
   is_breaking: z.boolean(),
   content_html: z.string().optional().describe('With content=full.')
-}).meta({ id: 'FeedItem' })
+}).meta({ id: 'FeedItem', examples: [EXAMPLE_FEED_ITEM] })
 export type FeedItem = z.infer<typeof FeedItemSchema>
 
 export const JsonFeedSchema = z.object({
   data: z.array(FeedItemSchema),
   meta: z.object({ title: z.string(), feed_url: z.string() })
-}).meta({ id: 'Feed', description: 'The compact JSON feed ("Latest Posts" widgets). RSS, Atom and JSON Feed 1.1 carry the same items.' })
+}).meta({ id: 'Feed', examples: [{ data: [EXAMPLE_FEED_ITEM], meta: { title: 'Latest Posts', feed_url: 'https://api.example.com/v1/feeds/latest' } }], description: 'The compact JSON feed ("Latest Posts" widgets). RSS, Atom and JSON Feed 1.1 carry the same items.' })
 
 const JsonFeedAuthorSchema = z.object({ name: z.string() })
 
@@ -73,4 +87,26 @@ export const JsonFeed11Schema = z.object({
     authors: z.array(JsonFeedAuthorSchema),
     tags: z.array(z.string())
   }))
-}).meta({ id: 'JsonFeed', description: 'JSON Feed 1.1 (format=jsonfeed or Accept: application/feed+json).' })
+}).meta({
+  id: 'JsonFeed',
+  examples: [{
+    version: 'https://jsonfeed.org/version/1.1',
+    title: 'Under The Black Flag',
+    home_page_url: 'https://news.example.com/under-the-black-flag',
+    feed_url: 'https://api.example.com/v1/blogs/under-the-black-flag/feed?format=jsonfeed',
+    language: 'en',
+    items: [{
+      id: 'urn:uuid:0149127d-1240-7000-8000-0000000003e8',
+      url: EXAMPLE_FEED_ITEM.url,
+      title: EXAMPLE_FEED_ITEM.title,
+      summary: EXAMPLE_FEED_ITEM.excerpt,
+      content_text: EXAMPLE_FEED_ITEM.excerpt,
+      image: EXAMPLE_FEED_ITEM.thumbnail,
+      _lead_image: { caption: FLAGSHIP_LEAD_IMAGE.caption ?? undefined, alt: FLAGSHIP_LEAD_IMAGE.alt ?? undefined },
+      date_published: EXAMPLE_FEED_ITEM.published_at,
+      date_modified: EXAMPLE_FEED_ITEM.updated_at,
+      authors: [{ name: 'Joanna Paraszczuk' }],
+      tags: ['Islamic State']
+    }]
+  }],
+  description: 'JSON Feed 1.1 (format=jsonfeed or Accept: application/feed+json).' })

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { newApiKey, newBlog, newPost } from '../../helpers/factories.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
 
@@ -9,7 +9,7 @@ import { buildTestApp } from '../../helpers/test-app.ts'
 
 const at = new Date(Date.UTC(2024, 4, 7, 9))
 
-async function site (t: Parameters<Parameters<typeof t.test>[1]>[0], env: Record<string, string> = {}) {
+async function site (t: Test, env: Record<string, string> = {}) {
   const testApp = await buildTestApp(t, env)
   const { app } = testApp
   const flag = await newBlog(app.db, { slug: 'flag', title: 'Under The Black Flag' })

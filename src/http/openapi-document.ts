@@ -1,0 +1,91 @@
+import { STATUS_CODES } from 'node:http'
+
+// What the Zod schemas cannot say about the API, added to the generated OpenAPI document in
+// one place so that every operation says it the same way: the statuses any route can answer
+// (from its access rule and method), the headers that come with them, booleans in query strings,
+// and none of the noise a JSON Schema generator adds (safe-integer bounds, date-time regexes)
+// that typed-client generators and Swagger UI turn into nonsense.
+
+type Json = Record<string, unknown>
+interface Operation { responses?: Record<string, Json>, parameters?: Json[], 'x-access'?: string }
+
+const PROBLEM = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }
+const header = (description: string, type = 'string') => ({ description, schema: { type } })
+
+const RATE_LIMIT_HEADERS = {
+  'x-ratelimit-limit': header('Requests allowed per minute for this key or client address.', 'integer'),
+  'x-ratelimit-remaining': header('Requests left in the current minute.', 'integer'),
+  'x-ratelimit-reset': header('Seconds until the limit resets.', 'integer')
+}
+
+const WWW_AUTHENTICATE = { 'www-authenticate': header('Bearer realm="content-api", with error="invalid_token" when the key given is not valid.') }
+
+/** Statuses every operation of an access level can answer, whatever it does. */
+function standardResponses (access: string, method: string): Record<string, Json> {
+  if (access === 'none') return {}
+  const responses: Record<string, Json> = {
+    401: { description: 'No key where one is needed (PUBLIC_READ=false, or a scoped operation), or the key sent is unknown, malformed or revoked.', headers: WWW_AUTHENTICATE, content: PROBLEM },
+    403: { description: 'The key lacks the scope the operation (or a parameter such as status= or visibility=all) needs.', content: PROBLEM },
+    429: { description: 'Too many requests from this key or client address (or too many failed keys); retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer'), ...RATE_LIMIT_HEADERS }, content: PROBLEM },
+    503: { description: 'The API is overloaded or its database is unreachable; nothing was done. Retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer') }, content: PROBLEM }
+  }
+  if (method === 'get' && access === 'public') {
+    responses[304] = {
+      description: 'Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has.',
+      headers: { etag: header('The version of the response.'), 'cache-control': header('How long the copy may be reused.') }
+    }
+  }
+  return responses
+}
+
+function operations (document: Json): Array<[string, Operation]> {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, Operation>>
+  return Object.values(paths).flatMap((item) => Object.entries(item))
+}
+
+/** Adds the statuses and headers every operation shares; keeps what a route documents itself. */
+export function withStandardResponses (document: Json): Json {
+  for (const [method, operation] of operations(document)) {
+    const access = operation['x-access']
+    if (access === undefined) continue
+    const responses = operation.responses ?? (operation.responses = {})
+    for (const [status, response] of Object.entries(standardResponses(access, method))) {
+      responses[status] = { ...response, ...responses[status], headers: response.headers }
+      if (responses[status].headers === undefined) delete responses[status].headers
+    }
+    // Every successful public read carries the rate-limit headers too.
+    for (const [status, response] of Object.entries(responses)) {
+      if (status.startsWith('2') && access !== 'none') response.headers = { ...RATE_LIMIT_HEADERS, ...(response.headers as Json | undefined) }
+      if (response.description === undefined) response.description = STATUS_CODES[Number(status)] ?? 'Response'
+    }
+    operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)))
+  }
+  return document
+}
+
+const SAFE_INTEGER = 9007199254740991
+
+/**
+ * Walks every schema in the document: query booleans (sent as the text true or false, marked
+ * `x-query-boolean` by their Zod schema) become `type: boolean`, which typed clients send the
+ * same way; safe-integer bounds and the regexes behind `format: date-time`/`uuid` go, as the
+ * format says it.
+ */
+export function withPlainSchemas (document: Json): Json {
+  const visit = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(visit)
+    if (value === null || typeof value !== 'object') return value
+    const node = value as Json
+    if (node['x-query-boolean'] === true) {
+      return { type: 'boolean', ...(node.description === undefined ? {} : { description: node.description }) }
+    }
+    const out: Json = {}
+    for (const [key, child] of Object.entries(node)) {
+      if ((key === 'minimum' && child === -SAFE_INTEGER) || (key === 'maximum' && child === SAFE_INTEGER)) continue
+      if (key === 'pattern' && (node.format === 'date-time' || node.format === 'uuid')) continue
+      out[key] = visit(child)
+    }
+    return out
+  }
+  return visit(document) as Json
+}
