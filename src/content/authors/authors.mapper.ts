@@ -10,6 +10,7 @@ export function toAuthor (row: AuthorRow): Author {
     bio: row.bio,
     avatar_url: row.avatar_url,
     links: row.links,
+    ...(row.post_count === undefined ? {} : { count: { posts: row.post_count } }),
     latest_post_at: latestPostAt(row),
     ...recordTimes(row)
   }

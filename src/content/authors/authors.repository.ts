@@ -3,9 +3,10 @@ import type { Executor } from '../../db/database.ts'
 import type { AuthorsTable } from '../../db/schema.ts'
 import { latestPublicPostAt } from '../posts/posts.repository.ts'
 import { resourceReads } from '../resources/resources.repository.ts'
+import { withBylineOptions, type BylineOptions } from '../resources/byline.repository.ts'
 
 export type AuthorRow = Pick<Selectable<AuthorsTable>,
-  'id' | 'slug' | 'name' | 'bio' | 'avatar_url' | 'links' | 'version' | 'created_at' | 'updated_at'> & { latest_post_at: Date | null }
+  'id' | 'slug' | 'name' | 'bio' | 'avatar_url' | 'links' | 'version' | 'created_at' | 'updated_at'> & { latest_post_at: Date | null, post_count?: number }
 
 function selectAuthors (db: Executor) {
   return db.selectFrom('authors as a')
@@ -14,6 +15,10 @@ function selectAuthors (db: Executor) {
 }
 
 const reads = resourceReads<AuthorRow>(selectAuthors, 'a')
-export const listAuthors = reads.list
+
+/** A page of authors in slug order, filtered (ids, slugs, blogs) and with post counts as `options` say. */
+export function listAuthors (db: Executor, page: { limit: number, afterSlug?: string | undefined }, options: BylineOptions = {}): Promise<AuthorRow[]> {
+  return reads.list(db, page, (query) => withBylineOptions(query, 'post_authors', 'a', options))
+}
 export const findAuthor = reads.find
 export const findAuthorsByIds = reads.findByIds

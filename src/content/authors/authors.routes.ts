@@ -10,6 +10,8 @@ import { registerResourceRoutes } from '../resources/resource.routes.ts'
 import { takeoverTarget } from '../resources/resource-writes.service.ts'
 import { toAuthor } from './authors.mapper.ts'
 import { listAuthors } from './authors.repository.ts'
+import { bylineOptions, withPostCount } from '../resources/byline.service.ts'
+import type { BylineListQuery } from '../resources/byline.schemas.ts'
 import { AUTHOR_SCHEMAS } from './authors.schemas.ts'
 
 export const authorsRoutes = routePlugin('authors-routes', async (app) => {
@@ -23,7 +25,8 @@ export const authorsRoutes = routePlugin('authors-routes', async (app) => {
     listDescription: 'Every author, in slug order, a page at a time, with the time of their latest post.',
     getDescription: 'One author, by id or slug: what a profile page needs.',
     schemas: AUTHOR_SCHEMAS,
-    list: listAuthors,
+    list: async (db, page, query) => listAuthors(db, page, await bylineOptions(db, query as BylineListQuery)),
+    expand: (db, row, query) => withPostCount(db, 'post_authors', row, query),
     toApi: toAuthor,
     surrogateKeys: (ids, list) => bylineKeys('author', ids, list),
     lastModified: bylineLastModified,

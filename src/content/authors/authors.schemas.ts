@@ -2,7 +2,8 @@ import { z } from 'zod'
 import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
 import { HttpUrlSchema, TimestampSchema } from '../common/fields.ts'
-import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
+import { pageOf } from '../../http/pagination.ts'
+import { BylineGetQuerySchema, bylineListQuery, PostCountSchema } from '../resources/byline.schemas.ts'
 
 export const AuthorLinkSchema = z.object({ label: z.string(), url: z.string() })
   .meta({ id: 'AuthorLink', examples: [{ label: 'X', url: 'https://x.com/joannaparaszczuk' }] })
@@ -14,6 +15,7 @@ export const AuthorSchema = z.object({
   bio: z.string(),
   avatar_url: z.string().nullable(),
   links: z.array(AuthorLinkSchema).describe('Profiles elsewhere: website, social accounts.'),
+  count: PostCountSchema.optional(),
   latest_post_at: TimestampSchema.nullable().describe('When the newest public post by this author was published.'),
   created_at: TimestampSchema,
   updated_at: TimestampSchema
@@ -35,7 +37,7 @@ export type Author = z.infer<typeof AuthorSchema>
 
 export const AuthorResponseSchema = z.object({ data: AuthorSchema }).meta({ id: 'AuthorResponse' })
 export const AuthorPageSchema = pageOf(AuthorSchema).meta({ id: 'AuthorPage' })
-export const ListAuthorsQuerySchema = PageQuerySchema.strict()
+export const ListAuthorsQuerySchema = bylineListQuery('author', 'joanna-paraszczuk')
 export const AuthorParamsSchema = z.object({ author: IdOrSlugSchema })
 
 const authorWriteFields = {
@@ -62,6 +64,7 @@ export const AUTHOR_SCHEMAS = {
   page: AuthorPageSchema,
   response: AuthorResponseSchema,
   params: AuthorParamsSchema,
+  getQuery: BylineGetQuerySchema,
   listQuery: ListAuthorsQuerySchema,
   create: CreateAuthorSchema,
   update: UpdateAuthorSchema,

@@ -23,7 +23,7 @@ export const blogsRoutes = routePlugin('blogs-routes', async (app) => {
     listDescription: 'Every blog of the network, in slug order, a page at a time.',
     getDescription: 'One blog, by id or slug, with its "About this blog" text.',
     schemas: BLOG_SCHEMAS,
-    list: listBlogs,
+    list: (db, page) => listBlogs(db, page),
     toApi: (row) => toBlog(row, app.config.site),
     surrogateKeys: blogKeys,
     lastModified: ownLastModified,

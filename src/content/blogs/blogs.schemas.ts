@@ -64,6 +64,7 @@ export const BLOG_SCHEMAS = {
   page: BlogPageSchema,
   response: BlogResponseSchema,
   params: BlogParamsSchema,
+  getQuery: z.object({}).strict(),
   listQuery: ListBlogsQuerySchema,
   create: CreateBlogSchema,
   update: UpdateBlogSchema,

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
 import { HttpUrlSchema, LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
+import { booleanParam, listParam as list } from '../common/query-params.ts'
 import { FLAGSHIP_LEAD_IMAGE } from '../../demo/flagship-post.ts'
 import { PostStatusSchema } from './post-status.ts'
 import { CursorSchema, LimitSchema, PageLinksSchema, PageMetaSchema } from '../../http/pagination.ts'
@@ -151,16 +152,6 @@ export const SparsePostResponseSchema = z.object({ data: SparsePostSchema, inclu
 export const POST_PAGE_VARIANTS = { fields: 'SparsePostPage', preview: 'PreviewPostPage' }
 export const POST_RESPONSE_VARIANTS = { fields: 'SparsePostResponse', preview: 'PreviewPostResponse' }
 
-// Query parameters. Lists accept `a,b` or repeated parameters (`tag=a&tag=b`). Examples sit on
-// the input branch: Zod leaves an example off a transformed schema's input side.
-const list = <T extends string>(item: z.ZodType<T, string>, max: number, what: string, example?: string) => z.union([
-  z.string().max(max * 210).meta(example === undefined ? {} : { examples: [example] }),
-  z.array(z.string().max(210)).max(max, `at most ${max} values`)
-]).transform((value) => (Array.isArray(value) ? value.join(',') : value).split(',').map((part) => part.trim()).filter(Boolean))
-  .pipe(z.array(item).min(1, `give at least one ${what}`).max(max, `at most ${max} values`))
-
-// Documented as a boolean (http/openapi-document.ts): typed clients send true or false as text.
-const booleanParam = z.enum(['true', 'false']).meta({ 'x-query-boolean': true }).transform((value) => value === 'true')
 const dateParam = z.union([z.iso.datetime({ offset: true }).meta({ examples: ['2014-10-01T00:00:00Z'] }), z.iso.date().meta({ examples: ['2014-10-01'] })],
   { error: 'must be an ISO 8601 date or date-time' })
   .transform((value) => new Date(value))

@@ -52,7 +52,7 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
     }
   }, async (request, reply) => {
     const page = await pageByKey(request, `${noun}s`, request.query as { limit: number, cursor?: string },
-      (afterSlug, limit) => spec.list(app.db, { limit, afterSlug }), (row) => row.slug)
+      (afterSlug, limit) => spec.list(app.db, { limit, afterSlug }, request.query as Record<string, unknown>), (row) => row.slug)
     setSurrogateKeys(reply, spec.surrogateKeys(page.items.map((row) => row.id), true))
     return { data: page.items.map(spec.toApi), meta: page.meta, links: page.links }
   })
@@ -65,10 +65,12 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
       summary: `Get ${article} ${noun}`,
       description: `${spec.getDescription} A renamed slug answers 308.`,
       params: spec.schemas.params,
+      querystring: spec.schemas.getQuery,
       response: { 200: spec.schemas.response.describe(`The ${noun}.`), ...RenamedResponse, ...problemResponses(400, 404) }
     }
   }, async (request, reply) => {
-    const row = await findOrRedirect(request, spec.address, refOf(request.params))
+    const found = await findOrRedirect(request, spec.address, refOf(request.params))
+    const row = spec.expand === undefined ? found : await spec.expand(app.db, found, request.query as Record<string, unknown>)
     setLastModified(reply, await spec.lastModified(app.db, row))
     setEtagVersion(reply, row.version)
     setSurrogateKeys(reply, spec.surrogateKeys([row.id], false))

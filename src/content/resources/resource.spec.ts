@@ -19,6 +19,7 @@ export interface ResourceSchemas<Create extends z.ZodObject = z.ZodObject, Delet
   page: z.ZodType
   response: z.ZodType
   params: z.ZodObject
+  getQuery: z.ZodObject
   listQuery: z.ZodObject
   create: Create
   update: z.ZodType
@@ -37,7 +38,10 @@ export interface ResourceSpec<Row extends ResourceRow = ResourceRow, Create exte
   listDescription: string
   getDescription: string
   schemas: ResourceSchemas<Create, DeleteQuery>
-  list: (db: Executor, page: { limit: number, afterSlug?: string | undefined }) => Promise<Row[]>
+  /** A page in slug order; `query` is the list query as its schema parsed it (filters, include). */
+  list: (db: Executor, page: { limit: number, afterSlug?: string | undefined }, query: Record<string, unknown>) => Promise<Row[]>
+  /** Adds what the get query asks for (include=count.posts) to one row. */
+  expand?: (db: Executor, row: Row, query: Record<string, unknown>) => Promise<Row>
   toApi: (row: Row) => unknown
   /** What a response with these resources depends on (changes/surrogate-keys.ts). */
   surrogateKeys: (ids: string[], list: boolean) => string[]

@@ -54,7 +54,8 @@ export async function deleteResource (db: Executor, table: ResourceTable, id: st
 type AnySelect = SelectQueryBuilder<any, any, any>
 
 export interface ResourceReads<Row> {
-  list (db: Executor, page: { limit: number, afterSlug?: string | undefined }): Promise<Row[]>
+  /** `refine` narrows the select (filters) or adds to it, before the keyset page is cut. */
+  list (db: Executor, page: { limit: number, afterSlug?: string | undefined }, refine?: (query: AnySelect) => AnySelect): Promise<Row[]>
   find (db: Executor, key: IdOrSlug): Promise<Row | undefined>
   findByIds (db: Executor, ids: readonly string[]): Promise<Row[]>
 }
@@ -63,8 +64,8 @@ export function resourceReads<Row> (select: (db: Executor) => AnySelect, alias: 
   const id = `${alias}.id`
   const slug = `${alias}.slug`
   return {
-    async list (db, page) {
-      let query = select(db).orderBy(slug).limit(page.limit)
+    async list (db, page, refine = (query) => query) {
+      let query = refine(select(db)).orderBy(slug).limit(page.limit)
       if (page.afterSlug !== undefined) query = query.where(slug, '>', page.afterSlug)
       return query.execute() as Promise<Row[]>
     },

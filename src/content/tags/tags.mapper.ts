@@ -8,6 +8,7 @@ export function toTag (row: TagRow): Tag {
     slug: row.slug,
     name: row.name,
     description: row.description,
+    ...(row.post_count === undefined ? {} : { count: { posts: row.post_count } }),
     latest_post_at: latestPostAt(row),
     ...recordTimes(row)
   }

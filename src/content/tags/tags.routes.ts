@@ -8,6 +8,8 @@ import { bylineLastModified } from '../resources/last-modified.ts'
 import { registerResourceRoutes } from '../resources/resource.routes.ts'
 import { toTag } from './tags.mapper.ts'
 import { listTags } from './tags.repository.ts'
+import { bylineOptions, withPostCount } from '../resources/byline.service.ts'
+import type { BylineListQuery } from '../resources/byline.schemas.ts'
 import { TAG_SCHEMAS } from './tags.schemas.ts'
 
 export const tagsRoutes = routePlugin('tags-routes', async (app) => {
@@ -21,7 +23,8 @@ export const tagsRoutes = routePlugin('tags-routes', async (app) => {
     listDescription: 'Every tag, in slug order, a page at a time, with the time of its latest post.',
     getDescription: 'One tag, by id or slug: what a topic page needs.',
     schemas: TAG_SCHEMAS,
-    list: listTags,
+    list: async (db, page, query) => listTags(db, page, await bylineOptions(db, query as BylineListQuery)),
+    expand: (db, row, query) => withPostCount(db, 'post_tags', row, query),
     toApi: toTag,
     surrogateKeys: (ids, list) => bylineKeys('tag', ids, list),
     lastModified: bylineLastModified,

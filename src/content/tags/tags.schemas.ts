@@ -2,13 +2,15 @@ import { z } from 'zod'
 import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
 import { TimestampSchema } from '../common/fields.ts'
-import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
+import { pageOf } from '../../http/pagination.ts'
+import { BylineGetQuerySchema, bylineListQuery, PostCountSchema } from '../resources/byline.schemas.ts'
 
 export const TagSchema = z.object({
   id: z.uuid(),
   slug: z.string().describe('URL name, unique across tags.'),
   name: z.string(),
   description: z.string().describe('What the topic page says about the tag.'),
+  count: PostCountSchema.optional(),
   latest_post_at: TimestampSchema.nullable().describe('When the newest public post with this tag was published.'),
   created_at: TimestampSchema,
   updated_at: TimestampSchema
@@ -28,7 +30,7 @@ export type Tag = z.infer<typeof TagSchema>
 
 export const TagResponseSchema = z.object({ data: TagSchema }).meta({ id: 'TagResponse' })
 export const TagPageSchema = pageOf(TagSchema).meta({ id: 'TagPage' })
-export const ListTagsQuerySchema = PageQuerySchema.strict()
+export const ListTagsQuerySchema = bylineListQuery('tag', 'islamic-state')
 export const TagParamsSchema = z.object({ tag: IdOrSlugSchema })
 
 const tagWriteFields = {
@@ -47,6 +49,7 @@ export const TAG_SCHEMAS = {
   page: TagPageSchema,
   response: TagResponseSchema,
   params: TagParamsSchema,
+  getQuery: BylineGetQuerySchema,
   listQuery: ListTagsQuerySchema,
   create: CreateTagSchema,
   update: UpdateTagSchema,
