@@ -1,8 +1,11 @@
 import { extractFromJson, extractFromXml } from '@extractus/feed-extractor'
+import { parseFeed } from 'feedsmith'
 import Parser from 'rss-parser'
 import t, { type Test } from 'tap'
 import { newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
+import { atomViolations, jsonFeedViolations, rssViolations } from '../helpers/feed-rules.ts'
+import { JsonFeed11Schema } from '../../src/syndication/feeds/feeds.schemas.ts'
 
 // Every format is read back with parsers from npm (rss-parser for RSS and Atom,
 // @extractus/feed-extractor for JSON Feed and as a second opinion on XML), never our own code,
@@ -139,5 +142,73 @@ t.test('a post without a byline is in every feed format', async (t) => {
     const response = await app.inject({ url: `/v1/feeds/latest?format=${format}` })
     t.equal(response.statusCode, 200, format)
     t.match(response.body, /From the wires/, `${format} carries the item`)
+  }
+})
+
+t.test('every feed, in every format, keeps the format\'s rules and reads the same in two more parsers', async (t) => {
+  const { app } = await fixture(t, { WEBSITE_URL: 'https://news.example.com', WEBSUB_HUB_URL: 'https://hub.example.com/', FEED_TTL_MINUTES: '30' })
+  // The lead image with its words: caption, credit and alt text.
+  await app.db.updateTable('posts').set({ lead_image_caption: 'Kerry & Lavrov in <Paris>', lead_image_credit: 'Photo: Example Wire', lead_image_alt: 'Two men at a table', lead_image_width: 1200, lead_image_height: 800 })
+    .where('slug', '=', 'one').execute()
+  const api = (await app.inject({ url: '/v1/posts?limit=20' })).json().data as Array<{ id: string, title: string, url: string, authors: Array<{ name: string }> }>
+  const paths = ['/v1/feeds/latest', '/v1/feeds/breaking', '/v1/blogs/flag/feed', '/v1/authors/ann/feed', '/v1/tags/oil/feed', '/v1/authors/bob/feed?tag=syria']
+  for (const path of paths) {
+    for (const content of ['summary', 'full']) {
+      const url = `${path}${path.includes('?') ? '&' : '?'}content=${content}`
+      const rss = await app.inject({ url: `${url}&format=rss` })
+      t.same(rssViolations(rss.body), [], `${url} RSS 2.0`)
+      t.same(atomViolations((await app.inject({ url: `${url}&format=atom` })).body), [], `${url} Atom 1.0`)
+      t.same(jsonFeedViolations((await app.inject({ url: `${url}&format=jsonfeed` })).body), [], `${url} JSON Feed 1.1`)
+      t.match(rss.headers.link, /<https:\/\/hub\.example\.com\/>; rel="hub", <http:\/\/api\.test\/v1\/[^>]+format=rss>; rel="self"/, 'WebSub discovery in the Link header')
+    }
+  }
+
+  // feedsmith: a third parser, namespace-aware, for what the other two do not read.
+  const rss = parseFeed((await app.inject({ url: '/v1/feeds/latest?format=rss' })).body)
+  t.equal(rss.format, 'rss')
+  const channel = rss.feed as { link?: string, ttl?: number, sy?: { updatePeriod?: string, updateFrequency?: number }, atom?: { links?: Array<{ rel?: string, href?: string }> }, items?: Array<Record<string, any>> }
+  t.equal(channel.link, 'https://news.example.com', 'the channel links to the website')
+  t.equal(channel.ttl, 30)
+  t.same(channel.sy, { updatePeriod: 'hourly', updateFrequency: 2 })
+  t.ok(channel.atom?.links?.some((link) => link.rel === 'hub' && link.href === 'https://hub.example.com/'), 'the hub')
+  const items = channel.items ?? []
+  t.same(items.map((item) => item.dc?.creators), api.map((p) => p.authors.length === 0 ? undefined : p.authors.map((a) => a.name)), 'one dc:creator per author, in byline order')
+  t.ok(items.every((item) => item.authors === undefined), 'no <author> (RSS wants an e-mail address there)')
+  const withImage = items.find((item) => item.media !== undefined)
+  t.match(withImage?.media?.contents?.[0], { url: 'https://img.example/one.jpg', medium: 'image', description: { value: 'Kerry & Lavrov in <Paris>' }, credits: [{ value: 'Photo: Example Wire' }] })
+  t.match(withImage?.enclosures?.[0] ?? withImage?.enclosure, { url: 'https://img.example/one.jpg', type: 'image/jpeg' })
+
+  const atom = parseFeed((await app.inject({ url: '/v1/feeds/latest?format=atom' })).body)
+  t.equal(atom.format, 'atom')
+  const atomFeed = atom.feed as { links?: Array<{ rel?: string, href?: string, type?: string }>, entries?: Array<{ links?: Array<{ rel?: string, type?: string }> }> }
+  t.ok(atomFeed.links?.some((link) => link.rel === 'alternate' && link.href === 'https://news.example.com'), 'Atom: alternate is the website')
+  t.ok(atomFeed.entries?.flatMap((entry) => entry.links ?? []).filter((link) => link.rel === 'enclosure').every((link) => link.type === 'image/jpeg'), 'image/jpeg, as in RSS')
+
+  const jsonFeed = parseFeed((await app.inject({ url: '/v1/feeds/latest?format=jsonfeed' })).body)
+  t.equal(jsonFeed.format, 'json')
+  const raw = JSON.parse((await app.inject({ url: '/v1/feeds/latest?format=jsonfeed' })).body)
+  t.ok(JsonFeed11Schema.safeParse(raw).success, 'the JSON Feed is what the OpenAPI document says it is')
+  t.equal(raw.home_page_url, 'https://news.example.com')
+  t.same(raw.hubs, [{ type: 'WebSub', url: 'https://hub.example.com/' }])
+  const imaged = raw.items.find((item: { image?: string }) => item.image !== undefined)
+  t.same(imaged._lead_image, { alt: 'Two men at a table', caption: 'Kerry & Lavrov in <Paris>', credit: 'Photo: Example Wire', width: 1200, height: 800 })
+  t.ok(raw.items.every((item: { summary?: string, content_text?: string, content_html?: string }) => item.content_html === undefined), 'summary feeds carry no HTML')
+})
+
+t.test('the format rules catch what validators catch (the checks above can fail)', async (t) => {
+  const badRss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>/relative</link><description></description>
+    <item><title>A</title><author>Ann Writer</author><pubDate>2024-05-01T01:00:00Z</pubDate><enclosure url="https://i.example/a.jpg" type="image/jpg"/></item>
+    <item><title>B</title><guid>not-a-url</guid></item></channel></rss>`
+  const rss = rssViolations(badRss)
+  for (const rule of ['channel <description> is required', 'channel <link> must be an absolute', 'item 1: <guid> is required', '<author> must be an e-mail address', '<pubDate> must be RFC 822', 'enclosure length', 'item 2: a permalink guid must be a URL', 'atom:link rel="self"']) {
+    t.ok(rss.some((problem) => problem.includes(rule)), rule)
+  }
+  const atom = atomViolations('<feed xmlns="http://www.w3.org/2005/Atom"><title type="plain">T</title><updated>yesterday</updated><entry><title>A</title><id>x</id><updated>2024-05-01T01:00:00Z</updated></entry></feed>')
+  for (const rule of ['feed: exactly one <id>', 'feed title: type must be text', 'feed <updated> must be RFC 3339', 'entry 1: <id> must be an IRI', 'an <author>, or one on the feed', 'link rel="alternate" is required']) {
+    t.ok(atom.some((problem) => problem.includes(rule)), rule)
+  }
+  const json = jsonFeedViolations(JSON.stringify({ version: 'https://jsonfeed.org/version/1', title: 'T', items: [{ id: 1, url: '/x', image_caption: 'c' }] }))
+  for (const rule of ['version must be', 'id is required', 'content_html or content_text', 'url must be absolute', '"image_caption" is not JSON Feed 1.1']) {
+    t.ok(json.some((problem) => problem.includes(rule)), rule)
   }
 })
