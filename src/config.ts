@@ -31,6 +31,8 @@ export const EnvironmentSchema = z.object({
     .describe('auto: load the demo content when a new embedded database is created; true: load it on every start, on PostgreSQL too (idempotent); false: never.'),
   LOG_LEVEL: withDefault(z.enum(logLevels), 'info')
     .describe('pino log level.'),
+  LOG_FORMAT: withDefault(z.enum(['auto', 'json', 'pretty']), 'auto')
+    .describe('auto: readable lines when the output is a terminal, JSON lines otherwise (log collectors); json or pretty: always that.'),
   PUBLIC_BASE_URL: optionalString
     .refine((value) => value === undefined || URL.canParse(value), 'must be an absolute URL such as https://api.example.com')
     .describe('Public URL of the API, used for absolute links (pagination, feeds, api_url). When unset, links use the scheme and host each request came to (a phone on the LAN gets links it can follow), and http://localhost:PORT where there is no request (webhooks).'),
@@ -119,6 +121,7 @@ export interface Config {
     | { readonly kind: 'embedded', readonly dataDir: string }
   readonly seedDemo: 'auto' | 'always' | 'never'
   readonly logLevel: (typeof logLevels)[number]
+  readonly logFormat: 'auto' | 'json' | 'pretty'
   /** PUBLIC_BASE_URL, or http://localhost:PORT where it is unset. */
   readonly publicBaseUrl: string
   /** true when PUBLIC_BASE_URL is set: links never follow the request's host. */
@@ -171,6 +174,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       : { kind: 'postgres' as const, url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }),
     seedDemo: ({ auto: 'auto', true: 'always', false: 'never' } as const)[e.SEED_DEMO],
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     publicBaseUrl,
     publicBaseUrlFixed: e.PUBLIC_BASE_URL !== undefined,
     site: Object.freeze({ website: e.WEBSITE_URL?.replace(/\/+$/, ''), postUrlTemplate: e.POST_URL_TEMPLATE }),

@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
+import pinoPretty from 'pino-pretty'
 import { buildApp, loggerOptions } from './app.ts'
 import { prepareDatabase } from './bootstrap.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
@@ -21,7 +22,11 @@ function readConfig (): Config {
 }
 
 const config = readConfig()
-const log = pino(loggerOptions(config))
+// A person at a terminal reads lines, a log collector parses JSON: pretty only on a TTY (or when asked).
+const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true)
+const log = pretty
+  ? pino(loggerOptions(config), pinoPretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }))
+  : pino(loggerOptions(config))
 
 try {
   const startedAt = performance.now()

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import t from 'tap'
-import { createTestDatabase } from './helpers/test-database.ts'
+import t, { type Test } from 'tap'
+import { createTestDatabase, type TestDatabase } from './helpers/test-database.ts'
 
 // The real process entry: start, serve, and on SIGTERM close and exit 0.
 
@@ -12,10 +12,21 @@ t.test('the server starts, serves, and shuts down cleanly on SIGTERM', async (t)
   t.teardown(() => testDb.destroy())
   const dataDir = await mkdtemp(path.join(tmpdir(), 'content-api-server-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  // Its output is a pipe here, as under a log collector: JSON lines (LOG_FORMAT=auto).
+  const output = await startServeStop(t, testDb, dataDir, {})
+  t.match(output, /^\{"level":30,.*"msg":"content API ready: /m, 'JSON lines when the output is not a terminal')
+  // What a person at a terminal sees (LOG_FORMAT=pretty is what auto picks on a TTY).
+  const pretty = await startServeStop(t, testDb, dataDir, { LOG_FORMAT: 'pretty' })
+  t.match(pretty, /^\[\d{2}:\d{2}:\d{2}\] INFO: content API ready: http:\/\/localhost:\d+\/v1\/blogs, docs at http:\/\/localhost:\d+\/docs/m, 'readable lines')
+  t.notMatch(pretty, /"level":/, 'no JSON')
+})
+
+async function startServeStop (t: Test, testDb: TestDatabase, dataDir: string, extraEnv: Record<string, string>): Promise<string> {
   const port = 20000 + Math.floor(Math.random() * 20000)
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'info', DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '5000',
-    ...(testDb.url === undefined ? {} : { DATABASE_URL: testDb.url })
+    ...(testDb.url === undefined ? {} : { DATABASE_URL: testDb.url }),
+    ...extraEnv
   }
   const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
@@ -33,11 +44,11 @@ t.test('the server starts, serves, and shuts down cleanly on SIGTERM', async (t)
   t.ok(ready, `became ready${ready ? '' : ` (exit code ${child.exitCode}): ${output.slice(-2000)}`}`)
   const blogs = await fetch(`http://127.0.0.1:${port}/v1/blogs`)
   t.equal(blogs.status, 200)
-  if (testDb.url === undefined) {
+  if (testDb.url === undefined && extraEnv.LOG_FORMAT === undefined) {
     t.match(output, /using the embedded database \(PGlite\); set DATABASE_URL/, 'says which database and how to switch')
     t.match((await blogs.json() as { data: Array<{ title: string }> }).data.map((b) => b.title), ['Across The Steppe', 'Under The Black Flag'],
       'a new embedded database gets the demo content')
-  } else {
+  } else if (testDb.url !== undefined) {
     t.match(output, /using PostgreSQL/)
     t.same((await blogs.json() as { data: unknown[] }).data, [], 'no demo content on PostgreSQL unless asked')
   }
@@ -46,5 +57,6 @@ t.test('the server starts, serves, and shuts down cleanly on SIGTERM', async (t)
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'exit code 0')
   t.match(output, /shutting down/)
-  t.notMatch(output, /"level":50|"level":60/, 'no errors logged')
-})
+  t.notMatch(output, /"level":50|"level":60|ERROR|FATAL/, 'no errors logged')
+  return output
+}
