@@ -2030,11 +2030,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2067,11 +2067,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2109,11 +2109,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2166,11 +2166,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2207,11 +2207,11 @@ export interface operations {
             201: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2282,11 +2282,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2322,11 +2322,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2397,11 +2397,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2442,11 +2442,11 @@ export interface operations {
             204: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2522,11 +2522,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2566,11 +2566,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2650,11 +2650,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2700,11 +2700,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2757,11 +2757,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2798,11 +2798,11 @@ export interface operations {
             201: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2873,11 +2873,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2916,11 +2916,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2991,11 +2991,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3036,11 +3036,11 @@ export interface operations {
             204: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3116,11 +3116,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3160,11 +3160,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3244,11 +3244,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3294,11 +3294,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3351,11 +3351,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3392,11 +3392,11 @@ export interface operations {
             201: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3467,11 +3467,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3510,11 +3510,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3585,11 +3585,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3625,11 +3625,11 @@ export interface operations {
             204: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3705,11 +3705,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3749,11 +3749,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3833,11 +3833,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3913,11 +3913,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3970,11 +3970,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4011,11 +4011,11 @@ export interface operations {
             201: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4093,11 +4093,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4140,11 +4140,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4206,11 +4206,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4246,11 +4246,11 @@ export interface operations {
             204: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4308,11 +4308,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4352,11 +4352,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4452,11 +4452,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4501,11 +4501,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4576,11 +4576,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4659,11 +4659,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4734,11 +4734,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4817,11 +4817,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4892,11 +4892,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4975,11 +4975,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5050,11 +5050,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5095,11 +5095,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5168,11 +5168,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5208,11 +5208,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5272,11 +5272,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5323,11 +5323,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5401,11 +5401,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5452,11 +5452,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5530,11 +5530,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5584,11 +5584,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5662,11 +5662,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5716,11 +5716,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5794,11 +5794,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5848,11 +5848,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5926,11 +5926,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5976,11 +5976,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6042,11 +6042,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6084,11 +6084,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6130,11 +6130,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6171,11 +6171,11 @@ export interface operations {
             201: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6235,11 +6235,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6274,11 +6274,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6320,11 +6320,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6359,11 +6359,11 @@ export interface operations {
             204: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6403,11 +6403,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6446,11 +6446,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6519,11 +6519,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6563,11 +6563,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6618,11 +6618,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6658,11 +6658,11 @@ export interface operations {
             202: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6704,11 +6704,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6746,11 +6746,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6792,11 +6792,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6833,11 +6833,11 @@ export interface operations {
             201: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6888,11 +6888,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6928,11 +6928,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6974,11 +6974,11 @@ export interface operations {
                     /** @description Seconds to wait. */
                     "retry-after"?: number;
                     /** @description Requests allowed per minute for this key or client address. */
-                    "x-ratelimit-limit"?: number;
+                    "ratelimit-limit"?: number;
                     /** @description Requests left in the current minute. */
-                    "x-ratelimit-remaining"?: number;
+                    "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
-                    "x-ratelimit-reset"?: number;
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {

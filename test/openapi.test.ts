@@ -63,10 +63,10 @@ t.test('every status an operation can answer is documented, with the headers tha
       const { responses } = operation
       t.ok(responses['401']?.headers?.['www-authenticate'], `${name} 401 with WWW-Authenticate`)
       t.ok(responses['403'], `${name} 403`)
-      t.ok(responses['429']?.headers?.['retry-after'] && responses['429'].headers['x-ratelimit-limit'], `${name} 429 with Retry-After and the rate-limit headers`)
+      t.ok(responses['429']?.headers?.['retry-after'] && responses['429'].headers['ratelimit-limit'], `${name} 429 with Retry-After and the rate-limit headers`)
       t.ok(responses['503']?.headers?.['retry-after'], `${name} 503 with Retry-After`)
       const success = Object.entries<any>(responses).find(([status]) => status.startsWith('2'))?.[1]
-      t.ok(success?.headers?.['x-ratelimit-remaining'], `${name} success carries the rate-limit headers`)
+      t.ok(success?.headers?.['ratelimit-remaining'], `${name} success carries the rate-limit headers`)
       if (method === 'get' && operation['x-access'] === 'public') t.ok(responses['304'], `${name} 304`)
       // Content takes If-Match on every change (keys and webhooks are not versioned).
       if (/^\/v1\/(blogs|authors|tags|posts)/.test(path) && (['patch', 'delete'].includes(method) || /publish$/.test(path))) t.ok(responses['412'], `${name} 412 (If-Match)`)
@@ -126,4 +126,20 @@ t.test('the app serves the document and the docs page', async (t) => {
   const csp = String(docs.headers['content-security-policy'])
   t.match(csp, /script-src 'self'(;|$)/, 'scripts only from this origin, none inline')
   t.notMatch(csp, /https:|validator/, 'nothing from other hosts')
+})
+
+t.test('the headers the document promises are the ones the API sends', async (t) => {
+  const { app } = await buildTestApp(t, { RATE_LIMIT_ANONYMOUS: '2' })
+  const ok = await app.inject({ url: '/v1/blogs' })
+  for (const name of ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset']) t.match(ok.headers[name], /^\d+$/, `200 has ${name}`)
+  const etag = ok.headers.etag as string
+  const notModified = await app.inject({ url: '/v1/blogs', headers: { 'if-none-match': etag } })
+  t.equal(notModified.statusCode, 304)
+  t.equal(notModified.body, '', '304 without a body')
+  const limited = await app.inject({ url: '/v1/blogs' })
+  t.equal(limited.statusCode, 429)
+  t.match(limited.headers['retry-after'], /^\d+$/, '429 has Retry-After')
+  t.match(limited.headers['ratelimit-limit'], /^\d+$/)
+  const unauthorized = await app.inject({ url: '/v1/blogs', headers: { authorization: 'Bearer nope' } })
+  t.match(unauthorized.headers['www-authenticate'], /^Bearer realm="content-api"/, '401 has WWW-Authenticate')
 })

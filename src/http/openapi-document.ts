@@ -13,9 +13,9 @@ const PROBLEM = { 'application/problem+json': { schema: { $ref: '#/components/sc
 const header = (description: string, type = 'string') => ({ description, schema: { type } })
 
 const RATE_LIMIT_HEADERS = {
-  'x-ratelimit-limit': header('Requests allowed per minute for this key or client address.', 'integer'),
-  'x-ratelimit-remaining': header('Requests left in the current minute.', 'integer'),
-  'x-ratelimit-reset': header('Seconds until the limit resets.', 'integer')
+  'ratelimit-limit': header('Requests allowed per minute for this key or client address.', 'integer'),
+  'ratelimit-remaining': header('Requests left in the current minute.', 'integer'),
+  'ratelimit-reset': header('Seconds until the limit resets.', 'integer')
 }
 
 const WWW_AUTHENTICATE = { 'www-authenticate': header('Bearer realm="content-api", with error="invalid_token" when the key given is not valid.') }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { extractFromJson } from '@extractus/feed-extractor'
 import { parseFeed } from 'feedsmith'
@@ -22,7 +22,14 @@ t.test('the committed client types are what openapi-typescript generates from th
   t.equal(await generateClientTypes(await readFile(SPEC_FILE, 'utf8')), await readFile(TYPES_FILE, 'utf8'))
 })
 
-t.test('the example client compiles with tsc --strict against the generated types', async (t) => {
+t.test('the example client, and the README\'s client snippet, compile with tsc --strict against the generated types', async (t) => {
+  // The README's snippet is compiled as written, with its import pointed at the committed types.
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+  const snippet = /## For frontend developers[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1]
+  t.ok(snippet?.includes("from './content-api.d.ts'"), 'the README has the snippet')
+  const snippetFile = new URL('../../examples/readme-snippet.generated.ts', import.meta.url)
+  await writeFile(snippetFile, (snippet ?? '').replace("from './content-api.d.ts'", "from '../openapi/openapi.d.ts'"))
+  t.teardown(() => rm(snippetFile, { force: true }))
   const tsc = new URL('../../node_modules/typescript/bin/tsc', import.meta.url).pathname
   const { stdout, stderr } = await run(process.execPath, [tsc, '-p', new URL('../../examples/tsconfig.json', import.meta.url).pathname]).catch((error: { stdout: string, stderr: string }) => error)
   t.equal(`${stdout}${stderr}`, '', 'no type errors')
