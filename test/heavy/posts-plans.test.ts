@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely'
 import t from 'tap'
-import type { DB } from '../../../src/db/schema.ts'
-import { postsQuery, type PostListRequest } from '../../../src/content/posts/posts.repository.ts'
-import { publishDueQuery } from '../../../src/content/posts/posts.writes.repository.ts'
-import { createTestDatabase } from '../../helpers/test-database.ts'
+import type { DB } from '../../src/db/schema.ts'
+import { postsQuery, type PostListRequest } from '../../src/content/posts/posts.repository.ts'
+import { publishDueQuery } from '../../src/content/posts/posts.writes.repository.ts'
+import { createTestDatabase } from '../helpers/test-database.ts'
 
 // Every list walks an index in its own order at 100,000 posts: no sequential scan of posts, no
 // sort of the posts, and page 500 reads about as many rows as page 1. The plans are printed.
