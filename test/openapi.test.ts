@@ -75,6 +75,8 @@ t.test('every status an operation can answer is documented, with the headers tha
   t.ok(checked > 30, `${checked} operations checked`)
   t.same(Object.keys(document.paths['/metrics'].get.responses['200'].content), ['text/plain'], '/metrics is text/plain')
   t.equal(document.paths['/metrics'].get['x-access'], 'admin', '/metrics needs an admin key')
+  t.same(document.paths['/metrics'].get.security, [{ bearerAuth: [] }], 'and says so as security')
+  t.same(document.paths['/v1/posts'].get.security, [{}, { bearerAuth: [] }], 'public reads take a key, optionally')
 })
 
 t.test('schemas say what typed clients should see: booleans, no generator noise, no deprecated keywords', async (t) => {

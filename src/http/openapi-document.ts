@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http'
 // that typed-client generators and Swagger UI turn into nonsense.
 
 type Json = Record<string, unknown>
-interface Operation { responses?: Record<string, Json>, parameters?: Json[], 'x-access'?: string }
+interface Operation { responses?: Record<string, Json>, parameters?: Json[], security?: Json[], 'x-access'?: string }
 
 const PROBLEM = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }
 const header = (description: string, type = 'string') => ({ description, schema: { type } })
@@ -48,6 +48,8 @@ export function withStandardResponses (document: Json): Json {
   for (const [method, operation] of operations(document)) {
     const access = operation['x-access']
     if (access === undefined) continue
+    // A scoped operation needs a key; a public one takes one (PUBLIC_READ=false, higher limits, previews).
+    if (access !== 'none') operation.security ??= access === 'public' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }]
     const responses = operation.responses ?? (operation.responses = {})
     for (const [status, response] of Object.entries(standardResponses(access, method))) {
       responses[status] = { ...response, ...responses[status], headers: response.headers }
