@@ -175,7 +175,7 @@ t.test('every feed, in every format, keeps the format\'s rules and reads the sam
   t.same(items.map((item) => item.dc?.creators), api.map((p) => p.authors.length === 0 ? undefined : p.authors.map((a) => a.name)), 'one dc:creator per author, in byline order')
   t.ok(items.every((item) => item.authors === undefined), 'no <author> (RSS wants an e-mail address there)')
   const withImage = items.find((item) => item.media !== undefined)
-  t.match(withImage?.media?.contents?.[0], { url: 'https://img.example/one.jpg', medium: 'image', description: { value: 'Kerry & Lavrov in <Paris>' }, credits: [{ value: 'Photo: Example Wire' }] })
+  t.match(withImage?.media?.contents?.[0], { url: 'https://img.example/one.jpg', medium: 'image', width: 1200, description: { value: 'Kerry & Lavrov in <Paris>' }, credits: [{ value: 'Photo: Example Wire' }] })
   t.match(withImage?.enclosures?.[0] ?? withImage?.enclosure, { url: 'https://img.example/one.jpg', type: 'image/jpeg' })
 
   const atom = parseFeed((await app.inject({ url: '/v1/feeds/latest?format=atom' })).body)
@@ -183,6 +183,9 @@ t.test('every feed, in every format, keeps the format\'s rules and reads the sam
   const atomFeed = atom.feed as { links?: Array<{ rel?: string, href?: string, type?: string }>, entries?: Array<{ links?: Array<{ rel?: string, type?: string }> }> }
   t.ok(atomFeed.links?.some((link) => link.rel === 'alternate' && link.href === 'https://news.example.com'), 'Atom: alternate is the website')
   t.ok(atomFeed.entries?.flatMap((entry) => entry.links ?? []).filter((link) => link.rel === 'enclosure').every((link) => link.type === 'image/jpeg'), 'image/jpeg, as in RSS')
+  const atomImaged = (atom.feed as { entries?: Array<Record<string, any>> }).entries?.find((entry) => entry.media !== undefined)
+  t.match(atomImaged?.media?.contents?.[0], { url: 'https://img.example/one.jpg', width: 1200, height: 800, description: { value: 'Kerry & Lavrov in <Paris>' }, credits: [{ value: 'Photo: Example Wire' }] },
+    'Atom entries carry the image\'s words too (Media RSS)')
 
   const jsonFeed = parseFeed((await app.inject({ url: '/v1/feeds/latest?format=jsonfeed' })).body)
   t.equal(jsonFeed.format, 'json')

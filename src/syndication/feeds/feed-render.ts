@@ -113,6 +113,24 @@ function document (root: XmlNode): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${xml.build(root) as string}`
 }
 
+/** The lead image with its words as Media RSS (caption, credit, alt text), in RSS and in Atom alike. */
+function mediaContent (row: PostRow): XmlNode | undefined {
+  const image = row.lead_image_url
+  if (image === null) return undefined
+  return present({
+    ...attributesOf({
+      url: image,
+      medium: 'image',
+      type: imageType(image),
+      ...(row.lead_image_width === null ? {} : { width: String(row.lead_image_width) }),
+      ...(row.lead_image_height === null ? {} : { height: String(row.lead_image_height) })
+    }),
+    'media:description': row.lead_image_caption === null ? undefined : textNode(row.lead_image_caption, { type: 'plain' }),
+    'media:credit': row.lead_image_credit === null ? undefined : textNode(row.lead_image_credit),
+    'media:text': row.lead_image_alt === null ? undefined : textNode(row.lead_image_alt, { type: 'plain' })
+  })
+}
+
 function renderRss (meta: FeedMeta, rows: readonly PostRow[], links: Links, full: boolean): string {
   const items = rows.map((row) => {
     const image = row.lead_image_url
@@ -128,14 +146,7 @@ function renderRss (meta: FeedMeta, rows: readonly PostRow[], links: Links, full
       category: row.tags.length === 0 ? undefined : row.tags.map((tag) => textNode(tag.name)),
       // The RSS Best Practices Profile: length 0 when the size is not known.
       enclosure: image === null ? undefined : attributesOf({ url: image, type: imageType(image), length: '0' }),
-      'media:content': image === null
-        ? undefined
-        : present({
-          ...attributesOf({ url: image, medium: 'image', type: imageType(image) }),
-          'media:description': row.lead_image_caption === null ? undefined : textNode(row.lead_image_caption, { type: 'plain' }),
-          'media:credit': row.lead_image_credit === null ? undefined : textNode(row.lead_image_credit),
-          'media:text': row.lead_image_alt === null ? undefined : textNode(row.lead_image_alt, { type: 'plain' })
-        })
+      'media:content': mediaContent(row)
     })
   })
   return document({
@@ -175,11 +186,12 @@ function renderAtom (meta: FeedMeta, rows: readonly PostRow[], links: Links, ful
     author: row.authors.length === 0 ? undefined : row.authors.map((author) => ({ name: textNode(author.name) })),
     category: row.tags.length === 0 ? undefined : row.tags.map((tag) => attributesOf({ term: tag.slug, label: tag.name })),
     summary: row.excerpt === null ? undefined : textNode(row.excerpt, { type: 'text' }),
-    content: full ? textNode(row.body_html ?? '', { type: 'html' }) : undefined
+    content: full ? textNode(row.body_html ?? '', { type: 'html' }) : undefined,
+    'media:content': mediaContent(row)
   }))
   return document({
     feed: present({
-      ...attributesOf({ xmlns: NS.atom, ...(meta.language === undefined ? {} : { 'xml:lang': meta.language }) }),
+      ...attributesOf({ xmlns: NS.atom, 'xmlns:media': NS.media, ...(meta.language === undefined ? {} : { 'xml:lang': meta.language }) }),
       id: textNode(meta.selfUrl),
       title: textNode(meta.title, { type: 'text' }),
       subtitle: meta.description === '' ? undefined : textNode(meta.description, { type: 'text' }),
