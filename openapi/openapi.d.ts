@@ -635,6 +635,448 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ghost/api/content/posts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: browse posts of the whole network */
+        get: operations["ghostBrowsePosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/posts/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a post by id of the whole network */
+        get: operations["ghostReadPost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/posts/slug/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a post by slug of the whole network */
+        get: operations["ghostReadPostBySlug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/authors/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: browse authors of the whole network */
+        get: operations["ghostBrowseAuthors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/authors/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read an author by id of the whole network */
+        get: operations["ghostReadAuthor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/authors/slug/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read an author by slug of the whole network */
+        get: operations["ghostReadAuthorBySlug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/tags/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: browse tags of the whole network */
+        get: operations["ghostBrowseTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/tags/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a tag by id of the whole network */
+        get: operations["ghostReadTag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/tags/slug/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a tag by slug of the whole network */
+        get: operations["ghostReadTagBySlug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/pages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: browse pages (always empty) of the whole network */
+        get: operations["ghostBrowsePages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/pages/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a page (there are none) of the whole network */
+        get: operations["ghostReadPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/pages/slug/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a page (there are none) of the whole network */
+        get: operations["ghostReadPageBySlug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ghost/api/content/settings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: settings of the whole network */
+        get: operations["ghostSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/posts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: browse posts of one blog (a Ghost site) */
+        get: operations["ghostBrowsePostsOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/posts/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a post by id of one blog (a Ghost site) */
+        get: operations["ghostReadPostOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/posts/slug/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a post by slug of one blog (a Ghost site) */
+        get: operations["ghostReadPostBySlugOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/authors/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: browse authors of one blog (a Ghost site) */
+        get: operations["ghostBrowseAuthorsOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/authors/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read an author by id of one blog (a Ghost site) */
+        get: operations["ghostReadAuthorOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/authors/slug/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read an author by slug of one blog (a Ghost site) */
+        get: operations["ghostReadAuthorBySlugOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/tags/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: browse tags of one blog (a Ghost site) */
+        get: operations["ghostBrowseTagsOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/tags/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a tag by id of one blog (a Ghost site) */
+        get: operations["ghostReadTagOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/tags/slug/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a tag by slug of one blog (a Ghost site) */
+        get: operations["ghostReadTagBySlugOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/pages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: browse pages (always empty) of one blog (a Ghost site) */
+        get: operations["ghostBrowsePagesOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/pages/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a page (there are none) of one blog (a Ghost site) */
+        get: operations["ghostReadPageOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/pages/slug/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: read a page (there are none) of one blog (a Ghost site) */
+        get: operations["ghostReadPageBySlugOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sites/{site}/ghost/api/content/settings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ghost: settings of one blog (a Ghost site) */
+        get: operations["ghostSettingsOfSite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -650,6 +1092,11 @@ export interface components {
         CreateApiKeyInput: {
             name: string;
             scopes: ("content:read" | "content:preview" | "content:write" | "admin")[];
+            /**
+             * @description bearer (default): `Authorization: Bearer <key>`. ghost: a Ghost Content API key (26 hex characters, for `?key=` and the official Ghost client), scopes exactly content:read.
+             * @enum {string}
+             */
+            format?: "bearer" | "ghost";
         };
         /**
          * @example {
@@ -1027,6 +1474,401 @@ export interface components {
         };
         ApiKeyResponse: {
             data: components["schemas"]["ApiKey"];
+        };
+        /**
+         * @example {
+         *       "id": "01465a6e-4000-7000-8000-0000000000c9",
+         *       "name": "Islamic State",
+         *       "slug": "islamic-state",
+         *       "description": "The extremist group and the fight against it.",
+         *       "feature_image": null,
+         *       "visibility": "public",
+         *       "og_image": null,
+         *       "og_title": null,
+         *       "og_description": null,
+         *       "twitter_image": null,
+         *       "twitter_title": null,
+         *       "twitter_description": null,
+         *       "meta_title": null,
+         *       "meta_description": null,
+         *       "codeinjection_head": null,
+         *       "codeinjection_foot": null,
+         *       "canonical_url": null,
+         *       "accent_color": null,
+         *       "url": "https://news.example.com/tag/islamic-state/",
+         *       "count": {
+         *         "posts": 12
+         *       }
+         *     }
+         */
+        GhostTag: {
+            id?: string;
+            name?: string;
+            slug?: string;
+            description?: string | null;
+            feature_image?: string | null;
+            /** @constant */
+            visibility?: "public";
+            og_image?: string | null;
+            og_title?: string | null;
+            og_description?: string | null;
+            twitter_image?: string | null;
+            twitter_title?: string | null;
+            twitter_description?: string | null;
+            meta_title?: string | null;
+            meta_description?: string | null;
+            codeinjection_head?: string | null;
+            codeinjection_foot?: string | null;
+            canonical_url?: string | null;
+            accent_color?: string | null;
+            url?: string;
+            count?: {
+                posts: number;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "01465a6e-4000-7000-8000-000000000065",
+         *       "name": "Joanna Paraszczuk",
+         *       "slug": "joanna-paraszczuk",
+         *       "profile_image": null,
+         *       "cover_image": null,
+         *       "bio": "Writes \"Under The Black Flag\".",
+         *       "website": null,
+         *       "location": null,
+         *       "facebook": null,
+         *       "twitter": "@joannaparaszczuk",
+         *       "meta_title": null,
+         *       "meta_description": null,
+         *       "url": "https://news.example.com/author/joanna-paraszczuk/",
+         *       "count": {
+         *         "posts": 21
+         *       }
+         *     }
+         */
+        GhostAuthor: {
+            id?: string;
+            name?: string;
+            slug?: string;
+            profile_image?: string | null;
+            cover_image?: string | null;
+            bio?: string | null;
+            website?: string | null;
+            location?: string | null;
+            facebook?: string | null;
+            twitter?: string | null;
+            meta_title?: string | null;
+            meta_description?: string | null;
+            url?: string;
+            count?: {
+                posts: number;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "0149127d-1240-7000-8000-0000000003e8",
+         *       "uuid": "0149127d-1240-7000-8000-0000000003e8",
+         *       "title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *       "slug": "is-moscow-walking-back-is-intel-sharing-reports",
+         *       "html": "<p>The Russian Foreign Ministry has put out a statement ...</p>",
+         *       "comment_id": "0149127d-1240-7000-8000-0000000003e8",
+         *       "feature_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *       "feature_image_alt": "John Kerry and Sergei Lavrov talking at a meeting in Paris",
+         *       "feature_image_caption": "U.S. Secretary of State John Kerry (right) speaks with Russian Foreign Minister Sergei Lavrov during a meeting in Paris on October 14.",
+         *       "featured": true,
+         *       "visibility": "public",
+         *       "created_at": "2014-10-15T09:40:00.000Z",
+         *       "updated_at": "2014-10-15T10:00:00.000Z",
+         *       "published_at": "2014-10-15T10:00:00.000Z",
+         *       "custom_excerpt": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *       "codeinjection_head": null,
+         *       "codeinjection_foot": null,
+         *       "custom_template": null,
+         *       "canonical_url": null,
+         *       "url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
+         *       "excerpt": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *       "reading_time": 2,
+         *       "access": true,
+         *       "comments": false,
+         *       "og_image": null,
+         *       "og_title": null,
+         *       "og_description": null,
+         *       "twitter_image": null,
+         *       "twitter_title": null,
+         *       "twitter_description": null,
+         *       "meta_title": null,
+         *       "meta_description": null,
+         *       "email_subject": null,
+         *       "frontmatter": null,
+         *       "tags": [
+         *         {
+         *           "id": "01465a6e-4000-7000-8000-0000000000c9",
+         *           "name": "Islamic State",
+         *           "slug": "islamic-state",
+         *           "description": "The extremist group and the fight against it.",
+         *           "feature_image": null,
+         *           "visibility": "public",
+         *           "og_image": null,
+         *           "og_title": null,
+         *           "og_description": null,
+         *           "twitter_image": null,
+         *           "twitter_title": null,
+         *           "twitter_description": null,
+         *           "meta_title": null,
+         *           "meta_description": null,
+         *           "codeinjection_head": null,
+         *           "codeinjection_foot": null,
+         *           "canonical_url": null,
+         *           "accent_color": null,
+         *           "url": "https://news.example.com/tag/islamic-state/",
+         *           "count": {
+         *             "posts": 12
+         *           }
+         *         }
+         *       ],
+         *       "authors": [
+         *         {
+         *           "id": "01465a6e-4000-7000-8000-000000000065",
+         *           "name": "Joanna Paraszczuk",
+         *           "slug": "joanna-paraszczuk",
+         *           "profile_image": null,
+         *           "cover_image": null,
+         *           "bio": "Writes \"Under The Black Flag\".",
+         *           "website": null,
+         *           "location": null,
+         *           "facebook": null,
+         *           "twitter": "@joannaparaszczuk",
+         *           "meta_title": null,
+         *           "meta_description": null,
+         *           "url": "https://news.example.com/author/joanna-paraszczuk/",
+         *           "count": {
+         *             "posts": 21
+         *           }
+         *         }
+         *       ],
+         *       "primary_tag": {
+         *         "id": "01465a6e-4000-7000-8000-0000000000c9",
+         *         "name": "Islamic State",
+         *         "slug": "islamic-state",
+         *         "description": "The extremist group and the fight against it.",
+         *         "feature_image": null,
+         *         "visibility": "public",
+         *         "og_image": null,
+         *         "og_title": null,
+         *         "og_description": null,
+         *         "twitter_image": null,
+         *         "twitter_title": null,
+         *         "twitter_description": null,
+         *         "meta_title": null,
+         *         "meta_description": null,
+         *         "codeinjection_head": null,
+         *         "codeinjection_foot": null,
+         *         "canonical_url": null,
+         *         "accent_color": null,
+         *         "url": "https://news.example.com/tag/islamic-state/",
+         *         "count": {
+         *           "posts": 12
+         *         }
+         *       },
+         *       "primary_author": {
+         *         "id": "01465a6e-4000-7000-8000-000000000065",
+         *         "name": "Joanna Paraszczuk",
+         *         "slug": "joanna-paraszczuk",
+         *         "profile_image": null,
+         *         "cover_image": null,
+         *         "bio": "Writes \"Under The Black Flag\".",
+         *         "website": null,
+         *         "location": null,
+         *         "facebook": null,
+         *         "twitter": "@joannaparaszczuk",
+         *         "meta_title": null,
+         *         "meta_description": null,
+         *         "url": "https://news.example.com/author/joanna-paraszczuk/",
+         *         "count": {
+         *           "posts": 21
+         *         }
+         *       }
+         *     }
+         */
+        GhostPost: {
+            id?: string;
+            uuid?: string;
+            title?: string;
+            slug?: string;
+            html?: string;
+            plaintext?: string;
+            comment_id?: string;
+            feature_image?: string | null;
+            feature_image_alt?: string | null;
+            feature_image_caption?: string | null;
+            featured?: boolean;
+            /** @constant */
+            visibility?: "public";
+            created_at?: string;
+            updated_at?: string;
+            published_at?: string;
+            custom_excerpt?: string | null;
+            codeinjection_head?: string | null;
+            codeinjection_foot?: string | null;
+            custom_template?: string | null;
+            canonical_url?: string | null;
+            url?: string;
+            excerpt?: string;
+            reading_time?: number;
+            access?: boolean;
+            comments?: boolean;
+            og_image?: string | null;
+            og_title?: string | null;
+            og_description?: string | null;
+            twitter_image?: string | null;
+            twitter_title?: string | null;
+            twitter_description?: string | null;
+            meta_title?: string | null;
+            meta_description?: string | null;
+            email_subject?: string | null;
+            frontmatter?: string | null;
+            tags?: components["schemas"]["GhostTag"][];
+            authors?: components["schemas"]["GhostAuthor"][];
+            primary_tag?: components["schemas"]["GhostTag"] | null;
+            primary_author?: components["schemas"]["GhostAuthor"] | null;
+        };
+        /**
+         * @example {
+         *       "title": "Under The Black Flag",
+         *       "description": "\"Under The Black Flag\" provides news, opinion, and analysis about the impact of the Islamic State (IS) extremist group in Syria, Iraq, and beyond.",
+         *       "logo": null,
+         *       "icon": null,
+         *       "accent_color": null,
+         *       "cover_image": null,
+         *       "facebook": null,
+         *       "twitter": null,
+         *       "lang": "en",
+         *       "locale": "en",
+         *       "timezone": "Etc/UTC",
+         *       "codeinjection_head": null,
+         *       "codeinjection_foot": null,
+         *       "navigation": [],
+         *       "secondary_navigation": [],
+         *       "og_image": null,
+         *       "og_title": null,
+         *       "og_description": null,
+         *       "twitter_image": null,
+         *       "twitter_title": null,
+         *       "twitter_description": null,
+         *       "meta_title": null,
+         *       "meta_description": null,
+         *       "url": "https://news.example.com/under-the-black-flag"
+         *     }
+         */
+        GhostSettings: {
+            title: string;
+            description: string;
+            logo: string | null;
+            icon: string | null;
+            accent_color: string | null;
+            cover_image: string | null;
+            facebook: string | null;
+            twitter: string | null;
+            lang: string;
+            locale: string;
+            timezone: string;
+            codeinjection_head: string | null;
+            codeinjection_foot: string | null;
+            navigation: {
+                label: string;
+                url: string;
+            }[];
+            secondary_navigation: {
+                label: string;
+                url: string;
+            }[];
+            meta_title: string | null;
+            meta_description: string | null;
+            og_image: string | null;
+            og_title: string | null;
+            og_description: string | null;
+            twitter_image: string | null;
+            twitter_title: string | null;
+            twitter_description: string | null;
+            url: string;
+        };
+        /**
+         * @example {
+         *       "page": 2,
+         *       "limit": 15,
+         *       "pages": 3,
+         *       "total": 31,
+         *       "next": 3,
+         *       "prev": 1
+         *     }
+         */
+        GhostPagination: {
+            page: number;
+            limit: number;
+            pages: number;
+            total: number;
+            next: number | null;
+            prev: number | null;
+        };
+        GhostPosts: {
+            posts: components["schemas"]["GhostPost"][];
+            meta?: {
+                pagination: components["schemas"]["GhostPagination"];
+            };
+        };
+        GhostPages: {
+            pages: components["schemas"]["GhostPost"][];
+            meta?: {
+                pagination: components["schemas"]["GhostPagination"];
+            };
+        };
+        GhostAuthors: {
+            authors: components["schemas"]["GhostAuthor"][];
+            meta?: {
+                pagination: components["schemas"]["GhostPagination"];
+            };
+        };
+        GhostTags: {
+            tags: components["schemas"]["GhostTag"][];
+            meta?: {
+                pagination: components["schemas"]["GhostPagination"];
+            };
+        };
+        GhostSettingsResponse: {
+            settings: components["schemas"]["GhostSettings"];
+            meta: Record<string, never>;
+        };
+        /**
+         * @description Ghost's error format.
+         * @example {
+         *       "errors": [
+         *         {
+         *           "message": "Unknown Content API Key",
+         *           "context": null,
+         *           "type": "UnauthorizedError",
+         *           "details": null,
+         *           "property": null,
+         *           "help": null,
+         *           "code": "unknown_key",
+         *           "id": "6f1c2a7e-8f0b-4c1d-9e2a-3b4c5d6e7f80",
+         *           "ghostErrorCode": null
+         *         }
+         *       ]
+         *     }
+         */
+        GhostError: {
+            errors: {
+                message: string;
+                context: string | null;
+                /** @description NotFoundError, BadRequestError, UnauthorizedError, NoPermissionError, ValidationError, TooManyRequestsError... */
+                type: string;
+                details: unknown | null;
+                property: string | null;
+                help: string | null;
+                code: string | null;
+                id: string;
+                ghostErrorCode: string | null;
+            }[];
         };
         /**
          * @example {
@@ -6882,6 +7724,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request is well-formed but refers to things that do not exist or cannot be done. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this key or client address (or too many failed keys); retry after the time given. */
             429: {
                 headers: {
@@ -6994,6 +7845,1835 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ghostBrowsePosts: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses. */
+                filter?: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                limit?: string;
+                /** @description 1-based page number. */
+                page?: string;
+                /** @description e.g. `published_at desc` (default), `title asc`; comma-separated. */
+                order?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPosts"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadPost: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPosts"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadPostBySlug: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPosts"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostBrowseAuthors: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses. */
+                filter?: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                limit?: string;
+                /** @description 1-based page number. */
+                page?: string;
+                /** @description e.g. `published_at desc` (default), `title asc`; comma-separated. */
+                order?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostAuthors"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadAuthor: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostAuthors"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadAuthorBySlug: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostAuthors"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostBrowseTags: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses. */
+                filter?: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                limit?: string;
+                /** @description 1-based page number. */
+                page?: string;
+                /** @description e.g. `published_at desc` (default), `title asc`; comma-separated. */
+                order?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostTags"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadTag: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostTags"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadTagBySlug: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostTags"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostBrowsePages: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses. */
+                filter?: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                limit?: string;
+                /** @description 1-based page number. */
+                page?: string;
+                /** @description e.g. `published_at desc` (default), `title asc`; comma-separated. */
+                order?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPages"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadPage: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPages"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadPageBySlug: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPages"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostSettings: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostSettingsResponse"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostBrowsePostsOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses. */
+                filter?: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                limit?: string;
+                /** @description 1-based page number. */
+                page?: string;
+                /** @description e.g. `published_at desc` (default), `title asc`; comma-separated. */
+                order?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The blog (a Ghost site), by slug or id. */
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPosts"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadPostOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                site: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPosts"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadPostBySlugOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                site: string;
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPosts"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostBrowseAuthorsOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses. */
+                filter?: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                limit?: string;
+                /** @description 1-based page number. */
+                page?: string;
+                /** @description e.g. `published_at desc` (default), `title asc`; comma-separated. */
+                order?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The blog (a Ghost site), by slug or id. */
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostAuthors"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadAuthorOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                site: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostAuthors"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadAuthorBySlugOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                site: string;
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostAuthors"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostBrowseTagsOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses. */
+                filter?: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                limit?: string;
+                /** @description 1-based page number. */
+                page?: string;
+                /** @description e.g. `published_at desc` (default), `title asc`; comma-separated. */
+                order?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The blog (a Ghost site), by slug or id. */
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostTags"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadTagOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                site: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostTags"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadTagBySlugOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                site: string;
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostTags"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostBrowsePagesOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses. */
+                filter?: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                limit?: string;
+                /** @description 1-based page number. */
+                page?: string;
+                /** @description e.g. `published_at desc` (default), `title asc`; comma-separated. */
+                order?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The blog (a Ghost site), by slug or id. */
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPages"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadPageOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                site: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPages"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostReadPageBySlugOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+                /** @description authors, tags (posts); count.posts (authors, tags). */
+                include?: string;
+                /** @description Only these fields of each resource. */
+                fields?: string;
+                /** @description html (default), plaintext. */
+                formats?: string;
+                /** @description Ignored: the official client repeats the slug of the path here. */
+                slug?: string;
+            };
+            header?: never;
+            path: {
+                site: string;
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostPages"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+        };
+    };
+    ghostSettingsOfSite: {
+        parameters: {
+            query: {
+                /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
+                key: string;
+            };
+            header?: never;
+            path: {
+                /** @description The blog (a Ghost site), by slug or id. */
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostSettingsResponse"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
                 };
             };
         };

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { accessPlugin } from './access/auth.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
+import { ghostRoutes } from './compat/ghost/ghost.routes.ts'
 import { rateLimitsPlugin } from './access/rate-limits.ts'
 import { changeLogPlugin } from './changes/change-log.plugin.ts'
 import type { Config } from './config.ts'
@@ -48,8 +49,23 @@ export function loggerOptions (config: Config) {
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'authorization'],
       censor: '[redacted]'
+    },
+    // Fastify's request serializer, with keys sent in the query string (Ghost's ?key=) masked.
+    serializers: {
+      req: (request: { method: string, url: string, host?: string, ip?: string, socket?: { remotePort?: number } }) => ({
+        method: request.method,
+        url: redactQueryKeys(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort
+      })
     }
   }
+}
+
+/** A URL with the values of `key=` parameters replaced, for logs. */
+export function redactQueryKeys (url: string): string {
+  return url.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]')
 }
 
 /** TRUST_PROXY as Fastify takes it; a hop count trusts that many proxies nearest to us. */
@@ -101,7 +117,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   // The routes, a plugin per module.
   for (const routes of [
     healthRoutes, metricsRoutes, blogsRoutes, authorsRoutes, tagsRoutes, postsRoutes, postWritesRoutes,
-    feedsRoutes, changesRoutes, webhooksRoutes, apiKeysRoutes
+    feedsRoutes, changesRoutes, webhooksRoutes, apiKeysRoutes, ghostRoutes
   ]) {
     await app.register(routes)
   }

@@ -10,6 +10,7 @@ import { seedDemo } from './demo/seed-demo.ts'
 import { listApiKeys, revokeApiKey } from './access/api-keys/api-keys.repository.ts'
 import { CreateApiKeyBodySchema } from './access/api-keys/api-keys.schemas.ts'
 import { createApiKey } from './access/api-keys/api-keys.service.ts'
+import { AppError } from './http/errors.ts'
 import { PACKAGE_ROOT } from './package-root.ts'
 
 // `npm run cli -- <command>`. Every failure exits non-zero: a failed migration or seed must
@@ -23,7 +24,8 @@ commands:
   migrate down [--all] undo the latest migration (or all of them)
   seed-demo            load the demo content (idempotent)
   openapi [FILE]       write the OpenAPI document (default openapi/openapi.json)
-  keys create --name NAME --scopes SCOPE[,SCOPE]
+  keys create --name NAME --scopes SCOPE[,SCOPE] [--format ghost]
+                       (ghost: a Ghost Content API key, scopes content:read)
                        make an API key; the key alone is printed on the last line
   keys list            list keys (never their secrets)
   keys revoke ID       revoke a key at once
@@ -103,12 +105,13 @@ async function keysCommand ([sub, ...args]: string[]): Promise<void> {
   if (sub === 'create') {
     const name = option(args, '--name')
     const scopes = (option(args, '--scopes') ?? '').split(',').map((s) => s.trim()).filter(Boolean)
-    const parsed = CreateApiKeyBodySchema.safeParse({ name, scopes })
+    const format = option(args, '--format')
+    const parsed = CreateApiKeyBodySchema.safeParse({ name, scopes, ...(format === undefined ? {} : { format }) })
     if (!parsed.success) throw new UsageError(`keys create: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`)
     const { row, key } = await withDatabase(async (d) => {
       await migrateToLatest(d.db)
-      return createApiKey(d.db, parsed.data.name, parsed.data.scopes)
-    })
+      return createApiKey(d.db, parsed.data.name, parsed.data.scopes, parsed.data.format)
+    }).catch((error: unknown) => { throw error instanceof AppError ? new UsageError(`keys create: ${error.message}`) : error })
     console.log(`created key ${row.id} "${row.name}" with scopes ${row.scopes.join(',')}; store it now, it is not shown again:`)
     console.log(key)
   } else if (sub === 'list') {

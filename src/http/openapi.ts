@@ -96,7 +96,8 @@ async function openApi (app: FastifyInstance, { version }: { version: string }):
         { name: 'Sync', description: 'The change log: stay in sync without downloading everything again.' },
         { name: 'Webhooks', description: 'Signed pushes of content events to partners, with retries and a delivery log (admin).' },
         { name: 'API keys', description: 'Keys and their scopes (admin).' },
-        { name: 'Operations', description: 'Probes for load balancers and orchestrators.' }
+        { name: 'Operations', description: 'Probes for load balancers and orchestrators.' },
+        { name: 'Ghost compatibility', description: 'Ghost\'s Content API (v5, v6) over the same content, for Ghost frontends and the official @tryghost/content-api client: `/sites/{site}/ghost/api/content/...` is one blog as a Ghost site, `/ghost/api/content/...` the whole network. Ghost keys (`?key=`), NQL filters, page numbers and Ghost\'s error format.' }
       ]
     },
     // Each operation carries its access rule (x-access), from which withStandardResponses adds

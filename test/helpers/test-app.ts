@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.ts'
+import { buildApp, loggerOptions } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { createTestDatabase, type TestDatabase } from './test-database.ts'
 
@@ -29,7 +29,7 @@ export async function buildTestApp (t: Test, env: Record<string, string> = {}, o
   })
   const config = loadConfig({ LOG_LEVEL: 'info', PUBLIC_BASE_URL: 'http://api.test', ...env })
   // Background loops (scheduler, webhook dispatcher) only where a test asks: the rest stay deterministic.
-  const app = await buildApp({ config, database: testDb.database, logger: pino({ level: config.logLevel }, sink), backgroundJobs: options.backgroundJobs ?? false })
+  const app = await buildApp({ config, database: testDb.database, logger: pino(loggerOptions(config), sink), backgroundJobs: options.backgroundJobs ?? false })
   t.teardown(() => app.close())
   return { app, testDb, logs }
 }

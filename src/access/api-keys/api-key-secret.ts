@@ -11,6 +11,24 @@ export function generateApiKey (): { key: string, prefix: string, secretHash: st
   return { key: `${prefix}_${secret}`, prefix, secretHash: hashSecret(secret) }
 }
 
+// Ghost Content API keys (compat/ghost/): 26 lowercase hex characters, the format the official
+// @tryghost/content-api client insists on. They are sent in URLs (?key=), as Ghost's are, so
+// they only ever read what is public. The first 8 characters find the row (stored under a
+// prefix no ordinary key can have), the other 18 (72 bits) prove it.
+const GHOST_KEY = /^[0-9a-f]{26}$/
+const GHOST_PREFIX = 'ghost'
+
+export function generateGhostContentKey (): { key: string, prefix: string, secretHash: string } {
+  const key = randomBytes(13).toString('hex')
+  const parts = splitGhostContentKey(key) as { prefix: string, secret: string }
+  return { key, prefix: parts.prefix, secretHash: hashSecret(parts.secret) }
+}
+
+export function splitGhostContentKey (key: string): { prefix: string, secret: string } | undefined {
+  if (!GHOST_KEY.test(key)) return undefined
+  return { prefix: `${GHOST_PREFIX}${key.slice(0, 8)}`, secret: key.slice(8) }
+}
+
 export function hashSecret (secret: string): string {
   return createHash('sha256').update(secret).digest('hex')
 }

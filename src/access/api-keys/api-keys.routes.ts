@@ -22,10 +22,10 @@ const apiKeysPlugin: FastifyPluginAsyncZod = async (app) => {
       description: 'The response carries the whole key, once; only a hash of its secret is stored.',
       security: SECURITY,
       body: CreateApiKeyBodySchema,
-      response: { 201: CreatedApiKeySchema.describe('The new key.'), ...problemResponses(400, 401, 403, 415) }
+      response: { 201: CreatedApiKeySchema.describe('The new key.'), ...problemResponses(400, 401, 403, 415, 422) }
     }
   }, async (request, reply) => {
-    const { row, key } = await createApiKey(app.db, request.body.name, request.body.scopes)
+    const { row, key } = await createApiKey(app.db, request.body.name, request.body.scopes, request.body.format)
     reply.code(201).header('location', `/v1/api-keys/${row.id}`).header('cache-control', 'no-store')
     return { data: { ...toApiKey(row), key } }
   })

@@ -30,7 +30,9 @@ export const CreatedApiKeySchema = z.object({
 
 export const CreateApiKeyBodySchema = z.object({
   name: z.string().trim().min(1).max(200),
-  scopes: z.array(ScopeSchema).min(1).max(4)
+  scopes: z.array(ScopeSchema).min(1).max(4),
+  format: z.enum(['bearer', 'ghost']).optional()
+    .describe('bearer (default): `Authorization: Bearer <key>`. ghost: a Ghost Content API key (26 hex characters, for `?key=` and the official Ghost client), scopes exactly content:read.')
 }).strict().meta({ id: 'CreateApiKey', examples: [{ name: 'Syndication partner: Example Wire', scopes: ['content:read'] }] })
 
 export const ApiKeyPageSchema = pageOf(ApiKeySchema).meta({ id: 'ApiKeyPage' })

@@ -1,12 +1,21 @@
 import { uuidv7 } from 'uuidv7'
 import type { Executor } from '../../db/database.ts'
 import type { Scope } from '../scopes.ts'
-import { generateApiKey, hashSecret, secretMatches, splitApiKey } from './api-key-secret.ts'
+import { AppError } from '../../http/errors.ts'
+import { generateApiKey, generateGhostContentKey, hashSecret, secretMatches, splitApiKey } from './api-key-secret.ts'
 import { findApiKeyForAuth, insertApiKey, insertApiKeyIfAbsent, type ApiKeyRow } from './api-keys.repository.ts'
 import type { ApiKey } from './api-keys.schemas.ts'
 
-export async function createApiKey (db: Executor, name: string, scopes: Scope[]): Promise<{ row: ApiKeyRow, key: string }> {
-  const { key, prefix, secretHash } = generateApiKey()
+/**
+ * A new key. `ghost`: a Ghost Content API key (26 hex characters, sent in URLs), which may only
+ * read public content: its scopes must be exactly content:read.
+ */
+export async function createApiKey (db: Executor, name: string, scopes: Scope[], format: 'bearer' | 'ghost' = 'bearer'): Promise<{ row: ApiKeyRow, key: string }> {
+  if (format === 'ghost' && (scopes.length !== 1 || scopes[0] !== 'content:read')) {
+    throw new AppError(422, 'ghost_key_scope', 'A Ghost Content API key reads public content only: its scopes must be ["content:read"].',
+      { errors: [{ path: 'body.scopes', message: 'must be ["content:read"] for format ghost' }] })
+  }
+  const { key, prefix, secretHash } = format === 'ghost' ? generateGhostContentKey() : generateApiKey()
   const row = await insertApiKey(db, { id: uuidv7(), name, prefix, secretHash, scopes: [...new Set(scopes)] })
   return { row, key }
 }

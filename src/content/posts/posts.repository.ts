@@ -192,6 +192,14 @@ function rankOf (q: string) {
 
 const BOTH_BODIES = { html: true, text: true }
 
+/**
+ * Public posts with everything a page shows (blog, ordered authors and tags), unfiltered and
+ * unordered: for callers with their own filter, order and paging (compat/ghost/).
+ */
+export function publicPostRows (db: Executor, bodies: { html: boolean, text: boolean }) {
+  return selectPostRows(db, bodies, 'public')
+}
+
 function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean }, audience: Audience, q?: string) {
   return (db as Kysely<DB>).selectFrom('posts as p')
     .innerJoin('blogs as b', 'b.id', 'p.blog_id')

@@ -1,0 +1,252 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod'
+import { parse as parseNql } from '@tryghost/nql-lang'
+import { z } from 'zod'
+import { secretMatches, splitGhostContentKey } from '../../access/api-keys/api-key-secret.ts'
+import { findApiKeyForAuth } from '../../access/api-keys/api-keys.repository.ts'
+import { hasScope } from '../../access/scopes.ts'
+import { blogKeys, bylineKeys, postKeys, postListKeys } from '../../changes/surrogate-keys.ts'
+import { findBlog, type BlogRow } from '../../content/blogs/blogs.repository.ts'
+import { linksFor } from '../../content/common/site.ts'
+import { AppError, toAppError } from '../../http/errors.ts'
+import { setSurrogateKeys } from '../../http/caching.ts'
+import { routePlugin } from '../../http/route-plugin.ts'
+import {
+  badFilter, ghostOwnersPage, ghostPost, ghostPostsPage, ownerOrder, postOrder, type Nql
+} from './ghost.repository.ts'
+import {
+  GHOST_LIMIT_DEFAULT, GhostAuthorsSchema, GhostBrowseQuerySchema, GhostErrorSchema, GhostPagesSchema, GhostPostsSchema, GhostReadQuerySchema,
+  GhostSettingsResponseSchema, GhostTagsSchema, type GhostBrowseQuery, type GhostReadQuery
+} from './ghost.schemas.ts'
+import { pickFields, toGhostAuthor, toGhostPost, toGhostSettings, toGhostTag, type GhostInclude } from './ghost.serializers.ts'
+
+// Ghost's Content API over this API's content, so frontends built on Ghost (and its official
+// client, @tryghost/content-api) work unchanged. A Ghost site is one blog: point the client's
+// `url` at `<api>/sites/<blog>`; `<api>` itself is the whole network. The same repositories,
+// visibility rule, response cache and rate limits as /v1 serve it; only the shapes, the
+// parameters (NQL filters, page numbers) and the errors are Ghost's.
+
+/** `limit=all` and any larger limit stop here, as on Ghost 6. */
+export const GHOST_LIMIT_CAP = 100
+const ACCEPTED_VERSION = 'v6.0'
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'BadRequestError', 401: 'UnauthorizedError', 403: 'NoPermissionError', 404: 'NotFoundError', 422: 'ValidationError',
+  429: 'TooManyRequestsError', 503: 'ServiceUnavailableError'
+}
+
+function ghostError (request: FastifyRequest, reply: FastifyReply, error: AppError) {
+  for (const [name, value] of Object.entries(error.extra.headers ?? {})) reply.header(name, value)
+  const status = error.status >= 500 && error.status !== 503 ? 500 : error.status
+  return reply.code(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').serializer(JSON.stringify).send({
+    errors: [{
+      message: status === 500 ? 'An unexpected error occurred.' : error.message,
+      context: error.extra.errors?.map((e) => `${e.path}: ${e.message}`).join('; ') ?? null,
+      type: ERROR_TYPES[status] ?? 'InternalServerError',
+      details: null,
+      property: error.extra.errors?.[0]?.path.replace(/^query\./, '') ?? null,
+      help: null,
+      code: error.code,
+      id: String(request.id),
+      ghostErrorCode: null
+    }]
+  })
+}
+
+const csv = (value: string | undefined) => value === undefined ? undefined : value.split(',').map((part) => part.trim()).filter(Boolean)
+
+function checkedNames (given: string[] | undefined, allowed: readonly string[], what: string): string[] {
+  const unknown = (given ?? []).filter((name) => !allowed.includes(name))
+  if (unknown.length > 0) throw new AppError(400, 'validation_failed', `Unknown ${what}: ${unknown.join(', ')}. Known: ${allowed.join(', ')}.`)
+  return given ?? []
+}
+
+function parseFilter (filter: string | undefined): Nql | undefined {
+  if (filter === undefined || filter.trim() === '') return undefined
+  try {
+    return parseNql(filter) as Nql
+  } catch (error) {
+    throw badFilter(`Error parsing filter: ${String((error as Error).message).split('\n')[0]}`)
+  }
+}
+
+function paging (query: GhostBrowseQuery) {
+  const limit = query.limit === undefined ? GHOST_LIMIT_DEFAULT : query.limit === 'all' ? GHOST_LIMIT_CAP : Math.min(GHOST_LIMIT_CAP, Math.max(1, Number(query.limit)))
+  const page = query.page === undefined ? 1 : Math.max(1, Number(query.page))
+  return { limit, page, offset: (page - 1) * limit }
+}
+
+function pagination (page: number, limit: number, total: number) {
+  const pages = Math.max(1, Math.ceil(total / limit))
+  return { page, limit, pages, total, next: page < pages ? page + 1 : null, prev: page > 1 ? page - 1 : null }
+}
+
+/** The authors and tags routes are made in one loop; each answers its own envelope. */
+type OwnersResponse = z.infer<typeof GhostAuthorsSchema> & z.infer<typeof GhostTagsSchema>
+
+const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
+  const app = instance.withTypeProvider<ZodTypeProvider>()
+
+  // Ghost's errors for every route here, whatever raised them (validation, keys, rate limits).
+  app.setErrorHandler((error: FastifyError, request, reply) => ghostError(request, reply, toAppError(error, request.log)))
+
+  // The key comes in the query string, as Ghost's does; it is checked before anything else
+  // (the response cache included), so a revoked key never gets a cached page.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('content-version', ACCEPTED_VERSION)
+    const key = (request.query as { key?: unknown }).key
+    if (typeof key !== 'string' || key === '') {
+      throw new AppError(403, 'no_key', 'Authorization failed: a Content API key (?key=) is required.')
+    }
+    const parts = splitGhostContentKey(key)
+    const row = parts === undefined ? undefined : await findApiKeyForAuth(app.db, parts.prefix)
+    if (parts === undefined || row === undefined || row.revoked_at !== null || !secretMatches(parts.secret, row.secret_hash) || !hasScope({ scopes: row.scopes }, 'content:read')) {
+      throw new AppError(401, 'unknown_key', 'Unknown Content API Key')
+    }
+    request.apiKey = { id: row.id, name: row.name, scopes: ['content:read'] }
+  })
+
+  const site = async (request: FastifyRequest): Promise<BlogRow | undefined> => {
+    const ref = (request.params as { site?: string }).site
+    if (ref === undefined) return undefined
+    const blog = await findBlog(app.db, /^[0-9a-f-]{36}$/i.test(ref) ? { id: ref.toLowerCase() } : { slug: ref })
+    if (blog === undefined) throw new AppError(404, 'not_found', `Site "${ref}" was not found.`)
+    return blog
+  }
+
+  const include = (query: GhostReadQuery, allowed: readonly string[]): GhostInclude => {
+    const names = checkedNames(csv(query.include), allowed, 'include')
+    return { authors: names.includes('authors'), tags: names.includes('tags'), countPosts: names.includes('count.posts') }
+  }
+  const formats = (query: GhostReadQuery) => {
+    const names = checkedNames(csv(query.formats), ['html', 'plaintext'], 'format')
+    return names.length === 0 ? { html: true, plaintext: false } : { html: names.includes('html'), plaintext: names.includes('plaintext') }
+  }
+
+  const common = {
+    config: { access: 'none' as const },
+    schema: { tags: ['Ghost compatibility'] }
+  }
+  const errors = { 400: GhostErrorSchema, 401: GhostErrorSchema, 403: GhostErrorSchema, 404: GhostErrorSchema }
+
+  for (const prefix of ['/ghost/api/content', '/sites/:site/ghost/api/content']) {
+    const scoped = prefix.startsWith('/sites')
+    const params = scoped ? { params: z.object({ site: z.string().max(200).describe('The blog (a Ghost site), by slug or id.') }) } : {}
+    const withSlug = (extra: Record<string, z.ZodType>) => ({ params: z.object({ ...(scoped ? { site: z.string().max(200) } : {}), ...extra }) })
+    const where = scoped ? ' of one blog (a Ghost site)' : ' of the whole network'
+    const op = (name: string) => `ghost${name}${scoped ? 'OfSite' : ''}`
+
+    app.get(`${prefix}/posts/`, {
+      ...common,
+      schema: { ...common.schema, operationId: op('BrowsePosts'), summary: `Ghost: browse posts${where}`, ...params, querystring: GhostBrowseQuerySchema, response: { 200: GhostPostsSchema, ...errors } }
+    }, async (request, reply) => {
+      const blog = await site(request)
+      const query = request.query
+      const { limit, page, offset } = paging(query)
+      const wanted = include(query, ['authors', 'tags'])
+      const format = formats(query)
+      const { rows, total } = await ghostPostsPage(app.db, {
+        blogId: blog?.id, filter: parseFilter(query.filter), order: postOrder(query.order), limit, offset, bodies: { html: format.html, text: true }
+      })
+      setSurrogateKeys(reply, postListKeys(blog === undefined ? [] : [{ type: 'blog', id: blog.id }]))
+      const links = linksFor(request)
+      const fields = csv(query.fields)
+      return { posts: rows.map((row) => pickFields(toGhostPost(row, links, wanted, format), fields)), meta: { pagination: pagination(page, limit, total) } }
+    })
+
+    const readPost = async (request: FastifyRequest<{ Params: { site?: string, id?: string, slug?: string }, Querystring: GhostReadQuery }>, reply: FastifyReply) => {
+      const blog = await site(request)
+      const query = request.query
+      const wanted = include(query, ['authors', 'tags'])
+      const format = formats(query)
+      const key = request.params.id !== undefined ? { id: request.params.id } : { slug: request.params.slug ?? '' }
+      const row = await ghostPost(app.db, blog?.id, key, { html: format.html, text: true })
+      if (row === undefined) throw new AppError(404, 'not_found', 'Post not found.')
+      setSurrogateKeys(reply, postKeys(row))
+      return { posts: [pickFields(toGhostPost(row, linksFor(request), wanted, format), csv(query.fields))] }
+    }
+    app.get(`${prefix}/posts/:id/`, {
+      ...common,
+      schema: { ...common.schema, operationId: op('ReadPost'), summary: `Ghost: read a post by id${where}`, ...withSlug({ id: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: GhostPostsSchema, ...errors } }
+    }, readPost)
+    app.get(`${prefix}/posts/slug/:slug/`, {
+      ...common,
+      schema: { ...common.schema, operationId: op('ReadPostBySlug'), summary: `Ghost: read a post by slug${where}`, ...withSlug({ slug: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: GhostPostsSchema, ...errors } }
+    }, readPost)
+
+    for (const kind of ['authors', 'tags'] as const) {
+      const Kind = kind === 'authors' ? 'Authors' : 'Tags'
+      const one = kind === 'authors' ? 'Author' : 'Tag'
+      const schema = kind === 'authors' ? GhostAuthorsSchema : GhostTagsSchema
+      const serialize = kind === 'authors' ? toGhostAuthor : toGhostTag
+      const keys = (ids: string[], list: boolean) => bylineKeys(kind === 'authors' ? 'author' : 'tag', ids, list)
+      app.get(`${prefix}/${kind}/`, {
+        ...common,
+        schema: { ...common.schema, operationId: op(`Browse${Kind}`), summary: `Ghost: browse ${kind}${where}`, ...params, querystring: GhostBrowseQuerySchema, response: { 200: schema, ...errors } }
+      }, async (request, reply) => {
+        const blog = await site(request)
+        const query = request.query
+        const { limit, page, offset } = paging(query)
+        const wanted = include(query, ['count.posts'])
+        checkedNames(csv(query.formats), [], 'format')
+        const { rows, total } = await ghostOwnersPage(app.db, {
+          kind, blogId: blog?.id, filter: parseFilter(query.filter), order: ownerOrder(kind, query.order), limit, offset, withCount: wanted.countPosts
+        })
+        setSurrogateKeys(reply, keys(rows.map((row) => row.id), true))
+        const links = linksFor(request)
+        return { [kind]: rows.map((row) => pickFields(serialize(row, links), csv(query.fields))), meta: { pagination: pagination(page, limit, total) } } as unknown as OwnersResponse
+      })
+      const readOwner = async (request: FastifyRequest<{ Params: { site?: string, id?: string, slug?: string }, Querystring: GhostReadQuery }>, reply: FastifyReply) => {
+        const blog = await site(request)
+        const query = request.query
+        const wanted = include(query, ['count.posts'])
+        const filter: Nql = request.params.id !== undefined ? { id: request.params.id.toLowerCase() } : { slug: request.params.slug ?? '' }
+        const { rows } = await ghostOwnersPage(app.db, { kind, blogId: blog?.id, filter, order: ownerOrder(kind, undefined), limit: 1, offset: 0, withCount: wanted.countPosts })
+        const row = rows[0]
+        if (row === undefined) throw new AppError(404, 'not_found', `${one} not found.`)
+        setSurrogateKeys(reply, keys([row.id], false))
+        return { [kind]: [pickFields(serialize(row, linksFor(request)), csv(query.fields))] } as unknown as OwnersResponse
+      }
+      app.get(`${prefix}/${kind}/:id/`, {
+        ...common,
+        schema: { ...common.schema, operationId: op(`Read${one}`), summary: `Ghost: read ${kind === 'authors' ? 'an author' : 'a tag'} by id${where}`, ...withSlug({ id: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: schema, ...errors } }
+      }, readOwner)
+      app.get(`${prefix}/${kind}/slug/:slug/`, {
+        ...common,
+        schema: { ...common.schema, operationId: op(`Read${one}BySlug`), summary: `Ghost: read ${kind === 'authors' ? 'an author' : 'a tag'} by slug${where}`, ...withSlug({ slug: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: schema, ...errors } }
+      }, readOwner)
+    }
+
+    // Pages: this data model has none (a blog's "About" text is its settings' description), so
+    // pages answer as on a Ghost site without pages: an empty list, and 404 for any one page.
+    app.get(`${prefix}/pages/`, {
+      ...common,
+      schema: { ...common.schema, operationId: op('BrowsePages'), summary: `Ghost: browse pages (always empty)${where}`, ...params, querystring: GhostBrowseQuerySchema, response: { 200: GhostPagesSchema, ...errors } }
+    }, async (request) => {
+      await site(request)
+      const { limit, page } = paging(request.query)
+      parseFilter(request.query.filter)
+      return { pages: [], meta: { pagination: pagination(page, limit, 0) } }
+    })
+    for (const [path, name] of [['pages/:id/', 'ReadPage'], ['pages/slug/:slug/', 'ReadPageBySlug']] as const) {
+      app.get(`${prefix}/${path}`, {
+        ...common,
+        schema: { ...common.schema, operationId: op(name), summary: `Ghost: read a page (there are none)${where}`, ...withSlug(path.includes(':id') ? { id: z.string().max(200) } : { slug: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: GhostPagesSchema, ...errors } }
+      }, async (request) => {
+        await site(request)
+        throw new AppError(404, 'not_found', 'Page not found.')
+      })
+    }
+
+    app.get(`${prefix}/settings/`, {
+      ...common,
+      schema: { ...common.schema, operationId: op('Settings'), summary: `Ghost: settings${where}`, ...params, querystring: GhostReadQuerySchema.pick({ key: true }).strict(), response: { 200: GhostSettingsResponseSchema, ...errors } }
+    }, async (request, reply) => {
+      const blog = await site(request)
+      setSurrogateKeys(reply, blog === undefined ? blogKeys([], true) : blogKeys([blog.id]))
+      return { settings: toGhostSettings(blog, linksFor(request)), meta: {} }
+    })
+  }
+}
+
+export const ghostRoutes = routePlugin('ghost-routes', ghostPlugin)

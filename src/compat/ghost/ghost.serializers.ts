@@ -1,0 +1,128 @@
+import { blogWebsite, postUrls, type Links } from '../../content/common/site.ts'
+import { readingTimeMinutes } from '../../content/posts/post-text.ts'
+import type { PostRow, Summary } from '../../content/posts/posts.repository.ts'
+import type { BlogRow } from '../../content/blogs/blogs.repository.ts'
+import type { GhostOwnerRow } from './ghost.repository.ts'
+import type { GhostPost } from './ghost.schemas.ts'
+
+// This API's rows in Ghost's shapes. Ghost's excerpt is the custom excerpt, else the first 500
+// characters of the plain text; `url` is the page on the website, as on a Ghost site.
+
+const NO_SEO = {
+  og_image: null, og_title: null, og_description: null, twitter_image: null, twitter_title: null, twitter_description: null,
+  meta_title: null, meta_description: null
+}
+
+export interface GhostInclude { authors: boolean, tags: boolean, countPosts: boolean }
+
+/** Where an author's or tag's page would be: on the website when one is known, else its API address. */
+function ownerUrl (links: Links, kind: 'author' | 'tag', slug: string): string {
+  const base = links.site.website
+  return base === undefined ? `${links.apiBase}/v1/${kind}s/${encodeURIComponent(slug)}` : `${base}/${kind}/${encodeURIComponent(slug)}/`
+}
+
+function summaryTag (tag: Summary, links: Links) {
+  return { id: tag.id, name: tag.name, slug: tag.slug, description: null, feature_image: null, visibility: 'public' as const, ...NO_SEO,
+    codeinjection_head: null, codeinjection_foot: null, canonical_url: null, accent_color: null, url: ownerUrl(links, 'tag', tag.slug) }
+}
+
+function summaryAuthor (author: Summary, links: Links) {
+  return { id: author.id, name: author.name, slug: author.slug, profile_image: null, cover_image: null, bio: null, website: null, location: null,
+    facebook: null, twitter: null, meta_title: null, meta_description: null, url: ownerUrl(links, 'author', author.slug) }
+}
+
+export function toGhostPost (row: PostRow, links: Links, include: GhostInclude, formats: { html: boolean, plaintext: boolean }): GhostPost {
+  const text = row.body_text ?? ''
+  const post: GhostPost = {
+    id: row.id,
+    uuid: row.id,
+    title: row.title,
+    slug: row.slug,
+    ...(formats.html ? { html: row.body_html ?? '' } : {}),
+    ...(formats.plaintext ? { plaintext: text } : {}),
+    comment_id: row.id,
+    feature_image: row.lead_image_url,
+    feature_image_alt: row.lead_image_alt,
+    feature_image_caption: row.lead_image_caption,
+    featured: row.is_featured,
+    visibility: 'public',
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    published_at: (row.published_at ?? row.sort_time).toISOString(),
+    custom_excerpt: row.excerpt,
+    codeinjection_head: null,
+    codeinjection_foot: null,
+    custom_template: null,
+    canonical_url: null,
+    url: postUrls({ id: row.id, slug: row.slug, sort_time: row.sort_time, blog: { slug: row.blog_slug, website_url: row.blog_website_url, post_url_template: row.blog_post_url_template } }, links).url,
+    excerpt: row.excerpt ?? text.slice(0, 500),
+    reading_time: readingTimeMinutes(row.word_count),
+    access: true,
+    comments: false,
+    ...NO_SEO,
+    email_subject: null,
+    frontmatter: null
+  }
+  if (include.tags) {
+    post.tags = row.tags.map((tag) => summaryTag(tag, links))
+    post.primary_tag = post.tags[0] ?? null
+  }
+  if (include.authors) {
+    post.authors = row.authors.map((author) => summaryAuthor(author, links))
+    post.primary_author = post.authors[0] ?? null
+  }
+  return post
+}
+
+export function toGhostAuthor (row: GhostOwnerRow, links: Links) {
+  const website = row.links?.find((link) => /website|home/i.test(link.label))?.url ?? null
+  const twitter = row.links?.find((link) => /^(x|twitter)$/i.test(link.label))?.url.replace(/^https?:\/\/(www\.)?(x|twitter)\.com\//, '@') ?? null
+  const facebook = row.links?.find((link) => /facebook/i.test(link.label))?.url.replace(/^https?:\/\/(www\.)?facebook\.com\//, '') ?? null
+  return {
+    ...summaryAuthor(row, links),
+    profile_image: row.avatar_url,
+    bio: row.description === '' ? null : row.description,
+    website,
+    twitter,
+    facebook,
+    ...(row.post_count === undefined ? {} : { count: { posts: row.post_count } })
+  }
+}
+
+export function toGhostTag (row: GhostOwnerRow, links: Links) {
+  return {
+    ...summaryTag(row, links),
+    description: row.description === '' ? null : row.description,
+    ...(row.post_count === undefined ? {} : { count: { posts: row.post_count } })
+  }
+}
+
+/** A site's settings: one blog's (a Ghost site is one blog), or the network's. */
+export function toGhostSettings (blog: BlogRow | undefined, links: Links) {
+  const url = blog === undefined ? links.site.website ?? links.apiBase : blogWebsite(blog, links.site) ?? `${links.apiBase}/sites/${blog.slug}`
+  return {
+    title: blog?.title ?? 'All blogs',
+    description: blog?.description ?? '',
+    logo: null,
+    icon: null,
+    accent_color: null,
+    cover_image: null,
+    facebook: null,
+    twitter: null,
+    lang: blog?.language ?? 'en',
+    locale: blog?.language ?? 'en',
+    timezone: 'Etc/UTC',
+    codeinjection_head: null,
+    codeinjection_foot: null,
+    navigation: [],
+    secondary_navigation: [],
+    ...NO_SEO,
+    url
+  }
+}
+
+/** Only the fields asked for (Ghost's `fields=`); unknown names are left out, as Ghost does. */
+export function pickFields<T extends Record<string, unknown>> (item: T, fields: string[] | undefined): Partial<T> {
+  if (fields === undefined) return item
+  return Object.fromEntries(Object.entries(item).filter(([name]) => fields.includes(name))) as Partial<T>
+}
