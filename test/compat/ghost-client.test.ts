@@ -139,3 +139,10 @@ t.test('a Ghost key reads public content only, and is never logged', async (t) =
   t.equal(good.statusCode, 201)
   t.match(good.json().data.key, /^[0-9a-f]{26}$/, 'in the format the official client accepts')
 })
+
+t.test('Ghost resources this API does not have answer Ghost\'s 404', async (t) => {
+  const { site } = await server(t)
+  for (const resource of ['tiers', 'newsletters'] as const) {
+    await t.rejects((site as unknown as Record<string, { browse: () => Promise<unknown> }>)[resource]!.browse(), { name: 'NotFoundError' }, resource)
+  }
+})

@@ -238,6 +238,11 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
       })
     }
 
+    // Ghost resources this API does not have (tiers, newsletters, offers...): Ghost's 404.
+    app.get(`${prefix}/*`, { config: { access: 'none' }, schema: { hide: true } }, async () => {
+      throw new AppError(404, 'not_found', 'Resource not found.')
+    })
+
     app.get(`${prefix}/settings/`, {
       ...common,
       schema: { ...common.schema, operationId: op('Settings'), summary: `Ghost: settings${where}`, ...params, querystring: GhostReadQuerySchema.pick({ key: true }).strict(), response: { 200: GhostSettingsResponseSchema, ...errors } }
