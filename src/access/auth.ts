@@ -92,7 +92,8 @@ async function access (app: FastifyInstance): Promise<void> {
 function authorize (request: FastifyRequest, publicRead: boolean): void {
   const access: RouteAccess | undefined = request.routeOptions.config.access
   // No route matched: the not-found handler answers 404, whoever asks.
-  if (access === 'none' || request.is404) return
+  // query-key routes check their own key (compat/ghost/); a bearer key sent along is still checked above.
+  if (access === 'none' || access === 'query-key' || request.is404) return
   if (access === undefined) throw new AppError(403, 'forbidden', 'This operation is not open to any key.')
   if (access === 'public') {
     if (publicRead || hasScope(request.apiKey, 'content:read')) return

@@ -22,7 +22,8 @@ const WWW_AUTHENTICATE = { 'www-authenticate': header('Bearer realm="content-api
 
 /** Statuses every operation of an access level can answer, whatever it does. */
 function standardResponses (access: string, method: string): Record<string, Json> {
-  if (access === 'none') return {}
+  // Routes with their own key in the query (Ghost's) document their own errors, in their own format.
+  if (access === 'none' || access === 'query-key') return {}
   const responses: Record<string, Json> = {
     401: { description: 'No key where one is needed (PUBLIC_READ=false, or a scoped operation), or the key sent is unknown, malformed or revoked.', headers: WWW_AUTHENTICATE, content: PROBLEM },
     403: { description: 'The key lacks the scope the operation (or a parameter such as status= or visibility=all) needs.', content: PROBLEM },
@@ -49,7 +50,7 @@ export function withStandardResponses (document: Json): Json {
     const access = operation['x-access']
     if (access === undefined) continue
     // A scoped operation needs a key; a public one takes one (PUBLIC_READ=false, higher limits, previews).
-    if (access !== 'none') operation.security ??= access === 'public' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }]
+    if (access !== 'none') operation.security ??= access === 'public' ? [{}, { bearerAuth: [] }] : access === 'query-key' ? [{ ghostContentKey: [] }] : [{ bearerAuth: [] }]
     const responses = operation.responses ?? (operation.responses = {})
     for (const [status, response] of Object.entries(standardResponses(access, method))) {
       responses[status] = { ...response, ...responses[status], headers: response.headers }
@@ -57,7 +58,7 @@ export function withStandardResponses (document: Json): Json {
     }
     // Every successful public read carries the rate-limit headers too.
     for (const [status, response] of Object.entries(responses)) {
-      if (status.startsWith('2') && access !== 'none') response.headers = { ...RATE_LIMIT_HEADERS, ...(response.headers as Json | undefined) }
+      if (status.startsWith('2') && access !== 'none' && access !== 'query-key') response.headers = { ...RATE_LIMIT_HEADERS, ...(response.headers as Json | undefined) }
       if (response.description === undefined) response.description = STATUS_CODES[Number(status)] ?? 'Response'
     }
     operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)))

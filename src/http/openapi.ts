@@ -84,6 +84,12 @@ async function openApi (app: FastifyInstance, { version }: { version: string }):
             description: 'An API key, `Authorization: Bearer <prefix>_<secret>`. Scopes: content:read (partners), ' +
               'content:preview (drafts and scheduled posts), content:write (editors\' tools), admin (keys and webhooks); ' +
               'each grants the ones before it. Published content needs no key unless PUBLIC_READ=false.'
+          },
+          ghostContentKey: {
+            type: 'apiKey',
+            in: 'query',
+            name: 'key',
+            description: 'A Ghost Content API key (26 hex characters, read-only), for the Ghost compatibility routes.'
           }
         }
       },

@@ -4,9 +4,12 @@ import { SCOPES, type Scope } from '../access/scopes.ts'
 // Deny by default: every route declares who may call it (`config: { access }`), and an app with
 // a route that does not fails to start, naming the route, instead of serving it to anyone.
 
-/** `public` marks a read that needs no key while PUBLIC_READ is on; `none` is for probes and docs. */
-export type RouteAccess = Scope | 'public' | 'none'
-const ROUTE_ACCESS: readonly RouteAccess[] = [...SCOPES, 'public', 'none']
+/**
+ * `public` marks a read that needs no key while PUBLIC_READ is on; `none` is for probes and docs;
+ * `query-key` is for routes that check a key sent in the query string themselves (Ghost's ?key=).
+ */
+export type RouteAccess = Scope | 'public' | 'none' | 'query-key'
+const ROUTE_ACCESS: readonly RouteAccess[] = [...SCOPES, 'public', 'none', 'query-key']
 
 declare module 'fastify' {
   interface FastifyContextConfig {

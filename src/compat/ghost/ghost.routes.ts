@@ -124,7 +124,7 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
   }
 
   const common = {
-    config: { access: 'none' as const },
+    config: { access: 'query-key' as const },
     schema: { tags: ['Ghost compatibility'] }
   }
   const errors = { 400: GhostErrorSchema, 401: GhostErrorSchema, 403: GhostErrorSchema, 404: GhostErrorSchema }
@@ -239,7 +239,7 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
     }
 
     // Ghost resources this API does not have (tiers, newsletters, offers...): Ghost's 404.
-    app.get(`${prefix}/*`, { config: { access: 'none' }, schema: { hide: true } }, async () => {
+    app.get(`${prefix}/*`, { config: { access: 'query-key' }, schema: { hide: true } }, async () => {
       throw new AppError(404, 'not_found', 'Resource not found.')
     })
 
