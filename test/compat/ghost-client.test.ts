@@ -34,7 +34,7 @@ async function server (t: Parameters<typeof buildTestApp>[0]) {
 }
 
 t.test('a Ghost frontend browses, filters, paginates and reads, with the official client', async (t) => {
-  const { app, site, network, base } = await server(t)
+  const { app, site, network, base, client } = await server(t)
   const direct = (await app.inject({ url: '/v1/blogs/under-the-black-flag/posts?limit=100' })).json().data as Array<{ id: string, slug: string, is_featured: boolean, published_at: string, tags: Array<{ slug: string }>, authors: Array<{ slug: string }> }>
 
   const first = await site.posts.browse({ limit: 5, include: 'tags,authors' }) as Post[] & { meta: { pagination: Record<string, unknown> } }
@@ -97,7 +97,8 @@ t.test('a Ghost frontend browses, filters, paginates and reads, with the officia
   const all = await network.posts.browse({ limit: 'all' }) as Post[] & { meta: { pagination: { total: number } } }
   t.equal(all.meta.pagination.total, (await app.inject({ url: '/v1/posts?count=estimate&limit=1' })).json().meta.total)
   t.ok(all.length <= 100, 'limit=all is capped at 100')
-  t.ok(base.length > 0)
+  const v5 = await (client(`${base}/sites/under-the-black-flag`, 'v5.0')).posts.browse({ limit: 2 }) as Post[]
+  t.same(v5.map((post) => post.id), direct.slice(0, 2).map((post) => post.id), 'a Ghost 5 client (Accept-Version: v5.0) too')
 })
 
 t.test('bad keys, bad filters and unknown resources give Ghost\'s errors, never a 500', async (t) => {
