@@ -89,13 +89,21 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
     ['per tag', { ...base, filter: { tagIds: [tag.id] } }],
     ['page 500 of the default list', { ...base, filter: {}, after: { publishedAt: page500!.published_at.toISOString(), id: page500!.id } }],
     ['oldest first', { ...base, sort: 'oldest', filter: {} }],
-    ['breaking news', { ...base, filter: { isBreaking: true } }]
+    ['breaking news', { ...base, filter: { isBreaking: true } }],
+    // Search in each post's own language: with language=, its configuration; without, the
+    // any-configuration query narrows through the index before each post's own is checked.
+    ['search, any language', { ...base, sort: 'relevance', filter: { q: '4242' } }],
+    ['search in English', { ...base, sort: 'relevance', filter: { q: '4242', language: 'en' } }]
   ]
   for (const [name, request] of lists) {
     const root = await plan(db, request)
     t.comment(`${name}:\n${render(root)}`)
     const all = nodes(root)
     t.notOk(all.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'posts'), `${name}: no sequential scan of posts`)
+    if (request.filter.q !== undefined) {
+      t.ok(all.some((n) => n['Index Name'] === 'posts_search_idx'), `${name}: the full-text index`)
+      continue // a relevance order is a sort of the matches, by definition
+    }
     t.notOk(all.some((n) => !n.insideSubplan && /Sort/.test(n['Node Type'])), `${name}: no sort outside the per-post subqueries`)
     const postsRead = all.filter((n) => !n.insideSubplan && n['Relation Name'] === 'posts')
       .reduce((sum, n) => sum + (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1), 0)

@@ -93,7 +93,23 @@ export type PostRow = PostColumns & {
   rank: number | null
 }
 
-const SEARCH_CONFIG = sql.lit('english')
+// Full-text search in each post's own language (the search_in_post_language migration): a post's
+// vector is built with its language's text-search configuration, so a query must be parsed
+// with the same one to meet its stems and stop words. With `language=`, that language's
+// configuration, and the GIN index answers directly. Without it, every post is matched against
+// the query parsed in its own language; the index first narrows to posts that match the query
+// in any configuration (a superset), then each candidate is checked exactly.
+function searchQuery (q: string, language: string | undefined) {
+  return language === undefined
+    ? sql`websearch_to_tsquery(post_search_config(p.language), ${q})`
+    : sql`websearch_to_tsquery(post_search_config(${language}), ${q})`
+}
+
+function searchMatches (q: string, language: string | undefined) {
+  return language === undefined
+    ? sql<boolean>`(p.search @@ post_search_query_any(${q}) AND p.search @@ ${searchQuery(q, undefined)})`
+    : sql<boolean>`p.search @@ ${searchQuery(q, language)}`
+}
 
 /**
  * One query per page: the posts in keyset order, with their blog, ordered authors and tags
@@ -113,7 +129,7 @@ export function postsQuery (db: Executor, request: PostListRequest) {
     ? 'posts'
     : filter.tagIds?.length === 1 ? 'tag' : filter.authorIds?.length === 1 ? 'author' : 'posts'
 
-  let query = selectPostRows(db, { html: request.withBody, text: request.withText ?? false }, audience, filter.q)
+  let query = selectPostRows(db, { html: request.withBody, text: request.withText ?? false }, audience, filter.q === undefined ? undefined : { q: filter.q, language: filter.language })
   if (driver === 'tag') {
     query = query.innerJoin('post_tags as d', 'd.post_id', 'p.id').where('d.tag_id', '=', filter.tagIds?.[0] as string)
   } else if (driver === 'author') {
@@ -132,7 +148,7 @@ export function postsQuery (db: Executor, request: PostListRequest) {
     const position = sql`(${time}, ${id})`
     const cursor = sql`(${publishedAt}::timestamptz, ${afterId}::uuid)`
     if (sort === 'relevance') {
-      const rankExpr = rankOf(filter.q ?? '')
+      const rankExpr = rankOf(filter.q ?? '', filter.language)
       query = query.where(sql<boolean>`(${rankExpr} < ${rank ?? 0}::real OR (${rankExpr} = ${rank ?? 0}::real AND ${position} < ${cursor}))`)
     } else {
       query = query.where(sort === 'oldest' ? sql<boolean>`${position} > ${cursor}` : sql<boolean>`${position} < ${cursor}`)
@@ -186,8 +202,8 @@ export async function findPostBySlug (db: Executor, blogId: string, slug: string
   return (await postBySlug[audience](db, { blogId, slug }))[0]
 }
 
-function rankOf (q: string) {
-  return sql<number>`ts_rank_cd(p.search, websearch_to_tsquery(${SEARCH_CONFIG}, ${q}))`
+function rankOf (q: string, language: string | undefined) {
+  return sql<number>`ts_rank_cd(p.search, ${searchQuery(q, language)})`
 }
 
 const BOTH_BODIES = { html: true, text: true }
@@ -200,7 +216,7 @@ export function publicPostRows (db: Executor, bodies: { html: boolean, text: boo
   return selectPostRows(db, bodies, 'public')
 }
 
-function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean }, audience: Audience, q?: string) {
+function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean }, audience: Audience, search?: { q: string, language: string | undefined }) {
   return (db as Kysely<DB>).selectFrom('posts as p')
     .innerJoin('blogs as b', 'b.id', 'p.blog_id')
     .where(visibleTo(audience))
@@ -213,7 +229,7 @@ function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean },
     .select((audience === 'public' ? sql<Date>`p.published_at` : PREVIEW_SORT_TIME).as('sort_time'))
     .select(bodies.html ? sql<string>`p.body_html`.as('body_html') : sql<null>`NULL::text`.as('body_html'))
     .select(bodies.text ? sql<string>`p.body_text`.as('body_text') : sql<null>`NULL::text`.as('body_text'))
-    .select(q === undefined ? sql<null>`NULL::real`.as('rank') : rankOf(q).as('rank'))
+    .select(search === undefined ? sql<null>`NULL::real`.as('rank') : rankOf(search.q, search.language).as('rank'))
     .select((eb) => [
       jsonArrayFrom(eb.selectFrom('post_authors as pa').innerJoin('authors as a', 'a.id', 'pa.author_id')
         .select(['a.id', 'a.slug', 'a.name']).whereRef('pa.post_id', '=', 'p.id').orderBy('pa.position')).as('authors'),
@@ -233,7 +249,7 @@ function applyFilter<Q extends SelectQueryBuilder<any, any, any>> (query: Q, fil
   if (filter.isFeatured !== undefined) q = q.where('p.is_featured', '=', filter.isFeatured)
   if (filter.publishedAfter !== undefined) q = q.where('p.published_at', '>', filter.publishedAfter)
   if (filter.publishedBefore !== undefined) q = q.where('p.published_at', '<', filter.publishedBefore)
-  if (filter.q !== undefined) q = q.where(sql<boolean>`p.search @@ websearch_to_tsquery(${SEARCH_CONFIG}, ${filter.q})`)
+  if (filter.q !== undefined) q = q.where(searchMatches(filter.q, filter.language))
   if (filter.statuses !== undefined) q = q.where('p.status', 'in', filter.statuses)
   // "Any of these authors/tags": every author of a post counts, not only the first.
   if (filter.authorIds !== undefined && driver !== 'author') {
