@@ -1099,6 +1099,28 @@ export interface components {
             format?: "bearer" | "ghost";
         };
         /**
+         * @description Set what differs from the article; null clears a field back to its default.
+         * @example {
+         *       "meta_title": "Moscow walks back IS intel-sharing reports",
+         *       "og_image": "https://static.example.com/social/kerry-lavrov-1200x630.jpg",
+         *       "noindex": false
+         *     }
+         */
+        SeoWriteInput: {
+            meta_title?: string | null;
+            meta_description?: string | null;
+            /** @description When the article's original lives elsewhere. */
+            canonical_url?: string | null;
+            og_title?: string | null;
+            og_description?: string | null;
+            og_image?: string | null;
+            twitter_title?: string | null;
+            twitter_description?: string | null;
+            twitter_image?: string | null;
+            /** @description true: search engines must not index the post (robots noindex); it stays out of sitemaps. */
+            noindex?: boolean;
+        };
+        /**
          * @example {
          *       "name": "Joanna Paraszczuk",
          *       "bio": "Writes \"Under The Black Flag\".",
@@ -1159,6 +1181,14 @@ export interface components {
             website_url?: string | null;
             /** @description Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}. null: website_url/{slug}, or the network's settings. */
             post_url_template?: string | null;
+            logo_url?: string | null;
+            icon_url?: string | null;
+            cover_image_url?: string | null;
+            social_accounts?: {
+                label: string;
+                /** Format: uri */
+                url: string;
+            }[];
         };
         /**
          * @example {
@@ -1177,6 +1207,14 @@ export interface components {
             website_url?: string | null;
             /** @description Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}. null: website_url/{slug}, or the network's settings. */
             post_url_template?: string | null;
+            logo_url?: string | null;
+            icon_url?: string | null;
+            cover_image_url?: string | null;
+            social_accounts?: {
+                label: string;
+                /** Format: uri */
+                url: string;
+            }[];
         };
         /**
          * @example {
@@ -1259,6 +1297,8 @@ export interface components {
             authors?: string[];
             /** @description By id or slug. */
             tags?: string[];
+            /** @description Search and social fields that differ from the article's defaults. */
+            seo?: components["schemas"]["SeoWriteInput"];
             /**
              * @description draft (the default) or published right away.
              * @enum {string}
@@ -1300,6 +1340,8 @@ export interface components {
             authors?: string[];
             /** @description By id or slug. */
             tags?: string[];
+            /** @description Search and social fields that differ from the article's defaults. */
+            seo?: components["schemas"]["SeoWriteInput"];
         };
         /**
          * @example {
@@ -1872,6 +1914,40 @@ export interface components {
         };
         /**
          * @example {
+         *       "meta_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *       "meta_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *       "canonical_url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
+         *       "og_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *       "og_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *       "og_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *       "twitter_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *       "twitter_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *       "twitter_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *       "robots": "index, follow"
+         *     }
+         */
+        Seo: {
+            /** @description The <title> and search result title: the editor's, else the post title. */
+            meta_title: string;
+            /** @description The meta description: the editor's, else the excerpt, else the subtitle, else the title. */
+            meta_description: string;
+            /** @description <link rel="canonical">: the editor's, else the post's own url. */
+            canonical_url: string;
+            og_title: string;
+            og_description: string;
+            /** @description Else the lead image. */
+            og_image: string | null;
+            twitter_title: string;
+            twitter_description: string;
+            twitter_image: string | null;
+            /**
+             * @description For <meta name="robots"> (the API sends X-Robots-Tag too).
+             * @enum {string}
+             */
+            robots: "index, follow" | "noindex, follow";
+        };
+        /**
+         * @example {
          *       "label": "X",
          *       "url": "https://x.com/joannaparaszczuk"
          *     }
@@ -1931,6 +2007,15 @@ export interface components {
          *       "language": "en",
          *       "website_url": "https://news.example.com/under-the-black-flag",
          *       "post_url_template": "https://news.example.com/under-the-black-flag/{yyyy}/{mm}/{slug}",
+         *       "logo_url": "https://static.example.com/under-the-black-flag/logo-600x60.png",
+         *       "icon_url": "https://static.example.com/under-the-black-flag/icon-512.png",
+         *       "cover_image_url": null,
+         *       "social_accounts": [
+         *         {
+         *           "label": "X",
+         *           "url": "https://x.com/underblackflag"
+         *         }
+         *       ],
          *       "created_at": "2014-10-01T09:00:00.000Z",
          *       "updated_at": "2014-10-01T09:00:00.000Z"
          *     }
@@ -1949,6 +2034,13 @@ export interface components {
             website_url: string | null;
             /** @description How the blog's post addresses (`url`) are built, e.g. https://blog.example.com/{yyyy}/{mm}/{slug}; null: from its website, or the network's settings. */
             post_url_template: string | null;
+            /** @description The publication's logo (NewsArticle publisher logo, Ghost settings logo). */
+            logo_url: string | null;
+            /** @description A square icon (favicon, app icon). */
+            icon_url: string | null;
+            cover_image_url: string | null;
+            /** @description The publication elsewhere: X, Facebook, YouTube, Telegram... */
+            social_accounts: components["schemas"]["AuthorLink"][];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2091,7 +2183,19 @@ export interface components {
          *         }
          *       ],
          *       "published_at": "2014-10-15T10:00:00.000Z",
-         *       "updated_at": "2014-10-15T10:00:00.000Z"
+         *       "updated_at": "2014-10-15T10:00:00.000Z",
+         *       "seo": {
+         *         "meta_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *         "meta_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *         "canonical_url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
+         *         "og_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *         "og_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *         "og_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *         "twitter_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *         "twitter_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *         "twitter_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *         "robots": "index, follow"
+         *       }
          *     }
          */
         Post: {
@@ -2133,6 +2237,8 @@ export interface components {
             published_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description For <head>: search and social fields, each as the editor set it or defaulted from the article. */
+            seo: components["schemas"]["Seo"];
         };
         /**
          * @description A post in a list: every field but the bodies (ask for them with `formats=`).
@@ -2178,7 +2284,19 @@ export interface components {
          *         }
          *       ],
          *       "published_at": "2014-10-15T10:00:00.000Z",
-         *       "updated_at": "2014-10-15T10:00:00.000Z"
+         *       "updated_at": "2014-10-15T10:00:00.000Z",
+         *       "seo": {
+         *         "meta_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *         "meta_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *         "canonical_url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
+         *         "og_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *         "og_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *         "og_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *         "twitter_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *         "twitter_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *         "twitter_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *         "robots": "index, follow"
+         *       }
          *     }
          */
         PostListItem: {
@@ -2220,6 +2338,8 @@ export interface components {
             published_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description For <head>: search and social fields, each as the editor set it or defaulted from the article. */
+            seo: components["schemas"]["Seo"];
         };
         /**
          * @description A post as a key with content:preview sees it (lists, single posts, writes, the change log with visibility=all): drafts have no publish time yet.
@@ -2266,7 +2386,19 @@ export interface components {
          *         }
          *       ],
          *       "published_at": null,
-         *       "updated_at": "2014-10-15T10:00:00.000Z"
+         *       "updated_at": "2014-10-15T10:00:00.000Z",
+         *       "seo": {
+         *         "meta_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *         "meta_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *         "canonical_url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
+         *         "og_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *         "og_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *         "og_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *         "twitter_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *         "twitter_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *         "twitter_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *         "robots": "index, follow"
+         *       }
          *     }
          */
         PreviewPost: {
@@ -2305,6 +2437,8 @@ export interface components {
             published_at: string | null;
             /** Format: date-time */
             updated_at: string;
+            /** @description For <head>: search and social fields, each as the editor set it or defaulted from the article. */
+            seo: components["schemas"]["Seo"];
         };
         /**
          * @description A post with the fields `fields=` named (and the id).
@@ -2351,6 +2485,8 @@ export interface components {
             published_at?: string | null;
             /** Format: date-time */
             updated_at?: string;
+            /** @description For <head>: search and social fields, each as the editor set it or defaulted from the article. */
+            seo?: components["schemas"]["Seo"];
         };
         /** @description Related resources asked for with `include=`, each once. */
         Included: {
@@ -4734,7 +4870,7 @@ export interface operations {
                 q?: string;
                 /** @description -published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q). */
                 sort?: "-published_at" | "published_at" | "relevance";
-                /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at. Items are then SparsePost. */
+                /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. Items are then SparsePost. */
                 fields?: string | string[];
                 /** @description Bodies to add to each post: html (body_html), plaintext (body_text). */
                 formats?: string | string[];
@@ -4964,7 +5100,7 @@ export interface operations {
             query?: {
                 /** @description Related resources to add in `included`: authors, tags, blog. */
                 include?: string | string[];
-                /** @description Only these fields of the post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at. The post is then a SparsePost. */
+                /** @description Only these fields of the post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. The post is then a SparsePost. */
                 fields?: string | string[];
                 /** @description Bodies to add: plaintext adds body_text (body_html is always there unless `fields=` leaves it out). */
                 formats?: string | string[];
@@ -5323,7 +5459,7 @@ export interface operations {
             query?: {
                 /** @description Related resources to add in `included`: authors, tags, blog. */
                 include?: string | string[];
-                /** @description Only these fields of the post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at. The post is then a SparsePost. */
+                /** @description Only these fields of the post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. The post is then a SparsePost. */
                 fields?: string | string[];
                 /** @description Bodies to add: plaintext adds body_text (body_html is always there unless `fields=` leaves it out). */
                 formats?: string | string[];
@@ -5477,7 +5613,7 @@ export interface operations {
                 q?: string;
                 /** @description -published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q). */
                 sort?: "-published_at" | "published_at" | "relevance";
-                /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at. Items are then SparsePost. */
+                /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. Items are then SparsePost. */
                 fields?: string | string[];
                 /** @description Bodies to add to each post: html (body_html), plaintext (body_text). */
                 formats?: string | string[];
@@ -5635,7 +5771,7 @@ export interface operations {
                 q?: string;
                 /** @description -published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q). */
                 sort?: "-published_at" | "published_at" | "relevance";
-                /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at. Items are then SparsePost. */
+                /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. Items are then SparsePost. */
                 fields?: string | string[];
                 /** @description Bodies to add to each post: html (body_html), plaintext (body_text). */
                 formats?: string | string[];
@@ -5793,7 +5929,7 @@ export interface operations {
                 q?: string;
                 /** @description -published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q). */
                 sort?: "-published_at" | "published_at" | "relevance";
-                /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at. Items are then SparsePost. */
+                /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. Items are then SparsePost. */
                 fields?: string | string[];
                 /** @description Bodies to add to each post: html (body_html), plaintext (body_text). */
                 formats?: string | string[];

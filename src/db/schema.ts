@@ -18,6 +18,10 @@ export interface BlogsTable {
   language: Generated<string>
   website_url: string | null
   post_url_template: string | null
+  logo_url: string | null
+  icon_url: string | null
+  cover_image_url: string | null
+  social_accounts: ColumnType<AuthorLink[], string | undefined, string>
   version: Generated<number>
   created_at: CreatedTimestamp
   updated_at: CreatedTimestamp
@@ -76,6 +80,16 @@ export interface PostsTable {
   version: Generated<number>
   deleted_at: Timestamp | null
   search: ColumnType<string, never, never>
+  meta_title: string | null
+  meta_description: string | null
+  canonical_url: string | null
+  og_title: string | null
+  og_description: string | null
+  og_image_url: string | null
+  twitter_title: string | null
+  twitter_description: string | null
+  twitter_image_url: string | null
+  noindex: Generated<boolean>
 }
 
 export interface PostAuthorsTable {

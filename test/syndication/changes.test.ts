@@ -85,7 +85,7 @@ t.test('replaying the change log yields exactly what the API lists now, after ra
   await publishScheduledPosts(app.db)
 
   const state = await replay(app)
-  const listed = await allPages(app, '/v1/posts?limit=100&fields=' + 'id,blog,slug,url,api_url,title,subtitle,excerpt,body_html,word_count,reading_time_minutes,lead_image,language,is_breaking,is_featured,authors,tags,status,published_at,updated_at')
+  const listed = await allPages(app, '/v1/posts?limit=100&fields=' + 'id,blog,slug,url,api_url,seo,title,subtitle,excerpt,body_html,word_count,reading_time_minutes,lead_image,language,is_breaking,is_featured,authors,tags,status,published_at,updated_at')
   t.ok(listed.length > 5, `${listed.length} posts are public`)
   t.same(new Set(state.get('post')?.keys()), new Set(listed.map((p) => p.id)), 'the same posts')
   for (const post of listed) t.same(state.get('post')?.get(post.id), post, `post ${post.id} field for field`)

@@ -12,6 +12,10 @@ export function toBlog (row: BlogRow, site: SiteSettings): Blog {
     language: row.language,
     website_url: blogWebsite(row, site),
     post_url_template: row.post_url_template,
+    logo_url: row.logo_url,
+    icon_url: row.icon_url,
+    cover_image_url: row.cover_image_url,
+    social_accounts: row.social_accounts,
     ...recordTimes(row)
   }
 }

@@ -30,7 +30,9 @@ export const blogsRoutes = routePlugin('blogs-routes', async (app) => {
     titleOf: (body) => body.title,
     toColumns: (body) => pickDefined({
       slug: body.slug, title: body.title, description: body.description, language: body.language,
-      website_url: typeof body.website_url === 'string' ? body.website_url.replace(/\/+$/, '') : body.website_url, post_url_template: body.post_url_template
+      website_url: typeof body.website_url === 'string' ? body.website_url.replace(/\/+$/, '') : body.website_url, post_url_template: body.post_url_template,
+      logo_url: body.logo_url, icon_url: body.icon_url, cover_image_url: body.cover_image_url,
+      social_accounts: body.social_accounts === undefined ? undefined : JSON.stringify(body.social_accounts)
     }),
     deleteDescription: 'A blog that still has posts is a 409, unless the request says what to do with them: ' +
       '`move_posts_to=<blog>` moves them, `delete_posts=true` deletes them with it.',

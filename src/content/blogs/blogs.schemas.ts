@@ -3,6 +3,7 @@ import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
 import { HttpUrlSchema, LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
 import { PostUrlTemplateSchema } from '../common/site.ts'
+import { AuthorLinkSchema } from '../authors/authors.schemas.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
 
 export const BlogSchema = z.object({
@@ -13,6 +14,10 @@ export const BlogSchema = z.object({
   language: z.string().describe('BCP 47 language tag of the blog, e.g. en or en-GB.'),
   website_url: z.string().nullable().describe('Where readers read the blog: its own website, else the network\'s (WEBSITE_URL), else null. Feeds link here.'),
   post_url_template: z.string().nullable().describe('How the blog\'s post addresses (`url`) are built, e.g. https://blog.example.com/{yyyy}/{mm}/{slug}; null: from its website, or the network\'s settings.'),
+  logo_url: z.string().nullable().describe('The publication\'s logo (NewsArticle publisher logo, Ghost settings logo).'),
+  icon_url: z.string().nullable().describe('A square icon (favicon, app icon).'),
+  cover_image_url: z.string().nullable(),
+  social_accounts: z.array(AuthorLinkSchema).describe('The publication elsewhere: X, Facebook, YouTube, Telegram...'),
   created_at: TimestampSchema,
   updated_at: TimestampSchema
 }).meta({
@@ -25,6 +30,10 @@ export const BlogSchema = z.object({
     language: 'en',
     website_url: 'https://news.example.com/under-the-black-flag',
     post_url_template: 'https://news.example.com/under-the-black-flag/{yyyy}/{mm}/{slug}',
+    logo_url: 'https://static.example.com/under-the-black-flag/logo-600x60.png',
+    icon_url: 'https://static.example.com/under-the-black-flag/icon-512.png',
+    cover_image_url: null,
+    social_accounts: [{ label: 'X', url: 'https://x.com/underblackflag' }],
     created_at: '2014-10-01T09:00:00.000Z',
     updated_at: '2014-10-01T09:00:00.000Z'
   }]
@@ -45,7 +54,11 @@ const blogWriteFields = {
   language: LanguageTagSchema.optional().describe('Defaults to en.'),
   website_url: HttpUrlSchema.nullable().optional().describe('The blog\'s website (http or https, no trailing slash needed); null: the network\'s.'),
   post_url_template: PostUrlTemplateSchema.nullable().optional()
-    .describe('Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}. null: website_url/{slug}, or the network\'s settings.')
+    .describe('Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}. null: website_url/{slug}, or the network\'s settings.'),
+  logo_url: HttpUrlSchema.nullable().optional(),
+  icon_url: HttpUrlSchema.nullable().optional(),
+  cover_image_url: HttpUrlSchema.nullable().optional(),
+  social_accounts: z.array(z.object({ label: z.string().trim().min(1).max(100), url: HttpUrlSchema }).strict()).max(20).optional()
 }
 export const CreateBlogSchema = z.object(blogWriteFields).strict().meta({
   id: 'CreateBlog',

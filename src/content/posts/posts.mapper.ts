@@ -1,4 +1,5 @@
 import { postUrls, type Links } from '../common/site.ts'
+import { toSeo } from './post-seo.ts'
 import type { PostRow } from './posts.repository.ts'
 import type { PostField, PreviewPost, SparsePost } from './posts.schemas.ts'
 import { readingTimeMinutes } from './post-text.ts'
@@ -50,7 +51,8 @@ export function toPost (row: PostRow, links: Links): PreviewPost {
     tags: row.tags,
     status: effectiveStatus(row),
     published_at: row.published_at?.toISOString() ?? null,
-    updated_at: row.updated_at.toISOString()
+    updated_at: row.updated_at.toISOString(),
+    seo: toSeo(row, url)
   }
 }
 

@@ -76,7 +76,8 @@ export interface Summary { id: string, slug: string, name: string }
 type PostColumns = Pick<Selectable<PostsTable>,
   'id' | 'blog_id' | 'slug' | 'title' | 'subtitle' | 'excerpt' | 'word_count' | 'lead_image_url' | 'lead_image_alt' |
   'lead_image_caption' | 'lead_image_credit' | 'lead_image_width' | 'lead_image_height' | 'language' | 'is_breaking' |
-  'is_featured' | 'version' | 'updated_at' | 'created_at' | 'status'>
+  'is_featured' | 'version' | 'updated_at' | 'created_at' | 'status' | 'meta_title' | 'meta_description' | 'canonical_url' | 'og_title' |
+  'og_description' | 'og_image_url' | 'twitter_title' | 'twitter_description' | 'twitter_image_url' | 'noindex'>
 
 export type PostRow = PostColumns & {
   published_at: Date | null
@@ -224,6 +225,8 @@ function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean },
       'p.id', 'p.blog_id', 'p.slug', 'p.title', 'p.subtitle', 'p.excerpt', 'p.word_count', 'p.lead_image_url',
       'p.lead_image_alt', 'p.lead_image_caption', 'p.lead_image_credit', 'p.lead_image_width', 'p.lead_image_height',
       'p.language', 'p.is_breaking', 'p.is_featured', 'p.version', 'p.published_at', 'p.updated_at', 'p.created_at', 'p.status',
+      'p.meta_title', 'p.meta_description', 'p.canonical_url', 'p.og_title', 'p.og_description', 'p.og_image_url', 'p.twitter_title',
+      'p.twitter_description', 'p.twitter_image_url', 'p.noindex',
       'b.slug as blog_slug', 'b.title as blog_title', 'b.website_url as blog_website_url', 'b.post_url_template as blog_post_url_template'
     ])
     .select((audience === 'public' ? sql<Date>`p.published_at` : PREVIEW_SORT_TIME).as('sort_time'))

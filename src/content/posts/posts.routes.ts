@@ -99,6 +99,8 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     setLastModified(reply, row.updated_at)
     setEtagVersion(reply, row.version)
     setSurrogateKeys(reply, postKeys(row, include))
+    // The noindex flag, for crawlers that read headers (robots.txt-style hint, RFC-less but universal).
+    if (row.noindex) reply.header('x-robots-tag', 'noindex')
     sendVariant(reply, audience, sparse, { fields: SparsePostResponseSchema, preview: PreviewPostResponseSchema })
     return documented<PostResponse>({ data: withFields(toPost(row, linksFor(request)), fields), ...(included === undefined ? {} : { included }) })
   }

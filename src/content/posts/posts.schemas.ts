@@ -5,6 +5,7 @@ import { HttpUrlSchema, LanguageTagSchema, TimestampSchema } from '../common/fie
 import { booleanParam, listParam as list } from '../common/query-params.ts'
 import { FLAGSHIP_LEAD_IMAGE } from '../../demo/flagship-post.ts'
 import { PostStatusSchema } from './post-status.ts'
+import { SeoInputSchema, SeoSchema } from './post-seo.ts'
 import { CursorSchema, LimitSchema, PageLinksSchema, PageMetaSchema } from '../../http/pagination.ts'
 import { AuthorSchema } from '../authors/authors.schemas.ts'
 import { TagSchema } from '../tags/tags.schemas.ts'
@@ -53,7 +54,8 @@ const postFields = {
   status: PostStatusSchema
     .describe('Always published for public readers; a preview key also sees drafts and scheduled posts.'),
   published_at: TimestampSchema.describe('When the post was (or, scheduled, will be) published.'),
-  updated_at: TimestampSchema
+  updated_at: TimestampSchema,
+  seo: SeoSchema.describe('For <head>: search and social fields, each as the editor set it or defaulted from the article.')
 }
 
 export type PostField = keyof typeof postFields
@@ -86,7 +88,8 @@ const EXAMPLE_POST = {
   authors: [{ id: '01465a6e-4000-7000-8000-000000000065', slug: 'joanna-paraszczuk', name: 'Joanna Paraszczuk' }],
   tags: [{ id: '01465a6e-4000-7000-8000-0000000000c9', slug: 'islamic-state', name: 'Islamic State' }],
   published_at: '2014-10-15T10:00:00.000Z',
-  updated_at: '2014-10-15T10:00:00.000Z'
+  updated_at: '2014-10-15T10:00:00.000Z',
+  seo: (SeoSchema.meta()?.examples as unknown[])[0]
 }
 
 export const PostSchema = z.object(postFields).meta({ id: 'Post', examples: [EXAMPLE_POST] })
@@ -227,7 +230,8 @@ const postWriteFields = {
   is_breaking: z.boolean().optional(),
   is_featured: z.boolean().optional(),
   authors: z.array(IdOrSlugSchema).max(20).optional().describe('In byline order, by id or slug.'),
-  tags: z.array(IdOrSlugSchema).max(50).optional().describe('By id or slug.')
+  tags: z.array(IdOrSlugSchema).max(50).optional().describe('By id or slug.'),
+  seo: SeoInputSchema.optional().describe('Search and social fields that differ from the article\'s defaults.')
 }
 
 const oneBody = (body: { body_html?: string | undefined, body_markdown?: string | undefined }) =>

@@ -12,6 +12,7 @@ import { isUuid } from '../addressing/identifiers.ts'
 import { slugify, uniqueSlug } from '../addressing/slugs.ts'
 import { pickDefined } from '../common/fields.ts'
 import type { ArticleBody } from './post-body.ts'
+import { seoColumns } from './post-seo.ts'
 import type { CreatePostBody, UpdatePostBody } from './posts.schemas.ts'
 import {
   findPostForWrite, insertPost, postPublicity, postSlugTaken, replacePostAuthors, replacePostTags, touchPosts, updatePost,
@@ -66,6 +67,7 @@ function contentColumns (body: UpdatePostBody, derived: ArticleBody | undefined)
     language: body.language,
     is_breaking: body.is_breaking,
     is_featured: body.is_featured,
+    ...seoColumns(body.seo),
     ...(image === undefined
       ? {}
       : {

@@ -48,6 +48,10 @@ t.test('a blog is found by id and by slug, with every field of the API shape', a
     language: 'en-GB',
     website_url: null,
     post_url_template: null,
+    logo_url: null,
+    icon_url: null,
+    cover_image_url: null,
+    social_accounts: [],
     created_at: blog.created_at.toISOString(),
     updated_at: blog.updated_at.toISOString()
   }
