@@ -268,6 +268,26 @@ export interface paths {
         patch: operations["updatePost"];
         trace?: never;
     };
+    "/v1/posts/{id}/news-article": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A post as NewsArticle structured data
+         * @description schema.org NewsArticle JSON-LD for the article page's <script type="application/ld+json">, following Google's article guidelines. Public posts only.
+         */
+        get: operations["getPostNewsArticle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/blogs/{blog}/posts/{slug}": {
         parameters: {
             query?: never;
@@ -2053,6 +2073,100 @@ export interface components {
             data: components["schemas"]["Blog"][];
             meta: components["schemas"]["PageMeta"];
             links: components["schemas"]["PageLinks"];
+        };
+        /**
+         * @description schema.org NewsArticle (JSON-LD), for <script type="application/ld+json">.
+         * @example {
+         *       "@context": "https://schema.org",
+         *       "@type": "NewsArticle",
+         *       "mainEntityOfPage": {
+         *         "@type": "WebPage",
+         *         "@id": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports"
+         *       },
+         *       "url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
+         *       "headline": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *       "description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *       "image": [
+         *         {
+         *           "@type": "ImageObject",
+         *           "url": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg"
+         *         }
+         *       ],
+         *       "datePublished": "2014-10-15T10:00:00.000Z",
+         *       "dateModified": "2014-10-15T10:00:00.000Z",
+         *       "author": [
+         *         {
+         *           "@type": "Person",
+         *           "name": "Joanna Paraszczuk",
+         *           "url": "https://news.example.com/author/joanna-paraszczuk/"
+         *         }
+         *       ],
+         *       "publisher": {
+         *         "@type": "Organization",
+         *         "name": "Under The Black Flag",
+         *         "url": "https://news.example.com/under-the-black-flag",
+         *         "logo": {
+         *           "@type": "ImageObject",
+         *           "url": "https://static.example.com/under-the-black-flag/logo-600x60.png"
+         *         }
+         *       },
+         *       "isAccessibleForFree": true,
+         *       "inLanguage": "en",
+         *       "articleSection": "Islamic State",
+         *       "keywords": [
+         *         "Islamic State",
+         *         "Russia"
+         *       ],
+         *       "wordCount": 565
+         *     }
+         */
+        NewsArticle: {
+            /** @constant */
+            "@context": "https://schema.org";
+            /** @constant */
+            "@type": "NewsArticle";
+            mainEntityOfPage: {
+                /** @constant */
+                "@type": "WebPage";
+                "@id": string;
+            };
+            url: string;
+            headline: string;
+            alternativeHeadline?: string;
+            description: string;
+            image?: {
+                /** @constant */
+                "@type": "ImageObject";
+                url: string;
+                width?: number;
+                height?: number;
+            }[];
+            datePublished: string;
+            dateModified: string;
+            author: {
+                /** @constant */
+                "@type": "Person";
+                name: string;
+                url: string;
+            }[];
+            publisher: {
+                /** @constant */
+                "@type": "Organization";
+                name: string;
+                url: string;
+                logo?: {
+                    /** @constant */
+                    "@type": "ImageObject";
+                    url: string;
+                    width?: number;
+                    height?: number;
+                };
+            };
+            isAccessibleForFree: boolean;
+            inLanguage: string;
+            articleSection?: string;
+            keywords?: string[];
+            wordCount: number;
         };
         /**
          * @example {
@@ -5417,6 +5531,112 @@ export interface operations {
             };
             /** @description The request is well-formed but refers to things that do not exist or cannot be done. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this key or client address (or too many failed keys); retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable; nothing was done. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPostNewsArticle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The post id (UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The NewsArticle document. */
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ld+json": components["schemas"]["NewsArticle"];
+                };
+            };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the body is not valid; `errors` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key where one is needed (PUBLIC_READ=false, or a scoped operation), or the key sent is unknown, malformed or revoked. */
+            401: {
+                headers: {
+                    /** @description Bearer realm="content-api", with error="invalid_token" when the key given is not valid. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope the operation (or a parameter such as status= or visibility=all) needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,7 +19,7 @@ const NEEDS: Record<string, Need> = {
   listBlogs: 'public', getBlog: 'public', listBlogPosts: 'public', getBlogPost: 'public',
   listAuthors: 'public', getAuthor: 'public', listAuthorPosts: 'public',
   listTags: 'public', getTag: 'public', listTagPosts: 'public',
-  listPosts: 'public', getPost: 'public',
+  listPosts: 'public', getPost: 'public', getPostNewsArticle: 'public',
   getLatestFeed: 'public', getBreakingFeed: 'public', getBlogFeed: 'public', getAuthorFeed: 'public', getTagFeed: 'public',
   listChanges: 'public',
   createBlog: 'content:write', updateBlog: 'content:write', deleteBlog: 'content:write',

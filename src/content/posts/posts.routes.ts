@@ -1,13 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { hasScope } from '../../access/scopes.ts'
-import { postKeys, postListKeys } from '../../changes/surrogate-keys.ts'
+import { blogKeys, postKeys, postListKeys } from '../../changes/surrogate-keys.ts'
+import { findBlog } from '../blogs/blogs.repository.ts'
+import { NewsArticleSchema, toNewsArticle } from './news-article.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { paginate } from '../../http/pagination.ts'
 import { replyAs, responseVariants } from '../../http/serialization.ts'
 import { requireScope } from '../../access/auth.ts'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { redirectTo } from '../../http/redirects.ts'
 import { BLOGS } from '../addressing/addressables.ts'
 import { findOrRedirect, lookUp, RenamedResponse } from '../addressing/find-or-redirect.ts'
@@ -135,6 +137,27 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     const row = isUuid(request.params.id) ? await findPostById(app.db, request.params.id.toLowerCase(), audience) : undefined
     if (row === undefined) throw notFound(`Post "${request.params.id}"`)
     return sendPost(request, reply, row, request.query, audience)
+  })
+
+  app.get('/v1/posts/:id/news-article', {
+    config: { access: 'public' },
+    schema: {
+      tags: ['Posts'],
+      operationId: 'getPostNewsArticle',
+      summary: 'A post as NewsArticle structured data',
+      description: 'schema.org NewsArticle JSON-LD for the article page\'s <script type="application/ld+json">, following Google\'s article guidelines. Public posts only.',
+      params: PostIdParamsSchema,
+      querystring: z.object({}).strict(),
+      response: { 200: { description: 'The NewsArticle document.', content: { 'application/ld+json': { schema: NewsArticleSchema } } }, ...problemResponses(400, 404) }
+    }
+  }, async (request, reply) => {
+    const row = isUuid(request.params.id) ? await findPostById(app.db, request.params.id.toLowerCase(), 'public') : undefined
+    const blog = row === undefined ? undefined : await findBlog(app.db, { id: row.blog_id })
+    if (row === undefined || blog === undefined) throw notFound(`Post "${request.params.id}"`)
+    setLastModified(reply, row.updated_at)
+    setSurrogateKeys(reply, [...postKeys(row), ...blogKeys([blog.id])])
+    if (row.noindex) reply.header('x-robots-tag', 'noindex')
+    return reply.type('application/ld+json; charset=utf-8').send(toNewsArticle(row, blog, linksFor(request)))
   })
 
   app.get('/v1/blogs/:blog/posts/:slug', {
