@@ -26,6 +26,7 @@ import { responseCachePlugin } from './http/response-cache.ts'
 import { securityHeadersPlugin } from './http/security-headers.ts'
 import { changesRoutes } from './syndication/changes/changes.routes.ts'
 import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
+import { sitemapsRoutes } from './syndication/sitemaps/sitemaps.routes.ts'
 import { schedulerPlugin } from './syndication/scheduler.ts'
 import { dispatcherPlugin } from './syndication/webhooks/dispatcher.ts'
 import { webhooksRoutes } from './syndication/webhooks/webhooks.routes.ts'
@@ -117,7 +118,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   // The routes, a plugin per module.
   for (const routes of [
     healthRoutes, metricsRoutes, blogsRoutes, authorsRoutes, tagsRoutes, postsRoutes, postWritesRoutes,
-    feedsRoutes, changesRoutes, webhooksRoutes, apiKeysRoutes, ghostRoutes
+    feedsRoutes, sitemapsRoutes, changesRoutes, webhooksRoutes, apiKeysRoutes, ghostRoutes
   ]) {
     await app.register(routes)
   }

@@ -34,7 +34,7 @@ t.test('every operation is documented: id, summary, tags, and a schema for each 
         const [contentType, content] = Object.entries<any>(response.content ?? {})[0] ?? []
         t.ok(content?.schema, `${name} ${status} has a schema`)
         // Ghost's routes answer errors the way Ghost does, as application/json.
-        const expected = Number(status) >= 400 && !operation.tags.includes('Ghost compatibility') ? 'application/problem+json' : path === '/metrics' ? 'text/plain' : path.endsWith('/news-article') ? 'application/ld+json' : 'application/json'
+        const expected = Number(status) >= 400 && !operation.tags.includes('Ghost compatibility') ? 'application/problem+json' : path === '/metrics' ? 'text/plain' : path.endsWith('/news-article') ? 'application/ld+json' : path.endsWith('.xml') ? 'application/xml' : 'application/json'
         t.equal(contentType, expected, `${name} ${status} media type`)
       }
     }

@@ -99,6 +99,7 @@ async function openApi (app: FastifyInstance, { version }: { version: string }):
         { name: 'Authors', description: 'Bylines: profile data and the time of their latest post.' },
         { name: 'Tags', description: 'Topics: what a topic page needs.' },
         { name: 'Feeds', description: 'Latest-post feeds as JSON, RSS 2.0, Atom 1.0 and JSON Feed 1.1.' },
+        { name: 'Sitemaps', description: 'sitemaps.org sitemaps and Google News sitemaps of the public, indexable posts, at their website addresses.' },
         { name: 'Sync', description: 'The change log: stay in sync without downloading everything again.' },
         { name: 'Webhooks', description: 'Signed pushes of content events to partners, with retries and a delivery log (admin).' },
         { name: 'API keys', description: 'Keys and their scopes (admin).' },

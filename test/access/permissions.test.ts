@@ -20,6 +20,7 @@ const NEEDS: Record<string, Need> = {
   listAuthors: 'public', getAuthor: 'public', listAuthorPosts: 'public',
   listTags: 'public', getTag: 'public', listTagPosts: 'public',
   listPosts: 'public', getPost: 'public', getPostNewsArticle: 'public',
+  getSitemapIndex: 'public', getNewsSitemap: 'public', getBlogSitemap: 'public', getBlogNewsSitemap: 'public',
   getLatestFeed: 'public', getBreakingFeed: 'public', getBlogFeed: 'public', getAuthorFeed: 'public', getTagFeed: 'public',
   listChanges: 'public',
   createBlog: 'content:write', updateBlog: 'content:write', deleteBlog: 'content:write',

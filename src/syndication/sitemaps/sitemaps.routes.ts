@@ -1,0 +1,144 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { XMLBuilder } from 'fast-xml-parser'
+import { z } from 'zod'
+import { blogKeys, postListKeys } from '../../changes/surrogate-keys.ts'
+import { BLOGS } from '../../content/addressing/addressables.ts'
+import { findOrRedirect, RenamedResponse } from '../../content/addressing/find-or-redirect.ts'
+import { linksFor, postUrls, type Links } from '../../content/common/site.ts'
+import { badRequest, problemResponses } from '../../http/errors.ts'
+import { setSurrogateKeys } from '../../http/caching.ts'
+import { integerParam } from '../../http/pagination.ts'
+import { routePlugin } from '../../http/route-plugin.ts'
+import { XML_INVALID } from '../../http/stored-text.ts'
+import { newsSitemapPosts, sitemapMonths, sitemapPosts, type SitemapPostRow } from './sitemaps.repository.ts'
+
+// Sitemaps (sitemaps.org 0.9) for search engines, and Google News sitemaps, listing exactly the
+// public posts that may be indexed (never a draft, a future post or a noindex post) at their
+// website addresses. A sitemap page is one blog's posts of one month (at most 50,000 URLs; a
+// bigger month gets more pages); the indexes list the pages with their lastmod. Cached and
+// purged like feeds: through the change log (posts:list, the blog).
+
+export const MAX_URLS = 50_000
+export const NEWS_HOURS = 48
+export const NEWS_MAX_URLS = 1_000
+
+const NS = { sitemap: 'http://www.sitemaps.org/schemas/sitemap/0.9', news: 'http://www.google.com/schemas/sitemap-news/0.9' }
+const XML_TYPE = 'application/xml; charset=utf-8'
+const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', textNodeName: '#text', format: true, suppressEmptyNode: true })
+const text = (value: string) => value.replace(XML_INVALID, '\uFFFD')
+const document = (root: Record<string, unknown>) => `<?xml version="1.0" encoding="UTF-8"?>\n${xml.build(root) as string}`
+
+const urlOf = (row: SitemapPostRow, links: Links) => postUrls({
+  id: row.id, slug: row.slug, sort_time: row.published_at, blog: { slug: row.blog_slug, website_url: row.blog_website_url, post_url_template: row.blog_post_url_template }
+}, links).url
+
+/** Google News wants ISO 639 codes, with zh-cn and zh-tw for Chinese. */
+function newsLanguage (tag: string): string {
+  const [primary = 'en', region] = tag.toLowerCase().split('-')
+  if (primary === 'zh') return region === 'tw' || region === 'hk' || region === 'hant' ? 'zh-tw' : 'zh-cn'
+  return primary
+}
+
+const MonthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month such as 2014-10')
+const SitemapQuerySchema = z.object({
+  month: MonthSchema.optional().describe('A page of the sitemap: the posts of this month. Without it, the blog\'s sitemap index.'),
+  page: integerParam(1, 1000).optional().describe('For months with more than 50,000 posts: the page.')
+}).strict()
+
+const xmlResponse = (description: string) => ({ 200: { description, content: { 'application/xml': { schema: z.string() } } } })
+
+const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
+  const sendXml = (reply: FastifyReply, body: string) => reply.type(XML_TYPE).send(body)
+
+  async function sitemapIndex (request: FastifyRequest, reply: FastifyReply, blogId: string | undefined) {
+    const base = linksFor(request).apiBase
+    const months = await sitemapMonths(app.db, blogId)
+    setSurrogateKeys(reply, [...postListKeys(blogId === undefined ? [] : [{ type: 'blog', id: blogId }]), ...blogKeys([], true)])
+    const pages = months.flatMap((month) => Array.from({ length: Math.ceil(month.posts / MAX_URLS) }, (_unused, index) => ({
+      loc: `${base}/v1/blogs/${encodeURIComponent(month.blog_slug)}/sitemap.xml?month=${month.month}${index === 0 ? '' : `&page=${index + 1}`}`,
+      lastmod: month.lastmod.toISOString()
+    })))
+    return sendXml(reply, document({ sitemapindex: { '@_xmlns': NS.sitemap, sitemap: pages.map((page) => ({ loc: text(page.loc), lastmod: page.lastmod })) } }))
+  }
+
+  async function newsSitemap (request: FastifyRequest, reply: FastifyReply, blogId: string | undefined) {
+    const links = linksFor(request)
+    const rows = await newsSitemapPosts(app.db, blogId, NEWS_HOURS, NEWS_MAX_URLS)
+    setSurrogateKeys(reply, [...postListKeys(blogId === undefined ? [] : [{ type: 'blog', id: blogId }]), ...blogKeys([], true)])
+    // Short-lived by nature: what is listed changes as posts age out of the 48 hours.
+    reply.header('cache-control', 'public, max-age=60')
+    return sendXml(reply, document({
+      urlset: {
+        '@_xmlns': NS.sitemap,
+        '@_xmlns:news': NS.news,
+        url: rows.map((row) => ({
+          loc: text(urlOf(row, links)),
+          'news:news': {
+            'news:publication': { 'news:name': text(row.blog_title), 'news:language': newsLanguage(row.language) },
+            'news:publication_date': row.published_at.toISOString(),
+            'news:title': text(row.title)
+          }
+        }))
+      }
+    }))
+  }
+
+  const common = { config: { access: 'public' as const } }
+
+  app.get('/v1/sitemap.xml', {
+    ...common,
+    schema: {
+      tags: ['Sitemaps'], operationId: 'getSitemapIndex', summary: 'Sitemap index of the network',
+      description: 'A sitemaps.org index of every blog\'s sitemap pages (one per blog and month, at most 50,000 URLs each), with lastmod.',
+      querystring: z.object({}).strict(), response: { ...xmlResponse('The sitemap index.'), ...problemResponses(400) }
+    }
+  }, async (request, reply) => sitemapIndex(request, reply, undefined))
+
+  app.get('/v1/news-sitemap.xml', {
+    ...common,
+    schema: {
+      tags: ['Sitemaps'], operationId: 'getNewsSitemap', summary: 'Google News sitemap of the network',
+      description: `The public posts of the last ${NEWS_HOURS} hours (at most ${NEWS_MAX_URLS.toLocaleString('en')}), with publication name and language, date and title.`,
+      querystring: z.object({}).strict(), response: { ...xmlResponse('The news sitemap.'), ...problemResponses(400) }
+    }
+  }, async (request, reply) => newsSitemap(request, reply, undefined))
+
+  app.get('/v1/blogs/:blog/sitemap.xml', {
+    ...common,
+    schema: {
+      tags: ['Sitemaps', 'Blogs'], operationId: 'getBlogSitemap', summary: 'A blog\'s sitemap index, or one page of it',
+      description: 'Without `month`, the blog\'s sitemap index; with it, the sitemap page of that month\'s posts, newest first.',
+      params: z.object({ blog: z.string().max(200) }), querystring: SitemapQuerySchema,
+      response: { ...xmlResponse('A sitemap index or a sitemap page.'), ...RenamedResponse, ...problemResponses(400, 404) }
+    }
+  }, async (request, reply) => {
+    const blog = await findOrRedirect(request, BLOGS, request.params.blog)
+    const { month, page } = request.query
+    if (month === undefined) {
+      if (page !== undefined) throw badRequest('validation_failed', 'page needs a month.', [{ path: 'query.page', message: 'needs month' }])
+      return sitemapIndex(request, reply, blog.id)
+    }
+    const links = linksFor(request)
+    const rows = await sitemapPosts(app.db, blog.id, month, ((page ?? 1) - 1) * MAX_URLS, MAX_URLS)
+    setSurrogateKeys(reply, [...postListKeys([{ type: 'blog', id: blog.id }]), ...blogKeys([blog.id])])
+    return sendXml(reply, document({
+      urlset: { '@_xmlns': NS.sitemap, url: rows.map((row) => ({ loc: text(urlOf(row, links)), lastmod: row.updated_at.toISOString() })) }
+    }))
+  })
+
+  app.get('/v1/blogs/:blog/news-sitemap.xml', {
+    ...common,
+    schema: {
+      tags: ['Sitemaps', 'Blogs'], operationId: 'getBlogNewsSitemap', summary: 'A blog\'s Google News sitemap',
+      description: `The blog's public posts of the last ${NEWS_HOURS} hours, at most ${NEWS_MAX_URLS.toLocaleString('en')}.`,
+      params: z.object({ blog: z.string().max(200) }), querystring: z.object({}).strict(),
+      response: { ...xmlResponse('The news sitemap.'), ...RenamedResponse, ...problemResponses(400, 404) }
+    }
+  }, async (request, reply) => {
+    const blog = await findOrRedirect(request, BLOGS, request.params.blog)
+    return newsSitemap(request, reply, blog.id)
+  })
+}
+
+export const sitemapsRoutes = routePlugin('sitemaps-routes', sitemapsPlugin)
