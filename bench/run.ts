@@ -85,12 +85,12 @@ async function prepareDataset (): Promise<{ generated?: GenerateResult, fixtures
   }
 }
 
-interface Fixtures { blog: string, postPath: string, author: string, tag: string, deepCursor: string, terms: string[] }
+interface Fixtures { blog: string, postPath: string, sitemapPage: string, author: string, tag: string, deepCursor: string, terms: string[] }
 
 async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db']): Promise<Fixtures> {
   const visible = sql`p.status IN ('published', 'scheduled') AND p.deleted_at IS NULL AND p.published_at <= now()`
-  const post = (await sql<{ blog: string, slug: string }>`
-    SELECT b.slug AS blog, p.slug FROM posts p JOIN blogs b ON b.id = p.blog_id WHERE ${visible}
+  const post = (await sql<{ blog: string, slug: string, month: string }>`
+    SELECT b.slug AS blog, p.slug, to_char(p.published_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM posts p JOIN blogs b ON b.id = p.blog_id WHERE ${visible}
     ORDER BY p.published_at DESC, p.id DESC OFFSET 500 LIMIT 1`.execute(db)).rows[0]
   const author = (await sql<{ slug: string }>`
     SELECT a.slug FROM post_authors pa JOIN authors a ON a.id = pa.author_id GROUP BY a.slug ORDER BY count(*) DESC LIMIT 1`.execute(db)).rows[0]
@@ -106,6 +106,7 @@ async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db'])
   return {
     blog: post.blog,
     postPath: `/v1/blogs/${post.blog}/posts/${post.slug}`,
+    sitemapPage: `/v1/blogs/${post.blog}/sitemap.xml?month=${post.month}`,
     author: author.slug,
     tag: tag.slug,
     deepCursor: encodeCursor(POST_CURSOR, ['newest', deep.published_at.toISOString(), deep.id, null]),
@@ -130,6 +131,9 @@ function scenarios (f: Fixtures): Scenario[] {
     { name: 'post by blog+slug, cache off', variant: 'uncached', path: f.postPath },
     { name: '/v1/posts page 1, cache off', variant: 'uncached', path: '/v1/posts' },
     { name: '/v1/posts page 5,000, cache off', variant: 'uncached', path: `/v1/posts?cursor=${f.deepCursor}` },
+    { name: 'sitemap index, cache off', variant: 'uncached', path: '/v1/sitemap.xml' },
+    { name: 'blog sitemap page, cache off', variant: 'uncached', path: f.sitemapPage },
+    { name: 'news sitemap, cache off', variant: 'uncached', path: '/v1/news-sitemap.xml' },
     { name: 'full-text query, cache off', variant: 'uncached', path: `/v1/posts?q=${f.terms[0]}`, paths: f.terms.map((term) => `/v1/posts?q=${term}`), connections: 8 }
   ]
 }

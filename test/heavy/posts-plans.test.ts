@@ -5,6 +5,7 @@ import { postsQuery, type PostListRequest } from '../../src/content/posts/posts.
 import { publishDueQuery } from '../../src/content/posts/posts.writes.repository.ts'
 import { createTestDatabase } from '../helpers/test-database.ts'
 import { ghostPostsQueries, postOrder } from '../../src/compat/ghost/ghost.repository.ts'
+import { newsSitemapPosts, sitemapMonths, sitemapPosts } from '../../src/syndication/sitemaps/sitemaps.repository.ts'
 
 // Every list walks an index in its own order at 100,000 posts: no sequential scan of posts, no
 // sort of the posts, and page 500 reads about as many rows as page 1. The plans are printed.
@@ -126,6 +127,20 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
     // The offset is walked in index order over ids; only the page's 15 rows are sorted again.
     // (With a tag filter the tag's posts, a few hundred here, are sorted: the plan above shows it.)
     if (filter === undefined) t.notOk(nodes(page.root).some((n) => !n.insideSubplan && /Sort/.test(n['Node Type']) && (n['Actual Rows'] ?? 0) > 15), `${name}: no sort of more than the page`)
+  }
+
+  // Sitemaps: the index groups every indexable public post by blog and month; its cost grows
+  // with the archive (printed, the response cache and CDNs keep it), a page is one index range.
+  // After a vacuum, as autovacuum keeps a live table: index-only scans need the visibility map.
+  await sql`VACUUM ANALYZE posts`.execute(db)
+  for (const [name, run] of [
+    ['sitemap index of the network', () => sitemapMonths(db, undefined)],
+    ['sitemap page of a blog\'s month', async () => sitemapPosts(db, blog.id, new Date().toISOString().slice(0, 7), 0, 50_000)],
+    ['news sitemap', () => newsSitemapPosts(db, undefined, 48, 1000)]
+  ] as const) {
+    const started = performance.now()
+    const rows = await run()
+    t.comment(`${name}: ${rows.length} rows in ${(performance.now() - started).toFixed(1)} ms`)
   }
 
   // The scheduler's query, run every few seconds: its own small index, never the whole table.
