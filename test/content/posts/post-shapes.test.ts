@@ -23,8 +23,10 @@ async function fixture (t: Parameters<typeof buildTestApp>[0]) {
   return testApp
 }
 
+// One database for the file: the checks below read, and the one that writes comes last.
+const { app } = await fixture(t)
+
 t.test('list items are complete without fields=, and bodies come only with formats=', async (t) => {
-  const { app } = await fixture(t)
   const page = (await app.inject({ url: '/v1/posts?limit=5' })).json()
   const complete = Object.keys(PostListItemSchema.shape).filter((field) => !field.startsWith('body_'))
   for (const item of page.data) {
@@ -43,7 +45,6 @@ t.test('list items are complete without fields=, and bodies come only with forma
 })
 
 t.test('fields= chooses the fields on lists and single posts; the response is a SparsePost', async (t) => {
-  const { app } = await fixture(t)
   const list = (await app.inject({ url: '/v1/posts?limit=3&fields=title,published_at' })).json()
   for (const item of list.data) {
     t.same(Object.keys(item).sort(), ['id', 'published_at', 'title'])
@@ -65,7 +66,6 @@ t.test('fields= chooses the fields on lists and single posts; the response is a 
 })
 
 t.test('a preview key sees drafts without a publish time, as PreviewPost', async (t) => {
-  const { app } = await fixture(t)
   const preview = await newApiKey(app.db, ['content:preview'])
   const res = await app.inject({ url: '/v1/posts?status=draft', headers: { authorization: `Bearer ${preview}` } })
   t.equal(res.statusCode, 200, res.body)
@@ -76,7 +76,6 @@ t.test('a preview key sees drafts without a publish time, as PreviewPost', async
 })
 
 t.test('count=estimate: exact on small and filtered lists, the planner beyond the limit, and the response says which', async (t) => {
-  const { app } = await fixture(t)
   const all = (await app.inject({ url: '/v1/posts?limit=1&count=estimate' })).json().meta
   t.same([all.total, all.total_exact, all.estimated_total], [27, true, 27], '27 public posts, counted (the planner said 1)')
   const ru = (await app.inject({ url: '/v1/posts?limit=1&count=estimate&language=ru' })).json().meta
@@ -90,7 +89,6 @@ t.test('count=estimate: exact on small and filtered lists, the planner beyond th
 })
 
 t.test('body HTML keeps quotes and apostrophes in text as they are; only &, < and > are escaped', async (t) => {
-  const { app } = await fixture(t)
   const writer = await newApiKey(app.db, ['content:write'])
   const send = (body: Record<string, unknown>) => app.inject({
     method: 'POST', url: '/v1/posts', headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json' }, payload: { blog: 'flag', status: 'published', ...body }
