@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { XMLBuilder } from 'fast-xml-parser'
+import { escapeUTF8 } from 'entities'
 import { z } from 'zod'
 import { blogKeys, postListKeys } from '../../changes/surrogate-keys.ts'
 import { BLOGS } from '../../content/addressing/addressables.ts'
@@ -25,9 +25,13 @@ export const NEWS_MAX_URLS = 1_000
 
 const NS = { sitemap: 'http://www.sitemaps.org/schemas/sitemap/0.9', news: 'http://www.google.com/schemas/sitemap-news/0.9' }
 const XML_TYPE = 'application/xml; charset=utf-8'
-const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', textNodeName: '#text', format: true, suppressEmptyNode: true })
-const text = (value: string) => value.replace(XML_INVALID, '\uFFFD')
-const document = (root: Record<string, unknown>) => `<?xml version="1.0" encoding="UTF-8"?>\n${xml.build(root) as string}`
+// Sitemaps are long lists of one fixed shape (up to 50,000 entries): written as lines, each value
+// escaped by the entities library (& < > " ' as entities, UTF-8 kept). A general XML builder
+// spent ~30 us per entry, 200 ms on a 6,000-entry index.
+const text = (value: string) => escapeUTF8(value.replace(XML_INVALID, '\uFFFD'))
+const element = (name: string, value: string) => `<${name}>${text(value)}</${name}>`
+const document = (root: string, namespaces: string, entries: string[]) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<${root} ${namespaces}>\n${entries.join('\n')}${entries.length === 0 ? '' : '\n'}</${root}>\n`
 
 const urlOf = (row: SitemapPostRow, links: Links) => postUrls({
   id: row.id, slug: row.slug, sort_time: row.published_at, blog: { slug: row.blog_slug, website_url: row.blog_website_url, post_url_template: row.blog_post_url_template }
@@ -59,7 +63,8 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
       loc: `${base}/v1/blogs/${encodeURIComponent(month.blog_slug)}/sitemap.xml?month=${month.month}${index === 0 ? '' : `&page=${index + 1}`}`,
       lastmod: month.lastmod.toISOString()
     })))
-    return sendXml(reply, document({ sitemapindex: { '@_xmlns': NS.sitemap, sitemap: pages.map((page) => ({ loc: text(page.loc), lastmod: page.lastmod })) } }))
+    return sendXml(reply, document('sitemapindex', `xmlns="${NS.sitemap}"`,
+      pages.map((page) => `  <sitemap>${element('loc', page.loc)}${element('lastmod', page.lastmod)}</sitemap>`)))
   }
 
   async function newsSitemap (request: FastifyRequest, reply: FastifyReply, blogId: string | undefined) {
@@ -68,20 +73,9 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
     setSurrogateKeys(reply, [...postListKeys(blogId === undefined ? [] : [{ type: 'blog', id: blogId }]), ...blogKeys([], true)])
     // Short-lived by nature: what is listed changes as posts age out of the 48 hours.
     reply.header('cache-control', 'public, max-age=60')
-    return sendXml(reply, document({
-      urlset: {
-        '@_xmlns': NS.sitemap,
-        '@_xmlns:news': NS.news,
-        url: rows.map((row) => ({
-          loc: text(urlOf(row, links)),
-          'news:news': {
-            'news:publication': { 'news:name': text(row.blog_title), 'news:language': newsLanguage(row.language) },
-            'news:publication_date': row.published_at.toISOString(),
-            'news:title': text(row.title)
-          }
-        }))
-      }
-    }))
+    return sendXml(reply, document('urlset', `xmlns="${NS.sitemap}" xmlns:news="${NS.news}"`, rows.map((row) => `  <url>${element('loc', urlOf(row, links))}` +
+      `<news:news><news:publication>${element('news:name', row.blog_title)}${element('news:language', newsLanguage(row.language))}</news:publication>` +
+      `${element('news:publication_date', row.published_at.toISOString())}${element('news:title', row.title)}</news:news></url>`)))
   }
 
   const common = { config: { access: 'public' as const } }
@@ -122,9 +116,8 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
     const links = linksFor(request)
     const rows = await sitemapPosts(app.db, blog.id, month, ((page ?? 1) - 1) * MAX_URLS, MAX_URLS)
     setSurrogateKeys(reply, [...postListKeys([{ type: 'blog', id: blog.id }]), ...blogKeys([blog.id])])
-    return sendXml(reply, document({
-      urlset: { '@_xmlns': NS.sitemap, url: rows.map((row) => ({ loc: text(urlOf(row, links)), lastmod: row.updated_at.toISOString() })) }
-    }))
+    return sendXml(reply, document('urlset', `xmlns="${NS.sitemap}"`,
+      rows.map((row) => `  <url>${element('loc', urlOf(row, links))}${element('lastmod', row.updated_at.toISOString())}</url>`)))
   })
 
   app.get('/v1/blogs/:blog/news-sitemap.xml', {
