@@ -1263,6 +1263,29 @@ export interface components {
         };
         /**
          * @example {
+         *       "name": "Islamic State",
+         *       "description": "The extremist group and the fight against it."
+         *     }
+         */
+        CreateTagInput: {
+            /** @description Derived from the name when not given. */
+            slug?: string;
+            name: string;
+            description?: string;
+        };
+        /**
+         * @example {
+         *       "name": "Islamic State (IS)"
+         *     }
+         */
+        UpdateTagInput: {
+            /** @description Derived from the name when not given. */
+            slug?: string;
+            name?: string;
+            description?: string;
+        };
+        /**
+         * @example {
          *       "title": "Under The Black Flag",
          *       "description": "News, opinion, and analysis about the Islamic State group.",
          *       "language": "en",
@@ -1315,29 +1338,6 @@ export interface components {
                 /** Format: uri */
                 url: string;
             }[];
-        };
-        /**
-         * @example {
-         *       "name": "Islamic State",
-         *       "description": "The extremist group and the fight against it."
-         *     }
-         */
-        CreateTagInput: {
-            /** @description Derived from the name when not given. */
-            slug?: string;
-            name: string;
-            description?: string;
-        };
-        /**
-         * @example {
-         *       "name": "Islamic State (IS)"
-         *     }
-         */
-        UpdateTagInput: {
-            /** @description Derived from the name when not given. */
-            slug?: string;
-            name?: string;
-            description?: string;
         };
         /**
          * @example {
@@ -1619,401 +1619,6 @@ export interface components {
         };
         /**
          * @example {
-         *       "id": "01465a6e-4000-7000-8000-0000000000c9",
-         *       "name": "Islamic State",
-         *       "slug": "islamic-state",
-         *       "description": "The extremist group and the fight against it.",
-         *       "feature_image": null,
-         *       "visibility": "public",
-         *       "og_image": null,
-         *       "og_title": null,
-         *       "og_description": null,
-         *       "twitter_image": null,
-         *       "twitter_title": null,
-         *       "twitter_description": null,
-         *       "meta_title": null,
-         *       "meta_description": null,
-         *       "codeinjection_head": null,
-         *       "codeinjection_foot": null,
-         *       "canonical_url": null,
-         *       "accent_color": null,
-         *       "url": "https://news.example.com/tag/islamic-state/",
-         *       "count": {
-         *         "posts": 12
-         *       }
-         *     }
-         */
-        GhostTag: {
-            id?: string;
-            name?: string;
-            slug?: string;
-            description?: string | null;
-            feature_image?: string | null;
-            /** @constant */
-            visibility?: "public";
-            og_image?: string | null;
-            og_title?: string | null;
-            og_description?: string | null;
-            twitter_image?: string | null;
-            twitter_title?: string | null;
-            twitter_description?: string | null;
-            meta_title?: string | null;
-            meta_description?: string | null;
-            codeinjection_head?: string | null;
-            codeinjection_foot?: string | null;
-            canonical_url?: string | null;
-            accent_color?: string | null;
-            url?: string;
-            count?: {
-                posts: number;
-            };
-        };
-        /**
-         * @example {
-         *       "id": "01465a6e-4000-7000-8000-000000000065",
-         *       "name": "Joanna Paraszczuk",
-         *       "slug": "joanna-paraszczuk",
-         *       "profile_image": null,
-         *       "cover_image": null,
-         *       "bio": "Writes \"Under The Black Flag\".",
-         *       "website": null,
-         *       "location": null,
-         *       "facebook": null,
-         *       "twitter": "@joannaparaszczuk",
-         *       "meta_title": null,
-         *       "meta_description": null,
-         *       "url": "https://news.example.com/author/joanna-paraszczuk/",
-         *       "count": {
-         *         "posts": 21
-         *       }
-         *     }
-         */
-        GhostAuthor: {
-            id?: string;
-            name?: string;
-            slug?: string;
-            profile_image?: string | null;
-            cover_image?: string | null;
-            bio?: string | null;
-            website?: string | null;
-            location?: string | null;
-            facebook?: string | null;
-            twitter?: string | null;
-            meta_title?: string | null;
-            meta_description?: string | null;
-            url?: string;
-            count?: {
-                posts: number;
-            };
-        };
-        /**
-         * @example {
-         *       "id": "0149127d-1240-7000-8000-0000000003e8",
-         *       "uuid": "0149127d-1240-7000-8000-0000000003e8",
-         *       "title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
-         *       "slug": "is-moscow-walking-back-is-intel-sharing-reports",
-         *       "html": "<p>The Russian Foreign Ministry has put out a statement ...</p>",
-         *       "comment_id": "0149127d-1240-7000-8000-0000000003e8",
-         *       "feature_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
-         *       "feature_image_alt": "John Kerry and Sergei Lavrov talking at a meeting in Paris",
-         *       "feature_image_caption": "U.S. Secretary of State John Kerry (right) speaks with Russian Foreign Minister Sergei Lavrov during a meeting in Paris on October 14.",
-         *       "featured": true,
-         *       "visibility": "public",
-         *       "created_at": "2014-10-15T09:40:00.000Z",
-         *       "updated_at": "2014-10-15T10:00:00.000Z",
-         *       "published_at": "2014-10-15T10:00:00.000Z",
-         *       "custom_excerpt": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
-         *       "codeinjection_head": null,
-         *       "codeinjection_foot": null,
-         *       "custom_template": null,
-         *       "canonical_url": null,
-         *       "url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
-         *       "excerpt": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
-         *       "reading_time": 2,
-         *       "access": true,
-         *       "comments": false,
-         *       "og_image": null,
-         *       "og_title": null,
-         *       "og_description": null,
-         *       "twitter_image": null,
-         *       "twitter_title": null,
-         *       "twitter_description": null,
-         *       "meta_title": null,
-         *       "meta_description": null,
-         *       "email_subject": null,
-         *       "frontmatter": null,
-         *       "tags": [
-         *         {
-         *           "id": "01465a6e-4000-7000-8000-0000000000c9",
-         *           "name": "Islamic State",
-         *           "slug": "islamic-state",
-         *           "description": "The extremist group and the fight against it.",
-         *           "feature_image": null,
-         *           "visibility": "public",
-         *           "og_image": null,
-         *           "og_title": null,
-         *           "og_description": null,
-         *           "twitter_image": null,
-         *           "twitter_title": null,
-         *           "twitter_description": null,
-         *           "meta_title": null,
-         *           "meta_description": null,
-         *           "codeinjection_head": null,
-         *           "codeinjection_foot": null,
-         *           "canonical_url": null,
-         *           "accent_color": null,
-         *           "url": "https://news.example.com/tag/islamic-state/",
-         *           "count": {
-         *             "posts": 12
-         *           }
-         *         }
-         *       ],
-         *       "authors": [
-         *         {
-         *           "id": "01465a6e-4000-7000-8000-000000000065",
-         *           "name": "Joanna Paraszczuk",
-         *           "slug": "joanna-paraszczuk",
-         *           "profile_image": null,
-         *           "cover_image": null,
-         *           "bio": "Writes \"Under The Black Flag\".",
-         *           "website": null,
-         *           "location": null,
-         *           "facebook": null,
-         *           "twitter": "@joannaparaszczuk",
-         *           "meta_title": null,
-         *           "meta_description": null,
-         *           "url": "https://news.example.com/author/joanna-paraszczuk/",
-         *           "count": {
-         *             "posts": 21
-         *           }
-         *         }
-         *       ],
-         *       "primary_tag": {
-         *         "id": "01465a6e-4000-7000-8000-0000000000c9",
-         *         "name": "Islamic State",
-         *         "slug": "islamic-state",
-         *         "description": "The extremist group and the fight against it.",
-         *         "feature_image": null,
-         *         "visibility": "public",
-         *         "og_image": null,
-         *         "og_title": null,
-         *         "og_description": null,
-         *         "twitter_image": null,
-         *         "twitter_title": null,
-         *         "twitter_description": null,
-         *         "meta_title": null,
-         *         "meta_description": null,
-         *         "codeinjection_head": null,
-         *         "codeinjection_foot": null,
-         *         "canonical_url": null,
-         *         "accent_color": null,
-         *         "url": "https://news.example.com/tag/islamic-state/",
-         *         "count": {
-         *           "posts": 12
-         *         }
-         *       },
-         *       "primary_author": {
-         *         "id": "01465a6e-4000-7000-8000-000000000065",
-         *         "name": "Joanna Paraszczuk",
-         *         "slug": "joanna-paraszczuk",
-         *         "profile_image": null,
-         *         "cover_image": null,
-         *         "bio": "Writes \"Under The Black Flag\".",
-         *         "website": null,
-         *         "location": null,
-         *         "facebook": null,
-         *         "twitter": "@joannaparaszczuk",
-         *         "meta_title": null,
-         *         "meta_description": null,
-         *         "url": "https://news.example.com/author/joanna-paraszczuk/",
-         *         "count": {
-         *           "posts": 21
-         *         }
-         *       }
-         *     }
-         */
-        GhostPost: {
-            id?: string;
-            uuid?: string;
-            title?: string;
-            slug?: string;
-            html?: string;
-            plaintext?: string;
-            comment_id?: string;
-            feature_image?: string | null;
-            feature_image_alt?: string | null;
-            feature_image_caption?: string | null;
-            featured?: boolean;
-            /** @constant */
-            visibility?: "public";
-            created_at?: string;
-            updated_at?: string;
-            published_at?: string;
-            custom_excerpt?: string | null;
-            codeinjection_head?: string | null;
-            codeinjection_foot?: string | null;
-            custom_template?: string | null;
-            canonical_url?: string | null;
-            url?: string;
-            excerpt?: string;
-            reading_time?: number;
-            access?: boolean;
-            comments?: boolean;
-            og_image?: string | null;
-            og_title?: string | null;
-            og_description?: string | null;
-            twitter_image?: string | null;
-            twitter_title?: string | null;
-            twitter_description?: string | null;
-            meta_title?: string | null;
-            meta_description?: string | null;
-            email_subject?: string | null;
-            frontmatter?: string | null;
-            tags?: components["schemas"]["GhostTag"][];
-            authors?: components["schemas"]["GhostAuthor"][];
-            primary_tag?: components["schemas"]["GhostTag"] | null;
-            primary_author?: components["schemas"]["GhostAuthor"] | null;
-        };
-        /**
-         * @example {
-         *       "title": "Under The Black Flag",
-         *       "description": "\"Under The Black Flag\" provides news, opinion, and analysis about the impact of the Islamic State (IS) extremist group in Syria, Iraq, and beyond.",
-         *       "logo": null,
-         *       "icon": null,
-         *       "accent_color": null,
-         *       "cover_image": null,
-         *       "facebook": null,
-         *       "twitter": null,
-         *       "lang": "en",
-         *       "locale": "en",
-         *       "timezone": "Etc/UTC",
-         *       "codeinjection_head": null,
-         *       "codeinjection_foot": null,
-         *       "navigation": [],
-         *       "secondary_navigation": [],
-         *       "og_image": null,
-         *       "og_title": null,
-         *       "og_description": null,
-         *       "twitter_image": null,
-         *       "twitter_title": null,
-         *       "twitter_description": null,
-         *       "meta_title": null,
-         *       "meta_description": null,
-         *       "url": "https://news.example.com/under-the-black-flag"
-         *     }
-         */
-        GhostSettings: {
-            title: string;
-            description: string;
-            logo: string | null;
-            icon: string | null;
-            accent_color: string | null;
-            cover_image: string | null;
-            facebook: string | null;
-            twitter: string | null;
-            lang: string;
-            locale: string;
-            timezone: string;
-            codeinjection_head: string | null;
-            codeinjection_foot: string | null;
-            navigation: {
-                label: string;
-                url: string;
-            }[];
-            secondary_navigation: {
-                label: string;
-                url: string;
-            }[];
-            meta_title: string | null;
-            meta_description: string | null;
-            og_image: string | null;
-            og_title: string | null;
-            og_description: string | null;
-            twitter_image: string | null;
-            twitter_title: string | null;
-            twitter_description: string | null;
-            url: string;
-        };
-        /**
-         * @example {
-         *       "page": 2,
-         *       "limit": 15,
-         *       "pages": 3,
-         *       "total": 31,
-         *       "next": 3,
-         *       "prev": 1
-         *     }
-         */
-        GhostPagination: {
-            page: number;
-            limit: number;
-            pages: number;
-            total: number;
-            next: number | null;
-            prev: number | null;
-        };
-        GhostPosts: {
-            posts: components["schemas"]["GhostPost"][];
-            meta?: {
-                pagination: components["schemas"]["GhostPagination"];
-            };
-        };
-        GhostPages: {
-            pages: components["schemas"]["GhostPost"][];
-            meta?: {
-                pagination: components["schemas"]["GhostPagination"];
-            };
-        };
-        GhostAuthors: {
-            authors: components["schemas"]["GhostAuthor"][];
-            meta?: {
-                pagination: components["schemas"]["GhostPagination"];
-            };
-        };
-        GhostTags: {
-            tags: components["schemas"]["GhostTag"][];
-            meta?: {
-                pagination: components["schemas"]["GhostPagination"];
-            };
-        };
-        GhostSettingsResponse: {
-            settings: components["schemas"]["GhostSettings"];
-            meta: Record<string, never>;
-        };
-        /**
-         * @description Ghost's error format.
-         * @example {
-         *       "errors": [
-         *         {
-         *           "message": "Unknown Content API Key",
-         *           "context": null,
-         *           "type": "UnauthorizedError",
-         *           "details": null,
-         *           "property": null,
-         *           "help": null,
-         *           "code": "unknown_key",
-         *           "id": "6f1c2a7e-8f0b-4c1d-9e2a-3b4c5d6e7f80",
-         *           "ghostErrorCode": null
-         *         }
-         *       ]
-         *     }
-         */
-        GhostError: {
-            errors: {
-                message: string;
-                context: string | null;
-                /** @description NotFoundError, BadRequestError, UnauthorizedError, NoPermissionError, ValidationError, TooManyRequestsError... */
-                type: string;
-                details: unknown | null;
-                property: string | null;
-                help: string | null;
-                code: string | null;
-                id: string;
-                ghostErrorCode: string | null;
-            }[];
-        };
-        /**
-         * @example {
          *       "meta_title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
          *       "meta_description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
          *       "canonical_url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
@@ -2100,6 +1705,44 @@ export interface components {
         };
         /**
          * @example {
+         *       "id": "01465a6e-4000-7000-8000-0000000000c9",
+         *       "slug": "islamic-state",
+         *       "name": "Islamic State",
+         *       "description": "The extremist group and the fight against it.",
+         *       "latest_post_at": "2014-10-15T10:00:00.000Z",
+         *       "created_at": "2014-06-01T00:00:00.000Z",
+         *       "updated_at": "2014-06-01T00:00:00.000Z"
+         *     }
+         */
+        Tag: {
+            /** Format: uuid */
+            id: string;
+            /** @description URL name, unique across tags. */
+            slug: string;
+            name: string;
+            /** @description What the topic page says about the tag. */
+            description: string;
+            /** @description With `include=count.posts`: how many public posts. */
+            count?: {
+                posts: number;
+            };
+            /** @description When the newest public post with this tag was published. */
+            latest_post_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        TagResponse: {
+            data: components["schemas"]["Tag"];
+        };
+        TagPage: {
+            data: components["schemas"]["Tag"][];
+            meta: components["schemas"]["PageMeta"];
+            links: components["schemas"]["PageLinks"];
+        };
+        /**
+         * @example {
          *       "id": "0192a8f0-0000-7000-8000-000000000001",
          *       "slug": "under-the-black-flag",
          *       "title": "Under The Black Flag",
@@ -2151,138 +1794,6 @@ export interface components {
         };
         BlogPage: {
             data: components["schemas"]["Blog"][];
-            meta: components["schemas"]["PageMeta"];
-            links: components["schemas"]["PageLinks"];
-        };
-        /**
-         * @description schema.org NewsArticle (JSON-LD), for <script type="application/ld+json">.
-         * @example {
-         *       "@context": "https://schema.org",
-         *       "@type": "NewsArticle",
-         *       "mainEntityOfPage": {
-         *         "@type": "WebPage",
-         *         "@id": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports"
-         *       },
-         *       "url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
-         *       "headline": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
-         *       "description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
-         *       "image": [
-         *         {
-         *           "@type": "ImageObject",
-         *           "url": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg"
-         *         }
-         *       ],
-         *       "datePublished": "2014-10-15T10:00:00.000Z",
-         *       "dateModified": "2014-10-15T10:00:00.000Z",
-         *       "author": [
-         *         {
-         *           "@type": "Person",
-         *           "name": "Joanna Paraszczuk",
-         *           "url": "https://news.example.com/author/joanna-paraszczuk/"
-         *         }
-         *       ],
-         *       "publisher": {
-         *         "@type": "Organization",
-         *         "name": "Under The Black Flag",
-         *         "url": "https://news.example.com/under-the-black-flag",
-         *         "logo": {
-         *           "@type": "ImageObject",
-         *           "url": "https://static.example.com/under-the-black-flag/logo-600x60.png"
-         *         }
-         *       },
-         *       "isAccessibleForFree": true,
-         *       "inLanguage": "en",
-         *       "articleSection": "Islamic State",
-         *       "keywords": [
-         *         "Islamic State",
-         *         "Russia"
-         *       ],
-         *       "wordCount": 565
-         *     }
-         */
-        NewsArticle: {
-            /** @constant */
-            "@context": "https://schema.org";
-            /** @constant */
-            "@type": "NewsArticle";
-            mainEntityOfPage: {
-                /** @constant */
-                "@type": "WebPage";
-                "@id": string;
-            };
-            url: string;
-            headline: string;
-            alternativeHeadline?: string;
-            description: string;
-            image?: {
-                /** @constant */
-                "@type": "ImageObject";
-                url: string;
-                width?: number;
-                height?: number;
-            }[];
-            datePublished: string;
-            dateModified: string;
-            author: {
-                /** @constant */
-                "@type": "Person";
-                name: string;
-                url: string;
-            }[];
-            publisher: {
-                /** @constant */
-                "@type": "Organization";
-                name: string;
-                url: string;
-                logo?: {
-                    /** @constant */
-                    "@type": "ImageObject";
-                    url: string;
-                    width?: number;
-                    height?: number;
-                };
-            };
-            isAccessibleForFree: boolean;
-            inLanguage: string;
-            articleSection?: string;
-            keywords?: string[];
-            wordCount: number;
-        };
-        /**
-         * @example {
-         *       "id": "01465a6e-4000-7000-8000-0000000000c9",
-         *       "slug": "islamic-state",
-         *       "name": "Islamic State",
-         *       "description": "The extremist group and the fight against it.",
-         *       "latest_post_at": "2014-10-15T10:00:00.000Z",
-         *       "created_at": "2014-06-01T00:00:00.000Z",
-         *       "updated_at": "2014-06-01T00:00:00.000Z"
-         *     }
-         */
-        Tag: {
-            /** Format: uuid */
-            id: string;
-            /** @description URL name, unique across tags. */
-            slug: string;
-            name: string;
-            /** @description What the topic page says about the tag. */
-            description: string;
-            /** @description With `include=count.posts`: how many public posts. */
-            count?: {
-                posts: number;
-            };
-            /** @description When the newest public post with this tag was published. */
-            latest_post_at: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        TagResponse: {
-            data: components["schemas"]["Tag"];
-        };
-        TagPage: {
-            data: components["schemas"]["Tag"][];
             meta: components["schemas"]["PageMeta"];
             links: components["schemas"]["PageLinks"];
         };
@@ -2744,6 +2255,495 @@ export interface components {
         };
         /**
          * @example {
+         *       "id": "01465a6e-4000-7000-8000-0000000000c9",
+         *       "name": "Islamic State",
+         *       "slug": "islamic-state",
+         *       "description": "The extremist group and the fight against it.",
+         *       "feature_image": null,
+         *       "visibility": "public",
+         *       "og_image": null,
+         *       "og_title": null,
+         *       "og_description": null,
+         *       "twitter_image": null,
+         *       "twitter_title": null,
+         *       "twitter_description": null,
+         *       "meta_title": null,
+         *       "meta_description": null,
+         *       "codeinjection_head": null,
+         *       "codeinjection_foot": null,
+         *       "canonical_url": null,
+         *       "accent_color": null,
+         *       "url": "https://news.example.com/tag/islamic-state/",
+         *       "count": {
+         *         "posts": 12
+         *       }
+         *     }
+         */
+        GhostTag: {
+            id?: string;
+            name?: string;
+            slug?: string;
+            description?: string | null;
+            feature_image?: string | null;
+            /** @constant */
+            visibility?: "public";
+            og_image?: string | null;
+            og_title?: string | null;
+            og_description?: string | null;
+            twitter_image?: string | null;
+            twitter_title?: string | null;
+            twitter_description?: string | null;
+            meta_title?: string | null;
+            meta_description?: string | null;
+            codeinjection_head?: string | null;
+            codeinjection_foot?: string | null;
+            canonical_url?: string | null;
+            accent_color?: string | null;
+            url?: string;
+            count?: {
+                posts: number;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "01465a6e-4000-7000-8000-000000000065",
+         *       "name": "Joanna Paraszczuk",
+         *       "slug": "joanna-paraszczuk",
+         *       "profile_image": null,
+         *       "cover_image": null,
+         *       "bio": "Writes \"Under The Black Flag\".",
+         *       "website": null,
+         *       "location": null,
+         *       "facebook": null,
+         *       "twitter": "@joannaparaszczuk",
+         *       "meta_title": null,
+         *       "meta_description": null,
+         *       "url": "https://news.example.com/author/joanna-paraszczuk/",
+         *       "count": {
+         *         "posts": 21
+         *       }
+         *     }
+         */
+        GhostAuthor: {
+            id?: string;
+            name?: string;
+            slug?: string;
+            profile_image?: string | null;
+            cover_image?: string | null;
+            bio?: string | null;
+            website?: string | null;
+            location?: string | null;
+            facebook?: string | null;
+            twitter?: string | null;
+            meta_title?: string | null;
+            meta_description?: string | null;
+            url?: string;
+            count?: {
+                posts: number;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "0149127d-1240-7000-8000-0000000003e8",
+         *       "uuid": "0149127d-1240-7000-8000-0000000003e8",
+         *       "title": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *       "slug": "is-moscow-walking-back-is-intel-sharing-reports",
+         *       "html": "<p>The Russian Foreign Ministry has put out a statement ...</p>",
+         *       "comment_id": "0149127d-1240-7000-8000-0000000003e8",
+         *       "feature_image": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg",
+         *       "feature_image_alt": "John Kerry and Sergei Lavrov talking at a meeting in Paris",
+         *       "feature_image_caption": "U.S. Secretary of State John Kerry (right) speaks with Russian Foreign Minister Sergei Lavrov during a meeting in Paris on October 14.",
+         *       "featured": true,
+         *       "visibility": "public",
+         *       "created_at": "2014-10-15T09:40:00.000Z",
+         *       "updated_at": "2014-10-15T10:00:00.000Z",
+         *       "published_at": "2014-10-15T10:00:00.000Z",
+         *       "custom_excerpt": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *       "codeinjection_head": null,
+         *       "codeinjection_foot": null,
+         *       "custom_template": null,
+         *       "canonical_url": null,
+         *       "url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
+         *       "excerpt": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *       "reading_time": 2,
+         *       "access": true,
+         *       "comments": false,
+         *       "og_image": null,
+         *       "og_title": null,
+         *       "og_description": null,
+         *       "twitter_image": null,
+         *       "twitter_title": null,
+         *       "twitter_description": null,
+         *       "meta_title": null,
+         *       "meta_description": null,
+         *       "email_subject": null,
+         *       "frontmatter": null,
+         *       "tags": [
+         *         {
+         *           "id": "01465a6e-4000-7000-8000-0000000000c9",
+         *           "name": "Islamic State",
+         *           "slug": "islamic-state",
+         *           "description": "The extremist group and the fight against it.",
+         *           "feature_image": null,
+         *           "visibility": "public",
+         *           "og_image": null,
+         *           "og_title": null,
+         *           "og_description": null,
+         *           "twitter_image": null,
+         *           "twitter_title": null,
+         *           "twitter_description": null,
+         *           "meta_title": null,
+         *           "meta_description": null,
+         *           "codeinjection_head": null,
+         *           "codeinjection_foot": null,
+         *           "canonical_url": null,
+         *           "accent_color": null,
+         *           "url": "https://news.example.com/tag/islamic-state/",
+         *           "count": {
+         *             "posts": 12
+         *           }
+         *         }
+         *       ],
+         *       "authors": [
+         *         {
+         *           "id": "01465a6e-4000-7000-8000-000000000065",
+         *           "name": "Joanna Paraszczuk",
+         *           "slug": "joanna-paraszczuk",
+         *           "profile_image": null,
+         *           "cover_image": null,
+         *           "bio": "Writes \"Under The Black Flag\".",
+         *           "website": null,
+         *           "location": null,
+         *           "facebook": null,
+         *           "twitter": "@joannaparaszczuk",
+         *           "meta_title": null,
+         *           "meta_description": null,
+         *           "url": "https://news.example.com/author/joanna-paraszczuk/",
+         *           "count": {
+         *             "posts": 21
+         *           }
+         *         }
+         *       ],
+         *       "primary_tag": {
+         *         "id": "01465a6e-4000-7000-8000-0000000000c9",
+         *         "name": "Islamic State",
+         *         "slug": "islamic-state",
+         *         "description": "The extremist group and the fight against it.",
+         *         "feature_image": null,
+         *         "visibility": "public",
+         *         "og_image": null,
+         *         "og_title": null,
+         *         "og_description": null,
+         *         "twitter_image": null,
+         *         "twitter_title": null,
+         *         "twitter_description": null,
+         *         "meta_title": null,
+         *         "meta_description": null,
+         *         "codeinjection_head": null,
+         *         "codeinjection_foot": null,
+         *         "canonical_url": null,
+         *         "accent_color": null,
+         *         "url": "https://news.example.com/tag/islamic-state/",
+         *         "count": {
+         *           "posts": 12
+         *         }
+         *       },
+         *       "primary_author": {
+         *         "id": "01465a6e-4000-7000-8000-000000000065",
+         *         "name": "Joanna Paraszczuk",
+         *         "slug": "joanna-paraszczuk",
+         *         "profile_image": null,
+         *         "cover_image": null,
+         *         "bio": "Writes \"Under The Black Flag\".",
+         *         "website": null,
+         *         "location": null,
+         *         "facebook": null,
+         *         "twitter": "@joannaparaszczuk",
+         *         "meta_title": null,
+         *         "meta_description": null,
+         *         "url": "https://news.example.com/author/joanna-paraszczuk/",
+         *         "count": {
+         *           "posts": 21
+         *         }
+         *       }
+         *     }
+         */
+        GhostPost: {
+            id?: string;
+            uuid?: string;
+            title?: string;
+            slug?: string;
+            html?: string;
+            plaintext?: string;
+            comment_id?: string;
+            feature_image?: string | null;
+            feature_image_alt?: string | null;
+            feature_image_caption?: string | null;
+            featured?: boolean;
+            /** @constant */
+            visibility?: "public";
+            created_at?: string;
+            updated_at?: string;
+            published_at?: string;
+            custom_excerpt?: string | null;
+            codeinjection_head?: string | null;
+            codeinjection_foot?: string | null;
+            custom_template?: string | null;
+            canonical_url?: string | null;
+            url?: string;
+            excerpt?: string;
+            reading_time?: number;
+            access?: boolean;
+            comments?: boolean;
+            og_image?: string | null;
+            og_title?: string | null;
+            og_description?: string | null;
+            twitter_image?: string | null;
+            twitter_title?: string | null;
+            twitter_description?: string | null;
+            meta_title?: string | null;
+            meta_description?: string | null;
+            email_subject?: string | null;
+            frontmatter?: string | null;
+            tags?: components["schemas"]["GhostTag"][];
+            authors?: components["schemas"]["GhostAuthor"][];
+            primary_tag?: components["schemas"]["GhostTag"] | null;
+            primary_author?: components["schemas"]["GhostAuthor"] | null;
+        };
+        /**
+         * @example {
+         *       "title": "Under The Black Flag",
+         *       "description": "\"Under The Black Flag\" provides news, opinion, and analysis about the impact of the Islamic State (IS) extremist group in Syria, Iraq, and beyond.",
+         *       "logo": null,
+         *       "icon": null,
+         *       "accent_color": null,
+         *       "cover_image": null,
+         *       "facebook": null,
+         *       "twitter": null,
+         *       "lang": "en",
+         *       "locale": "en",
+         *       "timezone": "Etc/UTC",
+         *       "codeinjection_head": null,
+         *       "codeinjection_foot": null,
+         *       "navigation": [],
+         *       "secondary_navigation": [],
+         *       "og_image": null,
+         *       "og_title": null,
+         *       "og_description": null,
+         *       "twitter_image": null,
+         *       "twitter_title": null,
+         *       "twitter_description": null,
+         *       "meta_title": null,
+         *       "meta_description": null,
+         *       "url": "https://news.example.com/under-the-black-flag"
+         *     }
+         */
+        GhostSettings: {
+            title: string;
+            description: string;
+            logo: string | null;
+            icon: string | null;
+            accent_color: string | null;
+            cover_image: string | null;
+            facebook: string | null;
+            twitter: string | null;
+            lang: string;
+            locale: string;
+            timezone: string;
+            codeinjection_head: string | null;
+            codeinjection_foot: string | null;
+            navigation: {
+                label: string;
+                url: string;
+            }[];
+            secondary_navigation: {
+                label: string;
+                url: string;
+            }[];
+            og_image: string | null;
+            og_title: string | null;
+            og_description: string | null;
+            twitter_image: string | null;
+            twitter_title: string | null;
+            twitter_description: string | null;
+            meta_title: string | null;
+            meta_description: string | null;
+            url: string;
+        };
+        /**
+         * @example {
+         *       "page": 2,
+         *       "limit": 15,
+         *       "pages": 3,
+         *       "total": 31,
+         *       "next": 3,
+         *       "prev": 1
+         *     }
+         */
+        GhostPagination: {
+            page: number;
+            limit: number;
+            pages: number;
+            total: number;
+            next: number | null;
+            prev: number | null;
+        };
+        GhostPosts: {
+            posts: components["schemas"]["GhostPost"][];
+            meta?: {
+                pagination: components["schemas"]["GhostPagination"];
+            };
+        };
+        GhostPages: {
+            pages: components["schemas"]["GhostPost"][];
+            meta?: {
+                pagination: components["schemas"]["GhostPagination"];
+            };
+        };
+        GhostAuthors: {
+            authors: components["schemas"]["GhostAuthor"][];
+            meta?: {
+                pagination: components["schemas"]["GhostPagination"];
+            };
+        };
+        GhostTags: {
+            tags: components["schemas"]["GhostTag"][];
+            meta?: {
+                pagination: components["schemas"]["GhostPagination"];
+            };
+        };
+        GhostSettingsResponse: {
+            settings: components["schemas"]["GhostSettings"];
+            meta: Record<string, never>;
+        };
+        /**
+         * @description Ghost's error format.
+         * @example {
+         *       "errors": [
+         *         {
+         *           "message": "Unknown Content API Key",
+         *           "context": null,
+         *           "type": "UnauthorizedError",
+         *           "details": null,
+         *           "property": null,
+         *           "help": null,
+         *           "code": "unknown_key",
+         *           "id": "6f1c2a7e-8f0b-4c1d-9e2a-3b4c5d6e7f80",
+         *           "ghostErrorCode": null
+         *         }
+         *       ]
+         *     }
+         */
+        GhostError: {
+            errors: {
+                message: string;
+                context: string | null;
+                /** @description NotFoundError, BadRequestError, UnauthorizedError, NoPermissionError, ValidationError, TooManyRequestsError... */
+                type: string;
+                details: unknown | null;
+                property: string | null;
+                help: string | null;
+                code: string | null;
+                id: string;
+                ghostErrorCode: string | null;
+            }[];
+        };
+        /**
+         * @description schema.org NewsArticle (JSON-LD), for <script type="application/ld+json">.
+         * @example {
+         *       "@context": "https://schema.org",
+         *       "@type": "NewsArticle",
+         *       "mainEntityOfPage": {
+         *         "@type": "WebPage",
+         *         "@id": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports"
+         *       },
+         *       "url": "https://news.example.com/under-the-black-flag/2014/10/is-moscow-walking-back-is-intel-sharing-reports",
+         *       "headline": "Is Moscow Walking Back 'IS Intel-Sharing' Reports?",
+         *       "description": "The Russian Foreign Ministry says Moscow will not be part of the U.S.-led coalition against the Islamic State group.",
+         *       "image": [
+         *         {
+         *           "@type": "ImageObject",
+         *           "url": "https://static.example.com/under-the-black-flag/2014/10/kerry-lavrov-paris.jpg"
+         *         }
+         *       ],
+         *       "datePublished": "2014-10-15T10:00:00.000Z",
+         *       "dateModified": "2014-10-15T10:00:00.000Z",
+         *       "author": [
+         *         {
+         *           "@type": "Person",
+         *           "name": "Joanna Paraszczuk",
+         *           "url": "https://news.example.com/author/joanna-paraszczuk/"
+         *         }
+         *       ],
+         *       "publisher": {
+         *         "@type": "Organization",
+         *         "name": "Under The Black Flag",
+         *         "url": "https://news.example.com/under-the-black-flag",
+         *         "logo": {
+         *           "@type": "ImageObject",
+         *           "url": "https://static.example.com/under-the-black-flag/logo-600x60.png"
+         *         }
+         *       },
+         *       "isAccessibleForFree": true,
+         *       "inLanguage": "en",
+         *       "articleSection": "Islamic State",
+         *       "keywords": [
+         *         "Islamic State",
+         *         "Russia"
+         *       ],
+         *       "wordCount": 565
+         *     }
+         */
+        NewsArticle: {
+            /** @constant */
+            "@context": "https://schema.org";
+            /** @constant */
+            "@type": "NewsArticle";
+            mainEntityOfPage: {
+                /** @constant */
+                "@type": "WebPage";
+                "@id": string;
+            };
+            url: string;
+            headline: string;
+            alternativeHeadline?: string;
+            description: string;
+            image?: {
+                /** @constant */
+                "@type": "ImageObject";
+                url: string;
+                width?: number;
+                height?: number;
+            }[];
+            datePublished: string;
+            dateModified: string;
+            author: {
+                /** @constant */
+                "@type": "Person";
+                name: string;
+                url: string;
+            }[];
+            publisher: {
+                /** @constant */
+                "@type": "Organization";
+                name: string;
+                url: string;
+                logo?: {
+                    /** @constant */
+                    "@type": "ImageObject";
+                    url: string;
+                    width?: number;
+                    height?: number;
+                };
+            };
+            isAccessibleForFree: boolean;
+            inLanguage: string;
+            articleSection?: string;
+            keywords?: string[];
+            wordCount: number;
+        };
+        /**
+         * @example {
          *       "status": "ok"
          *     }
          */
@@ -2778,7 +2778,7 @@ export interface components {
          *         "description": "The extremist group and the fight against it.",
          *         "latest_post_at": "2014-10-15T10:00:00.000Z",
          *         "created_at": "2014-06-01T00:00:00.000Z",
-         *         "updated_at": "2014-10-15T10:05:00.000Z"
+         *         "updated_at": "2014-06-01T00:00:00.000Z"
          *       }
          *     }
          */

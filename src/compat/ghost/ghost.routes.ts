@@ -8,6 +8,7 @@ import { hasScope } from '../../access/scopes.ts'
 import { blogKeys, bylineKeys, postKeys, postListKeys } from '../../changes/surrogate-keys.ts'
 import { findBlog, type BlogRow } from '../../content/blogs/blogs.repository.ts'
 import { linksFor } from '../../content/common/site.ts'
+import { checkedNames } from '../../content/posts/posts.service.ts'
 import { AppError, toAppError } from '../../http/errors.ts'
 import { setSurrogateKeys } from '../../http/caching.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
@@ -54,12 +55,6 @@ function ghostError (request: FastifyRequest, reply: FastifyReply, error: AppErr
 }
 
 const csv = (value: string | undefined) => value === undefined ? undefined : value.split(',').map((part) => part.trim()).filter(Boolean)
-
-function checkedNames (given: string[] | undefined, allowed: readonly string[], what: string): string[] {
-  const unknown = (given ?? []).filter((name) => !allowed.includes(name))
-  if (unknown.length > 0) throw new AppError(400, 'validation_failed', `Unknown ${what}: ${unknown.join(', ')}. Known: ${allowed.join(', ')}.`)
-  return given ?? []
-}
 
 function parseFilter (filter: string | undefined): Nql | undefined {
   if (filter === undefined || filter.trim() === '') return undefined
@@ -115,11 +110,11 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
   }
 
   const include = (query: GhostReadQuery, allowed: readonly string[]): GhostInclude => {
-    const names = checkedNames(csv(query.include), allowed, 'include')
+    const names = checkedNames(csv(query.include), allowed, 'query.include', 'include') ?? []
     return { authors: names.includes('authors'), tags: names.includes('tags'), countPosts: names.includes('count.posts') }
   }
   const formats = (query: GhostReadQuery) => {
-    const names = checkedNames(csv(query.formats), ['html', 'plaintext'], 'format')
+    const names = checkedNames(csv(query.formats), ['html', 'plaintext'], 'query.formats', 'format') ?? []
     return names.length === 0 ? { html: true, plaintext: false } : { html: names.includes('html'), plaintext: names.includes('plaintext') }
   }
 
@@ -188,7 +183,7 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
         const query = request.query
         const { limit, page, offset } = paging(query)
         const wanted = include(query, ['count.posts'])
-        checkedNames(csv(query.formats), [], 'format')
+        checkedNames(csv(query.formats), [], 'query.formats', 'format')
         const { rows, total } = await ghostOwnersPage(app.db, {
           kind, blogId: blog?.id, filter: parseFilter(query.filter), order: ownerOrder(kind, query.order), limit, offset, withCount: wanted.countPosts
         })

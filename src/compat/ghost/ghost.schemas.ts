@@ -7,6 +7,18 @@ import { z } from 'zod'
 
 const nullableString = z.string().nullable()
 
+// Ghost's search and social fields, on posts, tags and settings alike.
+const seoFields = {
+  og_image: nullableString,
+  og_title: nullableString,
+  og_description: nullableString,
+  twitter_image: nullableString,
+  twitter_title: nullableString,
+  twitter_description: nullableString,
+  meta_title: nullableString,
+  meta_description: nullableString
+}
+
 const NO_SEO = { og_image: null, og_title: null, og_description: null, twitter_image: null, twitter_title: null, twitter_description: null, meta_title: null, meta_description: null }
 const EXAMPLE_TAG = {
   id: '01465a6e-4000-7000-8000-0000000000c9', name: 'Islamic State', slug: 'islamic-state', description: 'The extremist group and the fight against it.',
@@ -26,14 +38,7 @@ const tagFields = {
   description: nullableString,
   feature_image: nullableString,
   visibility: z.literal('public'),
-  og_image: nullableString,
-  og_title: nullableString,
-  og_description: nullableString,
-  twitter_image: nullableString,
-  twitter_title: nullableString,
-  twitter_description: nullableString,
-  meta_title: nullableString,
-  meta_description: nullableString,
+  ...seoFields,
   codeinjection_head: nullableString,
   codeinjection_foot: nullableString,
   canonical_url: nullableString,
@@ -87,14 +92,7 @@ export const GhostPostSchema = z.object({
   reading_time: z.number().int().min(0),
   access: z.boolean(),
   comments: z.boolean(),
-  og_image: nullableString,
-  og_title: nullableString,
-  og_description: nullableString,
-  twitter_image: nullableString,
-  twitter_title: nullableString,
-  twitter_description: nullableString,
-  meta_title: nullableString,
-  meta_description: nullableString,
+  ...seoFields,
   email_subject: nullableString,
   frontmatter: nullableString,
   tags: z.array(GhostTagSchema).optional(),
@@ -155,14 +153,7 @@ export const GhostSettingsSchema = z.object({
   codeinjection_foot: nullableString,
   navigation: z.array(z.object({ label: z.string(), url: z.string() })),
   secondary_navigation: z.array(z.object({ label: z.string(), url: z.string() })),
-  meta_title: nullableString,
-  meta_description: nullableString,
-  og_image: nullableString,
-  og_title: nullableString,
-  og_description: nullableString,
-  twitter_image: nullableString,
-  twitter_title: nullableString,
-  twitter_description: nullableString,
+  ...seoFields,
   url: z.string()
 }).meta({
   id: 'GhostSettings',

@@ -1,6 +1,7 @@
+import type { Selectable } from 'kysely'
 import { z } from 'zod'
-import { HttpUrlSchema } from '../common/fields.ts'
-import { pickDefined } from '../common/fields.ts'
+import type { PostsTable } from '../../db/schema.ts'
+import { HttpUrlSchema, pickDefined } from '../common/fields.ts'
 
 // What search engines and social networks read about a post. Editors may set each field; what
 // they leave empty defaults from the article (title, excerpt, lead image, page URL), so a
@@ -58,21 +59,8 @@ export const SeoSchema = z.object({
 export type Seo = z.infer<typeof SeoSchema>
 
 /** The stored SEO columns of a post row. */
-export interface SeoColumns {
-  meta_title: string | null
-  meta_description: string | null
-  canonical_url: string | null
-  og_title: string | null
-  og_description: string | null
-  og_image_url: string | null
-  twitter_title: string | null
-  twitter_description: string | null
-  twitter_image_url: string | null
-  noindex: boolean
-}
-
-export const SEO_COLUMN_NAMES = ['meta_title', 'meta_description', 'canonical_url', 'og_title', 'og_description', 'og_image_url',
-  'twitter_title', 'twitter_description', 'twitter_image_url', 'noindex'] as const
+export type SeoColumns = Pick<Selectable<PostsTable>, 'meta_title' | 'meta_description' | 'canonical_url' | 'og_title' | 'og_description' |
+  'og_image_url' | 'twitter_title' | 'twitter_description' | 'twitter_image_url' | 'noindex'>
 
 /** The columns a write's `seo` sets (a PATCH changes only the keys it names). */
 export function seoColumns (seo: SeoInput | undefined): Record<string, unknown> {

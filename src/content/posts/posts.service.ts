@@ -112,7 +112,7 @@ export function checkedInclude (given: string[] | undefined): ResolvedListReques
 }
 
 /** Names the client gave (fields, include) checked against the allowed set: 400 naming any other. */
-function checkedNames<T extends string> (given: string[] | undefined, allowed: readonly T[], path: string, what: string): T[] | undefined {
+export function checkedNames<T extends string> (given: string[] | undefined, allowed: readonly T[], path: string, what: string): T[] | undefined {
   if (given === undefined) return undefined
   const unknown = given.filter((name) => !(allowed as readonly string[]).includes(name))
   if (unknown.length > 0) {

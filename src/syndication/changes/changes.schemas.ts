@@ -52,15 +52,8 @@ export const ChangeSchema = z.discriminatedUnion('type', [
     op: 'upsert',
     event: 'tag.updated',
     occurred_at: '2014-10-15T10:05:00.000Z',
-    data: {
-      id: '01465a6e-4000-7000-8000-0000000000c9',
-      slug: 'islamic-state',
-      name: 'Islamic State',
-      description: 'The extremist group and the fight against it.',
-      latest_post_at: '2014-10-15T10:00:00.000Z',
-      created_at: '2014-06-01T00:00:00.000Z',
-      updated_at: '2014-10-15T10:05:00.000Z'
-    }
+    // The tag as its own schema's example shows it.
+    data: (TagSchema.meta()?.examples as unknown[] | undefined)?.[0]
   }]
 })
 export type Change = z.infer<typeof ChangeSchema>
