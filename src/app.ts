@@ -5,6 +5,7 @@ import { accessPlugin } from './access/auth.ts'
 import { apiKeysRoutes } from './access/api-keys/api-keys.routes.ts'
 import { ghostRoutes } from './compat/ghost/ghost.routes.ts'
 import { rateLimitsPlugin } from './access/rate-limits.ts'
+import { changeFollowerPlugin } from './changes/change-follower.plugin.ts'
 import { changeLogPlugin } from './changes/change-log.plugin.ts'
 import type { Config } from './config.ts'
 import { authorsRoutes } from './content/authors/authors.routes.ts'
@@ -111,6 +112,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   await app.register(rateLimitsPlugin)
   await app.register(changeLogPlugin)
   await app.register(httpCachingPlugin)
+  await app.register(changeFollowerPlugin)
   await app.register(responseCachePlugin)
   await app.register(openApiPlugin, { version: PACKAGE_VERSION })
   await app.register(bodyRendererPlugin)

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
-import { latestChangeSeq, listChanges } from '../changes/change-log.repository.ts'
 import { staleKeysFor } from '../changes/surrogate-keys.ts'
 import { apiBaseUrl } from './public-url.ts'
 import { etagMatches } from './caching.ts'
@@ -11,7 +10,7 @@ import { etagMatches } from './caching.ts'
 // reader would get (public routes, no Authorization header, a `public` Cache-Control).
 //
 // Coherence across processes: every write appends to the `changes` table and NOTIFYs on
-// commit; each process then reads the new public changes and drops exactly the entries whose
+// commit; each process's change follower then reads the new public changes, and this cache drops exactly the entries whose
 // Surrogate-Key names what changed (a post, its lists and feeds; a blog, author or tag and what
 // embeds it). A computation that overlaps a notification is not stored, since it may have read
 // the data from before the change. A TTL backstops anything missed (a dropped LISTEN
@@ -40,8 +39,6 @@ interface Flight {
 // Only what describes the representation; per-request headers (request id, CORS, rate-limit
 // counters, security headers) are set afresh on every hit by their own hooks.
 const STORED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-key', 'last-modified', 'link', 'vary', 'content-language']
-
-const CHANGE_BATCH = 500
 
 // Only what any anonymous reader would get, on routes that allow it.
 function isCacheableRequest (request: FastifyRequest): boolean {
@@ -79,8 +76,6 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   })
   const flights = new Map<string, Flight>()
   const leaders = new WeakMap<FastifyRequest, Flight>()
-  // Moves on at every change notification: a response computed across one is not stored.
-  let epoch = 0
 
   const startFlight = (key: string): Flight => {
     let finish!: (entry: CachedResponse | undefined) => void
@@ -89,7 +84,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     timer.unref()
     const flight: Flight = {
       key,
-      epoch,
+      epoch: app.changeFollower.epoch,
       done,
       finish (entry) {
         clearTimeout(timer)
@@ -134,7 +129,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     const flight = leaders.get(request)
     if (flight === undefined) return
     leaders.delete(request)
-    if (!isCacheableResponse(reply) || flight.epoch !== epoch) return flight.finish(undefined)
+    if (!isCacheableResponse(reply) || flight.epoch !== app.changeFollower.epoch) return flight.finish(undefined)
     const headers: Record<string, string> = {}
     for (const name of STORED_HEADERS) {
       const value = reply.getHeader(name)
@@ -159,73 +154,20 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   // Errors, 304s from handlers, aborted requests: whoever waits computes for itself.
   app.addHook('onResponse', async (request) => { leaders.get(request)?.finish(undefined) })
 
-  const purge = (tags: string[]) => {
-    for (const tag of tags) {
-      for (const key of [...byTag.get(tag) ?? []]) cache.delete(key)
-    }
-  }
-
-  // The change log position this cache has applied; undefined when unknown (start, an error),
-  // in which case the next pass drops everything and starts from the newest change.
-  let appliedSeq: string | undefined
-  const catchUp = async (): Promise<void> => {
-    if (appliedSeq === undefined) {
-      const newest = await latestChangeSeq(app.db)
-      cache.clear()
-      appliedSeq = newest
-      return
-    }
-    for (;;) {
-      const rows = await listChanges(app.db, { afterSeq: appliedSeq, limit: CHANGE_BATCH, visibility: 'public' })
-      for (const row of rows) {
-        purge(staleKeysFor(row.entity_type, row.entity_id))
-        appliedSeq = row.seq
+  const follower = app.changeFollower
+  follower.onChanges((rows) => {
+    for (const row of rows) {
+      for (const tag of staleKeysFor(row.entity_type, row.entity_id)) {
+        for (const key of [...byTag.get(tag) ?? []]) cache.delete(key)
       }
-      if (rows.length < CHANGE_BATCH) return
     }
-  }
-  // Passes run one at a time; a request for one while another runs gets the pass after it,
-  // which starts only once the current one ends and so sees every change committed by then.
-  let running: Promise<void> | undefined
-  let next: Promise<void> | undefined
-  const runPass = (): Promise<void> => catchUp().catch((error: unknown) => {
-    appliedSeq = undefined
-    cache.clear()
-    app.log.warn({ err: error }, 'response cache could not read the change log; dropped everything')
   })
-  const catchUpSoon = (): Promise<void> => {
-    if (running === undefined) {
-      running = runPass().finally(() => { running = undefined })
-      return running
-    }
-    next ??= running.then(() => {
-      next = undefined
-      return catchUpSoon()
-    })
-    return next
-  }
-  app.changeSignal.on(() => {
-    epoch++
-    void catchUpSoon()
-  })
-  // Read-your-writes: a write through this process has committed by the time its response is
-  // sent, so the entries it made stale are dropped before the writer hears back (other
-  // processes drop theirs when the notification reaches them).
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || reply.statusCode >= 400) return payload
-    epoch++
-    await catchUpSoon()
-    return payload
-  })
-  app.addHook('onReady', async () => { void catchUpSoon() })
-  app.addHook('onClose', async () => {
-    await running
-    cache.clear()
-  })
+  follower.onReset(() => cache.clear())
+  app.addHook('onClose', async () => { cache.clear() })
 }
 
 // A plugin even when the cache is off (RESPONSE_CACHE_MAX_MB=0), so that route plugins can
 // depend on it either way.
 export const responseCachePlugin = fp(responseCache, {
-  name: 'response-cache', dependencies: ['core', 'access', 'rate-limits', 'metrics', 'http-caching', 'change-log']
+  name: 'response-cache', dependencies: ['core', 'access', 'rate-limits', 'metrics', 'http-caching', 'change-follower']
 })
