@@ -23,6 +23,7 @@ import { healthRoutes } from './http/health.routes.ts'
 import { metricsPlugin, metricsRoutes } from './http/metrics.ts'
 import { openApiPlugin } from './http/openapi.ts'
 import { overloadPlugin } from './http/overload.ts'
+import { readRoutingPlugin } from './http/read-routing.ts'
 import { responseCachePlugin } from './http/response-cache.ts'
 import { securityHeadersPlugin } from './http/security-headers.ts'
 import { changesRoutes } from './syndication/changes/changes.routes.ts'
@@ -113,6 +114,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   await app.register(changeLogPlugin)
   await app.register(httpCachingPlugin)
   await app.register(changeFollowerPlugin)
+  await app.register(readRoutingPlugin)
   await app.register(responseCachePlugin)
   await app.register(openApiPlugin, { version: PACKAGE_VERSION })
   await app.register(bodyRendererPlugin)

@@ -11,13 +11,13 @@ interface Log { info (obj: object, msg: string): void, warn (obj: object, msg: s
  * up to date and, on a brand-new embedded database (or when asked), load the demo content.
  */
 export async function prepareDatabase (config: Config, log: Log): Promise<Database> {
-  const database = await openDatabase(config.database)
+  const database = await openDatabase(config.database, (level, message, details) => log[level](details, message))
   try {
     if (config.database.kind === 'embedded') {
       log.info({ database: 'embedded', dataDir: config.database.dataDir, created: database.created },
         'using the embedded database (PGlite); set DATABASE_URL=postgres://... to use PostgreSQL')
     } else {
-      log.info({ database: 'postgres', host: new URL(config.database.url).host }, 'using PostgreSQL')
+      log.info({ database: 'postgres', host: new URL(config.database.url).host, replicas: database.replication?.statuses().map((r) => r.name) ?? [] }, 'using PostgreSQL')
     }
     const applied = await migrateToLatest(database.db)
     log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : 'schema is up to date')

@@ -25,6 +25,21 @@ export const EnvironmentSchema = z.object({
     .describe('PostgreSQL connection URL. When unset, the embedded database (PGlite) under DATA_DIR is used.'),
   DATABASE_POOL_SIZE: withDefault(z.coerce.number().int().min(1).max(200), '10')
     .describe('Maximum connections in the PostgreSQL pool (ignored by the embedded database).'),
+  DATABASE_REPLICA_URL: optionalString
+    .refine((value) => value === undefined || splitList(value).every((url) => /^postgres(ql)?:\/\//.test(url) && URL.canParse(url)), 'must be one or more postgres:// URLs, comma-separated')
+    .describe('Streaming replicas of DATABASE_URL, comma-separated: public GETs read from them, writes and everything else use the primary. A writer\'s next reads wait for its write (Content-Api-Read-After); a replica that lags or stops answering leaves the rotation until it is back.'),
+  REPLICA_MAX_LAG_SECONDS: withDefault(z.coerce.number().min(0.1).max(3600), '5')
+    .describe('A replica further behind the primary than this is taken out of rotation (reads go to the others or the primary) until it catches up.'),
+  REDIS_URL: optionalString
+    .refine((value) => value === undefined || /^rediss?:\/\//.test(value) && URL.canParse(value), 'must be a redis:// or rediss:// URL')
+    .describe('Redis for rate-limit counters shared by every process behind the load balancer. While Redis does not answer, each process limits on its own (logged, and counted in /metrics). Unset: counters per process.'),
+  EDGE_PURGE_URL: optionalString
+    .refine((value) => value === undefined || isHttpUrl(value), 'must be an absolute http(s) URL')
+    .describe('Where to purge the edge cache (CDN, Varnish) by surrogate key after a change: sent once every API process has applied the change. Unset: no purges (the edge relies on max-age).'),
+  EDGE_PURGE_STYLE: withDefault(z.enum(['xkey', 'fastly']), 'xkey')
+    .describe('How purges are sent: xkey (Varnish with vmod xkey: PURGE with an xkey-purge header listing the keys) or fastly (POST with a Surrogate-Key header, the shape of Fastly\'s purge-by-key API; EDGE_PURGE_URL is then https://api.fastly.com/service/<id>/purge).'),
+  EDGE_PURGE_TOKEN: optionalString
+    .describe('Credential sent with purges: Fastly-Key for the fastly style, Authorization: Bearer for xkey. Never logged.'),
   DATA_DIR: withDefault(z.string().min(1), './data')
     .describe('Where the embedded database keeps its files.'),
   SEED_DEMO: withDefault(z.enum(['auto', 'true', 'false']), 'auto')
@@ -117,7 +132,7 @@ export interface Config {
   readonly port: number
   readonly host: string
   readonly database:
-    | { readonly kind: 'postgres', readonly url: string, readonly poolSize: number }
+    | { readonly kind: 'postgres', readonly url: string, readonly poolSize: number, readonly replicaUrls: readonly string[], readonly maxReplicaLagSeconds: number }
     | { readonly kind: 'embedded', readonly dataDir: string }
   readonly seedDemo: 'auto' | 'always' | 'never'
   readonly logLevel: (typeof logLevels)[number]
@@ -144,6 +159,8 @@ export interface Config {
   readonly webhooks: { readonly allowPrivateTargets: boolean, readonly maxAttempts: number, readonly timeoutMs: number, readonly retryBaseMs: number }
   readonly adminApiKey: string | undefined
   readonly rateLimits: { readonly anonymous: number, readonly read: number, readonly write: number }
+  readonly redisUrl: string | undefined
+  readonly edgePurge: { readonly url: string, readonly style: 'xkey' | 'fastly', readonly token: string | undefined } | undefined
 }
 
 export class ConfigError extends Error {
@@ -163,6 +180,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     })))
   }
   const e = parsed.data
+  if (e.DATABASE_REPLICA_URL !== undefined && e.DATABASE_URL === undefined) {
+    throw new ConfigError([{ variable: 'DATABASE_REPLICA_URL', message: 'replicas need DATABASE_URL (the primary); the embedded database has none' }])
+  }
   const corsOrigins = splitList(e.CORS_ORIGINS)
 
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
@@ -171,7 +191,13 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     host: e.HOST,
     database: Object.freeze(e.DATABASE_URL === undefined
       ? { kind: 'embedded' as const, dataDir: e.DATA_DIR }
-      : { kind: 'postgres' as const, url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }),
+      : {
+          kind: 'postgres' as const,
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          replicaUrls: Object.freeze(splitList(e.DATABASE_REPLICA_URL ?? '')),
+          maxReplicaLagSeconds: e.REPLICA_MAX_LAG_SECONDS
+        }),
     seedDemo: ({ auto: 'auto', true: 'always', false: 'never' } as const)[e.SEED_DEMO],
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
@@ -198,6 +224,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS
     }),
     adminApiKey: e.ADMIN_API_KEY,
-    rateLimits: Object.freeze({ anonymous: e.RATE_LIMIT_ANONYMOUS, read: e.RATE_LIMIT_READ, write: e.RATE_LIMIT_WRITE })
+    rateLimits: Object.freeze({ anonymous: e.RATE_LIMIT_ANONYMOUS, read: e.RATE_LIMIT_READ, write: e.RATE_LIMIT_WRITE }),
+    redisUrl: e.REDIS_URL,
+    edgePurge: e.EDGE_PURGE_URL === undefined ? undefined : Object.freeze({ url: e.EDGE_PURGE_URL, style: e.EDGE_PURGE_STYLE, token: e.EDGE_PURGE_TOKEN })
   })
 }

@@ -21,7 +21,13 @@ t.test('defaults give an embedded database on port 3000', async (t) => {
 
 t.test('DATABASE_URL switches to PostgreSQL; empty values count as unset', async (t) => {
   t.same(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/content', DATABASE_POOL_SIZE: '4' }).database,
-    { kind: 'postgres', url: 'postgres://u@db:5432/content', poolSize: 4 })
+    { kind: 'postgres', url: 'postgres://u@db:5432/content', poolSize: 4, replicaUrls: [], maxReplicaLagSeconds: 5 })
+  t.same(loadConfig({ DATABASE_URL: 'postgres://u@db/content', DATABASE_REPLICA_URL: 'postgres://u@r1/content, postgres://u@r2/content' }).database,
+    { kind: 'postgres', url: 'postgres://u@db/content', poolSize: 10, replicaUrls: ['postgres://u@r1/content', 'postgres://u@r2/content'], maxReplicaLagSeconds: 5 })
+  t.throws(() => loadConfig({ DATABASE_REPLICA_URL: 'postgres://u@r1/content' }), /DATABASE_REPLICA_URL: replicas need DATABASE_URL/)
+  t.throws(() => loadConfig({ DATABASE_URL: 'postgres://u@db/content', DATABASE_REPLICA_URL: 'mysql://r1' }), /DATABASE_REPLICA_URL/)
+  t.throws(() => loadConfig({ REDIS_URL: 'http://cache' }), /REDIS_URL: must be a redis/)
+  t.throws(() => loadConfig({ EDGE_PURGE_STYLE: 'akamai' }), /EDGE_PURGE_STYLE/)
   t.same(loadConfig({ DATABASE_URL: '', PORT: '' }).database, { kind: 'embedded', dataDir: './data' })
   t.equal(loadConfig({ PUBLIC_BASE_URL: 'https://api.example.com/' }).publicBaseUrl, 'https://api.example.com')
   t.same(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins, ['https://a.example', 'https://b.example'])

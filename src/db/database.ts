@@ -2,6 +2,9 @@ import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQue
 import type { Config } from '../config.ts'
 import { openPGlite } from './pglite.ts'
 import { openPostgres } from './postgres.ts'
+import type { Replication, ReplicationOptions } from './replication.ts'
+
+type ReplicationLog = ReplicationOptions['log']
 import type { DB } from './schema.ts'
 
 // One interface over both databases the API runs on: PostgreSQL (postgres.ts) and the embedded
@@ -23,15 +26,17 @@ export interface Database {
   listen (channel: string, onNotify: () => void): Promise<() => Promise<void>>
   /** Connection pool occupancy, for /metrics (PostgreSQL only: the embedded database has no pool). */
   poolStats?: () => PoolStats
+  /** Streaming replicas, when DATABASE_REPLICA_URL names any (PostgreSQL only). */
+  replication?: Replication
   close (): Promise<void>
 }
 
 export interface PoolStats { total: number, idle: number, waiting: number, max: number }
 
 /** Opens the database the configuration names: PostgreSQL, or PGlite under DATA_DIR. */
-export async function openDatabase (config: Config['database']): Promise<Database> {
+export async function openDatabase (config: Config['database'], log?: ReplicationLog): Promise<Database> {
   if (config.kind === 'postgres') {
-    return openPostgres(config.url, config.poolSize)
+    return openPostgres({ url: config.url, poolSize: config.poolSize, replicaUrls: config.replicaUrls, maxReplicaLagSeconds: config.maxReplicaLagSeconds, log })
   }
   return openPGlite(config.dataDir)
 }

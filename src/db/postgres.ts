@@ -2,10 +2,20 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { makeDatabase, type Database } from './database.ts'
 import { nameReadStatements } from './named-statements.ts'
+import { replicatedPools } from './replication.ts'
 import type { DB } from './schema.ts'
 
 /** A `pg` pool behind Kysely, with LISTEN on a connection of its own. */
-export function openPostgres (url: string, poolSize: number): Database {
+export interface PostgresOptions {
+  url: string
+  poolSize: number
+  /** Streaming replicas for public reads (replication.ts); none by default. */
+  replicaUrls?: readonly string[]
+  maxReplicaLagSeconds?: number
+  log?: (level: 'info' | 'warn', message: string, details: Record<string, unknown>) => void
+}
+
+export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSeconds = 5, log = () => {} }: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -22,14 +32,19 @@ export function openPostgres (url: string, poolSize: number): Database {
   // The same can happen to a client that is checked out between two queries (in a
   // transaction): without a listener of its own its 'error' would be uncaught and end the
   // process. The query in flight, if any, still fails on its own.
-  pool.on('connect', (client) => {
+  const onPoolClient = (client: pg.PoolClient) => {
     client.on('error', () => {})
     nameReadStatements(client)
-  })
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  }
+  pool.on('connect', onPoolClient)
+  const replicated = replicaUrls.length === 0
+    ? undefined
+    : replicatedPools({ primary: pool, replicaUrls, poolSize, maxLagSeconds: maxReplicaLagSeconds, onPoolClient, log })
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: replicated?.pool ?? pool }) })
   return {
     ...makeDatabase(db, 'postgres', false, undefined, (channel, onNotify) => listenOnPostgres(url, channel, onNotify)),
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize })
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
+    ...(replicated === undefined ? {} : { replication: replicated.replication })
   }
 }
 

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import { declareAccess } from './route-access.ts'
 
 // Headers a browser client may read from a cross-origin response.
-const EXPOSED_HEADERS = ['ETag', 'Last-Modified', 'Location', 'Link', 'Retry-After', 'X-Request-Id']
+const EXPOSED_HEADERS = ['ETag', 'Last-Modified', 'Location', 'Link', 'Retry-After', 'X-Request-Id', 'Content-Api-Read-After']
 
 async function corsPolicy (app: FastifyInstance): Promise<void> {
   const origins = app.config.corsOrigins

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { z } from 'zod'
+import type { ReplicaStatus } from '../db/replication.ts'
 import { problemResponses } from './errors.ts'
 import { routePlugin } from './route-plugin.ts'
 
@@ -53,6 +54,35 @@ async function metrics (app: FastifyInstance): Promise<void> {
       }
     })
   }
+  const replication = database.replication
+  if (replication !== undefined) {
+    const byReplica = (name: string, help: string, value: (status: ReplicaStatus) => number | null) => new Gauge({
+      name,
+      help,
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect () {
+        this.reset()
+        for (const status of replication.statuses()) {
+          const v = value(status)
+          if (v !== null) this.set({ replica: status.name }, v)
+        }
+      }
+    })
+    byReplica('db_replica_in_rotation', 'Whether the replica answers reads now (1) or is out of rotation (0: down or lagging).', (s) => s.state === 'in_rotation' ? 1 : 0)
+    byReplica('db_replica_lag_seconds', 'How long the replica has been behind the primary, at the last check.', (s) => s.lagSeconds)
+    byReplica('db_replica_lag_bytes', 'WAL bytes the primary has that the replica has not replayed, at the last check.', (s) => s.lagBytes)
+    new Counter({
+      name: 'db_routed_reads_total',
+      help: 'Reads that could use a replica, by where they went: replica, primary (no replica had replayed far enough), fallback (a replica failed mid-read).',
+      labelNames: ['target'] as const,
+      registers: [registry],
+      collect () {
+        this.reset()
+        for (const [target, count] of Object.entries(replication.reads)) this.inc({ target }, count)
+      }
+    })
+  }
   app.decorate('metrics', { registry, responseCache })
   app.addHook('onResponse', async (request, reply) => {
     duration.observe({
@@ -73,7 +103,8 @@ const metricsRoutesPlugin: FastifyPluginAsyncZod = async (app) => {
       tags: ['Operations'],
       operationId: 'getMetrics',
       summary: 'Prometheus metrics',
-      description: 'Request durations per route, response-cache hits and misses, database pool use, webhook queue depth and ' +
+      description: 'Request durations per route, response-cache hits and misses, database pool use, replica lag and read routing, ' +
+        'rate-limit store fallbacks, edge purges, webhook queue depth and ' +
         'process figures, in the Prometheus text format. Needs an admin key (Prometheus: `authorization: { credentials: <key> }`).',
       response: {
         200: { description: 'Prometheus text exposition format 0.0.4.', content: { 'text/plain': { schema: z.string() } } },

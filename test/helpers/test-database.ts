@@ -78,7 +78,7 @@ async function createPostgres (serverUrl: string): Promise<TestDatabase> {
   await withAdminClient(serverUrl, (client) =>
     client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(templateDatabaseName(serverUrl))}`))
   const url = withDatabaseName(serverUrl, name)
-  const database = openPostgres(url, 5)
+  const database = openPostgres({ url, poolSize: 5 })
   const drop = async () => {
     await withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`))
   }

@@ -8,7 +8,7 @@ t.test('healthz and readyz answer while the database is up', async (t) => {
   t.same(live.json(), { status: 'ok' })
   const ready = await app.inject({ url: '/readyz' })
   t.equal(ready.statusCode, 200)
-  t.same(ready.json(), { status: 'ready', database: testDb.database.kind })
+  t.same(ready.json(), { status: 'ready', database: testDb.database.kind, replicas: [] })
   t.equal(ready.headers['cache-control'], 'no-store')
 })
 

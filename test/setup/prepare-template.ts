@@ -35,7 +35,7 @@ if (serverUrl === undefined) {
     await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(template)} WITH (FORCE)`)
     await client.query(`CREATE DATABASE ${quoteIdent(template)}`)
   })
-  const database = openPostgres(withDatabaseName(serverUrl, template), 1)
+  const database = openPostgres({ url: withDatabaseName(serverUrl, template), poolSize: 1 })
   try {
     await migrateToLatest(database.db)
   } finally {

@@ -12,7 +12,8 @@ const changesPlugin: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/changes', {
     // A long poll answers when something changes, so two identical ones must never share a
     // computation (or a stored answer).
-    config: { access: 'public', responseCache: false },
+    // The feed follows the primary's log: a long poll woken by a notification reads it at once.
+    config: { access: 'public', responseCache: false, readsFrom: 'primary' },
     schema: {
       tags: ['Sync'],
       operationId: 'listChanges',

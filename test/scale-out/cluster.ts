@@ -1,0 +1,202 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+// The real servers of the scale-out picture, started by the test on 127.0.0.1 ports of its own:
+// a PostgreSQL 15 primary (initdb) and a streaming replica (pg_basebackup -R) from the server
+// binaries `pg_config --bindir` names, a Redis server, and Varnish with vmod xkey. Each is
+// installed from the system's package registry when missing (apt-get, as CI runs).
+// PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user.
+
+const asRoot = process.getuid?.() === 0
+
+function run (command: string, args: readonly string[], options: { asPostgres?: boolean } = {}): string {
+  const [file, argv] = options.asPostgres === true && asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]
+  return execFileSync(file, argv as string[], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+function has (command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Installs Debian packages when a command is missing (CI machines start bare). */
+export function ensureInstalled (command: string, packages: readonly string[], probe?: () => boolean): void {
+  if (has(command) && (probe?.() ?? true)) return
+  if (!asRoot) throw new Error(`${command} is missing; install ${packages.join(' ')}`)
+  execFileSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.join(' ')} > /dev/null`], { stdio: 'inherit' })
+}
+
+function workDir (name: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `scale-out-${name}-`))
+  if (asRoot) chownSync(dir, postgresUid(), postgresGid())
+  chmodSync(dir, 0o700)
+  return dir
+}
+
+let ids: { uid: number, gid: number } | undefined
+function postgresIds (): { uid: number, gid: number } {
+  ids ??= { uid: Number(run('id', ['-u', 'postgres']).trim()), gid: Number(run('id', ['-g', 'postgres']).trim()) }
+  return ids
+}
+const postgresUid = () => postgresIds().uid
+const postgresGid = () => postgresIds().gid
+
+const bindir = () => run('pg_config', ['--bindir']).trim()
+
+export interface PostgresServer {
+  port: number
+  url: (database?: string) => string
+  stop: (mode?: 'fast' | 'immediate') => void
+  start: () => void
+  destroy: () => void
+}
+
+function postgresServer (dir: string, port: number): PostgresServer {
+  const pgCtl = path.join(bindir(), 'pg_ctl')
+  const start = () => { run(pgCtl, ['-D', dir, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir}`, 'start'], { asPostgres: true }) }
+  const stop = (mode: 'fast' | 'immediate' = 'fast') => {
+    try { run(pgCtl, ['-D', dir, '-m', mode, '-w', 'stop'], { asPostgres: true }) } catch { /* already stopped */ }
+  }
+  return {
+    port,
+    url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    start,
+    stop,
+    destroy: () => {
+      stop('immediate')
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** A fresh primary: initdb's defaults already allow replication connections from 127.0.0.1. */
+export function startPrimary (port: number): PostgresServer {
+  const dir = workDir('primary')
+  run(path.join(bindir(), 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], { asPostgres: true })
+  writeFileSync(path.join(dir, 'postgresql.auto.conf'), [
+    "listen_addresses = '127.0.0.1'", 'wal_level = replica', 'max_wal_senders = 10', 'fsync = off',
+    'synchronous_commit = on', 'shared_buffers = 128MB', 'max_connections = 200', ''
+  ].join('\n'))
+  if (asRoot) chownSync(path.join(dir, 'postgresql.auto.conf'), postgresUid(), postgresGid())
+  const server = postgresServer(dir, port)
+  server.start()
+  return server
+}
+
+/** A streaming replica of `primary`, made the way the PostgreSQL documentation describes: pg_basebackup -R. */
+export function startReplica (primary: PostgresServer, port: number): PostgresServer {
+  const dir = workDir('replica')
+  run(path.join(bindir(), 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dir, '-R', '-X', 'stream', '-c', 'fast'], { asPostgres: true })
+  const server = postgresServer(dir, port)
+  server.start()
+  return server
+}
+
+export interface ChildServer {
+  stop: () => Promise<void>
+  start: () => Promise<void>
+  output: () => string
+}
+
+function childServer (command: string, args: readonly string[], ready: () => Promise<boolean>): ChildServer {
+  let child: ChildProcess | undefined
+  let output = ''
+  const start = async () => {
+    child = spawn(command, args as string[], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    for (let i = 0; i < 200; i++) {
+      if (child.exitCode !== null) throw new Error(`${command} exited: ${output.slice(-2000)}`)
+      if (await ready()) return
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    throw new Error(`${command} did not start: ${output.slice(-2000)}`)
+  }
+  const stop = async () => {
+    if (child === undefined || child.exitCode !== null) return
+    const exited = new Promise((resolve) => child!.once('exit', resolve))
+    child.kill('SIGTERM')
+    await exited
+  }
+  return { start, stop, output: () => output }
+}
+
+/** A Redis server of the test's own (not the machine's), so the test may stop it. */
+export async function startRedis (port: number): Promise<ChildServer> {
+  ensureInstalled('redis-server', ['redis-server'])
+  const server = childServer('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], async () => {
+    try {
+      return run('redis-cli', ['-p', String(port), 'ping']).trim() === 'PONG'
+    } catch {
+      return false
+    }
+  })
+  await server.start()
+  return server
+}
+
+/** Varnish in front of the API processes, with xkey purges allowed from 127.0.0.1 only. */
+export async function startVarnish (port: number, backends: readonly number[]): Promise<ChildServer & { workDir: string }> {
+  ensureInstalled('varnishd', ['varnish', 'varnish-modules'], () => {
+    try {
+      return run('sh', ['-c', 'ls $(pkg-config --variable=vmoddir varnishapi 2>/dev/null || echo /usr/lib/varnish/vmods) | grep -q xkey && echo yes']).trim() === 'yes'
+    } catch {
+      return false
+    }
+  })
+  const dir = mkdtempSync(path.join(tmpdir(), 'scale-out-varnish-'))
+  chmodSync(dir, 0o755)
+  const vcl = path.join(dir, 'default.vcl')
+  writeFileSync(vcl, varnishVcl(backends))
+  const server = childServer('varnishd', ['-F', '-a', `127.0.0.1:${port}`, '-f', vcl, '-n', path.join(dir, 'n'), '-s', 'malloc,128m', '-p', 'default_grace=0'], async () =>
+    fetch(`http://127.0.0.1:${port}/healthz`).then((res) => res.status < 500, () => false))
+  await server.start()
+  return { ...server, workDir: dir }
+}
+
+/** The VCL of the test and of the docker-compose profile (deploy/varnish/default.vcl reads the same). */
+export function varnishVcl (backends: readonly number[]): string {
+  return `vcl 4.1;
+import directors;
+import xkey;
+
+${backends.map((port, i) => `backend api${i} {
+  .host = "127.0.0.1";
+  .port = "${port}";
+  .probe = { .url = "/healthz"; .interval = 1s; .timeout = 1s; .window = 3; .threshold = 2; }
+}`).join('\n')}
+
+acl purgers { "127.0.0.1"; }
+
+sub vcl_init {
+  new api = directors.round_robin();
+${backends.map((_, i) => `  api.add_backend(api${i});`).join('\n')}
+}
+
+sub vcl_recv {
+  set req.backend_hint = api.backend();
+  if (req.method == "PURGE") {
+    if (client.ip !~ purgers) { return (synth(403, "Forbidden")); }
+    if (!req.http.xkey-purge) { return (synth(400, "xkey-purge header missing")); }
+    set req.http.n-gone = xkey.purge(req.http.xkey-purge);
+    return (synth(200, "Purged " + req.http.n-gone));
+  }
+}
+
+sub vcl_backend_response {
+  # The API names what each response was made from; xkey indexes objects by these keys.
+  if (beresp.http.Surrogate-Key) { set beresp.http.xkey = beresp.http.Surrogate-Key; }
+}
+
+sub vcl_deliver {
+  if (obj.hits > 0) { set resp.http.X-Cache = "HIT"; } else { set resp.http.X-Cache = "MISS"; }
+  unset resp.http.xkey;
+}
+`
+}
