@@ -1,17 +1,43 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { Counter, Gauge } from 'prom-client'
 import { AppError } from '../http/errors.ts'
+import { sharedRateLimits } from './rate-limit-store.ts'
 import { hasScope } from './scopes.ts'
 
 /**
  * Per key (by key id) when a key is presented, per IP otherwise; the limit follows the key's
- * scope. Counters live in this process: behind a load balancer with N processes, pass a Redis
- * client as `redis` to @fastify/rate-limit so all processes share them (see README).
+ * scope. Counters live in Redis when REDIS_URL is set, so every process behind the load
+ * balancer enforces one limit (falling back to each process's own while Redis does not
+ * answer: rate-limit-store.ts); in this process otherwise.
  */
 async function rateLimits (app: FastifyInstance): Promise<void> {
   const limits = app.config.rateLimits
+  const shared = app.config.redisUrl === undefined ? undefined : sharedRateLimits(app.config.redisUrl, (mode, error) => {
+    if (mode === 'local') app.log.warn({ err: error }, 'rate limits: Redis is not answering; each process counts on its own until it is back')
+    else app.log.info('rate limits: Redis answers again; counters are shared')
+  })
+  if (shared !== undefined) {
+    app.addHook('onClose', () => shared.close())
+    new Gauge({
+      name: 'rate_limit_store_shared',
+      help: 'Whether rate-limit counters are shared through Redis now (1) or counted in this process because Redis does not answer (0).',
+      registers: [app.metrics.registry],
+      collect () { this.set(shared.mode() === 'shared' ? 1 : 0) }
+    })
+    new Counter({
+      name: 'rate_limit_local_fallbacks_total',
+      help: 'Requests whose rate limit was counted in this process because Redis did not answer.',
+      registers: [app.metrics.registry],
+      collect () {
+        this.reset()
+        this.inc(shared.fallbacks())
+      }
+    })
+  }
   await app.register(rateLimit, {
+    ...(shared === undefined ? {} : { store: shared.Store }),
     global: true,
     // After authentication (onRequest), so the key is known; before the body is parsed, and
     // before the response cache's lookup (preValidation), so a cached answer still counts.
@@ -29,4 +55,4 @@ async function rateLimits (app: FastifyInstance): Promise<void> {
 
 // @fastify/rate-limit attaches itself to each route as it is registered: every route plugin
 // depends on this one (routes.ts), so none can be registered before it.
-export const rateLimitsPlugin = fp(rateLimits, { name: 'rate-limits', dependencies: ['core', 'access'] })
+export const rateLimitsPlugin = fp(rateLimits, { name: 'rate-limits', dependencies: ['core', 'metrics', 'access'] })
