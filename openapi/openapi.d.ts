@@ -29,7 +29,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when the database answers; 503 problem+json (with Retry-After) when it does not.
+         * @description Answers 200 when the database (the primary) answers, with the state and lag of each replica; 503 problem+json (with Retry-After) when it does not.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -49,7 +49,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Request durations per route, response-cache hits and misses, database pool use, webhook queue depth and process figures, in the Prometheus text format. Needs an admin key (Prometheus: `authorization: { credentials: <key> }`).
+         * @description Request durations per route, response-cache hits and misses, database pool use, replica lag and read routing, rate-limit store fallbacks, edge purges, webhook queue depth and process figures, in the Prometheus text format. Needs an admin key (Prometheus: `authorization: { credentials: <key> }`).
          */
         get: operations["getMetrics"];
         put?: never;
@@ -2753,8 +2753,45 @@ export interface components {
         };
         /**
          * @example {
+         *       "name": "replica-2:5432/content",
+         *       "state": "lagging",
+         *       "replayed": "0/39F0000",
+         *       "lag_seconds": 7.5,
+         *       "lag_bytes": 1048576,
+         *       "reason": "7.5 s behind the primary (limit 5 s)"
+         *     }
+         */
+        ReplicaStatus: {
+            /** @description host:port/database of the replica (no credentials). */
+            name: string;
+            /**
+             * @description in_rotation: answers public reads; lagging: further behind than REPLICA_MAX_LAG_SECONDS; down: not answering, or not a replica.
+             * @enum {string}
+             */
+            state: "in_rotation" | "lagging" | "down";
+            /** @description The WAL position it had replayed at the last check; null before it first answered. */
+            replayed: string | null;
+            /** @description How long it has been behind the primary, at the last check. */
+            lag_seconds: number | null;
+            /** @description WAL bytes the primary has that it has not replayed. */
+            lag_bytes: number | null;
+            /** @description Why it is out of rotation. */
+            reason: string | null;
+        };
+        /**
+         * @example {
          *       "status": "ready",
-         *       "database": "postgres"
+         *       "database": "postgres",
+         *       "replicas": [
+         *         {
+         *           "name": "replica-1:5432/content",
+         *           "state": "in_rotation",
+         *           "replayed": "0/3A0B2C8",
+         *           "lag_seconds": 0,
+         *           "lag_bytes": 0,
+         *           "reason": null
+         *         }
+         *       ]
          *     }
          */
         Readiness: {
@@ -2762,6 +2799,8 @@ export interface components {
             status: "ready";
             /** @enum {string} */
             database: "postgres" | "embedded";
+            /** @description Streaming replicas (DATABASE_REPLICA_URL); empty when none. Readiness depends on the primary only: reads fall back to it. */
+            replicas: components["schemas"]["ReplicaStatus"][];
         };
         /**
          * @example {

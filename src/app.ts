@@ -31,6 +31,7 @@ import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
 import { sitemapsRoutes } from './syndication/sitemaps/sitemaps.routes.ts'
 import { schedulerPlugin } from './syndication/scheduler.ts'
 import { dispatcherPlugin } from './syndication/webhooks/dispatcher.ts'
+import { edgePurgerPlugin } from './syndication/edge-purge/edge-purger.plugin.ts'
 import { webhooksRoutes } from './syndication/webhooks/webhooks.routes.ts'
 import { PACKAGE_VERSION } from './package-root.ts'
 
@@ -115,6 +116,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   await app.register(httpCachingPlugin)
   await app.register(changeFollowerPlugin)
   await app.register(readRoutingPlugin)
+  await app.register(edgePurgerPlugin)
   await app.register(responseCachePlugin)
   await app.register(openApiPlugin, { version: PACKAGE_VERSION })
   await app.register(bodyRendererPlugin)

@@ -23,8 +23,11 @@ export interface ChangeFollower {
   onReset (listener: () => void): void
   /** Called when a notification arrives, before the pass that applies it. */
   onSignal (listener: () => void): void
-  /** Called after every pass that completed with nothing pending, with the applied position. */
-  onCaughtUp (listener: (seq: string) => Promise<void> | void): void
+  /**
+   * Called after every pass that read the log, with the position applied; `settled` is false
+   * when a notification arrived during the pass (another pass follows).
+   */
+  onApplied (listener: (seq: string, settled: boolean) => Promise<void> | void): void
   /** Resolves once every change committed before the call has been applied. */
   catchUp (): Promise<void>
 }
@@ -39,7 +42,7 @@ async function changeFollower (app: FastifyInstance): Promise<void> {
   const changeListeners: Array<(rows: readonly ChangeRow[]) => void> = []
   const resetListeners: Array<() => void> = []
   const signalListeners: Array<() => void> = []
-  const caughtUpListeners: Array<(seq: string) => Promise<void> | void> = []
+  const appliedListeners: Array<(seq: string, settled: boolean) => Promise<void> | void> = []
   let epoch = 0
   let appliedSeq: string | undefined
   // Notifications seen; a pass that started after the last one leaves nothing pending.
@@ -72,10 +75,11 @@ async function changeFollower (app: FastifyInstance): Promise<void> {
       app.log.warn({ err: error }, 'could not read the change log; derived state dropped, will start again from the newest change')
       return
     }
-    if (signals !== signalsAtStart || appliedSeq === undefined) return
-    for (const listener of caughtUpListeners) {
+    if (appliedSeq === undefined) return
+    const settled = signals === signalsAtStart
+    for (const listener of appliedListeners) {
       try {
-        await listener(appliedSeq)
+        await listener(appliedSeq, settled)
       } catch (error) {
         app.log.warn({ err: error }, 'a change follower listener failed')
       }
@@ -138,7 +142,7 @@ async function changeFollower (app: FastifyInstance): Promise<void> {
     onChanges (listener) { changeListeners.push(listener) },
     onReset (listener) { resetListeners.push(listener) },
     onSignal (listener) { signalListeners.push(listener) },
-    onCaughtUp (listener) { caughtUpListeners.push(listener) },
+    onApplied (listener) { appliedListeners.push(listener) },
     catchUp
   } satisfies ChangeFollower)
 }

@@ -44,6 +44,8 @@ export async function appendChanges (db: Executor, entries: readonly ChangeEntry
 
 export interface ChangeRange {
   afterSeq: string
+  /** The last position to include; unbounded by default. */
+  throughSeq?: string | undefined
   limit: number
   types?: readonly EntityType[] | undefined
   blogId?: string | undefined
@@ -61,6 +63,7 @@ export async function listChanges (db: Executor, range: ChangeRange): Promise<Ch
     .where(sql<boolean>`seq > ${range.afterSeq}::bigint`)
     .orderBy('seq')
     .limit(range.limit)
+  if (range.throughSeq !== undefined) query = query.where(sql<boolean>`seq <= ${range.throughSeq}::bigint`)
   if (range.types !== undefined) query = query.where('entity_type', 'in', [...range.types])
   // Every change that announces an event is public (eventOf), so both stay on changes_public_idx.
   if (range.visibility !== 'all') query = query.where('public_op', 'is not', null)

@@ -143,6 +143,12 @@ export interface ChangeCursorsTable {
   updated_at: CreatedTimestamp
 }
 
+export interface ChangeFollowersTable {
+  process_id: string
+  applied_seq: string
+  seen_at: CreatedTimestamp
+}
+
 export interface WebhooksTable {
   id: string
   url: string
@@ -195,6 +201,7 @@ export interface DB {
   api_keys: ApiKeysTable
   changes: ChangesTable
   change_cursors: ChangeCursorsTable
+  change_followers: ChangeFollowersTable
   webhooks: WebhooksTable
   webhook_deliveries: WebhookDeliveriesTable
   idempotency_keys: IdempotencyKeysTable

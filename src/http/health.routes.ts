@@ -11,7 +11,7 @@ const ReplicaStatusSchema = z.object({
   lag_seconds: z.number().nullable().describe('How long it has been behind the primary, at the last check.'),
   lag_bytes: z.number().int().nullable().describe('WAL bytes the primary has that it has not replayed.'),
   reason: z.string().nullable().describe('Why it is out of rotation.')
-}).meta({ id: 'ReplicaStatus' })
+}).meta({ id: 'ReplicaStatus', examples: [{ name: 'replica-2:5432/content', state: 'lagging', replayed: '0/39F0000', lag_seconds: 7.5, lag_bytes: 1048576, reason: '7.5 s behind the primary (limit 5 s)' }] })
 
 const ReadinessSchema = z.object({
   status: z.literal('ready'),

@@ -82,7 +82,8 @@ async function readRouting (app: FastifyInstance): Promise<void> {
     signals++
     replication.holdReads()
   })
-  app.changeFollower.onCaughtUp(async () => {
+  app.changeFollower.onApplied(async (_seq, settled) => {
+    if (!settled) return
     const before = signals
     try {
       const position = await replication.primaryPosition()

@@ -1,0 +1,106 @@
+import { createServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { sql } from 'kysely'
+import t, { type Test } from 'tap'
+import { newApiKey, newBlog, newPost } from '../helpers/factories.ts'
+import { buildTestApp } from '../helpers/test-app.ts'
+
+// Edge purges by surrogate key (EDGE_PURGE_URL), against a recording HTTP server standing in for
+// the CDN's purge API (the real Varnish is in test/scale-out). What is checked: the request
+// shapes (Varnish xkey, Fastly), that a purge names exactly what went stale, and the ordering
+// rule: nothing is purged until every live process has applied the change.
+
+interface Recorded { method: string, url: string, headers: IncomingMessage['headers'] }
+
+async function recordingEdge (t: Test, status = 200): Promise<{ url: string, requests: Recorded[], setStatus: (s: number) => void }> {
+  const requests: Recorded[] = []
+  let answer = status
+  const server = createServer((req, res) => {
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers })
+    res.statusCode = answer
+    res.end('{"status":"ok"}')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/service/SU1Z0isxPaozGVKXdv0eY/purge`, requests, setStatus: (s) => { answer = s } }
+}
+
+async function until (condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
+  return condition()
+}
+
+const keysOf = (request: Recorded, header: string) => String(request.headers[header]).split(' ').sort()
+
+t.test('Fastly shape: one POST per change with exactly its stale keys, after every process applied it', async (t) => {
+  const edge = await recordingEdge(t)
+  const { app } = await buildTestApp(t, { EDGE_PURGE_URL: edge.url, EDGE_PURGE_STYLE: 'fastly', EDGE_PURGE_TOKEN: 'fastly-token-123' })
+  await app.ready()
+  const admin = await newApiKey(app.db, ['admin'])
+  const blog = await newBlog(app.db)
+  const [one, other] = [await newPost(app.db, { blogId: blog.id }), await newPost(app.db, { blogId: blog.id })]
+  await app.changeFollower.catchUp()
+
+  const edit = await app.inject({
+    method: 'PATCH', url: `/v1/posts/${one.id}`, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, payload: { title: 'Edited headline' }
+  })
+  t.equal(edit.statusCode, 200)
+  t.ok(await until(() => edge.requests.length > 0), 'a purge went out')
+  const [purge] = edge.requests
+  t.equal(purge!.method, 'POST')
+  t.match(purge!.url, /\/service\/SU1Z0isxPaozGVKXdv0eY\/purge$/)
+  t.equal(purge!.headers['fastly-key'], 'fastly-token-123')
+  t.same(keysOf(purge!, 'surrogate-key'), [`post:${one.id}`, 'posts:list'].sort(), 'the edited post and the lists it is in; not its blog, not the other post')
+  t.notOk(String(purge!.headers['surrogate-key']).includes(other.id))
+
+  // A second live process that has not applied the next change holds its purge back.
+  await app.db.insertInto('change_followers').values({ process_id: 'other-process', applied_seq: await newestSeq(app) }).execute()
+  const before = edge.requests.length
+  await app.inject({
+    method: 'PATCH', url: `/v1/posts/${other.id}`, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, payload: { title: 'Also edited' }
+  })
+  await app.changeFollower.catchUp()
+  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  t.equal(edge.requests.length, before, 'no purge while a live process is behind')
+  await app.db.updateTable('change_followers').set({ applied_seq: await newestSeq(app), seen_at: sql<Date>`now()` }).where('process_id', '=', 'other-process').execute()
+  t.ok(await until(() => edge.requests.length > before), 'purged once the other process caught up')
+  t.same(keysOf(edge.requests[before]!, 'surrogate-key'), [`post:${other.id}`, 'posts:list'].sort())
+
+  // A process that stopped reporting (crashed) no longer holds purges back.
+  await app.db.updateTable('change_followers').set({ applied_seq: '0', seen_at: sql<Date>`now() - interval '1 minute'` }).where('process_id', '=', 'other-process').execute()
+  const third = await newPost(app.db, { blogId: blog.id })
+  await app.inject({ method: 'DELETE', url: `/v1/posts/${third.id}`, headers: { authorization: `Bearer ${admin}` } })
+  t.ok(await until(() => edge.requests.some((r) => String(r.headers['surrogate-key']).includes(third.id))), 'a dead process is left out')
+})
+
+async function newestSeq (app: Awaited<ReturnType<typeof buildTestApp>>['app']): Promise<string> {
+  const row = await app.db.selectFrom('changes').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow()
+  return row.seq
+}
+
+t.test('xkey shape, and a failed purge is sent again', async (t) => {
+  const edge = await recordingEdge(t, 503)
+  const { app, logs } = await buildTestApp(t, { EDGE_PURGE_URL: edge.url, EDGE_PURGE_TOKEN: 'varnish-secret' })
+  await app.ready()
+  const admin = await newApiKey(app.db, ['admin'])
+  const blog = await newBlog(app.db)
+  await app.changeFollower.catchUp()
+  const res = await app.inject({
+    method: 'PATCH', url: `/v1/blogs/${blog.slug}`, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, payload: { title: 'Renamed desk' }
+  })
+  t.equal(res.statusCode, 200)
+  t.ok(await until(() => edge.requests.length > 0))
+  t.equal(edge.requests[0]!.method, 'PURGE')
+  t.equal(edge.requests[0]!.headers.authorization, 'Bearer varnish-secret')
+  t.same(keysOf(edge.requests[0]!, 'xkey-purge'), [`blog:${blog.id}`, 'blogs:list', 'posts:list'].sort(), 'the blog, blog lists, and post lists that embed it')
+  t.ok(await until(() => logs.some((line) => /edge purge failed/.test(String(line.msg)))), 'the failure is logged')
+  edge.setStatus(200)
+  const failed = edge.requests.length
+  t.ok(await until(() => edge.requests.length > failed), 'sent again at the next heartbeat')
+  t.same(keysOf(edge.requests[edge.requests.length - 1]!, 'xkey-purge'), [`blog:${blog.id}`, 'blogs:list', 'posts:list'].sort())
+  const admin2 = { authorization: `Bearer ${admin}` }
+  const metrics = (await app.inject({ url: '/metrics', headers: admin2 })).body
+  t.match(metrics, /edge_purge_requests_total\{result="failed"\} [1-9]/)
+  t.match(metrics, /edge_purge_requests_total\{result="sent"\} [1-9]/)
+})
