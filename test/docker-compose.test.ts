@@ -8,7 +8,8 @@ import { loadConfig } from '../src/config.ts'
 t.test('docker-compose.yml runs PostgreSQL and the API the way the README says', async (t) => {
   const compose = parse(await readFile(new URL('../docker-compose.yml', import.meta.url), 'utf8'))
   const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
-  t.same(Object.keys(compose.services).sort(), ['api', 'db'])
+  const defaultServices = Object.entries<{ profiles?: string[] }>(compose.services).filter(([, service]) => service.profiles === undefined).map(([name]) => name)
+  t.same(defaultServices.sort(), ['api', 'db'], 'without a profile: the database and one API process')
 
   const { db, api } = compose.services
   const postgresMajor = Number(/^postgres:(\d+)/.exec(db.image)?.[1])
@@ -28,6 +29,32 @@ t.test('docker-compose.yml runs PostgreSQL and the API the way the README says',
   t.equal(config.host, '0.0.0.0', 'reachable from outside the container')
   t.same(api.ports, [`${config.port}:${config.port}`])
   t.match(readme, /docker compose up/, 'the README tells how to start it')
+})
+
+t.test('the scale-out profile: Varnish before two API processes, a streaming replica, Redis', async (t) => {
+  const compose = parse(await readFile(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true })
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+  const vcl = await readFile(new URL('../deploy/varnish/default.vcl', import.meta.url), 'utf8')
+  const services = compose.services as Record<string, any>
+  const profile = Object.keys(services).filter((name) => services[name].profiles?.includes('scale-out')).sort()
+  t.same(profile, ['api-1', 'api-2', 'redis', 'replica', 'varnish'])
+  t.match(readme, /docker compose --profile scale-out up/, 'the README tells how to start it')
+
+  for (const name of ['api-1', 'api-2']) {
+    const config = loadConfig(services[name].environment)
+    if (config.database.kind !== 'postgres') throw new Error(`${name} must use PostgreSQL`)
+    t.equal(new URL(config.database.url).hostname, 'db', `${name} writes to the primary`)
+    t.same(config.database.replicaUrls.map((url) => new URL(url).hostname), ['replica'], `${name} reads from the replica`)
+    t.equal(new URL(config.redisUrl ?? '').hostname, 'redis', `${name} shares rate limits through Redis`)
+    t.equal(new URL(config.edgePurge?.url ?? '').hostname, 'varnish', `${name} purges Varnish`)
+    t.equal(config.trustProxy, 1, `${name} believes the one proxy in front (Varnish) about client addresses`)
+    t.match(vcl, new RegExp(`\\.host = "${name}";\\s+\\.port = "${config.port}";`), `the VCL sends to ${name} on its port`)
+    t.same(services[name].depends_on?.replica, { condition: 'service_healthy' })
+  }
+  t.match(services.replica.entrypoint.join(' '), /pg_basebackup -h db .* -R /, 'the replica is made with pg_basebackup -R from db')
+  t.ok(services.db.volumes.some((volume: string) => volume.startsWith('./deploy/postgres/allow-replication.sh:/docker-entrypoint-initdb.d/')), 'db allows replication connections')
+  t.ok(services.varnish.volumes.some((volume: string) => volume.startsWith('./deploy/varnish/default.vcl:')), 'Varnish runs the VCL the scale-out test runs')
+  t.match(vcl, /import xkey;/)
 })
 
 t.test('the Dockerfile builds the compiled server on a current Node LTS', async (t) => {

@@ -1,0 +1,409 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import pg from 'pg'
+import { compiledServerArgs } from '../helpers/compiled-server.ts'
+import { startPrimary, startRedis, startReplica, startVarnish, type ChildServer, type PostgresServer } from './cluster.ts'
+import { closeAgents, http, type Reply } from './http.ts'
+
+// The scale-out picture with the real software, on 127.0.0.1:
+//   clients (127.0.x.y) -> Varnish (xkey) -> two API processes -> PostgreSQL primary + streaming replica
+//                                                 \-> Redis (shared rate limits)
+//   npm run test:scale-out        (installs PostgreSQL server binaries, Redis, Varnish if missing)
+// 1. Precision: an edit purges exactly the keys that went stale (the post and the lists it is in;
+//    the other posts of its author and tag stay cached in Varnish); publish, edit, unpublish
+//    through either process show through Varnish within a second; only the API may purge.
+// 2. Rate limits: one budget per client address across both processes (Redis), the address
+//    taken from Varnish's X-Forwarded-For (TRUST_PROXY), another client unaffected.
+// 3. A bounded mixed load (SCALE_OUT_SECONDS, default 30) through Varnish while a writer
+//    publishes and edits through both processes; the replica is stopped and restarted, then
+//    Redis, then the replica's replay is paused until it lags past REPLICA_MAX_LAG_SECONDS. Checked: no errors but planned 503s, a writer always reads its own write from the
+//    other process (Content-Api-Read-After), no response through Varnish goes back in time
+//    after a newer one was seen (no stale page cached again), and every acknowledged write
+//    reads back through Varnish at the end.
+// Prints its figures; exits non-zero on any failure.
+
+const LOAD_SECONDS = Number(process.env.SCALE_OUT_SECONDS ?? 30)
+const READERS = Number(process.env.SCALE_OUT_READERS ?? 16)
+const BASE_PORT = 30000 + Math.floor(Math.random() * 2000) * 10
+const PORTS = { primary: BASE_PORT, replica: BASE_PORT + 1, redis: BASE_PORT + 2, api: [BASE_PORT + 3, BASE_PORT + 4], varnish: BASE_PORT + 5 }
+const ADMIN_KEY = 'scaleout01_' + 'S'.repeat(43)
+const ANONYMOUS_LIMIT = 200
+const VARNISH = `http://127.0.0.1:${PORTS.varnish}`
+const API = PORTS.api.map((port) => `http://127.0.0.1:${port}`)
+const admin = { authorization: `Bearer ${ADMIN_KEY}` }
+
+const problems: string[] = []
+const check = (ok: boolean, message: string) => {
+  if (!ok) problems.push(message)
+  console.log(`${ok ? 'ok' : 'NOT OK'} - ${message}`)
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+// ---- the servers -------------------------------------------------------------------------
+
+interface ApiProcess { child: ChildProcess, output: () => string, exited: Promise<void> }
+
+function startApi (port: number, env: Record<string, string>): ApiProcess {
+  let output = ''
+  const child = spawn(process.execPath, compiledServerArgs(), { env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return { child, output: () => output, exited }
+}
+
+async function waitReady (base: string, api: ApiProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (api.child.exitCode !== null) throw new Error(`API exited: ${api.output().slice(-3000)}`)
+    if (await fetch(`${base}/readyz`).then((res) => res.ok, () => false)) return
+    await sleep(200)
+  }
+  throw new Error(`API not ready: ${api.output().slice(-3000)}`)
+}
+
+const write = async (base: string, method: string, path: string, body?: unknown): Promise<Reply> =>
+  http(`${base}${path}`, { method, headers: admin, body })
+
+// ---- the run -----------------------------------------------------------------------------
+
+const started = Date.now()
+let primary: PostgresServer | undefined
+let replica: PostgresServer | undefined
+let redis: ChildServer | undefined
+let varnish: ChildServer | undefined
+const apis: ApiProcess[] = []
+
+async function main (): Promise<void> {
+  primary = startPrimary(PORTS.primary)
+  replica = startReplica(primary, PORTS.replica)
+  redis = await startRedis(PORTS.redis)
+  console.log(`# primary :${PORTS.primary}, replica :${PORTS.replica} (pg_basebackup -R), redis :${PORTS.redis} (${Date.now() - started} ms)`)
+
+  const env = {
+    DATABASE_URL: primary.url(),
+    DATABASE_REPLICA_URL: replica.url(),
+    REPLICA_MAX_LAG_SECONDS: '2',
+    REDIS_URL: `redis://127.0.0.1:${PORTS.redis}`,
+    EDGE_PURGE_URL: `${VARNISH}/`,
+    EDGE_PURGE_STYLE: 'xkey',
+    // Varnish is the only proxy; the client is the address it forwards.
+    TRUST_PROXY: '127.0.0.1',
+    // Long enough that only purges can make Varnish drop a page during the run.
+    CACHE_MAX_AGE: '600',
+    RATE_LIMIT_ANONYMOUS: String(ANONYMOUS_LIMIT),
+    RATE_LIMIT_WRITE: '1000000',
+    RATE_LIMIT_READ: '1000000',
+    ADMIN_API_KEY: ADMIN_KEY,
+    SEED_DEMO: 'false',
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    NODE_ENV: 'production'
+  }
+  apis.push(startApi(PORTS.api[0]!, env))
+  await waitReady(API[0]!, apis[0]!)
+  apis.push(startApi(PORTS.api[1]!, env))
+  await waitReady(API[1]!, apis[1]!)
+  varnish = await startVarnish(PORTS.varnish, PORTS.api)
+  console.log(`# two API processes :${PORTS.api.join(', :')}, Varnish :${PORTS.varnish} (${Date.now() - started} ms)`)
+
+  // Content: one desk, two authors, two tags, 30 published posts.
+  await write(API[0]!, 'POST', '/v1/blogs', { slug: 'desk', title: 'The Desk' })
+  for (const slug of ['ana', 'ben']) await write(API[0]!, 'POST', '/v1/authors', { slug, name: slug.toUpperCase() })
+  for (const slug of ['world', 'europe']) await write(API[0]!, 'POST', '/v1/tags', { slug, name: slug })
+  const seeded: Array<{ id: string, slug: string }> = []
+  for (let i = 0; i < 30; i++) {
+    const res = await write(API[i % 2]!, 'POST', '/v1/posts', {
+      blog: 'desk', title: `Seed story ${i}`, body_markdown: `Paragraph ${i}.`, status: 'published', authors: ['ana'], tags: ['world']
+    })
+    if (res.status !== 201) throw new Error(`seeding: ${res.status} ${res.body}`)
+    seeded.push(JSON.parse(res.body).data)
+  }
+
+  await precision(seeded)
+  await rateLimits()
+  await mixedLoad()
+}
+
+/** Phase 1: what a change purges, and how soon it shows through Varnish. */
+async function precision (seeded: Array<{ id: string, slug: string }>): Promise<void> {
+  console.log('# precision: one edit purges the post and its lists, nothing else')
+  // The two newest stories, both in every list's first page; same author, same tag.
+  const [edited, sibling] = [seeded[seeded.length - 1]!, seeded[seeded.length - 2]!]
+  const pages = {
+    edited: `/v1/blogs/desk/posts/${edited.slug}`,
+    sibling: `/v1/blogs/desk/posts/${sibling.slug}`,
+    siblingById: `/v1/posts/${sibling.id}`,
+    feed: '/v1/feeds/latest',
+    authorFeed: '/v1/authors/ana/feed',
+    tagPosts: '/v1/posts?tag=world'
+  }
+  for (const path of Object.values(pages)) {
+    await http(VARNISH + path, { from: '127.0.0.2' })
+    const again = await http(VARNISH + path, { from: '127.0.0.2' })
+    check(again.status === 200 && again.headers['x-cache'] === 'HIT', `${path} is cached in Varnish (${again.status}, ${String(again.headers['x-cache'])})`)
+  }
+
+  const visibleWithin = async (path: string, seen: (body: string, status: number) => boolean): Promise<number> => {
+    const t0 = performance.now()
+    for (;;) {
+      const res = await http(VARNISH + path, { from: '127.0.0.2' })
+      if (seen(res.body, res.status)) return performance.now() - t0
+      if (performance.now() - t0 > 5_000) return Infinity
+      await sleep(5)
+    }
+  }
+  const times: Record<string, number> = {}
+  // An edit through process B.
+  const edit = await write(API[1]!, 'PATCH', `/v1/posts/${edited.id}`, { title: 'Edited through B' })
+  check(edit.status === 200, `edit through B answered ${edit.status}`)
+  times.edit = await visibleWithin(pages.edited, (body) => body.includes('Edited through B'))
+  times.editInFeed = await visibleWithin(pages.feed, (body) => body.includes('Edited through B'))
+  for (const path of [pages.sibling, pages.siblingById]) {
+    const res = await http(VARNISH + path, { from: '127.0.0.2' })
+    check(res.headers['x-cache'] === 'HIT', `${path} (same author and tag) stayed cached after the edit (${String(res.headers['x-cache'])})`)
+  }
+  for (const path of [pages.authorFeed, pages.tagPosts]) {
+    const res = await http(VARNISH + path, { from: '127.0.0.2' })
+    check(res.body.includes('Edited through B'), `${path} shows the edit`)
+  }
+  // A publish through A, an unpublish through B.
+  const published = await write(API[0]!, 'POST', '/v1/posts', { blog: 'desk', title: 'Published through A', body_markdown: 'News.', status: 'published', authors: ['ben'] })
+  const post = JSON.parse(published.body).data as { id: string, slug: string }
+  times.publish = await visibleWithin(pages.feed, (body) => body.includes('Published through A'))
+  const unpublish = await write(API[1]!, 'POST', `/v1/posts/${post.id}/unpublish`)
+  check(unpublish.status === 200, `unpublish through B answered ${unpublish.status}`)
+  times.unpublish = await visibleWithin(pages.feed, (body) => !body.includes('Published through A'))
+  times.unpublishPage = await visibleWithin(`/v1/blogs/desk/posts/${post.slug}`, (_body, status) => status === 404)
+  for (const [what, ms] of Object.entries(times)) check(ms < 1_000, `${what}: visible through Varnish after ${ms.toFixed(0)} ms (limit 1,000)`)
+
+  const forbidden = await http(`${VARNISH}/`, { method: 'PURGE', from: '127.0.0.2', headers: { 'xkey-purge': 'posts:list' } })
+  check(forbidden.status === 403, `a PURGE from a client address is refused (${forbidden.status})`)
+}
+
+/** Phase 2: one budget per client across both processes, the client named by Varnish. */
+async function rateLimits (): Promise<void> {
+  console.log(`# rate limits: ${ANONYMOUS_LIMIT} per minute per client, shared through Redis`)
+  const statuses = new Map<number, number>()
+  // Distinct URLs, so that every request misses Varnish and reaches one of the two processes.
+  for (let i = 0; i < ANONYMOUS_LIMIT + 10; i++) {
+    // An unknown parameter: a cheap 400, never cached, and counted like any request.
+    const res = await http(`${VARNISH}/v1/blogs?probe=${i}`, { from: '127.0.2.1' })
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+  }
+  const summary = JSON.stringify(Object.fromEntries(statuses))
+  check(statuses.get(400) === ANONYMOUS_LIMIT && statuses.get(429) === 10,
+    `client 127.0.2.1: exactly ${ANONYMOUS_LIMIT} allowed across both processes, then 429 (${summary})`)
+  const other = await http(`${VARNISH}/v1/posts?limit=3`, { from: '127.0.2.2' })
+  check(other.status === 200, `another client behind the same Varnish still has its budget (${other.status}, remaining ${String(other.headers['ratelimit-remaining'])})`)
+}
+
+async function replicaSql (text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: replica!.url() })
+  await client.connect()
+  try {
+    await client.query(text)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Phase 3: readers through Varnish, a writer through both processes, faults in between. */
+async function mixedLoad (): Promise<void> {
+  console.log(`# mixed load: ${READERS} readers through Varnish, a writer through both processes, ${LOAD_SECONDS} s; the replica and then Redis are stopped and restarted, then the replica's replay paused`)
+  const stopAt = performance.now() + LOAD_SECONDS * 1000
+  const statuses = new Map<number, number>()
+  let requests = 0
+  let failures = 0
+  const failureSamples: string[] = []
+  // Each feed response's newest story number, with when its request started and ended.
+  const feedReads: Array<{ start: number, end: number, newest: number }> = []
+  const acked: Array<{ id: string, slug: string, title: string, n: number }> = []
+  const readYourWrites = { checked: 0, stale: 0 }
+  const visible: number[] = []
+  const lag = { maxSeconds: 0, maxBytes: 0, states: new Set<string>() }
+  let storyNumber = 0
+
+  const newestIn = (body: string): number => {
+    let newest = -1
+    for (const match of body.matchAll(/Load story (\d+)/g)) newest = Math.max(newest, Number(match[1]))
+    return newest
+  }
+
+  const reader = async (r: number): Promise<void> => {
+    let i = 0
+    while (performance.now() < stopAt) {
+      i++
+      // 250 client addresses in turn: each stays far under its rate limit.
+      const from = `127.0.1.${1 + ((r * 31 + i) % 250)}`
+      const roll = i % 10
+      const path = roll < 5 ? '/v1/feeds/latest' : roll < 7 ? '/v1/posts?tag=world' : roll < 8 ? '/v1/authors/ana/feed' : roll < 9 ? `/v1/posts?limit=${1 + (i % 20)}` : '/v1/feeds/latest?format=rss'
+      try {
+        const res = await http(VARNISH + path, { from })
+        requests++
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+        if (res.status !== 200 && res.status !== 503) {
+          failures++
+          if (failureSamples.length < 5) failureSamples.push(`${path}: ${res.status} ${res.body.slice(0, 200)}`)
+        }
+        if (res.status === 200 && path === '/v1/feeds/latest') feedReads.push({ start: res.startedAt, end: res.endedAt, newest: newestIn(res.body) })
+      } catch (error) {
+        failures++
+        if (failureSamples.length < 5) failureSamples.push(`${path}: ${String(error)}`)
+      }
+    }
+  }
+
+  const writer = async (): Promise<void> => {
+    let i = 0
+    while (performance.now() < stopAt - 3_000) {
+      i++
+      const via = API[i % 2]!
+      const other = API[(i + 1) % 2]!
+      const n = ++storyNumber
+      const res = await write(via, 'POST', '/v1/posts', {
+        blog: 'desk', title: `Load story ${n}`, body_markdown: `Story ${n}.`, status: 'published', authors: [n % 2 === 0 ? 'ana' : 'ben'], tags: ['world']
+      }).catch((error: unknown) => ({ status: 0, body: String(error), headers: {} }) as Reply)
+      if (res.status !== 201) {
+        if (res.status !== 503) problems.push(`write ${n} through ${via}: ${res.status} ${res.body.slice(0, 200)}`)
+        continue
+      }
+      const post = JSON.parse(res.body).data as { id: string, slug: string }
+      acked.push({ ...post, title: `Load story ${n}`, n })
+      // Read-your-writes from the other process: the position the write returned is honoured.
+      const readAfter = String(res.headers['content-api-read-after'])
+      const own = await http(`${other}/v1/posts/${post.id}`, { headers: { 'content-api-read-after': readAfter } })
+      readYourWrites.checked++
+      if (own.status !== 200) readYourWrites.stale++
+      // Purge to visible, through Varnish.
+      const t0 = performance.now()
+      for (;;) {
+        const feed = await http(`${VARNISH}/v1/feeds/latest`, { from: '127.0.3.1' }).catch(() => undefined)
+        if (feed !== undefined && newestIn(feed.body) >= n) { visible.push(performance.now() - t0); break }
+        if (performance.now() - t0 > 5_000) { visible.push(Infinity); break }
+        await sleep(5)
+      }
+      // An edit of an older story now and then, through the other process.
+      if (i % 3 === 0 && acked.length > 2) {
+        const target = acked[Math.floor(acked.length / 2)]!
+        const title = `Load story ${target.n} (updated ${i})`
+        const edit = await write(other, 'PATCH', `/v1/posts/${target.id}`, { title })
+        if (edit.status === 200) target.title = title
+      }
+      await sleep(150)
+    }
+  }
+
+  const watchReplica = async (): Promise<void> => {
+    while (performance.now() < stopAt) {
+      for (const base of API) {
+        const ready = await http(`${base}/readyz`).catch(() => undefined)
+        if (ready?.status !== 200) continue
+        for (const r of (JSON.parse(ready.body) as { replicas: Array<{ state: string, lag_seconds: number | null, lag_bytes: number | null }> }).replicas) {
+          lag.states.add(r.state)
+          lag.maxSeconds = Math.max(lag.maxSeconds, r.lag_seconds ?? 0)
+          lag.maxBytes = Math.max(lag.maxBytes, r.lag_bytes ?? 0)
+        }
+      }
+      await sleep(200)
+    }
+  }
+
+  const faults = async (): Promise<void> => {
+    await sleep(LOAD_SECONDS * 1000 / 4)
+    console.log('# stopping the replica (fast shutdown) in the middle of load')
+    replica!.stop('fast')
+    await sleep(4_000)
+    replica!.start()
+    console.log('# replica started again')
+    await sleep(LOAD_SECONDS * 1000 / 4)
+    console.log('# stopping Redis in the middle of load')
+    await redis!.stop()
+    await sleep(3_000)
+    await redis!.start()
+    console.log('# Redis started again')
+    await sleep(2_000)
+    // Replay paused on the replica: it falls behind while the writer goes on, past the limit.
+    console.log('# pausing replay on the replica (pg_wal_replay_pause) for 4 s')
+    await replicaSql('SELECT pg_wal_replay_pause()')
+    await sleep(4_000)
+    await replicaSql('SELECT pg_wal_replay_resume()')
+    console.log('# replay resumed')
+  }
+
+  await Promise.all([...Array.from({ length: READERS }, (_, r) => reader(r)), writer(), watchReplica(), faults()])
+
+  // No response through Varnish went back in time: once a feed showing story n had been
+  // answered, no feed requested afterwards shows an older newest story.
+  feedReads.sort((a, b) => a.start - b.start)
+  let regressions = 0
+  let newestSeen = { newest: -1, end: -Infinity }
+  const ended = [...feedReads].sort((a, b) => a.end - b.end)
+  let k = 0
+  for (const read of feedReads) {
+    while (k < ended.length && ended[k]!.end < read.start) {
+      if (ended[k]!.newest > newestSeen.newest) newestSeen = ended[k]!
+      k++
+    }
+    if (read.newest < newestSeen.newest) regressions++
+  }
+
+  // Every acknowledged write reads back through Varnish, as acknowledged.
+  let readBack = 0
+  for (const post of acked) {
+    const res = await http(`${VARNISH}/v1/blogs/desk/posts/${post.slug}`, { from: '127.0.3.2' })
+    if (res.status === 200 && (JSON.parse(res.body) as { data: { title: string } }).data.title === post.title) readBack++
+    else problems.push(`acknowledged ${post.title} reads back as ${res.status} ${res.body.slice(0, 200)}`)
+  }
+
+  const metrics = await Promise.all(API.map((base) => http(`${base}/metrics`, { headers: admin }).then((res) => res.body)))
+  const metric = (name: string) => metrics.map((text) => Number(new RegExp(`^${name.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1] ?? 0))
+  const routed = { replica: metric('db_routed_reads_total{target="replica"}'), primary: metric('db_routed_reads_total{target="primary"}'), fallback: metric('db_routed_reads_total{target="fallback"}') }
+  const fallbacks = metric('rate_limit_local_fallbacks_total')
+  const purges = metric('edge_purge_requests_total{result="sent"}')
+  const logs = apis.map((api) => api.output())
+
+  const finite = visible.filter(Number.isFinite)
+  console.log(`# requests through Varnish: ${requests}, by status ${JSON.stringify(Object.fromEntries(statuses))}, failures ${failures}`)
+  console.log(`# writes acknowledged: ${acked.length}; read back through Varnish: ${readBack}; read-your-writes from the other process: ${readYourWrites.checked - readYourWrites.stale}/${readYourWrites.checked}`)
+  console.log(`# purge to visible through Varnish (ms): p50 ${percentile(finite, 50)?.toFixed(0)}, p99 ${percentile(finite, 99)?.toFixed(0)}, max ${Math.max(...finite).toFixed(0)}; never visible: ${visible.length - finite.length}`)
+  console.log(`# feed reads checked for going back in time: ${feedReads.length}, regressions ${regressions}`)
+  console.log(`# replica: states seen ${[...lag.states].join(', ')}; max lag ${lag.maxSeconds.toFixed(2)} s, ${lag.maxBytes} bytes`)
+  console.log(`# reads routed (A, B): replica ${routed.replica.join(', ')}; primary ${routed.primary.join(', ')}; fallback after a replica failed ${routed.fallback.join(', ')}`)
+  console.log(`# rate limits counted in-process while Redis was away (A, B): ${fallbacks.join(', ')}; edge purge requests sent (A, B): ${purges.join(', ')}`)
+  if (failureSamples.length > 0) console.log(`# failure samples:\n#   ${failureSamples.join('\n#   ')}`)
+
+  check(failures === 0, `no errors through Varnish but planned 503s (${failures})`)
+  check(acked.length > 10 && readBack === acked.length, `every acknowledged write (${acked.length}) reads back through Varnish`)
+  check(readYourWrites.stale === 0, `the writer read its own write from the other process every time (${readYourWrites.checked})`)
+  check(finite.length === visible.length && percentile(finite, 99) < 1_000, 'every publish visible through Varnish within a second')
+  check(regressions === 0, 'no page older than one already served was cached again')
+  check(lag.states.has('down') && lag.states.has('lagging') && lag.states.has('in_rotation'), 'the replica was seen leaving the rotation (down, then lagging past the limit) and coming back')
+  check(routed.replica.every((n) => n > 0), 'both processes read from the replica')
+  check(fallbacks.some((n) => n > 0) && logs.some((log) => log.includes('Redis is not answering')), 'rate limits fell back to each process while Redis was away, and the log says so')
+  check(logs.some((log) => log.includes('replica out of rotation')), 'the log says when the replica left the rotation')
+}
+
+try {
+  await main()
+} catch (error) {
+  problems.push(`the run failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
+} finally {
+  closeAgents()
+  for (const api of apis) api.child.kill('SIGTERM')
+  await Promise.all(apis.map((api) => api.exited))
+  await varnish?.stop()
+  await redis?.stop()
+  replica?.destroy()
+  primary?.destroy()
+}
+console.log(`# ${((Date.now() - started) / 1000).toFixed(0)} s`)
+if (problems.length > 0) {
+  console.log(`\n${problems.length} problem(s):\n- ${problems.join('\n- ')}`)
+  for (const [i, api] of apis.entries()) console.log(`--- API ${i} log (tail)\n${api.output().slice(-3000)}`)
+  process.exit(1)
+}
+console.log('scale-out: all checks passed')
