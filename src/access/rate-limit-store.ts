@@ -26,6 +26,8 @@ export interface SharedRateLimits {
   /** The store class to hand @fastify/rate-limit as `store`. */
   Store: FastifyRateLimitStoreCtor
   mode (): StoreMode
+  /** Resolves once Redis is connected, refused, or after a short wait (the API starts whichever). */
+  connected (): Promise<void>
   /** Requests counted in-process because Redis did not answer. */
   fallbacks (): number
   close (): Promise<void>
@@ -33,6 +35,7 @@ export interface SharedRateLimits {
 
 const KEY_PREFIX = 'content-api:rate-limit:'
 const COMMAND_TIMEOUT_MS = 250
+const START_WAIT_MS = 2_000
 
 export function sharedRateLimits (url: string, onModeChange: (mode: StoreMode, error?: unknown) => void): SharedRateLimits {
   const redis = new Redis(url, {
@@ -90,6 +93,20 @@ export function sharedRateLimits (url: string, onModeChange: (mode: StoreMode, e
   return {
     Store: FallbackStore,
     mode: () => mode,
+    connected: () => redis.status === 'ready'
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          redis.off('ready', done)
+          redis.off('error', done)
+          resolve()
+        }
+        const timer = setTimeout(done, START_WAIT_MS)
+        redis.once('ready', done)
+        // Refused or unreachable: start now, counting in-process until it answers.
+        redis.once('error', done)
+      }),
     fallbacks: () => fallbacks,
     close: async () => { redis.disconnect() }
   }

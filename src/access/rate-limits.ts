@@ -19,6 +19,8 @@ async function rateLimits (app: FastifyInstance): Promise<void> {
     else app.log.info('rate limits: Redis answers again; counters are shared')
   })
   if (shared !== undefined) {
+    // The first requests are counted in Redis too, unless Redis is away at start.
+    app.addHook('onReady', () => shared.connected())
     app.addHook('onClose', () => shared.close())
     new Gauge({
       name: 'rate_limit_store_shared',
