@@ -175,7 +175,10 @@ export function makePost (n: number, now: number, seed = 1): PostRows {
       created_at: publishedAt ?? nowIso,
       updated_at: publishedAt ?? nowIso,
       version: 1,
-      deleted_at: deleted ? nowIso : null
+      deleted_at: deleted ? nowIso : null,
+      // What the triggers would write (the COPY load runs without them), in their jsonb form.
+      author_summaries: JSON.stringify([...authors].map((author) => summaryOf(authorSummaries(), author))),
+      tag_summaries: JSON.stringify([...tags].map((tag) => summaryOf(tagSummaries(), tag)))
     },
     authors: [...authors].map((author, position) => ({ post_id: id, author_id: authorId(author), position, published_at: publishedAt })),
     tags: [...tags].map((tag, position) => ({ post_id: id, tag_id: tagId(tag), position, published_at: publishedAt }))
@@ -185,8 +188,15 @@ export function makePost (n: number, now: number, seed = 1): PostRows {
 export const POST_COLUMNS = [
   'id', 'blog_id', 'slug', 'title', 'subtitle', 'excerpt', 'body_html', 'body_text', 'word_count', 'lead_image_url',
   'lead_image_alt', 'lead_image_caption', 'lead_image_credit', 'lead_image_width', 'lead_image_height', 'language', 'status',
-  'is_breaking', 'is_featured', 'published_at', 'created_at', 'updated_at', 'version', 'deleted_at'
+  'is_breaking', 'is_featured', 'published_at', 'created_at', 'updated_at', 'version', 'deleted_at', 'author_summaries', 'tag_summaries'
 ] as const
+
+type SummaryRow = { id: string, slug: string, name: string }
+let authorSummaryRows: SummaryRow[] | undefined
+let tagSummaryRows: SummaryRow[] | undefined
+const authorSummaries = () => (authorSummaryRows ??= authorRows())
+const tagSummaries = () => (tagSummaryRows ??= tagRows())
+const summaryOf = (rows: SummaryRow[], i: number) => ({ id: rows[i]!.id, slug: rows[i]!.slug, name: rows[i]!.name })
 export const LINK_COLUMNS = { post_authors: ['post_id', 'author_id', 'position', 'published_at'], post_tags: ['post_id', 'tag_id', 'position', 'published_at'] } as const
 
 /** One row in PostgreSQL's COPY text format. */

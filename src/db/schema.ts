@@ -90,6 +90,10 @@ export interface PostsTable {
   twitter_description: string | null
   twitter_image_url: string | null
   noindex: Generated<boolean>
+  /** Kept by triggers from post_authors and authors (the post_byline_summaries migration); never written by code. */
+  author_summaries: ColumnType<Array<{ id: string, slug: string, name: string }>, never, never>
+  /** Kept by triggers from post_tags and tags. */
+  tag_summaries: ColumnType<Array<{ id: string, slug: string, name: string }>, never, never>
 }
 
 export interface PostAuthorsTable {

@@ -1,6 +1,6 @@
 import { postUrls, type Links } from '../common/site.ts'
 import { toSeo } from './post-seo.ts'
-import type { PostRow } from './posts.repository.ts'
+import type { PostRow, Summary } from './posts.repository.ts'
 import type { PostField, PreviewPost, SparsePost } from './posts.schemas.ts'
 import { readingTimeMinutes } from './post-text.ts'
 import { effectiveStatus } from './post-status.ts'
@@ -47,14 +47,17 @@ export function toPost (row: PostRow, links: Links): PreviewPost {
     language: row.language,
     is_breaking: row.is_breaking,
     is_featured: row.is_featured,
-    authors: row.authors,
-    tags: row.tags,
+    authors: row.authors.map(summary),
+    tags: row.tags.map(summary),
     status: effectiveStatus(row),
     published_at: row.published_at?.toISOString() ?? null,
     updated_at: row.updated_at.toISOString(),
     seo: toSeo(row, url)
   }
 }
+
+// jsonb orders keys its own way (id, name, slug); the API's order is the schema's.
+const summary = ({ id, slug, name }: Summary): Summary => ({ id, slug, name })
 
 /** The post with only the fields asked for (and its id). */
 export function withFields (post: PreviewPost, fields: readonly PostField[]): SparsePost {

@@ -1,5 +1,4 @@
 import { sql, type Compilable, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely'
-import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import type { Executor } from '../../db/database.ts'
 import { param, preparedQuery } from '../../db/prepared.ts'
 import type { DB, PostsTable } from '../../db/schema.ts'
@@ -233,12 +232,8 @@ function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean },
     .select(bodies.html ? sql<string>`p.body_html`.as('body_html') : sql<null>`NULL::text`.as('body_html'))
     .select(bodies.text ? sql<string>`p.body_text`.as('body_text') : sql<null>`NULL::text`.as('body_text'))
     .select(search === undefined ? sql<null>`NULL::real`.as('rank') : rankOf(search.q, search.language).as('rank'))
-    .select((eb) => [
-      jsonArrayFrom(eb.selectFrom('post_authors as pa').innerJoin('authors as a', 'a.id', 'pa.author_id')
-        .select(['a.id', 'a.slug', 'a.name']).whereRef('pa.post_id', '=', 'p.id').orderBy('pa.position')).as('authors'),
-      jsonArrayFrom(eb.selectFrom('post_tags as pt').innerJoin('tags as t', 't.id', 'pt.tag_id')
-        .select(['t.id', 't.slug', 't.name']).whereRef('pt.post_id', '=', 'p.id').orderBy('pt.position')).as('tags')
-    ])
+    // Kept on the row by triggers (the post_byline_summaries migration), in byline order.
+    .select(['p.author_summaries as authors', 'p.tag_summaries as tags'])
 }
 
 // The builder's table types differ with each join; the filter itself only touches `p` columns.

@@ -1,0 +1,148 @@
+import { sql } from 'kysely'
+import t from 'tap'
+import { migrateDown, migrateToLatest } from '../../../src/db/migrator.ts'
+import { newApiKey } from '../../helpers/factories.ts'
+import { buildTestApp } from '../../helpers/test-app.ts'
+
+// Each post keeps its authors' and tags' summaries on its row (triggers, the
+// post_byline_summaries migration), so reads skip two subqueries per post. They must never
+// drift from the join tables and the authors and tags themselves, whatever changes them: a
+// random sequence of every kind of write through the API (and a few straight in SQL) is run,
+// and after each step every post's stored summaries are compared with ones computed afresh.
+
+type App = Awaited<ReturnType<typeof buildTestApp>>['app']
+
+/** Posts whose stored summaries differ from what the join tables say now. */
+async function drifted (app: App): Promise<Array<{ id: string }>> {
+  const { rows } = await sql<{ id: string }>`
+    SELECT p.id FROM posts p
+    WHERE p.author_summaries IS DISTINCT FROM coalesce((
+        SELECT jsonb_agg(jsonb_build_object('id', a.id, 'slug', a.slug, 'name', a.name) ORDER BY pa.position)
+        FROM post_authors pa JOIN authors a ON a.id = pa.author_id WHERE pa.post_id = p.id), '[]'::jsonb)
+      OR p.tag_summaries IS DISTINCT FROM coalesce((
+        SELECT jsonb_agg(jsonb_build_object('id', t.id, 'slug', t.slug, 'name', t.name) ORDER BY pt.position)
+        FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id), '[]'::jsonb)`.execute(app.db)
+  return rows
+}
+
+function random (seed: number): () => number {
+  let state = seed
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31
+    return state / 2 ** 31
+  }
+}
+
+t.test('stored author and tag summaries never drift, whatever the writes', async (t) => {
+  const { app } = await buildTestApp(t, { RATE_LIMIT_WRITE: '1000000', RATE_LIMIT_READ: '1000000' })
+  const admin = await newApiKey(app.db, ['admin'])
+  const call = async (method: string, url: string, payload?: unknown) => {
+    const res = await app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
+    return res
+  }
+  await call('POST', '/v1/blogs', { slug: 'desk', title: 'Desk' })
+  await call('POST', '/v1/blogs', { slug: 'wire', title: 'Wire' })
+  const authors: string[] = []
+  const tags: string[] = []
+  let made = 0
+  const newAuthor = async () => {
+    const slug = `author-${made++}`
+    if ((await call('POST', '/v1/authors', { slug, name: `Author ${slug}` })).statusCode === 201) authors.push(slug)
+  }
+  const newTag = async () => {
+    const slug = `tag-${made++}`
+    if ((await call('POST', '/v1/tags', { slug, name: `Tag ${slug}` })).statusCode === 201) tags.push(slug)
+  }
+  for (let i = 0; i < 4; i++) { await newAuthor(); await newTag() }
+  const posts: string[] = []
+  const rand = random(20261201)
+  const pick = <T>(list: T[]): T => list[Math.floor(rand() * list.length)] as T
+  const some = <T>(list: T[], max: number): T[] => [...new Set(Array.from({ length: Math.floor(rand() * (max + 1)) }, () => pick(list)))]
+
+  const steps: Array<[string, () => Promise<unknown>]> = [
+    ['create a post', async () => {
+      const res = await call('POST', '/v1/posts', { blog: pick(['desk', 'wire']), title: `Story ${made++}`, body_markdown: 'Text.', status: pick(['draft', 'published']), authors: some(authors, 3), tags: some(tags, 4) })
+      if (res.statusCode === 201) posts.push(res.json().data.id)
+    }],
+    ['change a byline (reorder, add, drop)', async () => posts.length > 0 && call('PATCH', `/v1/posts/${pick(posts)}`, { authors: some(authors, 3) })],
+    ['change tags', async () => posts.length > 0 && call('PATCH', `/v1/posts/${pick(posts)}`, { tags: some(tags, 4) })],
+    ['rename an author', async () => authors.length > 0 && call('PATCH', `/v1/authors/${pick(authors)}`, { name: `Renamed ${made++}` })],
+    ['change an author\'s slug', async () => {
+      const slug = pick(authors)
+      const next = `author-${made++}`
+      if ((await call('PATCH', `/v1/authors/${slug}`, { slug: next })).statusCode === 200) authors.splice(authors.indexOf(slug), 1, next)
+    }],
+    ['rename a tag and its slug', async () => {
+      const slug = pick(tags)
+      const next = `tag-${made++}`
+      if ((await call('PATCH', `/v1/tags/${slug}`, { slug: next, name: `Tag ${next}` })).statusCode === 200) tags.splice(tags.indexOf(slug), 1, next)
+    }],
+    ['delete an author, reassigning their posts', async () => {
+      if (authors.length < 3) return newAuthor()
+      const [gone, heir] = [pick(authors), pick(authors)]
+      if (gone === heir) return
+      if ((await call('DELETE', `/v1/authors/${gone}?reassign_posts_to=${heir}`)).statusCode === 204) authors.splice(authors.indexOf(gone), 1)
+    }],
+    ['delete an author, taking the byline off', async () => {
+      if (authors.length < 3) return newAuthor()
+      const gone = pick(authors)
+      if ((await call('DELETE', `/v1/authors/${gone}?remove_from_posts=true`)).statusCode === 204) authors.splice(authors.indexOf(gone), 1)
+    }],
+    ['delete a tag from its posts', async () => {
+      if (tags.length < 3) return newTag()
+      const gone = pick(tags)
+      if ((await call('DELETE', `/v1/tags/${gone}?remove_from_posts=true`)).statusCode === 204) tags.splice(tags.indexOf(gone), 1)
+    }],
+    ['publish or unpublish (published_at copied into the join tables)', async () => posts.length > 0 && call('POST', `/v1/posts/${pick(posts)}/${pick(['publish', 'unpublish'])}`)],
+    ['delete a post', async () => {
+      if (posts.length < 3) return
+      const id = pick(posts)
+      if ((await call('DELETE', `/v1/posts/${id}`)).statusCode === 204) posts.splice(posts.indexOf(id), 1)
+    }],
+    ['new author and tag', async () => { await newAuthor(); await newTag() }],
+    ['SQL: swap the first two bylines of every post', async () => sql`UPDATE post_authors SET position = CASE position WHEN 0 THEN 1 WHEN 1 THEN 0 END
+      WHERE position IN (0, 1) AND post_id IN (SELECT post_id FROM post_authors WHERE position = 1)`.execute(app.db).catch(() => undefined)],
+    ['SQL: rename every tag at once', async () => sql`UPDATE tags SET name = name || '.'`.execute(app.db)]
+  ]
+
+  const counts = new Map<string, number>()
+  for (let step = 0; step < 160; step++) {
+    const [name, run] = step < 12 ? steps[0]! : pick(steps)
+    await run()
+    counts.set(name, (counts.get(name) ?? 0) + 1)
+    const bad = await drifted(app)
+    if (bad.length > 0) {
+      t.fail(`after step ${step} (${name}), ${bad.length} post(s) drifted`)
+      return
+    }
+  }
+  t.pass(`no drift over 160 random writes: ${[...counts].map(([name, n]) => `${name} ×${n}`).join(', ')}`)
+  t.ok([...counts.keys()].length >= steps.length - 1, 'nearly every kind of write was exercised')
+
+  // And what readers get is the stored summary, in byline order.
+  const postId = posts[0]!
+  const stored = (await sql<{ authors: Array<{ id: string, slug: string, name: string }> }>`SELECT author_summaries AS authors FROM posts WHERE id = ${postId}`.execute(app.db)).rows[0]!.authors
+  const read = (await call('GET', `/v1/posts/${postId}`)).json().data as { authors: Array<{ id: string, slug: string, name: string }> }
+  t.same(read.authors, stored)
+  t.same(Object.keys(read.authors[0] ?? { id: 1, slug: 1, name: 1 }), ['id', 'slug', 'name'], 'keys in the schema\'s order')
+})
+
+t.test('the migration fills in the summaries of posts that existed before it', async (t) => {
+  const { app } = await buildTestApp(t)
+  const admin = await newApiKey(app.db, ['admin'])
+  const call = (method: string, url: string, payload?: unknown) =>
+    app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
+  await call('POST', '/v1/blogs', { slug: 'desk', title: 'Desk' })
+  for (const slug of ['ana', 'ben']) await call('POST', '/v1/authors', { slug, name: slug.toUpperCase() })
+  await call('POST', '/v1/tags', { slug: 'world', name: 'World' })
+  for (let i = 0; i < 3; i++) await call('POST', '/v1/posts', { blog: 'desk', title: `Story ${i}`, body_markdown: 'Text.', authors: i === 0 ? [] : ['ben', 'ana'], tags: ['world'] })
+  const expected = (await sql<{ id: string, a: unknown, t: unknown }>`SELECT id, author_summaries AS a, tag_summaries AS t FROM posts ORDER BY id`.execute(app.db)).rows
+
+  // Back to before the migration, then up again: the backfill must rebuild every summary.
+  const undone = await migrateDown(app.db)
+  t.match(undone, [/post_byline_summaries$/], 'undid exactly this migration')
+  t.same(await migrateToLatest(app.db), undone)
+  t.same((await sql`SELECT id, author_summaries AS a, tag_summaries AS t FROM posts ORDER BY id`.execute(app.db)).rows, expected)
+  t.same(await drifted(app), [])
+  t.same((expected[1]?.a as Array<{ slug: string }>).map((a) => a.slug), ['ben', 'ana'], 'in byline order')
+})
