@@ -63,9 +63,17 @@ async function access (app: FastifyInstance): Promise<void> {
 
   const failedAuthentications = failureLimiter(app.config.authFailuresPerMinute)
   app.decorateRequest('apiKey', null)
-  app.addHook('onRequest', async (request) => {
-    await authenticate(request)
-    authorize(request, app.config.publicRead)
+  // Callback-style: without a key (most reads) nothing here waits, and no promise is made.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.headers.authorization === undefined) {
+      try {
+        authorize(request, app.config.publicRead)
+      } catch (error) {
+        return done(error as Error)
+      }
+      return done()
+    }
+    authenticate(request).then(() => authorize(request, app.config.publicRead)).then(() => done(), done)
   })
 
   async function authenticate (request: FastifyRequest): Promise<void> {

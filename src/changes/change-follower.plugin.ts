@@ -113,25 +113,27 @@ async function changeFollower (app: FastifyInstance): Promise<void> {
   // Read-your-writes: a write through this process has committed by the time its response is
   // sent, so what it made stale is applied before the writer hears back (other processes
   // apply it when the notification reaches them).
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || reply.statusCode >= 400) return payload
-    signal()
-    await catchUp()
-    return payload
-  })
+  //
   // A public response computed across a change may show the data from before it, after the
   // edge cache was purged for it: shared caches are told not to keep it (the next reader
-  // gets a fresh one).
+  // gets a fresh one). Callback-style hooks: they run on every request, cache hits included.
   const startEpochs = new WeakMap<object, number>()
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD') startEpochs.set(request, epoch)
+    done()
   })
-  app.addHook('onSend', async (request, reply, payload) => {
-    const started = startEpochs.get(request)
-    if (started === undefined || started === epoch) return payload
-    const cacheControl = reply.getHeader('cache-control')
-    if (typeof cacheControl === 'string' && /\bpublic\b/.test(cacheControl)) reply.header('cache-control', 'public, no-cache')
-    return payload
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      const started = startEpochs.get(request)
+      if (started !== undefined && started !== epoch) {
+        const cacheControl = reply.getHeader('cache-control')
+        if (typeof cacheControl === 'string' && /\bpublic\b/.test(cacheControl)) reply.header('cache-control', 'public, no-cache')
+      }
+      return done(null, payload)
+    }
+    if (request.method === 'OPTIONS' || reply.statusCode >= 400) return done(null, payload)
+    signal()
+    catchUp().then(() => done(null, payload), done)
   })
   app.addHook('onReady', async () => { void catchUp() })
   app.addHook('onClose', async () => { await running })

@@ -94,7 +94,12 @@ async function httpCaching (app: FastifyInstance): Promise<void> {
   const privateCacheControl = `private, max-age=${policy.maxAge}`
   const observers: ResponseObserver[] = []
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Callback-style: it runs on every response, and nothing in it waits.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    done(null, conditionalResponse(request, reply, payload))
+  })
+
+  function conditionalResponse (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
     applyKeyedPolicy(request, reply, app.config.publicRead)
     if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
@@ -109,7 +114,7 @@ async function httpCaching (app: FastifyInstance): Promise<void> {
     reply.removeHeader('content-type')
     reply.removeHeader('content-length')
     return ''
-  })
+  }
 
   app.decorate('httpCaching', { observe (observer) { observers.push(observer) } } satisfies HttpCaching)
 }

@@ -33,8 +33,9 @@ async function core (app: FastifyInstance, { config, database }: { config: Confi
   app.decorate('config', config)
   app.decorate('database', database)
   app.decorate('db', database.db)
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    done()
   })
   app.addHook('preValidation', refuseUnstorableText)
   registerErrorHandling(app)

@@ -84,12 +84,13 @@ async function metrics (app: FastifyInstance): Promise<void> {
     })
   }
   app.decorate('metrics', { registry, responseCache })
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     duration.observe({
       method: request.method,
       route: request.routeOptions.url ?? '(unmatched)',
       status_code: String(reply.statusCode)
     }, reply.elapsedTime / 1000)
+    done()
   })
 }
 

@@ -152,7 +152,10 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     flight.finish(entry)
   })
   // Errors, 304s from handlers, aborted requests: whoever waits computes for itself.
-  app.addHook('onResponse', async (request) => { leaders.get(request)?.finish(undefined) })
+  app.addHook('onResponse', (request, _reply, done) => {
+    leaders.get(request)?.finish(undefined)
+    done()
+  })
 
   const follower = app.changeFollower
   follower.onChanges((rows) => {

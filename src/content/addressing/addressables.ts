@@ -5,6 +5,7 @@ import type { Addressable } from './find-or-redirect.ts'
 
 // The resources a path segment or a reference can name by id or slug.
 
-export const BLOGS = { entity: 'blog', label: 'Blog', find: findBlog } as const satisfies Addressable<BlogRow>
+// Blog rows are the blogs table alone: safe to keep in memory between changes.
+export const BLOGS = { entity: 'blog', label: 'Blog', find: findBlog, memo: true } as const satisfies Addressable<BlogRow>
 export const AUTHORS = { entity: 'author', label: 'Author', find: findAuthor } as const satisfies Addressable<AuthorRow>
 export const TAGS = { entity: 'tag', label: 'Tag', find: findTag } as const satisfies Addressable<TagRow>

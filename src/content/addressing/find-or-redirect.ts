@@ -4,6 +4,7 @@ import type { EntityType } from '../../changes/vocabulary.ts'
 import type { Executor } from '../../db/database.ts'
 import { notFound } from '../../http/errors.ts'
 import { redirectRenamed } from '../../http/redirects.ts'
+import { addressMemo } from './address-memo.ts'
 import { findSlugRedirect } from './addressing.repository.ts'
 import { parseIdOrSlug, type IdOrSlug } from './identifiers.ts'
 
@@ -17,6 +18,11 @@ export interface Addressable<Row> {
   /** How a 404 names it: "Blog", "Author" ... */
   label: string
   find: (db: Executor, key: IdOrSlug) => Promise<Row | undefined>
+  /**
+   * Rows that only a write of their own changes (no counts, no times derived from posts): kept
+   * in memory per process, dropped whole at every change notification (address-memo.ts).
+   */
+  memo?: boolean
 }
 
 export type Lookup<T> = { found: T } | { moved: T } | undefined
@@ -47,9 +53,15 @@ export async function lookUp<T> (
 /** The resource a path segment names; throws a 308 to its new URL when renamed, 404 when there is none. */
 export async function findOrRedirect<Row extends { slug: string }> (request: FastifyRequest, target: Addressable<Row>, raw: string): Promise<Row> {
   const db = request.server.db
+  // A reader asking to see a write of its own (replicas: read-routing.ts) reads the database.
+  const memo = target.memo === true && request.headers['content-api-read-after'] === undefined ? addressMemo<Row>(request.server, target.entity) : undefined
+  const known = memo?.get(raw)
+  if (known !== undefined) return known
+  const epoch = request.server.changeFollower.epoch
   const result = await lookUp(db, target.entity, raw, (key) => target.find(db, key))
   if (result === undefined) throw notFound(`${target.label} "${raw}"`)
   if ('moved' in result) throw redirectRenamed(request, raw, result.moved.slug)
+  memo?.set(raw, result.found, epoch)
   return result.found
 }
 
