@@ -117,7 +117,7 @@ export function replicatedPools (options: ReplicationOptions): ReplicatedPools {
       // A replica that does not answer at once is skipped; the primary answers instead.
       connectionTimeoutMillis: 1_000,
       idleTimeoutMillis: 30_000,
-      options: '-c jit=off'
+      options: '-c jit=off -c max_parallel_workers_per_gather=0'
     })
     pool.on('error', () => {})
     pool.on('connect', (client) => {
