@@ -35,23 +35,30 @@ for (let i = 0; VOCABULARY.length < 20_000; i++) {
   const c = SYLLABLES[Math.floor(i / 400) % 20] as string
   VOCABULARY.push(i < 400 ? a + b : a + b + c)
 }
-const CUMULATIVE = (() => {
-  const weights = VOCABULARY.map((_, rank) => 1 / (rank + 1))
+/**
+ * Ranks 0 .. n-1 drawn with Zipf's law (rank r with probability proportional to 1/(r+1)): the
+ * word frequencies here, and which articles readers ask for in the benchmark's long tail.
+ * Takes a uniform number in [0, 1), so each caller keeps its own seeded generator.
+ */
+export function zipfRanks (n: number): (uniform: number) => number {
+  const cumulative = new Float64Array(n)
   let sum = 0
-  return weights.map((w) => (sum += w))
-})()
-
-function zipfWord (rand: () => number): string {
-  const target = rand() * (CUMULATIVE.at(-1) as number)
-  let low = 0
-  let high = CUMULATIVE.length - 1
-  while (low < high) {
-    const middle = (low + high) >> 1
-    if ((CUMULATIVE[middle] as number) < target) low = middle + 1
-    else high = middle
+  for (let rank = 0; rank < n; rank++) cumulative[rank] = sum += 1 / (rank + 1)
+  return (uniform) => {
+    const target = uniform * sum
+    let low = 0
+    let high = n - 1
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if ((cumulative[middle] as number) < target) low = middle + 1
+      else high = middle
+    }
+    return low
   }
-  return VOCABULARY[low] as string
 }
+
+const wordRank = zipfRanks(VOCABULARY.length)
+const zipfWord = (rand: () => number): string => VOCABULARY[wordRank(rand())] as string
 
 /** Words of the vocabulary by rank (0 is the most frequent), for queries of known rarity. */
 export const wordOfRank = (rank: number): string => VOCABULARY[rank] as string

@@ -10,7 +10,7 @@ import { openDatabase } from '../src/db/database.ts'
 import { migrateToLatest } from '../src/db/migrator.ts'
 import { encodeCursor } from '../src/http/pagination.ts'
 import { POST_CURSOR } from '../src/content/posts/posts.service.ts'
-import { wordOfRank } from './dataset.ts'
+import { random, wordOfRank, zipfRanks } from './dataset.ts'
 import { existingBenchPosts, generate, type GenerateResult } from './generate.ts'
 import { compiledServerArgs } from '../test/helpers/compiled-server.ts'
 
@@ -104,22 +104,9 @@ async function longTailPaths (db: Awaited<ReturnType<typeof openDatabase>>['db']
   const { rows } = await sql<{ path: string }>`
     SELECT '/v1/blogs/' || b.slug || '/posts/' || p.slug AS path FROM posts p JOIN blogs b ON b.id = p.blog_id
     WHERE ${visible} ORDER BY p.published_at DESC, p.id DESC`.execute(db)
-  const cumulative = new Float64Array(rows.length)
-  let total = 0
-  for (let rank = 0; rank < rows.length; rank++) cumulative[rank] = total += 1 / (rank + 1)
-  let state = 20261201
-  const rand = () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
-  return Array.from({ length: LONG_TAIL_REQUESTS }, () => {
-    const target = rand() * total
-    let low = 0
-    let high = rows.length - 1
-    while (low < high) {
-      const mid = (low + high) >> 1
-      if ((cumulative[mid] as number) < target) low = mid + 1
-      else high = mid
-    }
-    return rows[low]!.path
-  })
+  const rank = zipfRanks(rows.length)
+  const rand = random(20261201)
+  return Array.from({ length: LONG_TAIL_REQUESTS }, () => rows[rank(rand())]!.path)
 }
 
 async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db']): Promise<Fixtures> {
