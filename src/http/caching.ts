@@ -113,7 +113,11 @@ async function httpCaching (app: FastifyInstance): Promise<void> {
     reply.code(304)
     reply.removeHeader('content-type')
     reply.removeHeader('content-length')
-    return ''
+    // A 304 may carry Content-Length only as the length the 200 would have had (RFC 9110 8.6),
+    // and a cache may take it as the new length of what it stores, so never `0`: a GET's 304
+    // has no payload at all (Fastify then sends no length; for '' it would say 0); a HEAD's
+    // keeps the 200's, from which Fastify's HEAD handler sets that true length and sends none.
+    return request.method === 'HEAD' ? payload : null
   }
 
   app.decorate('httpCaching', { observe (observer) { observers.push(observer) } } satisfies HttpCaching)
