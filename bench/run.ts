@@ -264,6 +264,20 @@ async function cacheLookups (api: Proc): Promise<{ hit: number, all: number }> {
   return { hit: count('hit') + count('shared'), all: count('hit') + count('shared') + count('miss') }
 }
 
+// What the server itself writes on every response (framing, the connection, the date); the
+// baseline's Fastify writes its own.
+const FRAMING_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length'])
+
+/**
+ * Every header the API sent, for the baseline to send too: the same header block (security,
+ * CORS, rate-limit, caching headers) costs the same to write and the client the same to parse,
+ * so only producing it is the API's cost. (Until 2026-12 the baseline sent only the content type
+ * and ETag: a 304 from it was a third of the API's bytes on the wire.)
+ */
+function replayedHeaders (headers: Headers): Array<[string, string]> {
+  return [...headers].filter(([name]) => !FRAMING_HEADERS.has(name))
+}
+
 async function runScenario (api: Proc, baseline: Proc, scenario: Scenario): Promise<Row> {
   // The API's real answer for this request, handed to the baseline to repeat byte for byte.
   const answerPath = await representativePath(api, scenario)
@@ -281,7 +295,7 @@ async function runScenario (api: Proc, baseline: Proc, scenario: Scenario): Prom
   await fetch(`${baseline.base}/__response`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ status: probe.status, contentType: first.headers.get('content-type'), etag, bodyBase64: scenario.expectStatus === 304 ? '' : body.toString('base64') })
+    body: JSON.stringify({ status: probe.status, headers: replayedHeaders(probe.headers), bodyBase64: scenario.expectStatus === 304 ? '' : body.toString('base64') })
   })
   // Warm both (JIT, pool, cache), then alternate in short rounds: the machine's speed drifts
   // (shared cores), and a drift then falls on both sides alike instead of on one.
