@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Where one request's CPU goes: the API process against PostgreSQL, per request, for one path.
+#
+#   DATABASE_URL=postgres://... bash bench/cpu-split.sh /v1/posts [seconds] [cache MB] [--profile]
+#
+# Starts the compiled API (cache off unless a size is given), warms it for 3 s, then loads it
+# with autocannon at 50 connections and reads the CPU time (user + system, all threads) the API
+# process and every PostgreSQL server process used meanwhile, from /proc. PostgreSQL must run on
+# this machine, as the database of a benchmark run (bench/README.md). With --profile the API
+# also writes a V8 CPU profile to bench/.profile/ (open it in Chrome's DevTools).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+path=${1:?usage: cpu-split.sh <path> [seconds] [cache MB] [--profile]}
+seconds=${2:-10}
+cache_mb=${3:-0}
+profile=()
+if [ "${4:-}" = "--profile" ]; then
+  rm -rf bench/.profile && mkdir -p bench/.profile
+  profile=(--cpu-prof --cpu-prof-dir=bench/.profile)
+fi
+: "${DATABASE_URL:?set DATABASE_URL to the benchmark database}"
+port=${PORT:-3999}
+
+ticks () { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+postgres_ticks () {
+  local total=0 pid
+  for pid in $(pgrep -x postgres || true); do total=$((total + $(ticks "$pid"))); done
+  echo "$total"
+}
+
+node bin/build-if-stale.js > /dev/null
+NODE_ENV=production SEED_DEMO=false LOG_LEVEL=warn RESPONSE_CACHE_MAX_MB="$cache_mb" \
+  RATE_LIMIT_ANONYMOUS=1000000 RATE_LIMIT_READ=1000000 PORT="$port" HOST=127.0.0.1 \
+  node "${profile[@]}" dist/src/server.js &
+api=$!
+trap 'kill -INT $api 2> /dev/null || true' EXIT
+until curl -s -o /dev/null "http://127.0.0.1:$port/readyz"; do sleep 0.3; done
+
+url="http://127.0.0.1:$port$path"
+npx autocannon -c 50 -d 3 "$url" > /dev/null 2>&1
+api_before=$(ticks "$api"); pg_before=$(postgres_ticks)
+requests=$(npx autocannon -c 50 -d "$seconds" --json "$url" 2> /dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d }).on("end", () => console.log(JSON.parse(s).requests.total))')
+api_after=$(ticks "$api"); pg_after=$(postgres_ticks)
+hz=$(getconf CLK_TCK)
+
+node -e '
+const [requests, seconds, apiTicks, pgTicks, hz] = process.argv.slice(1).map(Number)
+const perRequest = (ticks) => (ticks / hz / requests * 1000).toFixed(3) + " ms"
+console.log(`${requests} requests in ${seconds} s (${Math.round(requests / seconds)} req/s)`)
+console.log(`CPU per request: API ${perRequest(apiTicks)}, PostgreSQL ${perRequest(pgTicks)}`)
+' "$requests" "$seconds" "$((api_after - api_before))" "$((pg_after - pg_before))" "$hz"
+grep VmHWM "/proc/$api/status"
