@@ -1,25 +1,13 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/test-app.ts'
 import { newBlog, newPost } from '../helpers/factories.ts'
-import { connect, type AddressInfo } from 'node:net'
+import { rawRequester } from '../helpers/raw-http.ts'
 
 // A 304 carries the validators and caching headers and nothing of the content: no body, no
 // Content-Type, and no Content-Length unless it is the length the 200 would have had (RFC 9110
 // 8.6, 15.4.5). A `Content-Length: 0` on a 304 is a lie a cache may believe (it updates what it
 // stores from a 304's headers). Checked on the wire, for every way a 304 is made: computed or
 // replayed from the response cache, If-None-Match or If-Modified-Since, GET or HEAD, JSON or XML.
-
-/** One request on its own connection (Connection: close); everything the server wrote back. */
-function exchange (port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // Not half-closed after the request: the server would be free to drop a slow response.
-    const socket = connect(port, '127.0.0.1', () => socket.write(request))
-    let response = ''
-    socket.on('data', (chunk: Buffer) => { response += chunk.toString('latin1') })
-    socket.on('close', () => resolve(response))
-    socket.on('error', reject)
-  })
-}
 
 function parse (response: string): { status: number, headers: Map<string, string>, body: string } {
   const [head = '', ...rest] = response.split('\r\n\r\n')
@@ -37,9 +25,9 @@ for (const cache of ['on', 'off'] as const) {
     await newBlog(app.db, { slug: 'bare' })
     const blog = await app.db.selectFrom('blogs').select('id').where('slug', '=', 'bare').executeTakeFirstOrThrow()
     const post = await newPost(app.db, { blogId: blog.id, slug: 'validated' })
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    const { port } = app.server.address() as AddressInfo
-    const request = async (method: string, url: string, headers: Record<string, string> = {}) => parse(await exchange(port,
+    // Not half-closed: some of these responses take a query to compute.
+    const send = await rawRequester(app, { halfClose: false })
+    const request = async (method: string, url: string, headers: Record<string, string> = {}) => parse(await send(
       `${method} ${url} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}Connection: close\r\n\r\n`))
 
     for (const url of ['/v1/posts', `/v1/posts/${post.id}`, '/v1/blogs/bare/posts/validated', '/v1/feeds/latest', '/v1/feeds/latest?format=rss', '/v1/sitemap.xml']) {
