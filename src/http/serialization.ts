@@ -48,6 +48,24 @@ export function replyAs (reply: FastifyReply, variant: z.ZodType): void {
   })
 }
 
+/**
+ * JSON that was built as text (a page of posts comes from PostgreSQL as JSON text,
+ * post-json.repository.ts), to be sent as it is: a handler that returns it with this content type
+ * skips serialization. Strict mode checks it
+ * against the schema that documents it, the way it checks serialized objects.
+ */
+export function jsonText (reply: FastifyReply, json: string, schema: z.ZodType): string {
+  if (reply.server.config.responseValidation !== 'off') {
+    const data: unknown = JSON.parse(json)
+    const parsed = schema.safeParse(data)
+    if (!parsed.success || !isDeepStrictEqual(JSON.parse(JSON.stringify(parsed.data)), data)) {
+      throw new Error(`Response of ${reply.request.method} ${reply.request.url} is not the ${String(schema.meta()?.id ?? 'schema')} it was sent as`)
+    }
+  }
+  reply.type('application/json; charset=utf-8')
+  return json
+}
+
 /** `x-response-variants` of an operation: which component a response is, when a parameter changes its shape. */
 export function responseVariants (variants: Record<string, string>): { 'x-response-variants': Record<string, { $ref: string }> } {
   return { 'x-response-variants': Object.fromEntries(Object.entries(variants).map(([when, id]) => [when, { $ref: `#/components/schemas/${id}` }])) }

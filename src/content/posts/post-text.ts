@@ -1,6 +1,6 @@
 // Derived text fields of a post: what search indexes and what reading time is computed from.
 
-const WORDS_PER_MINUTE = 230
+export const WORDS_PER_MINUTE = 230
 
 export function countWords (text: string): number {
   const words = text.trim().split(/\s+/u)

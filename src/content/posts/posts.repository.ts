@@ -1,8 +1,11 @@
-import { sql, type Compilable, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely'
+import { sql, type Compilable, type RawBuilder, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely'
 import type { Executor } from '../../db/database.ts'
 import { param, preparedQuery } from '../../db/prepared.ts'
 import type { DB, PostsTable } from '../../db/schema.ts'
+import type { Links } from '../common/site.ts'
+import { postJson } from './post-json.repository.ts'
 import { PUBLIC_STATUSES, type PostStatus } from './post-status.ts'
+import type { PostField } from './posts.schemas.ts'
 
 // Posts as the public sees them. Visibility is one predicate (post-status.ts's rule, in SQL),
 // that matches the partial indexes of the schema: a public status, its time has come, not
@@ -122,14 +125,29 @@ export async function listPosts (db: Executor, request: PostListRequest): Promis
   return postsQuery(db, request).execute() as Promise<PostRow[]>
 }
 
-/** The query behind listPosts, unexecuted: tests EXPLAIN it to prove the plan. */
-export function postsQuery (db: Executor, request: PostListRequest) {
+/** A post of a page as the API's JSON text, with what its cursor is made of. */
+export interface PostJsonRow { id: string, sort_time: Date, rank: number | null, json: string }
+
+/**
+ * The same page as listPosts, each post as its JSON text with `fields` (post-json.repository.ts):
+ * what list routes send, without parsing the rows into objects and serializing them again.
+ */
+export async function listPostsAsJson (db: Executor, request: PostListRequest, shape: JsonShape): Promise<PostJsonRow[]> {
+  return postsQuery(db, request, shape).execute() as Promise<PostJsonRow[]>
+}
+
+/** The fields of each post and the links they are built with. */
+export interface JsonShape { fields: readonly PostField[], links: Links }
+
+/** The query behind listPosts (or, given a shape, listPostsAsJson), unexecuted: tests EXPLAIN it to prove the plan. */
+export function postsQuery (db: Executor, request: PostListRequest, asJson?: JsonShape) {
   const { filter, sort, audience } = request
   const driver = sort === 'relevance' || audience === 'preview'
     ? 'posts'
     : filter.tagIds?.length === 1 ? 'tag' : filter.authorIds?.length === 1 ? 'author' : 'posts'
 
-  let query = selectPostRows(db, { html: request.withBody, text: request.withText ?? false }, audience, filter.q === undefined ? undefined : { q: filter.q, language: filter.language })
+  const search = filter.q === undefined ? undefined : { q: filter.q, language: filter.language }
+  let query = visiblePosts(db, audience)
   if (driver === 'tag') {
     query = query.innerJoin('post_tags as d', 'd.post_id', 'p.id').where('d.tag_id', '=', filter.tagIds?.[0] as string)
   } else if (driver === 'author') {
@@ -156,13 +174,17 @@ export function postsQuery (db: Executor, request: PostListRequest) {
   }
 
   if (sort === 'relevance') query = query.orderBy(sql`rank`, 'desc')
-  return query
+  const page = query
     .orderBy(sql`${time} ${direction}`)
     .orderBy(sql`${id} ${direction}`)
     // A literal, not a parameter: with LIMIT $n the planner costs a prepared statement's generic
     // plan as if a tenth of the table came back and keeps re-planning every execution instead
     // (2.5 ms, more than the query). Limits are validated integers, and few.
     .limit(sql.lit(request.limit))
+  if (asJson !== undefined) {
+    return page.select(['p.id', sortTime(audience).as('sort_time'), rankColumn(search).as('rank'), postJson(asJson.fields, asJson.links, sortTime(audience)).as('json')])
+  }
+  return withPostColumns(page, { html: request.withBody, text: request.withText ?? false }, audience, search)
 }
 
 /**
@@ -216,10 +238,29 @@ export function publicPostRows (db: Executor, bodies: { html: boolean, text: boo
   return selectPostRows(db, bodies, 'public')
 }
 
-function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean }, audience: Audience, search?: { q: string, language: string | undefined }) {
+function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean }, audience: Audience) {
+  return withPostColumns(visiblePosts(db, audience), bodies, audience, undefined)
+}
+
+/** The posts `audience` may see (`p`) with their blogs (`b`), nothing selected yet. */
+function visiblePosts (db: Executor, audience: Audience) {
   return (db as Kysely<DB>).selectFrom('posts as p')
     .innerJoin('blogs as b', 'b.id', 'p.blog_id')
     .where(visibleTo(audience))
+}
+
+type Search = { q: string, language: string | undefined }
+
+function sortTime (audience: Audience) {
+  return audience === 'public' ? sql<Date>`p.published_at` : PREVIEW_SORT_TIME
+}
+
+function rankColumn (search: Search | undefined): RawBuilder<number | null> {
+  return search === undefined ? sql<null>`NULL::real` : rankOf(search.q, search.language)
+}
+
+function withPostColumns (query: ReturnType<typeof visiblePosts>, bodies: { html: boolean, text: boolean }, audience: Audience, search: Search | undefined) {
+  return query
     .select([
       'p.id', 'p.blog_id', 'p.slug', 'p.title', 'p.subtitle', 'p.excerpt', 'p.word_count', 'p.lead_image_url',
       'p.lead_image_alt', 'p.lead_image_caption', 'p.lead_image_credit', 'p.lead_image_width', 'p.lead_image_height',
@@ -228,10 +269,10 @@ function selectPostRows (db: Executor, bodies: { html: boolean, text: boolean },
       'p.twitter_description', 'p.twitter_image_url', 'p.noindex',
       'b.slug as blog_slug', 'b.title as blog_title', 'b.website_url as blog_website_url', 'b.post_url_template as blog_post_url_template'
     ])
-    .select((audience === 'public' ? sql<Date>`p.published_at` : PREVIEW_SORT_TIME).as('sort_time'))
+    .select(sortTime(audience).as('sort_time'))
     .select(bodies.html ? sql<string>`p.body_html`.as('body_html') : sql<null>`NULL::text`.as('body_html'))
     .select(bodies.text ? sql<string>`p.body_text`.as('body_text') : sql<null>`NULL::text`.as('body_text'))
-    .select(search === undefined ? sql<null>`NULL::real`.as('rank') : rankOf(search.q, search.language).as('rank'))
+    .select(rankColumn(search).as('rank'))
     // Kept on the row by triggers (the post_byline_summaries migration), in byline order.
     .select(['p.author_summaries as authors', 'p.tag_summaries as tags'])
 }

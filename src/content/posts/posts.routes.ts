@@ -7,7 +7,7 @@ import { NewsArticleSchema, toNewsArticle } from './news-article.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { paginate } from '../../http/pagination.ts'
-import { replyAs, responseVariants } from '../../http/serialization.ts'
+import { replyAs, responseVariants, jsonText } from '../../http/serialization.ts'
 import { requireScope } from '../../access/auth.ts'
 import { z } from 'zod'
 import { redirectTo } from '../../http/redirects.ts'
@@ -17,7 +17,7 @@ import { isUuid } from '../addressing/identifiers.ts'
 import { linksFor } from '../common/site.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from './post-owners.ts'
 import { toPost, withFields } from './posts.mapper.ts'
-import { countPosts, findPostById, findPostBySlug, listPosts, type Audience, type PostRow } from './posts.repository.ts'
+import { countPosts, findPostById, findPostBySlug, listPosts, listPostsAsJson, type Audience, type PostJsonRow, type PostRow } from './posts.repository.ts'
 import {
   BlogPostParamsSchema, DEFAULT_POST_FIELDS, EXACT_COUNT_LIMIT, POST_PAGE_VARIANTS, POST_RESPONSE_VARIANTS, PostIdParamsSchema, PostListQuerySchema,
   PostPageSchema, PostResponseSchema, PreviewPostPageSchema, PreviewPostResponseSchema, SinglePostQuerySchema, SparsePostPageSchema,
@@ -48,6 +48,9 @@ function sendVariant (reply: FastifyReply, audience: Audience, sparse: boolean, 
   if (sparse) replyAs(reply, variants.fields)
   else if (audience === 'preview') replyAs(reply, variants.preview)
 }
+function isRow (row: PostJsonRow | PostRow): row is PostRow {
+  return !('json' in row)
+}
 function documented<T> (value: unknown): T {
   return value as T
 }
@@ -69,29 +72,29 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     if (query.status !== undefined) requireScope(request, 'content:preview', 'Filtering by status')
     const audience = audienceOf(request, reply)
     const resolved = await resolveListRequest(app.db, query, scope)
+    const links = linksFor(request)
+    const listing = {
+      audience,
+      filter: resolved.filter,
+      sort: resolved.sort,
+      after: resolved.after,
+      limit: query.limit + 1,
+      withBody: resolved.fields.includes('body_html'),
+      withText: resolved.fields.includes('body_text')
+    }
+    // Each post comes as PostgreSQL's JSON text unless include= needs the rows' relations.
     const [rows, count] = await Promise.all([
-      listPosts(app.db, {
-        audience,
-        filter: resolved.filter,
-        sort: resolved.sort,
-        after: resolved.after,
-        limit: query.limit + 1,
-        withBody: resolved.fields.includes('body_html'),
-        withText: resolved.fields.includes('body_text')
-      }),
+      resolved.include.length === 0 ? listPostsAsJson(app.db, listing, { fields: resolved.fields, links }) : listPosts(app.db, listing),
       query.count === 'estimate' ? countPosts(app.db, resolved.filter, audience, EXACT_COUNT_LIMIT) : undefined
     ])
-    const links = linksFor(request)
-    const page = paginate(request, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
-    const included = await loadIncluded(app.db, page.items, resolved.include, config.site)
+    const page = paginate<PostJsonRow | PostRow>(request, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
+    const included = await loadIncluded(app.db, page.items.filter(isRow), resolved.include, config.site)
     setSurrogateKeys(reply, postListKeys(owner === undefined ? [] : [owner]))
-    sendVariant(reply, audience, resolved.sparse, { fields: SparsePostPageSchema, preview: PreviewPostPageSchema })
-    return documented<PostPage>({
-      data: page.items.map((row) => withFields(toPost(row, links), resolved.fields)),
-      ...(included === undefined ? {} : { included }),
-      meta: { ...page.meta, ...(count === undefined ? {} : { total: count.total, total_exact: count.exact, estimated_total: count.total }) },
-      links: page.links
-    })
+    const posts = page.items.map((row) => 'json' in row ? row.json : JSON.stringify(withFields(toPost(row, links), resolved.fields)))
+    const meta = { ...page.meta, ...(count === undefined ? {} : { total: count.total, total_exact: count.exact, estimated_total: count.total }) }
+    // The envelope's keys in the schema's order: data, included, meta, links.
+    const json = `{"data":[${posts.join(',')}]${included === undefined ? '' : `,"included":${JSON.stringify(included)}`},"meta":${JSON.stringify(meta)},"links":${JSON.stringify(page.links)}}`
+    return documented<PostPage>(jsonText(reply, json, resolved.sparse ? SparsePostPageSchema : audience === 'preview' ? PreviewPostPageSchema : PostPageSchema))
   }
 
   async function sendPost (request: FastifyRequest, reply: FastifyReply, row: PostRow, query: SinglePostQuery, audience: Audience): Promise<PostResponse> {

@@ -93,7 +93,7 @@ export async function resolveOwners (db: Executor, refs: OwnerRefs, scope: ListS
 }
 
 /** A post's place in its list: the sort, then the sort key (rank only for relevance). */
-export function postCursorKey (sort: PostSort, row: PostRow) {
+export function postCursorKey (sort: PostSort, row: Pick<PostRow, 'sort_time' | 'id' | 'rank'>) {
   return [sort, row.sort_time.toISOString(), row.id, sort === 'relevance' ? row.rank : null] as const
 }
 

@@ -1,0 +1,103 @@
+import { sql, type RawBuilder } from 'kysely'
+import type { Links } from '../common/site.ts'
+import type { PostField } from './posts.schemas.ts'
+import { WORDS_PER_MINUTE } from './post-text.ts'
+
+// A post as the API's JSON, built by PostgreSQL: the text of exactly what toPost (posts.mapper.ts)
+// then withFields would give, byte for byte, so a page of posts is PostgreSQL's text joined
+// with commas instead of forty columns parsed into objects, mapped, and serialized again (those
+// were a third of an uncached list's CPU in the API; see the README's benchmark section). The
+// mapper stays the definition: test/content/post-json.test.ts compares the two on posts made to
+// differ (control characters, every script, nulls, each URL rule, scheduled and draft posts).
+//
+// Why it comes out the same: row_to_json writes compact JSON (no spaces) with the columns in
+// select order and escapes strings as JSON.stringify does (", \, \b \f \n \r \t, other control
+// characters as lowercase \u00xx; nothing else); timestamps are formatted as toISOString does
+// (milliseconds truncated, UTC, Z); nested objects are row_to_json of their own, embedded as is.
+// json_build_object is not used: it writes `"key" : value` with spaces.
+
+/** A query's posts are `p`, their blogs `b`. */
+type Expression = RawBuilder<unknown>
+
+const iso = (column: Expression) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
+/** row_to_json of named columns, in order: `{"name":value,...}`. */
+function object (columns: Array<[string, Expression]>): Expression {
+  return sql`(SELECT row_to_json(o) FROM (SELECT ${sql.join(columns.map(([name, value]) => sql`${value} AS ${sql.ref(name)}`))}) AS o)`
+}
+
+/** A byline summary array kept as jsonb (keys reordered by jsonb) in the API's key order, byline order kept. */
+function summaries (column: 'author_summaries' | 'tag_summaries'): Expression {
+  return sql`(SELECT coalesce('[' || string_agg(row_to_json(o)::text, ',' ORDER BY s.n) || ']', '[]')::json
+    FROM jsonb_array_elements(${sql.ref(`p.${column}`)}) WITH ORDINALITY AS s(v, n)
+    CROSS JOIN LATERAL (SELECT s.v->>'id' AS id, s.v->>'slug' AS slug, s.v->>'name' AS name) AS o)`
+}
+
+/** site.ts's postUrls in SQL: the template, most specific first, then its placeholders filled. Slugs are [a-z0-9-] (a CHECK), so encodeURIComponent leaves them as they are. */
+function postUrl (links: Links, sortTime: Expression): Expression {
+  const template = sql`coalesce(b.post_url_template, b.website_url || '/{slug}', ${links.site.postUrlTemplate ?? null}::text,
+    ${links.site.website ?? null}::text || '/{blog}/{slug}', ${links.apiBase}::text || '/v1/blogs/{blog}/posts/{slug}')`
+  return fill(template, sortTime)
+}
+
+function fill (template: Expression, sortTime: Expression): Expression {
+  const utc = sql`(${sortTime} AT TIME ZONE 'UTC')`
+  return sql`replace(replace(replace(replace(replace(replace(${template}, '{blog}', b.slug), '{slug}', p.slug), '{id}', p.id::text),
+    '{yyyy}', to_char(${utc}, 'YYYY')), '{mm}', to_char(${utc}, 'MM')), '{dd}', to_char(${utc}, 'DD'))`
+}
+
+function apiUrl (links: Links): Expression {
+  return sql`${links.apiBase}::text || '/v1/blogs/' || b.slug || '/posts/' || p.slug`
+}
+
+/** post-seo.ts's toSeo in SQL. */
+function seo (url: Expression): Expression {
+  const title = sql`coalesce(p.meta_title, p.title)`
+  const description = sql`coalesce(p.meta_description, p.excerpt, p.subtitle, p.title)`
+  return object([
+    ['meta_title', title],
+    ['meta_description', description],
+    ['canonical_url', sql`coalesce(p.canonical_url, ${url})`],
+    ['og_title', sql`coalesce(p.og_title, ${title})`],
+    ['og_description', sql`coalesce(p.og_description, ${description})`],
+    ['og_image', sql`coalesce(p.og_image_url, p.lead_image_url)`],
+    ['twitter_title', sql`coalesce(p.twitter_title, p.og_title, ${title})`],
+    ['twitter_description', sql`coalesce(p.twitter_description, p.og_description, ${description})`],
+    ['twitter_image', sql`coalesce(p.twitter_image_url, p.og_image_url, p.lead_image_url)`],
+    ['robots', sql`CASE WHEN p.noindex THEN 'noindex, follow' ELSE 'index, follow' END`]
+  ])
+}
+
+function fieldExpression (field: PostField, links: Links, sortTime: Expression): Expression {
+  switch (field) {
+    case 'id': return sql`p.id`
+    case 'blog': return object([['id', sql`b.id`], ['slug', sql`b.slug`], ['title', sql`b.title`]])
+    case 'url': return postUrl(links, sortTime)
+    case 'api_url': return apiUrl(links)
+    case 'reading_time_minutes':
+      return sql`CASE WHEN p.word_count = 0 THEN 0 ELSE greatest(1, round(p.word_count / ${sql.lit(WORDS_PER_MINUTE)}::numeric))::integer END`
+    case 'lead_image':
+      return sql`CASE WHEN p.lead_image_url IS NOT NULL THEN ${object([
+        ['url', sql`p.lead_image_url`], ['alt', sql`p.lead_image_alt`], ['caption', sql`p.lead_image_caption`],
+        ['credit', sql`p.lead_image_credit`], ['width', sql`p.lead_image_width`], ['height', sql`p.lead_image_height`]
+      ])} END`
+    case 'authors': return summaries('author_summaries')
+    case 'tags': return summaries('tag_summaries')
+    // post-status.ts's effectiveStatus: a scheduled post whose time has come is published.
+    case 'status': return sql`CASE WHEN p.status = 'scheduled' AND p.published_at <= now() THEN 'published' ELSE p.status END`
+    case 'published_at': return iso(sql`p.published_at`)
+    case 'updated_at': return iso(sql`p.updated_at`)
+    case 'seo': return seo(postUrl(links, sortTime))
+    default: return sql.ref(`p.${field}`)
+  }
+}
+
+/**
+ * The JSON text of each post with `fields` (in that order, after the id, as withFields gives
+ * them), for a query whose posts are `p` and blogs `b`; `sortTime` is the query's sort time
+ * (a draft's creation time in preview), which a URL template's {yyyy} {mm} {dd} come from.
+ */
+export function postJson (fields: readonly PostField[], links: Links, sortTime: Expression): RawBuilder<string> {
+  const ordered: PostField[] = ['id', ...fields.filter((field) => field !== 'id')]
+  return sql<string>`${object(ordered.map((field) => [field, fieldExpression(field, links, sortTime)]))}::text`
+}

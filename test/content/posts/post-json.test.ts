@@ -1,0 +1,136 @@
+import t from 'tap'
+import { sql } from 'kysely'
+import type { Links } from '../../../src/content/common/site.ts'
+import { toPost, withFields } from '../../../src/content/posts/posts.mapper.ts'
+import { listPosts, listPostsAsJson, type Audience, type PostListRequest } from '../../../src/content/posts/posts.repository.ts'
+import { DEFAULT_LIST_FIELDS, POST_FIELDS, type PostField } from '../../../src/content/posts/posts.schemas.ts'
+import { newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
+import { buildTestApp } from '../../helpers/test-app.ts'
+
+// Pages of posts are sent as PostgreSQL's JSON text (post-json.repository.ts); the mapper
+// (posts.mapper.ts) remains the definition of a post's JSON. This compares the two byte for
+// byte over posts made to tell them apart: every control character, quotes and backslashes,
+// line and paragraph separators, text in many scripts and outside the BMP, random code points,
+// nulls and empty strings, every SEO fallback, lead images with and without their parts,
+// timestamps with microseconds, word counts at the reading-time rounding edges, scheduled posts
+// whose time has come, drafts (preview), each rule that makes a post's URL, for both audiences,
+// the default fields, the bodies, and sparse field lists in any order.
+
+function random (seed: number): () => number {
+  let state = seed
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31
+    return state / 2 ** 31
+  }
+}
+
+const CONTROL = Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('') + '\u007f'
+const FAMILY = [
+  CONTROL, '"quoted" \\back\\slash\\ /slash/ </script><!--', '\u2028line\u2029paragraph', 'تحت الراية السوداء',
+  'हिन्दी समाचार', '新闻 ニュース 뉴스', 'Новости', '😀 family 👨‍👩‍👧 flag 🇺🇦', 'e\u0301 combining, \u200d zwj, \ufeff bom, \ufffe \uffff',
+  '', ' ', '\\u0041 not an escape', '{"json":"inside"}'
+]
+
+/** A string of random code points from the whole Unicode range (no surrogates, no NUL: PostgreSQL stores neither). */
+function randomText (rand: () => number, length: number): string {
+  let text = ''
+  while (text.length < length) {
+    const range = rand()
+    const code = range < 0.3 ? 1 + Math.floor(rand() * 0x7f) : range < 0.7 ? 0x80 + Math.floor(rand() * 0xd700) : range < 0.85 ? 0xe000 + Math.floor(rand() * 0x2000) : 0x10000 + Math.floor(rand() * 0x100000)
+    text += String.fromCodePoint(code)
+  }
+  return text
+}
+
+const LINKS: Record<string, Links> = {
+  'API only': { apiBase: 'http://localhost:3000', site: { website: undefined, postUrlTemplate: undefined } },
+  'network website': { apiBase: 'https://api.example.com', site: { website: 'https://news.example.com', postUrlTemplate: undefined } },
+  'network template': { apiBase: 'https://api.example.com', site: { website: 'https://news.example.com', postUrlTemplate: 'https://news.example.com/{blog}/{yyyy}/{mm}/{dd}/{slug}-{id}?x={unknown}' } }
+}
+
+t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byte', async (t) => {
+  const { app } = await buildTestApp(t)
+  const db = app.db
+  const rand = random(20261202)
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T
+  const text = () => rand() < 0.5 ? pick(FAMILY) : randomText(rand, 1 + Math.floor(rand() * 40))
+
+  const plain = await newBlog(db, { title: pick(FAMILY) || 'Plain' })
+  const withWebsite = await newBlog(db, { title: 'Website' })
+  const withTemplate = await newBlog(db, { title: randomText(rand, 20) })
+  await db.updateTable('blogs').set({ website_url: 'https://blog.example.org/news' }).where('id', '=', withWebsite.id).execute()
+  await db.updateTable('blogs').set({ post_url_template: 'https://t.example.org/{yyyy}/{mm}/{dd}/{blog}/{slug}/{id}' }).where('id', '=', withTemplate.id).execute()
+  const blogs = [plain, withWebsite, withTemplate]
+  const authors = await Promise.all(FAMILY.slice(0, 6).map((name) => newAuthor(db, { name: name.trim() === '' ? 'Blank' : name })))
+  const tags = await Promise.all(FAMILY.slice(6, 12).map((name) => newTag(db, { name: name.trim() === '' ? 'Blank' : name })))
+
+  const wordCounts = [0, 1, 114, 115, 116, 344, 345, 346, 100_000]
+  for (let i = 0; i < 60; i++) {
+    const status = pick(['published', 'published', 'scheduled', 'draft', 'archived'] as const)
+    const publishedAt = status === 'draft' ? null : new Date(Date.now() - 60_000 - Math.floor(rand() * 1e11))
+    const post = await newPost(db, {
+      blogId: pick(blogs).id,
+      status,
+      publishedAt,
+      title: text() || 'Untitled',
+      bodyText: text(),
+      authorIds: [...new Set(Array.from({ length: Math.floor(rand() * 4) }, () => pick(authors).id))],
+      tagIds: [...new Set(Array.from({ length: Math.floor(rand() * 5) }, () => pick(tags).id))]
+    })
+    const maybe = () => rand() < 0.5 ? null : text()
+    const hasImage = rand() < 0.6
+    await db.updateTable('posts').set({
+      subtitle: maybe(),
+      excerpt: maybe(),
+      body_html: `<p>${text()}</p>`,
+      word_count: pick(wordCounts),
+      lead_image_url: hasImage ? `https://img.example.com/${i}.jpg` : null,
+      lead_image_alt: hasImage ? maybe() : null,
+      lead_image_caption: hasImage ? maybe() : null,
+      lead_image_credit: hasImage ? maybe() : null,
+      lead_image_width: hasImage && rand() < 0.5 ? 1 + Math.floor(rand() * 4000) : null,
+      lead_image_height: hasImage && rand() < 0.5 ? 1 + Math.floor(rand() * 4000) : null,
+      is_breaking: rand() < 0.3,
+      is_featured: rand() < 0.3,
+      meta_title: maybe(),
+      meta_description: maybe(),
+      canonical_url: rand() < 0.2 ? `https://elsewhere.example.com/${i}` : null,
+      og_title: maybe(),
+      og_description: maybe(),
+      og_image_url: rand() < 0.3 ? `https://img.example.com/og-${i}.jpg` : null,
+      twitter_title: maybe(),
+      twitter_description: maybe(),
+      twitter_image_url: rand() < 0.3 ? `https://img.example.com/tw-${i}.jpg` : null,
+      noindex: rand() < 0.2
+    }).where('id', '=', post.id).execute()
+    // Microseconds, which the API's timestamps (milliseconds) must cut the same way.
+    await sql`UPDATE posts SET updated_at = updated_at + make_interval(secs => ${rand()}::float8),
+      published_at = published_at + make_interval(secs => ${rand() / 1000}::float8) WHERE id = ${post.id}`.execute(db)
+  }
+
+  const fieldSets: Array<[string, readonly PostField[]]> = [
+    ['the list defaults', DEFAULT_LIST_FIELDS],
+    ['every field', POST_FIELDS],
+    ['a sparse list, reordered', ['seo', 'title', 'url', 'authors', 'published_at', 'body_text']],
+    ['a sparse list naming id late', ['status', 'id', 'lead_image', 'reading_time_minutes', 'blog']]
+  ]
+  let compared = 0
+  for (const [linkRule, links] of Object.entries(LINKS)) {
+    for (const audience of ['public', 'preview'] as Audience[]) {
+      for (const [label, fields] of fieldSets) {
+        const request: PostListRequest = {
+          audience, filter: {}, sort: 'newest', limit: 100, withBody: fields.includes('body_html'), withText: fields.includes('body_text')
+        }
+        const [rows, texts] = await Promise.all([listPosts(db, request), listPostsAsJson(db, request, { fields, links })])
+        t.equal(texts.length, rows.length, `${linkRule}, ${audience}, ${label}: the same posts`)
+        const mismatches = rows.filter((row, i) => JSON.stringify(withFields(toPost(row, links), fields)) !== texts[i]?.json)
+        t.same(mismatches.map((row) => ({ mapper: JSON.stringify(withFields(toPost(row, links), fields)), postgres: texts[rows.indexOf(row)]?.json })), [],
+          `${linkRule}, ${audience}, ${label}: every post's JSON is the mapper's`)
+        t.same(texts.map((row) => [row.id, row.sort_time.getTime()]), rows.map((row) => [row.id, row.sort_time.getTime()]), 'the same order and cursor keys')
+        compared += rows.length
+      }
+    }
+  }
+  // Preview sees drafts and archived posts too, so more than the public.
+  t.ok(compared > 3 * 4 * 60, `${compared} posts compared`)
+})
