@@ -34,21 +34,6 @@ export function responseSerializerCompiler (mode: ResponseValidation): Serialize
 }
 
 /**
- * Serializes this reply by one of the route's documented response variants (sparse fieldsets,
- * what a preview key sees) instead of its declared schema, checked the same strict way.
- */
-export function replyAs (reply: FastifyReply, variant: z.ZodType): void {
-  if (reply.server.config.responseValidation === 'off') return
-  reply.serializer((data: unknown) => {
-    const parsed = variant.safeParse(data)
-    if (!parsed.success || !isDeepStrictEqual(JSON.parse(JSON.stringify(parsed.data)), JSON.parse(JSON.stringify(data)))) {
-      throw new Error(`Response of ${reply.request.method} ${reply.request.url} is not the ${String(variant.meta()?.id ?? 'variant')} it was sent as`)
-    }
-    return JSON.stringify(data)
-  })
-}
-
-/**
  * JSON that was built as text (a page of posts comes from PostgreSQL as JSON text,
  * post-json.repository.ts), to be sent as it is: a handler that returns it with this content type
  * skips serialization. Strict mode checks it

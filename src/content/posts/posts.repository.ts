@@ -125,8 +125,14 @@ export async function listPosts (db: Executor, request: PostListRequest): Promis
   return pageOfPosts(db, { request }) as Promise<PostRow[]>
 }
 
-/** A post of a page as the API's JSON text, with what its cursor is made of. */
-export interface PostJsonRow { id: string, sort_time: Date, rank: number | null, json: string }
+/** A post of a page as the API's JSON text, with what its cursor is made of (and, when asked, its relations). */
+export interface PostJsonRow extends Partial<PostRelations> { id: string, sort_time: Date, rank: number | null, json: string }
+
+/** Whom a post belongs to: what include= loads and what its surrogate keys name. */
+export interface PostRelations { blog_id: string, authors: Summary[], tags: Summary[] }
+
+/** A single post as the API's JSON text, with what its response headers and address checks need. */
+export type PostJsonRecord = PostJsonRow & PostRelations & Pick<PostRow, 'slug' | 'blog_slug' | 'version' | 'updated_at' | 'noindex'>
 
 /**
  * The same page as listPosts, each post as its JSON text with `fields` (post-json.repository.ts):
@@ -144,12 +150,7 @@ const pageOfPosts = preparedQueryByShape<PageRequest, unknown>(parameterized, (d
 
 /** A page request with a parameter in place of each value (prepared.ts), and the values. */
 function parameterized ({ request, asJson }: PageRequest): { key: string, shape: PageRequest, params: Record<string, unknown> } {
-  const params: Record<string, unknown> = {}
-  const value = <T>(name: string, given: T): T => {
-    if (given === undefined) return given
-    params[name] = given
-    return param<T>(name)
-  }
+  const { params, value } = parameters()
   const values = (name: string, given: string[] | undefined) => given?.map((item, i) => value(`${name}${i}`, item))
   const { filter, after } = request
   const shape: PageRequest = {
@@ -172,21 +173,69 @@ function parameterized ({ request, asJson }: PageRequest): { key: string, shape:
         ? undefined
         : { publishedAt: value('afterTime', after.publishedAt), id: value('afterId', after.id), rank: value('afterRank', after.rank ?? 0) }
     },
-    asJson: asJson === undefined
-      ? undefined
-      : {
-          fields: asJson.fields,
-          links: {
-            apiBase: value('apiBase', asJson.links.apiBase),
-            site: { website: value('website', asJson.links.site.website ?? null) ?? undefined, postUrlTemplate: value('postUrlTemplate', asJson.links.site.postUrlTemplate ?? null) ?? undefined }
-          }
-        }
+    asJson: asJson === undefined ? undefined : parameterizedShape(asJson, value)
   }
   return { key: shapeKey(shape), shape, params }
 }
 
-/** The fields of each post and the links they are built with. */
-export interface JsonShape { fields: readonly PostField[], links: Links }
+type Parameterize = <T>(name: string, given: T) => T
+
+/** A JSON shape's links as parameters: they follow the request's host unless PUBLIC_BASE_URL is set. */
+function parameterizedShape (shape: JsonShape, value: Parameterize): JsonShape {
+  const { apiBase, site } = shape.links
+  return {
+    ...shape,
+    links: {
+      apiBase: value('apiBase', apiBase),
+      site: { website: value('website', site.website ?? null) ?? undefined, postUrlTemplate: value('postUrlTemplate', site.postUrlTemplate ?? null) ?? undefined }
+    }
+  }
+}
+
+function parameters (): { params: Record<string, unknown>, value: Parameterize } {
+  const params: Record<string, unknown> = {}
+  const value = <T>(name: string, given: T): T => {
+    if (given === undefined) return given
+    params[name] = given
+    return param<T>(name)
+  }
+  return { params, value }
+}
+
+/** A post, addressed by id or by blog and slug. */
+export type PostKey = { id: string } | { blogId: string, slug: string }
+
+interface SinglePostRequest { key: PostKey, audience: Audience, asJson: JsonShape }
+
+const singlePostJson = preparedQueryByShape<SinglePostRequest, PostJsonRecord>(
+  ({ key, audience, asJson }) => {
+    const { params, value } = parameters()
+    const shape: SinglePostRequest = {
+      key: 'id' in key ? { id: value('id', key.id) } : { blogId: value('blogId', key.blogId), slug: value('slug', key.slug) },
+      audience,
+      asJson: parameterizedShape({ ...asJson, relations: true }, value)
+    }
+    return { key: shapeKey(shape), shape, params }
+  },
+  (db, { key, audience, asJson }) => {
+    const found = 'id' in key ? visiblePosts(db, audience).where('p.id', '=', key.id) : visiblePosts(db, audience).where('p.blog_id', '=', key.blogId).where('p.slug', '=', key.slug)
+    return withJsonColumns(found, asJson, audience, undefined)
+      .select(['p.slug', 'b.slug as blog_slug', 'p.version', 'p.updated_at', 'p.noindex']) as unknown as Compilable<PostJsonRecord>
+  })
+
+/** One post as the API's JSON text with `shape`'s fields, and what its response needs besides. */
+export async function findPostJson (db: Executor, key: PostKey, audience: Audience, shape: JsonShape): Promise<PostJsonRecord | undefined> {
+  return (await singlePostJson(db, { key, audience, asJson: shape }))[0]
+}
+
+function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
+  const selected = query.select(['p.id', sortTime(audience).as('sort_time'), rankColumn(search).as('rank'), postJson(shape.fields, shape.links, sortTime(audience)).as('json')])
+  // Kept on the row by triggers (the post_byline_summaries migration), in byline order.
+  return shape.relations === true ? selected.select(['p.blog_id', 'p.author_summaries as authors', 'p.tag_summaries as tags']) : selected
+}
+
+/** The fields of each post and the links they are built with; `relations`: also PostRelations. */
+export interface JsonShape { fields: readonly PostField[], links: Links, relations?: boolean | undefined }
 
 /** The query behind listPosts (or, given a shape, listPostsAsJson), unexecuted: tests EXPLAIN it to prove the plan. */
 export function postsQuery (db: Executor, request: PostListRequest, asJson?: JsonShape) {
@@ -230,9 +279,7 @@ export function postsQuery (db: Executor, request: PostListRequest, asJson?: Jso
     // plan as if a tenth of the table came back and keeps re-planning every execution instead
     // (2.5 ms, more than the query). Limits are validated integers, and few.
     .limit(sql.lit(request.limit))
-  if (asJson !== undefined) {
-    return page.select(['p.id', sortTime(audience).as('sort_time'), rankColumn(search).as('rank'), postJson(asJson.fields, asJson.links, sortTime(audience)).as('json')])
-  }
+  if (asJson !== undefined) return withJsonColumns(page, asJson, audience, search)
   return withPostColumns(page, { html: request.withBody, text: request.withText ?? false }, audience, search)
 }
 
@@ -253,13 +300,10 @@ export async function countPosts (db: Executor, filter: PostFilter, audience: Au
   return { total: Math.max(exactUpTo + 1, Math.round(parsed[0]?.Plan['Plan Rows'] ?? 0)), exact: false }
 }
 
-// Single posts are the most read rows; their query has one shape per audience (prepared.ts).
-// A single post carries both bodies: the plain text is small next to the HTML, and one shape
-// per audience keeps one prepared statement each.
+// A post as a row, for what is not its JSON response (NewsArticle, writes' responses): one
+// shape per audience (prepared.ts), carrying both bodies.
 const postById = forEachAudience((audience) => preparedQuery<{ id: string }, PostRow>((db) =>
   selectPostRows(db, BOTH_BODIES, audience).where('p.id', '=', param('id')) as unknown as Compilable<PostRow>))
-const postBySlug = forEachAudience((audience) => preparedQuery<{ blogId: string, slug: string }, PostRow>((db) =>
-  selectPostRows(db, BOTH_BODIES, audience).where('p.blog_id', '=', param('blogId')).where('p.slug', '=', param('slug')) as unknown as Compilable<PostRow>))
 
 function forEachAudience<T> (make: (audience: Audience) => T): Record<Audience, T> {
   return { public: make('public'), preview: make('preview') }
@@ -269,9 +313,6 @@ export async function findPostById (db: Executor, id: string, audience: Audience
   return (await postById[audience](db, { id }))[0]
 }
 
-export async function findPostBySlug (db: Executor, blogId: string, slug: string, audience: Audience): Promise<PostRow | undefined> {
-  return (await postBySlug[audience](db, { blogId, slug }))[0]
-}
 
 function rankOf (q: string, language: string | undefined) {
   return sql<number>`ts_rank_cd(p.search, ${searchQuery(q, language)})`

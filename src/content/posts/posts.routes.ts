@@ -7,7 +7,7 @@ import { NewsArticleSchema, toNewsArticle } from './news-article.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { notFound, problemResponses } from '../../http/errors.ts'
 import { paginate } from '../../http/pagination.ts'
-import { replyAs, responseVariants, jsonText } from '../../http/serialization.ts'
+import { jsonText, responseVariants } from '../../http/serialization.ts'
 import { requireScope } from '../../access/auth.ts'
 import { z } from 'zod'
 import { redirectTo } from '../../http/redirects.ts'
@@ -16,8 +16,7 @@ import { findOrRedirect, lookUp, RenamedResponse } from '../addressing/find-or-r
 import { isUuid } from '../addressing/identifiers.ts'
 import { linksFor } from '../common/site.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from './post-owners.ts'
-import { toPost, withFields } from './posts.mapper.ts'
-import { countPosts, findPostById, findPostBySlug, listPosts, listPostsAsJson, type Audience, type PostJsonRow, type PostRow } from './posts.repository.ts'
+import { countPosts, findPostById, findPostJson, listPostsAsJson, type Audience, type PostJsonRecord, type PostJsonRow, type PostRelations } from './posts.repository.ts'
 import {
   BlogPostParamsSchema, DEFAULT_POST_FIELDS, EXACT_COUNT_LIMIT, POST_PAGE_VARIANTS, POST_RESPONSE_VARIANTS, PostIdParamsSchema, PostListQuerySchema,
   PostPageSchema, PostResponseSchema, PreviewPostPageSchema, PreviewPostResponseSchema, SinglePostQuerySchema, SparsePostPageSchema,
@@ -41,15 +40,14 @@ type SinglePostQuery = z.infer<typeof SinglePostQuerySchema>
 
 /**
  * The route declares the public, complete shape (what typed clients get by default); a sparse
- * or preview response is serialized by its own documented variant, and its type is that
- * variant's, not the declared one: the cast below is checked by replyAs in strict mode.
+ * or preview response is its own documented variant, and its type is that variant's, not the
+ * declared one: the cast below is checked by jsonText against the variant in strict mode.
  */
-function sendVariant (reply: FastifyReply, audience: Audience, sparse: boolean, variants: { fields: z.ZodType, preview: z.ZodType }): void {
-  if (sparse) replyAs(reply, variants.fields)
-  else if (audience === 'preview') replyAs(reply, variants.preview)
+function variant<T extends z.ZodType> (audience: Audience, sparse: boolean, variants: { complete: T, fields: z.ZodType, preview: z.ZodType }): z.ZodType {
+  return sparse ? variants.fields : audience === 'preview' ? variants.preview : variants.complete
 }
-function isRow (row: PostJsonRow | PostRow): row is PostRow {
-  return !('json' in row)
+function hasRelations (row: PostJsonRow): row is PostJsonRow & PostRelations {
+  return row.blog_id !== undefined
 }
 function documented<T> (value: unknown): T {
   return value as T
@@ -82,32 +80,36 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       withBody: resolved.fields.includes('body_html'),
       withText: resolved.fields.includes('body_text')
     }
-    // Each post comes as PostgreSQL's JSON text unless include= needs the rows' relations.
     const [rows, count] = await Promise.all([
-      resolved.include.length === 0 ? listPostsAsJson(app.db, listing, { fields: resolved.fields, links }) : listPosts(app.db, listing),
+      listPostsAsJson(app.db, listing, { fields: resolved.fields, links, relations: resolved.include.length > 0 }),
       query.count === 'estimate' ? countPosts(app.db, resolved.filter, audience, EXACT_COUNT_LIMIT) : undefined
     ])
-    const page = paginate<PostJsonRow | PostRow>(request, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
-    const included = await loadIncluded(app.db, page.items.filter(isRow), resolved.include, config.site)
+    const page = paginate(request, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
+    const included = await loadIncluded(app.db, page.items.filter(hasRelations), resolved.include, config.site)
     setSurrogateKeys(reply, postListKeys(owner === undefined ? [] : [owner]))
-    const posts = page.items.map((row) => 'json' in row ? row.json : JSON.stringify(withFields(toPost(row, links), resolved.fields)))
+    const posts = page.items.map((row) => row.json)
     const meta = { ...page.meta, ...(count === undefined ? {} : { total: count.total, total_exact: count.exact, estimated_total: count.total }) }
     // The envelope's keys in the schema's order: data, included, meta, links.
     const json = `{"data":[${posts.join(',')}]${included === undefined ? '' : `,"included":${JSON.stringify(included)}`},"meta":${JSON.stringify(meta)},"links":${JSON.stringify(page.links)}}`
-    return documented<PostPage>(jsonText(reply, json, resolved.sparse ? SparsePostPageSchema : audience === 'preview' ? PreviewPostPageSchema : PostPageSchema))
+    return documented<PostPage>(jsonText(reply, json, variant(audience, resolved.sparse, { complete: PostPageSchema, fields: SparsePostPageSchema, preview: PreviewPostPageSchema })))
   }
 
-  async function sendPost (request: FastifyRequest, reply: FastifyReply, row: PostRow, query: SinglePostQuery, audience: Audience): Promise<PostResponse> {
+  /** The fields a single post's response has (400 for unknown ones), asked before it is looked up: they shape its query. */
+  function singlePostShape (request: FastifyRequest, query: SinglePostQuery) {
     const include = checkedInclude(query.include)
     const { fields, sparse } = resolveFields(query, DEFAULT_POST_FIELDS)
-    const included = await loadIncluded(app.db, [row], include, config.site)
-    setLastModified(reply, row.updated_at)
-    setEtagVersion(reply, row.version)
-    setSurrogateKeys(reply, postKeys(row, include))
+    return { include, sparse, json: { fields, links: linksFor(request) } }
+  }
+
+  async function sendPost (reply: FastifyReply, post: PostJsonRecord, shape: ReturnType<typeof singlePostShape>, audience: Audience): Promise<PostResponse> {
+    const included = await loadIncluded(app.db, [post], shape.include, config.site)
+    setLastModified(reply, post.updated_at)
+    setEtagVersion(reply, post.version)
+    setSurrogateKeys(reply, postKeys(post, shape.include))
     // The noindex flag, for crawlers that read headers (robots.txt-style hint, RFC-less but universal).
-    if (row.noindex) reply.header('x-robots-tag', 'noindex')
-    sendVariant(reply, audience, sparse, { fields: SparsePostResponseSchema, preview: PreviewPostResponseSchema })
-    return documented<PostResponse>({ data: withFields(toPost(row, linksFor(request)), fields), ...(included === undefined ? {} : { included }) })
+    if (post.noindex) reply.header('x-robots-tag', 'noindex')
+    const json = `{"data":${post.json}${included === undefined ? '' : `,"included":${JSON.stringify(included)}`}}`
+    return documented<PostResponse>(jsonText(reply, json, variant(audience, shape.sparse, { complete: PostResponseSchema, fields: SparsePostResponseSchema, preview: PreviewPostResponseSchema })))
   }
 
   app.get('/v1/posts', {
@@ -137,9 +139,10 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     }
   }, async (request, reply) => {
     const audience = audienceOf(request, reply)
-    const row = isUuid(request.params.id) ? await findPostById(app.db, request.params.id.toLowerCase(), audience) : undefined
-    if (row === undefined) throw notFound(`Post "${request.params.id}"`)
-    return sendPost(request, reply, row, request.query, audience)
+    const shape = singlePostShape(request, request.query)
+    const post = isUuid(request.params.id) ? await findPostJson(app.db, { id: request.params.id.toLowerCase() }, audience, shape.json) : undefined
+    if (post === undefined) throw notFound(`Post "${request.params.id}"`)
+    return sendPost(reply, post, shape, audience)
   })
 
   app.get('/v1/posts/:id/news-article', {
@@ -179,8 +182,9 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     const { blog: blogRef, slug } = request.params
     const blog = await findOrRedirect(request, BLOGS, blogRef)
     const audience = audienceOf(request, reply)
+    const shape = singlePostShape(request, request.query)
     const post = await lookUp(app.db, 'post', slug, async (key) =>
-      'id' in key ? findPostById(app.db, key.id, audience) : findPostBySlug(app.db, blog.id, key.slug, audience), blog.id)
+      findPostJson(app.db, 'id' in key ? key : { blogId: blog.id, slug: key.slug }, audience, shape.json), blog.id)
     // Addressed by id, a post only answers under its own blog.
     if (post === undefined || ('found' in post && post.found.blog_id !== blog.id)) throw notFound(`Post "${slug}" in blog "${blogRef}"`)
     // Renamed, moved to another blog, or addressed by id: send the client to the one canonical URL.
@@ -188,7 +192,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     if (row.slug !== slug || row.blog_id !== blog.id) {
       throw redirectTo(request, `/v1/blogs/${encodeURIComponent(row.blog_slug)}/posts/${encodeURIComponent(row.slug)}`)
     }
-    return sendPost(request, reply, row, request.query, audience)
+    return sendPost(reply, row, shape, audience)
   })
 
   for (const owner of POST_OWNERS) {

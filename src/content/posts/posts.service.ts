@@ -13,7 +13,7 @@ import type { SiteSettings } from '../common/site.ts'
 import {
   DEFAULT_LIST_FIELDS, FORMATS, INCLUDABLE, POST_FIELDS, type PostField, type PostListQuery
 } from './posts.schemas.ts'
-import type { PostFilter, PostPosition, PostRow, PostSort } from './posts.repository.ts'
+import type { PostFilter, PostPosition, PostRelations, PostRow, PostSort } from './posts.repository.ts'
 
 // Turns a list request as clients write it (slugs, sort names, cursors, field names) into
 // what the repository asks the database, and builds the `included` section.
@@ -123,16 +123,19 @@ export function checkedNames<T extends string> (given: string[] | undefined, all
 }
 
 /** The related resources asked for with include=, each once, for the posts of a response. */
-export async function loadIncluded (db: Executor, rows: readonly PostRow[], include: ResolvedListRequest['include'], site: SiteSettings) {
-  const included: { blogs?: ReturnType<typeof toBlog>[], authors?: ReturnType<typeof toAuthor>[], tags?: ReturnType<typeof toTag>[] } = {}
+export async function loadIncluded (db: Executor, rows: readonly PostRelations[], include: ResolvedListRequest['include'], site: SiteSettings) {
   const unique = (ids: string[]) => [...new Set(ids)]
-  await Promise.all([
-    include.includes('blog') && findBlogsByIds(db, unique(rows.map((row) => row.blog_id)))
-      .then((blogs) => { included.blogs = blogs.map((blog) => toBlog(blog, site)) }),
-    include.includes('authors') && findAuthorsByIds(db, unique(rows.flatMap((row) => row.authors.map((a) => a.id))))
-      .then((authors) => { included.authors = authors.map(toAuthor) }),
-    include.includes('tags') && findTagsByIds(db, unique(rows.flatMap((row) => row.tags.map((t) => t.id))))
-      .then((tags) => { included.tags = tags.map(toTag) })
+  const [blogs, authors, tags] = await Promise.all([
+    include.includes('blog') ? findBlogsByIds(db, unique(rows.map((row) => row.blog_id))) : undefined,
+    include.includes('authors') ? findAuthorsByIds(db, unique(rows.flatMap((row) => row.authors.map((a) => a.id)))) : undefined,
+    include.includes('tags') ? findTagsByIds(db, unique(rows.flatMap((row) => row.tags.map((t) => t.id)))) : undefined
   ])
+  // Keys in the schema's order whichever query answered first: the bytes (and the ETag) of
+  // the same response must not depend on timing.
+  const included = {
+    ...(blogs === undefined ? {} : { blogs: blogs.map((blog) => toBlog(blog, site)) }),
+    ...(authors === undefined ? {} : { authors: authors.map(toAuthor) }),
+    ...(tags === undefined ? {} : { tags: tags.map(toTag) })
+  }
   return include.length === 0 ? undefined : included
 }
