@@ -90,7 +90,7 @@ export interface PostsTable {
   twitter_description: string | null
   twitter_image_url: string | null
   noindex: Generated<boolean>
-  /** Kept by triggers from post_authors and authors (the post_byline_summaries migration); never written by code. */
+  /** Kept by triggers from post_authors and authors (post_byline_summaries), json text as the API sends it (byline_summaries_as_sent); never written by code. */
   author_summaries: ColumnType<Array<{ id: string, slug: string, name: string }>, never, never>
   /** Kept by triggers from post_tags and tags. */
   tag_summaries: ColumnType<Array<{ id: string, slug: string, name: string }>, never, never>

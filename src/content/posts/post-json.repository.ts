@@ -21,29 +21,31 @@ type Expression = RawBuilder<unknown>
 
 const iso = (column: Expression) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 
-/** row_to_json of named columns, in order: `{"name":value,...}`. */
-function object (columns: Array<[string, Expression]>): Expression {
-  return sql`(SELECT row_to_json(o) FROM (SELECT ${sql.join(columns.map(([name, value]) => sql`${value} AS ${sql.ref(name)}`))}) AS o)`
+/** row_to_json of named columns, in order: `{"name":value,...}`; `from`: what the columns may refer to besides the query's rows. */
+function object (columns: Array<[string, Expression]>, from?: Expression): Expression {
+  const select = sql`SELECT ${sql.join(columns.map(([name, value]) => sql`${value} AS ${sql.ref(name)}`))}`
+  return sql`(SELECT row_to_json(o) FROM (${from === undefined ? select : sql`${select} FROM ${from}`}) AS o)`
 }
 
-/** A byline summary array kept as jsonb (keys reordered by jsonb) in the API's key order, byline order kept. */
+/** Kept on the row as the API sends them (the byline_summaries_as_sent migration), embedded as they are. */
 function summaries (column: 'author_summaries' | 'tag_summaries'): Expression {
-  return sql`(SELECT coalesce('[' || string_agg(row_to_json(o)::text, ',' ORDER BY s.n) || ']', '[]')::json
-    FROM jsonb_array_elements(${sql.ref(`p.${column}`)}) WITH ORDINALITY AS s(v, n)
-    CROSS JOIN LATERAL (SELECT s.v->>'id' AS id, s.v->>'slug' AS slug, s.v->>'name' AS name) AS o)`
+  return sql.ref(`p.${column}`)
 }
 
-/** site.ts's postUrls in SQL: the template, most specific first, then its placeholders filled. Slugs are [a-z0-9-] (a CHECK), so encodeURIComponent leaves them as they are. */
-function postUrl (links: Links, sortTime: Expression): Expression {
+/**
+ * site.ts's postUrls in SQL, as a derived table `u` with one column, `url`: the template, most
+ * specific first, then its placeholders filled. Computed once per post (the url field and the
+ * SEO's canonical fallback share it), and the date placeholders, rare and the dearest part
+ * (to_char), only when the template has one. Slugs are [a-z0-9-] (a CHECK), so
+ * encodeURIComponent leaves them as they are.
+ */
+function postUrlTable (links: Links, sortTime: Expression): Expression {
   const template = sql`coalesce(b.post_url_template, b.website_url || '/{slug}', ${links.site.postUrlTemplate ?? null}::text,
     ${links.site.website ?? null}::text || '/{blog}/{slug}', ${links.apiBase}::text || '/v1/blogs/{blog}/posts/{slug}')`
-  return fill(template, sortTime)
-}
-
-function fill (template: Expression, sortTime: Expression): Expression {
   const utc = sql`(${sortTime} AT TIME ZONE 'UTC')`
-  return sql`replace(replace(replace(replace(replace(replace(${template}, '{blog}', b.slug), '{slug}', p.slug), '{id}', p.id::text),
-    '{yyyy}', to_char(${utc}, 'YYYY')), '{mm}', to_char(${utc}, 'MM')), '{dd}', to_char(${utc}, 'DD'))`
+  return sql`(SELECT replace(replace(replace(${template}, '{blog}', b.slug), '{slug}', p.slug), '{id}', p.id::text) AS filled) AS t
+    CROSS JOIN LATERAL (SELECT CASE WHEN strpos(t.filled, '{') = 0 THEN t.filled
+      ELSE replace(replace(replace(t.filled, '{yyyy}', to_char(${utc}, 'YYYY')), '{mm}', to_char(${utc}, 'MM')), '{dd}', to_char(${utc}, 'DD')) END AS url) AS u`
 }
 
 function apiUrl (links: Links): Expression {
@@ -51,7 +53,8 @@ function apiUrl (links: Links): Expression {
 }
 
 /** post-seo.ts's toSeo in SQL. */
-function seo (url: Expression): Expression {
+function seo (): Expression {
+  const url = sql`u.url`
   const title = sql`coalesce(p.meta_title, p.title)`
   const description = sql`coalesce(p.meta_description, p.excerpt, p.subtitle, p.title)`
   return object([
@@ -68,11 +71,11 @@ function seo (url: Expression): Expression {
   ])
 }
 
-function fieldExpression (field: PostField, links: Links, sortTime: Expression): Expression {
+function fieldExpression (field: PostField, links: Links): Expression {
   switch (field) {
     case 'id': return sql`p.id`
     case 'blog': return object([['id', sql`b.id`], ['slug', sql`b.slug`], ['title', sql`b.title`]])
-    case 'url': return postUrl(links, sortTime)
+    case 'url': return sql`u.url`
     case 'api_url': return apiUrl(links)
     case 'reading_time_minutes':
       return sql`CASE WHEN p.word_count = 0 THEN 0 ELSE greatest(1, round(p.word_count / ${sql.lit(WORDS_PER_MINUTE)}::numeric))::integer END`
@@ -87,7 +90,7 @@ function fieldExpression (field: PostField, links: Links, sortTime: Expression):
     case 'status': return sql`CASE WHEN p.status = 'scheduled' AND p.published_at <= now() THEN 'published' ELSE p.status END`
     case 'published_at': return iso(sql`p.published_at`)
     case 'updated_at': return iso(sql`p.updated_at`)
-    case 'seo': return seo(postUrl(links, sortTime))
+    case 'seo': return seo()
     default: return sql.ref(`p.${field}`)
   }
 }
@@ -99,5 +102,6 @@ function fieldExpression (field: PostField, links: Links, sortTime: Expression):
  */
 export function postJson (fields: readonly PostField[], links: Links, sortTime: Expression): RawBuilder<string> {
   const ordered: PostField[] = ['id', ...fields.filter((field) => field !== 'id')]
-  return sql<string>`${object(ordered.map((field) => [field, fieldExpression(field, links, sortTime)]))}::text`
+  const needsUrl = ordered.includes('url') || ordered.includes('seo')
+  return sql<string>`${object(ordered.map((field) => [field, fieldExpression(field, links)]), needsUrl ? postUrlTable(links, sortTime) : undefined)}::text`
 }

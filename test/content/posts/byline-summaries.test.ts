@@ -12,18 +12,27 @@ import { buildTestApp } from '../../helpers/test-app.ts'
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app']
 
-/** Posts whose stored summaries differ from what the join tables say now. */
-async function drifted (app: App): Promise<Array<{ id: string }>> {
-  const { rows } = await sql<{ id: string }>`
-    SELECT p.id FROM posts p
-    WHERE p.author_summaries IS DISTINCT FROM coalesce((
-        SELECT jsonb_agg(jsonb_build_object('id', a.id, 'slug', a.slug, 'name', a.name) ORDER BY pa.position)
-        FROM post_authors pa JOIN authors a ON a.id = pa.author_id WHERE pa.post_id = p.id), '[]'::jsonb)
-      OR p.tag_summaries IS DISTINCT FROM coalesce((
-        SELECT jsonb_agg(jsonb_build_object('id', t.id, 'slug', t.slug, 'name', t.name) ORDER BY pt.position)
-        FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id), '[]'::jsonb)`.execute(app.db)
-  return rows
+/**
+ * Posts whose stored summaries differ from what the join tables say now, as the API would send
+ * them (JSON.stringify of { id, slug, name } in byline order): they are embedded in responses
+ * as they are stored (the byline_summaries_as_sent migration), so the text itself must match.
+ */
+async function drifted (app: App, stored: 'json' | 'jsonb' = 'json'): Promise<Array<{ id: string }>> {
+  // Before the byline_summaries_as_sent migration: jsonb, compared as values.
+  const text = stored === 'json' ? sql`::text` : sql`::jsonb::json`
+  const { rows } = await sql<{ id: string, authors: string | Summary[], tags: string | Summary[], expected_authors: Summary[], expected_tags: Summary[] }>`
+    SELECT p.id, p.author_summaries${text} AS authors, p.tag_summaries${text} AS tags,
+      coalesce((SELECT json_agg(json_build_object('id', a.id, 'slug', a.slug, 'name', a.name) ORDER BY pa.position)
+        FROM post_authors pa JOIN authors a ON a.id = pa.author_id WHERE pa.post_id = p.id), '[]') AS expected_authors,
+      coalesce((SELECT json_agg(json_build_object('id', t.id, 'slug', t.slug, 'name', t.name) ORDER BY pt.position)
+        FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id), '[]') AS expected_tags
+    FROM posts p`.execute(app.db)
+  const asSent = (list: Summary[]) => JSON.stringify(list.map(({ id, slug, name }) => ({ id, slug, name })))
+  const same = (found: string | Summary[], expected: Summary[]) => typeof found === 'string' ? found === asSent(expected) : asSent(found) === asSent(expected)
+  return rows.filter((row) => !same(row.authors, row.expected_authors) || !same(row.tags, row.expected_tags)).map(({ id }) => ({ id }))
 }
+
+interface Summary { id: string, slug: string, name: string }
 
 function random (seed: number): () => number {
   let state = seed
@@ -136,13 +145,18 @@ t.test('the migration fills in the summaries of posts that existed before it', a
   for (const slug of ['ana', 'ben']) await call('POST', '/v1/authors', { slug, name: slug.toUpperCase() })
   await call('POST', '/v1/tags', { slug: 'world', name: 'World' })
   for (let i = 0; i < 3; i++) await call('POST', '/v1/posts', { blog: 'desk', title: `Story ${i}`, body_markdown: 'Text.', authors: i === 0 ? [] : ['ben', 'ana'], tags: ['world'] })
-  const expected = (await sql<{ id: string, a: unknown, t: unknown }>`SELECT id, author_summaries AS a, tag_summaries AS t FROM posts ORDER BY id`.execute(app.db)).rows
+  const stored = async () => (await sql<{ id: string, a: string, t: string }>`SELECT id, author_summaries::text AS a, tag_summaries::text AS t FROM posts ORDER BY id`.execute(app.db)).rows
+  const expected = await stored()
 
-  // Back to before the migration, then up again: the backfill must rebuild every summary.
+  // Back to before the summaries were stored as sent (jsonb again), then before they were
+  // stored at all, then up again: each backfill must rebuild every summary.
+  const asJsonb = await migrateDown(app.db)
+  t.match(asJsonb, [/byline_summaries_as_sent$/], 'undid the json text')
+  t.same(await drifted(app, 'jsonb'), [], 'back as jsonb, none drifted')
   const undone = await migrateDown(app.db)
-  t.match(undone, [/post_byline_summaries$/], 'undid exactly this migration')
-  t.same(await migrateToLatest(app.db), undone)
-  t.same((await sql`SELECT id, author_summaries AS a, tag_summaries AS t FROM posts ORDER BY id`.execute(app.db)).rows, expected)
+  t.match(undone, [/post_byline_summaries$/], 'undid the stored summaries')
+  t.same(await migrateToLatest(app.db), [...undone, ...asJsonb])
+  t.same(await stored(), expected, 'the same text as before')
   t.same(await drifted(app), [])
-  t.same((expected[1]?.a as Array<{ slug: string }>).map((a) => a.slug), ['ben', 'ana'], 'in byline order')
+  t.same((JSON.parse(expected[1]?.a ?? '[]') as Array<{ slug: string }>).map((a) => a.slug), ['ben', 'ana'], 'in byline order')
 })
