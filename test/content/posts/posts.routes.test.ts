@@ -193,6 +193,12 @@ t.test('fields= and include=', async (t) => {
   t.match(withAll.included.authors[0], { bio: String, links: Array, latest_post_at: String })
   t.same(withAll.included.tags.map((x: { slug: string }) => x.slug), ['tg'])
   t.same(withAll.included.blogs.map((x: { slug: string }) => x.slug), ['fx'])
+  // The same response is the same bytes (and ETag) whichever related query answers first.
+  for (const url of ['/v1/posts?include=tags,authors,blog', '/v1/blogs/fx/posts/one?include=tags,blog,authors']) {
+    const bodies = new Set((await Promise.all(Array.from({ length: 8 }, () => app.inject({ url })))).map((res) => res.body))
+    t.equal(bodies.size, 1, `${url}: one body over concurrent requests`)
+    t.same(Object.keys(JSON.parse([...bodies][0] as string).included), ['blogs', 'authors', 'tags'], 'included in the schema\'s order')
+  }
 
   const single = (await app.inject({ url: '/v1/blogs/fx/posts/one?include=authors' })).json()
   t.equal(single.data.body_html, '<p>full body here</p>', 'a single post carries the full body')
