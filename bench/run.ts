@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -141,6 +142,9 @@ async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db'])
   }
 }
 
+/** Accept-Encoding as browsers and CDNs send it. */
+const COMPRESSED = { 'accept-encoding': 'gzip, deflate, br' }
+
 function scenarios (f: Fixtures): Scenario[] {
   return [
     { name: 'latest feed, JSON', variant: 'cached', path: '/v1/feeds/latest' },
@@ -158,10 +162,22 @@ function scenarios (f: Fixtures): Scenario[] {
       representative: 'median',
       hitRate: true
     },
+    // What a CDN or a browser sends: the same scenarios with the response in a content coding.
+    { name: 'latest feed, JSON, compressed', variant: 'cached', path: '/v1/feeds/latest', headers: COMPRESSED },
+    {
+      name: 'long tail, compressed',
+      variant: 'cached',
+      path: f.longTail[0] as string,
+      paths: f.longTail,
+      representative: 'median',
+      hitRate: true,
+      headers: COMPRESSED
+    },
     { name: 'latest feed, JSON, cache off', variant: 'uncached', path: '/v1/feeds/latest' },
     { name: WRITE_SCENARIO, variant: 'cached', path: '/v1/feeds/latest' },
     { name: 'post by blog+slug, cache off', variant: 'uncached', path: f.postPath },
     { name: '/v1/posts page 1, cache off', variant: 'uncached', path: '/v1/posts' },
+    { name: '/v1/posts page 1, cache off, compressed', variant: 'uncached', path: '/v1/posts', headers: COMPRESSED },
     { name: '/v1/posts page 5,000, cache off', variant: 'uncached', path: `/v1/posts?cursor=${f.deepCursor}` },
     { name: "an author's posts, cache off", variant: 'uncached', path: `/v1/posts?author=${f.author}` },
     { name: "a tag's posts, cache off", variant: 'uncached', path: `/v1/posts?tag=${f.tag}` },
@@ -274,18 +290,36 @@ const FRAMING_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-e
  * so only producing it is the API's cost. (Until 2026-12 the baseline sent only the content type
  * and ETag: a 304 from it was a third of the API's bytes on the wire.)
  */
-function replayedHeaders (headers: Headers): Array<[string, string]> {
-  return [...headers].filter(([name]) => !FRAMING_HEADERS.has(name))
+function replayedHeaders (headers: Array<[string, string]>): Array<[string, string]> {
+  return headers.filter(([name]) => !FRAMING_HEADERS.has(name))
+}
+
+/**
+ * One response as it came over the wire: its status, headers and body bytes, still in their
+ * content coding (fetch would decode them; the baseline must send what the API sent).
+ */
+async function rawGet (url: string, headers: Record<string, string>): Promise<{ status: number, headers: Array<[string, string]>, body: Buffer }> {
+  return await new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => {
+        const pairs: Array<[string, string]> = []
+        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([(res.rawHeaders[i] as string).toLowerCase(), res.rawHeaders[i + 1] as string])
+        resolve({ status: res.statusCode ?? 0, headers: pairs, body: Buffer.concat(chunks) })
+      })
+      res.on('error', reject)
+    }).on('error', reject)
+  })
 }
 
 async function runScenario (api: Proc, baseline: Proc, scenario: Scenario): Promise<Row> {
   // The API's real answer for this request, handed to the baseline to repeat byte for byte.
   const answerPath = await representativePath(api, scenario)
-  const first = await fetch(api.base + answerPath)
-  const body = Buffer.from(await first.arrayBuffer())
-  const etag = first.headers.get('etag') ?? ''
-  const headers: Record<string, string> = scenario.expectStatus === 304 ? { 'if-none-match': etag } : {}
-  const probe = await fetch(api.base + answerPath, { headers })
+  const first = await rawGet(api.base + answerPath, scenario.headers ?? {})
+  const etag = first.headers.find(([name]) => name === 'etag')?.[1] ?? ''
+  const headers: Record<string, string> = { ...scenario.headers, ...(scenario.expectStatus === 304 ? { 'if-none-match': etag } : {}) }
+  const probe = await rawGet(api.base + answerPath, headers)
   if (probe.status !== (scenario.expectStatus ?? 200)) throw new Error(`${scenario.name}: ${scenario.path} answered ${probe.status}`)
   // A list that comes back empty measures nothing (a search over vectors never built, say).
   for (const p of scenario.nonEmpty === true ? [scenario.path] : []) {
@@ -295,7 +329,7 @@ async function runScenario (api: Proc, baseline: Proc, scenario: Scenario): Prom
   await fetch(`${baseline.base}/__response`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ status: probe.status, headers: replayedHeaders(probe.headers), bodyBase64: scenario.expectStatus === 304 ? '' : body.toString('base64') })
+    body: JSON.stringify({ status: probe.status, headers: replayedHeaders(probe.headers), bodyBase64: scenario.expectStatus === 304 ? '' : first.body.toString('base64') })
   })
   // Warm both (JIT, pool, cache), then alternate in short rounds: the machine's speed drifts
   // (shared cores), and a drift then falls on both sides alike instead of on one.

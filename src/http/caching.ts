@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasScope } from '../access/scopes.ts'
+import { codedEtag, compress, isCompressible, negotiateCoding, type ContentCoding } from './compression.ts'
 
 // Conditional GET for every successful GET: a strong ETag from the response bytes, 304 for
 // If-None-Match (and for If-Modified-Since where the handler set Last-Modified), and a shared
 // cache policy unless the route chose another. Handlers add Surrogate-Key so a CDN can purge
-// exactly what a later change touches.
+// exactly what a later change touches. The body goes out in the coding the client accepts
+// (compression.ts), tagged per coding.
 
 /** Names what a response depends on, e.g. `post:<id> blog:<id> posts:list`. */
 export function setSurrogateKeys (reply: FastifyReply, keys: Iterable<string>): void {
@@ -99,25 +101,48 @@ async function httpCaching (app: FastifyInstance): Promise<void> {
     done(null, conditionalResponse(request, reply, payload))
   })
 
+  /** The payload in the coding the client prefers, when its type is worth compressing; such responses vary on Accept-Encoding either way. */
+  function encode (request: FastifyRequest, reply: FastifyReply, payload: string | Buffer): { payload: Buffer, coding: ContentCoding } | undefined {
+    if (!isCompressible(reply.getHeader('content-type'), reply.getHeader('cache-control')) || reply.hasHeader('content-encoding')) return undefined
+    addVary(reply, 'Accept-Encoding')
+    const coding = negotiateCoding(request.headers['accept-encoding'])
+    const coded = coding === undefined ? undefined : compress(payload, coding)
+    if (coding === undefined || coded === undefined) return undefined
+    reply.header('content-encoding', coding)
+    return { payload: coded, coding }
+  }
+
   function conditionalResponse (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
     applyKeyedPolicy(request, reply, app.config.publicRead)
     if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', app.config.publicRead ? publicCacheControl : privateCacheControl)
-    // A response replayed from the response cache carries the ETag it was stored with.
+    // A response replayed from the response cache carries the ETag (and coding) it was stored with.
     const stored = reply.getHeader('etag')
-    const etag = typeof stored === 'string' ? stored : strongEtag(payload, versions.get(reply))
+    let body: string | Buffer = payload
+    let etag: string
+    if (typeof stored === 'string') {
+      etag = stored
+    } else {
+      etag = strongEtag(body, versions.get(reply))
+      const coded = encode(request, reply, body)
+      if (coded !== undefined) {
+        body = coded.payload
+        etag = codedEtag(etag, coded.coding)
+      }
+    }
     reply.header('etag', etag)
-    for (const observer of observers) observer(request, reply, payload)
-    if (!notModified(request, reply, etag)) return payload
+    for (const observer of observers) observer(request, reply, body)
+    if (!notModified(request, reply, etag)) return body
     reply.code(304)
     reply.removeHeader('content-type')
+    reply.removeHeader('content-encoding')
     reply.removeHeader('content-length')
     // A 304 may carry Content-Length only as the length the 200 would have had (RFC 9110 8.6),
     // and a cache may take it as the new length of what it stores, so never `0`: a GET's 304
     // has no payload at all (Fastify then sends no length; for '' it would say 0); a HEAD's
     // keeps the 200's, from which Fastify's HEAD handler sets that true length and sends none.
-    return request.method === 'HEAD' ? payload : null
+    return request.method === 'HEAD' ? body : null
   }
 
   app.decorate('httpCaching', { observe (observer) { observers.push(observer) } } satisfies HttpCaching)

@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache'
 import { staleKeysFor } from '../changes/surrogate-keys.ts'
 import { apiBaseUrl } from './public-url.ts'
 import { etagMatches } from './caching.ts'
+import { negotiateCoding } from './compression.ts'
 
 // An in-process cache of public GET responses: the serialized bytes with their ETag and
 // headers, so a hit costs no query and no serialization. It holds only what any anonymous
@@ -38,7 +39,7 @@ interface Flight {
 
 // Only what describes the representation; per-request headers (request id, CORS, rate-limit
 // counters, security headers) are set afresh on every hit by their own hooks.
-const STORED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-key', 'last-modified', 'link', 'vary', 'content-language']
+const STORED_HEADERS = ['content-type', 'content-encoding', 'etag', 'cache-control', 'surrogate-key', 'last-modified', 'link', 'vary', 'content-language']
 
 // Only what any anonymous reader would get, on routes that allow it.
 function isCacheableRequest (request: FastifyRequest): boolean {
@@ -54,8 +55,11 @@ function isCacheableResponse (reply: FastifyReply): boolean {
 
 // Feeds answer in the format the Accept header asks for, so it is part of the key; links in a
 // response follow the host the client called when PUBLIC_BASE_URL is unset (public-url.ts), so
-// the base URL is part of it too, and a forged Host only ever gets its own entry.
-const keyOf = (request: FastifyRequest): string => `${apiBaseUrl(request)}${request.url}\n${request.headers.accept ?? ''}`
+// the base URL is part of it too, and a forged Host only ever gets its own entry. Entries are
+// kept in the coding they were sent in (compression.ts), so the coding the client's
+// Accept-Encoding negotiates is part of it as well (not the header itself, which varies a lot).
+const keyOf = (request: FastifyRequest): string =>
+  `${apiBaseUrl(request)}${request.url}\n${request.headers.accept ?? ''}\n${negotiateCoding(request.headers['accept-encoding']) ?? 'identity'}`
 
 async function responseCache (app: FastifyInstance): Promise<void> {
   const { maxBytes, ttlMs } = app.config.responseCache
@@ -135,7 +139,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
       const value = reply.getHeader(name)
       if (typeof value === 'string') headers[name] = value
     }
-    const { 'content-type': _type, 'content-language': _language, ...notModifiedHeaders } = headers
+    const { 'content-type': _type, 'content-language': _language, 'content-encoding': _coding, ...notModifiedHeaders } = headers
     const entry: CachedResponse = {
       payload,
       headers,

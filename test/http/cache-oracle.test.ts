@@ -9,7 +9,11 @@ import { buildTestApp } from '../helpers/test-app.ts'
 // the same request computed with no cache at all. Two apps share one database: `cached` (the
 // default cache, which takes the writes) and `fresh` (RESPONSE_CACHE_MAX_MB=0). Before each
 // write every public URL is read through `cached`, so each has an entry that the write may make
-// stale; after it, both apps answer every URL and must agree byte for byte.
+// stale; after it, both apps answer every URL and must agree byte for byte: in each content
+// coding (identity, gzip, brotli; entries are kept in the coding they were sent in), with the
+// same ETag and Content-Encoding.
+
+const CODINGS = ['', 'gzip', 'br'] as const
 
 const ENV = { RATE_LIMIT_ANONYMOUS: '1000000', RATE_LIMIT_READ: '1000000', RATE_LIMIT_WRITE: '1000000', RATE_LIMIT_AUTH_FAILURES: '1000000' }
 
@@ -86,16 +90,16 @@ t.test(`cache oracle: cached answers equal uncached ones after every random writ
   let compared = 0
   const history: string[] = []
   for (let step = 0; step < STEPS; step++) {
-    for (const url of urls()) await cached.inject({ url })
+    for (const url of urls()) for (const coding of CODINGS) await cached.inject({ url, headers: { 'accept-encoding': coding } })
     const [name, run] = rng.pick(writes)
     await run()
     history.push(name)
     for (const url of urls()) {
       // The same request id, so problem documents (which echo it) compare too.
-      const headers = { 'x-request-id': `oracle-${step}` }
+      const headers = { 'x-request-id': `oracle-${step}`, 'accept-encoding': CODINGS[step % CODINGS.length] as string }
       const [a, b] = [await cached.inject({ url, headers }), await fresh.inject({ url, headers })]
       compared++
-      if (a.statusCode !== b.statusCode || a.body !== b.body) {
+      if (a.statusCode !== b.statusCode || !a.rawPayload.equals(b.rawPayload) || a.headers.etag !== b.headers.etag || a.headers['content-encoding'] !== b.headers['content-encoding']) {
         let at = 0
         while (at < a.body.length && a.body[at] === b.body[at]) at++
         t.fail(`after ${history.join(' -> ')}: ${url} differs (cached ${a.statusCode}, uncached ${b.statusCode})`,
@@ -107,4 +111,6 @@ t.test(`cache oracle: cached answers equal uncached ones after every random writ
   t.pass(`${compared} cached responses equal their uncached computation across ${STEPS} writes: ${history.join(', ')}`)
   const hits = (await cached.metrics.responseCache.get()).values.find((v) => v.labels.result === 'hit')?.value ?? 0
   t.ok(hits > 100, `the cache did answer (${hits} hits), so the comparison tested it`)
+  const coded = await cached.inject({ url: '/v1/posts', headers: { 'accept-encoding': 'br' } })
+  t.equal(coded.headers['content-encoding'], 'br', 'and compressed responses were among those compared')
 })
