@@ -35,9 +35,9 @@ export function responseSerializerCompiler (mode: ResponseValidation): Serialize
 
 /**
  * JSON that was built as text (a page of posts comes from PostgreSQL as JSON text,
- * post-json.repository.ts), to be sent as it is: a handler that returns it with this content type
- * skips serialization. Strict mode checks it
- * against the schema that documents it, the way it checks serialized objects.
+ * post-json.repository.ts), to be sent as it is: a handler that returns it with this content
+ * type skips serialization. Strict mode checks it against the schema that documents it, the way
+ * it checks serialized objects.
  */
 export function jsonText (reply: FastifyReply, json: string, schema: z.ZodType): string {
   if (reply.server.config.responseValidation !== 'off') {

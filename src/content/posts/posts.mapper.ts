@@ -56,7 +56,7 @@ export function toPost (row: PostRow, links: Links): PreviewPost {
   }
 }
 
-// jsonb orders keys its own way (id, name, slug); the API's order is the schema's.
+// Only a summary's own keys, in the schema's order, whatever else the row's summary carries.
 const summary = ({ id, slug, name }: Summary): Summary => ({ id, slug, name })
 
 /** The post with only the fields asked for (and its id). */

@@ -313,7 +313,6 @@ export async function findPostById (db: Executor, id: string, audience: Audience
   return (await postById[audience](db, { id }))[0]
 }
 
-
 function rankOf (q: string, language: string | undefined) {
   return sql<number>`ts_rank_cd(p.search, ${searchQuery(q, language)})`
 }

@@ -54,6 +54,16 @@ function documented<T> (value: unknown): T {
 }
 
 /**
+ * A response document around `data`, already JSON text; its keys in the schemas' order (data,
+ * included, meta, links), which is the order typed clients and the byte-for-byte tests see.
+ */
+function envelope (data: string, included: unknown, page?: { meta: unknown, links: unknown }): string {
+  const includedJson = included === undefined ? '' : `,"included":${JSON.stringify(included)}`
+  const pageJson = page === undefined ? '' : `,"meta":${JSON.stringify(page.meta)},"links":${JSON.stringify(page.links)}`
+  return `{"data":${data}${includedJson}${pageJson}}`
+}
+
+/**
  * A key with content:preview sees drafts and scheduled posts; what it sees must never enter a
  * shared cache, so such responses are private and not stored.
  */
@@ -89,8 +99,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     setSurrogateKeys(reply, postListKeys(owner === undefined ? [] : [owner]))
     const posts = page.items.map((row) => row.json)
     const meta = { ...page.meta, ...(count === undefined ? {} : { total: count.total, total_exact: count.exact, estimated_total: count.total }) }
-    // The envelope's keys in the schema's order: data, included, meta, links.
-    const json = `{"data":[${posts.join(',')}]${included === undefined ? '' : `,"included":${JSON.stringify(included)}`},"meta":${JSON.stringify(meta)},"links":${JSON.stringify(page.links)}}`
+    const json = envelope(`[${posts.join(',')}]`, included, { meta, links: page.links })
     return documented<PostPage>(jsonText(reply, json, variant(audience, resolved.sparse, { complete: PostPageSchema, fields: SparsePostPageSchema, preview: PreviewPostPageSchema })))
   }
 
@@ -108,7 +117,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     setSurrogateKeys(reply, postKeys(post, shape.include))
     // The noindex flag, for crawlers that read headers (robots.txt-style hint, RFC-less but universal).
     if (post.noindex) reply.header('x-robots-tag', 'noindex')
-    const json = `{"data":${post.json}${included === undefined ? '' : `,"included":${JSON.stringify(included)}`}}`
+    const json = envelope(post.json, included)
     return documented<PostResponse>(jsonText(reply, json, variant(audience, shape.sparse, { complete: PostResponseSchema, fields: SparsePostResponseSchema, preview: PreviewPostResponseSchema })))
   }
 
