@@ -53,8 +53,7 @@ export function isCompressible (contentType: unknown, cacheControl: unknown): bo
 }
 
 /** The payload in `coding`, or undefined when it is too small to gain from it. */
-export function compress (payload: string | Buffer, coding: ContentCoding): Buffer | undefined {
-  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload
+export function compress (bytes: Buffer, coding: ContentCoding): Buffer | undefined {
   if (bytes.length < MIN_BYTES) return undefined
   return coding === 'br'
     ? brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } })

@@ -23,7 +23,8 @@ import { negotiateCoding } from './compression.ts'
 // answer still needs a caller who may have it and still counts against their limit.
 
 interface CachedResponse {
-  payload: string | Buffer
+  /** The bytes as sent (never a string: writing one encodes it again on every hit). */
+  payload: Buffer
   headers: Record<string, string>
   /** What a 304 carries (RFC 9110 15.4.5): the validators and caching headers, no content headers. */
   notModifiedHeaders: Record<string, string> | undefined
@@ -68,7 +69,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   const byTag = new Map<string, Set<string>>()
   const cache = new LRUCache<string, CachedResponse>({
     maxSize: options.maxBytes,
-    sizeCalculation: (entry) => Math.max(1, Buffer.byteLength(entry.payload) + 200),
+    sizeCalculation: (entry) => Math.max(1, entry.payload.length + 200),
     ttl: options.ttlMs,
     dispose: (entry, key) => {
       for (const tag of entry.tags) {
