@@ -34,6 +34,10 @@ export interface ChangeFollower {
 
 declare module 'fastify' {
   interface FastifyInstance { changeFollower: ChangeFollower }
+  interface FastifyRequest {
+    /** The change epoch when a GET arrived (-1 for other methods): see the onSend hook below. */
+    changeEpochAtStart: number
+  }
 }
 
 const CHANGE_BATCH = 500
@@ -117,15 +121,16 @@ async function changeFollower (app: FastifyInstance): Promise<void> {
   // A public response computed across a change may show the data from before it, after the
   // edge cache was purged for it: shared caches are told not to keep it (the next reader
   // gets a fresh one). Callback-style hooks: they run on every request, cache hits included.
-  const startEpochs = new WeakMap<object, number>()
+  // A request property, not a WeakMap: that was 1 % of a cache hit's CPU time.
+  app.decorateRequest('changeEpochAtStart', -1)
   app.addHook('onRequest', (request, _reply, done) => {
-    if (request.method === 'GET' || request.method === 'HEAD') startEpochs.set(request, epoch)
+    if (request.method === 'GET' || request.method === 'HEAD') request.changeEpochAtStart = epoch
     done()
   })
   app.addHook('onSend', (request, reply, payload, done) => {
     if (request.method === 'GET' || request.method === 'HEAD') {
-      const started = startEpochs.get(request)
-      if (started !== undefined && started !== epoch) {
+      const started = request.changeEpochAtStart
+      if (started !== -1 && started !== epoch) {
         const cacheControl = reply.getHeader('cache-control')
         if (typeof cacheControl === 'string' && /\bpublic\b/.test(cacheControl)) reply.header('cache-control', 'public, no-cache')
       }

@@ -37,9 +37,10 @@ export function strongEtag (payload: string | Buffer, version?: number): string 
 
 function addVary (reply: FastifyReply, header: string): void {
   const current = reply.getHeader('vary')
+  // Every cache hit already names it: settled without splitting the list.
+  if (typeof current === 'string' && (listsToken(current, header) || listsToken(current, '*'))) return
   const values = typeof current === 'string' ? current.split(',').map((v) => v.trim()).filter(Boolean) : []
-  if (!values.some((v) => v.toLowerCase() === header.toLowerCase() || v === '*')) values.push(header)
-  reply.header('vary', values.join(', '))
+  reply.header('vary', [...values, header].join(', '))
 }
 
 /**
@@ -59,6 +60,17 @@ function applyKeyedPolicy (request: FastifyRequest, reply: FastifyReply, publicR
   if (!publicRead && typeof cacheControl === 'string' && /\bpublic\b/.test(cacheControl)) {
     reply.header('cache-control', cacheControl.replace(/\bpublic\b/, 'private').replace(/,\s*stale-while-revalidate=\d+/, ''))
   }
+}
+
+/** Whether a comma-separated header value has `token` as one of its items, case-insensitively. */
+export function listsToken (list: string, token: string): boolean {
+  const lower = list.toLowerCase()
+  const wanted = token.toLowerCase()
+  const separates = (c: string | undefined) => c === undefined || c === ',' || c === ' ' || c === '\t'
+  for (let at = lower.indexOf(wanted); at !== -1; at = lower.indexOf(wanted, at + 1)) {
+    if (separates(lower[at - 1]) && separates(lower[at + wanted.length])) return true
+  }
+  return false
 }
 
 export function etagMatches (header: string, etag: string): boolean {

@@ -3,9 +3,10 @@ import pino from 'pino'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
-import { newApiKey, newBlog } from '../helpers/factories.ts'
+import { newApiKey, newBlog, newPost } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
-import { testServerUrl } from '../helpers/test-database.ts'
+import { testServerUrl, withAdminClient } from '../helpers/test-database.ts'
+import { CHANGES_CHANNEL } from '../../src/changes/change-log.repository.ts'
 
 const ENV = { RATE_LIMIT_ANONYMOUS: '100000', RATE_LIMIT_READ: '100000', RATE_LIMIT_WRITE: '100000', PUBLIC_BASE_URL: 'http://api.test' }
 
@@ -162,4 +163,29 @@ t.test('/metrics: Prometheus text for admins only, with routes, cache, pool and 
   t.match(res.body, /webhook_deliveries_pending 0/)
   t.match(res.body, /process_resident_memory_bytes \d+/)
   if (testServerUrl() !== undefined) t.match(res.body, /db_pool_connections\{state="max"\} \d+/)
+})
+
+t.test('a response computed while a change arrived is neither stored here nor by a shared cache', { skip: testServerUrl() === undefined ? 'needs a second connection to PostgreSQL' : false }, async (t) => {
+  const { app, testDb } = await buildTestApp(t, ENV)
+  const blog = await newBlog(app.db, { slug: 'desk' })
+  const post = await newPost(app.db, { blogId: blog.id, title: 'Held', status: 'published' })
+  await app.ready()
+  await withAdminClient(testDb.url as string, async (locker) => {
+    // The read is held on a lock while another process's change is announced.
+    await locker.query('BEGIN')
+    await locker.query('LOCK TABLE posts IN ACCESS EXCLUSIVE MODE')
+    const epoch = app.changeFollower.epoch
+    const held = app.inject({ url: `/v1/posts/${post.id}` })
+    t.ok(await waitFor(async () => (await locker.query(`SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'posts' AND NOT l.granted`)).rowCount! > 0, 5_000) < 5_000, 'the read waits on the lock')
+    await withAdminClient(testDb.url as string, (notifier) => notifier.query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`))
+    t.ok(await waitFor(async () => app.changeFollower.epoch !== epoch, 5_000) < 5_000, 'the notification arrived')
+    await locker.query('COMMIT')
+    const response = await held
+    t.equal(response.statusCode, 200)
+    t.equal(response.headers['cache-control'], 'public, no-cache', 'a shared cache must revalidate it')
+  })
+  const { miss } = await lookups(app)
+  const next = await app.inject({ url: `/v1/posts/${post.id}` })
+  t.equal((await lookups(app)).miss, miss + 1, 'it was not stored')
+  t.match(next.headers['cache-control'], /^public, max-age=/, 'the next one is cacheable again')
 })
