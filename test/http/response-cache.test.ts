@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.ts'
+import { compress } from '../../src/http/compression.ts'
+import { ownedBytes } from '../../src/http/response-cache.ts'
 import { loadConfig } from '../../src/config.ts'
 import { newApiKey, newBlog, newPost } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
@@ -188,4 +190,19 @@ t.test('a response computed while a change arrived is neither stored here nor by
   const next = await app.inject({ url: `/v1/posts/${post.id}` })
   t.equal((await lookups(app)).miss, miss + 1, 'it was not stored')
   t.match(next.headers['cache-control'], /^public, max-age=/, 'the next one is cacheable again')
+})
+
+t.test('a cached body holds only its own bytes, not the block it was cut from', async (t) => {
+  const page = Buffer.from(JSON.stringify({ data: Array.from({ length: 200 }, (_, i) => ({ id: i, title: `Post ${i}` })) }))
+  const compressed = compress(page, 'br') as Buffer
+  t.ok(compressed.buffer.byteLength > compressed.length * 2, `zlib hands back a view of its output chunk (${compressed.length} of ${compressed.buffer.byteLength} bytes)`)
+  const small = Buffer.from('{"data":[]}')
+  t.ok(small.buffer.byteLength > small.length, 'small Buffers share a pool')
+  for (const [name, bytes] of [['compressed', compressed], ['pooled', small]] as const) {
+    const owned = ownedBytes(bytes)
+    t.equal(owned.buffer.byteLength, bytes.length, `${name}: a block of its own size`)
+    t.ok(owned.equals(bytes), `${name}: the same bytes`)
+  }
+  const exact = Buffer.allocUnsafeSlow(4)
+  t.equal(ownedBytes(exact), exact, 'a Buffer that owns its block is kept as it is')
 })
