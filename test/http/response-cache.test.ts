@@ -206,3 +206,28 @@ t.test('a cached body holds only its own bytes, not the block it was cut from', 
   const exact = Buffer.allocUnsafeSlow(4)
   t.equal(ownedBytes(exact), exact, 'a Buffer that owns its block is kept as it is')
 })
+
+t.test('a body kept packed is served byte for byte, and kept as sent from its second hit to the end of its time to live', async (t) => {
+  const { app } = await buildTestApp(t, { ...ENV, RESPONSE_CACHE_TTL_SECONDS: '2' })
+  const blog = await newBlog(app.db, { slug: 'desk' })
+  const post = await newPost(app.db, { blogId: blog.id, title: 'Packed', bodyText: 'A long body. '.repeat(400) })
+  const url = `/v1/posts/${post.id}`
+  const stored = Date.now()
+  const first = await app.inject({ url })
+  t.ok(first.rawPayload.length > 4096, `a body worth packing (${first.rawPayload.length} bytes)`)
+  await new Promise((resolve) => setTimeout(resolve, 1_200))
+  const hits: Array<Awaited<ReturnType<typeof app.inject>>> = []
+  for (let i = 0; i < 3; i++) hits.push(await app.inject({ url }))
+  t.same(await lookups(app), { hit: 3, miss: 1, shared: 0 }, 'inflated twice, then kept as sent')
+  for (const [i, hit] of hits.entries()) {
+    t.ok(hit.rawPayload.equals(first.rawPayload), `hit ${i + 1}: the same bytes`)
+    t.equal(hit.headers['content-length'], first.headers['content-length'])
+    t.equal(hit.headers.etag, first.headers.etag)
+  }
+  const revalidated = await app.inject({ url, headers: { 'if-none-match': first.headers.etag as string } })
+  t.equal(revalidated.statusCode, 304)
+  // Kept as sent at 1.2 s, the entry still expires 2 s after it was stored, not 2 s after that.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, stored + 2_300 - Date.now())))
+  await app.inject({ url })
+  t.equal((await lookups(app)).miss, 2, 'computed again once its time to live is over')
+})
