@@ -11,8 +11,8 @@ import Negotiator from 'negotiator'
 
 export type ContentCoding = 'br' | 'gzip'
 
-/** Below this, the coding's framing costs more than it saves. */
-const MIN_BYTES = 1024
+/** Below this, a coding's framing costs more than it saves (the response cache's packing uses it too). */
+export const MIN_COMPRESSIBLE_BYTES = 1024
 
 const COMPRESSIBLE = /^(text\/|application\/(json|problem\+json|feed\+json|ld\+json|rss\+xml|atom\+xml|xml)\b)/i
 
@@ -54,7 +54,7 @@ export function isCompressible (contentType: unknown, cacheControl: unknown): bo
 
 /** The payload in `coding`, or undefined when it is too small to gain from it. */
 export function compress (bytes: Buffer, coding: ContentCoding): Buffer | undefined {
-  if (bytes.length < MIN_BYTES) return undefined
+  if (bytes.length < MIN_COMPRESSIBLE_BYTES) return undefined
   return coding === 'br'
     ? brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } })
     : gzipSync(bytes, { level: GZIP_LEVEL })
