@@ -19,4 +19,5 @@ COPY openapi ./openapi
 USER node
 ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/tmp/content-api-data
 EXPOSE 3000
-CMD ["node", "dist/src/server.js"]
+# The same command as `npm start` (package.json; test/docker-compose.test.ts compares them).
+CMD ["node", "--max-semi-space-size=16", "dist/src/server.js"]

@@ -30,9 +30,11 @@ postgres_ticks () {
 }
 
 node bin/build-if-stale.js > /dev/null
+# `npm start`'s command (package.json), with the profiler's flags after its own.
+read -ra start <<< "$(node -p 'require("./package.json").scripts.start')"
 NODE_ENV=production SEED_DEMO=false LOG_LEVEL=warn RESPONSE_CACHE_MAX_MB="$cache_mb" \
   RATE_LIMIT_ANONYMOUS=1000000 RATE_LIMIT_READ=1000000 PORT="$port" HOST=127.0.0.1 \
-  node "${profile[@]}" dist/src/server.js &
+  "${start[0]}" "${profile[@]}" "${start[@]:1}" &
 api=$!
 trap 'kill -INT $api 2> /dev/null || true' EXIT
 until curl -s -o /dev/null "http://127.0.0.1:$port/readyz"; do sleep 0.3; done
