@@ -1,7 +1,7 @@
 import { sql, type Compilable, type Kysely } from 'kysely'
 import t from 'tap'
 import type { DB } from '../../src/db/schema.ts'
-import { postsQuery, type PostListRequest } from '../../src/content/posts/posts.repository.ts'
+import { postsQuery, SEARCH_WALK_WINDOW, type PostListRequest } from '../../src/content/posts/posts.repository.ts'
 import { publishDueQuery } from '../../src/content/posts/posts.writes.repository.ts'
 import { createTestDatabase } from '../helpers/test-database.ts'
 import { ghostPostsQueries, postOrder } from '../../src/compat/ghost/ghost.repository.ts'
@@ -19,6 +19,7 @@ interface PlanNode {
   'Parent Relationship'?: string
   'Actual Rows'?: number
   'Actual Loops'?: number
+  'Rows Removed by Filter'?: number
   Plans?: PlanNode[]
 }
 
@@ -109,6 +110,31 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
     const postsRead = all.filter((n) => !n.insideSubplan && n['Relation Name'] === 'posts')
       .reduce((sum, n) => sum + (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1), 0)
     t.ok(postsRead <= 200, `${name}: read ${postsRead} posts rows for a page of 20`)
+  }
+
+  // A full-text list in list order walks at most SEARCH_WALK_WINDOW posts, then gathers the
+  // matches past that edge through the index (listInWindows): a word no post has must neither
+  // walk every post (75 s at 1,000,000) nor read them all some other way.
+  const { rows: [edge] } = await sql<{ time: string, id: string }>`
+    SELECT published_at::text AS time, id FROM posts p
+    WHERE p.status IN ('published', 'scheduled') AND p.deleted_at IS NULL AND p.published_at <= now()
+    ORDER BY published_at DESC, id DESC OFFSET ${SEARCH_WALK_WINDOW - 1} LIMIT 1`.execute(db)
+  for (const [name, request] of [
+    ['search newest first, a word no post has: the walk', { ...base, filter: { q: 'nowhere' }, walkWindow: true }],
+    ['search newest first, a word every post has: the walk', { ...base, filter: { q: 'body' }, walkWindow: true }],
+    ['search newest first, a word no post has: past the edge', { ...base, filter: { q: 'nowhere' }, after: { publishedAt: edge!.time, id: edge!.id }, sortMatches: true }]
+  ] as Array<[string, PostListRequest]>) {
+    const root = await plan(db, request)
+    t.comment(`${name}:\n${render(root)}`)
+    const all = nodes(root)
+    t.notOk(all.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'posts'), `${name}: no sequential scan of posts`)
+    const postsRead = all.filter((n) => n['Relation Name'] === 'posts')
+      .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0)
+    t.ok(postsRead <= SEARCH_WALK_WINDOW, `${name}: read ${postsRead} posts rows`)
+    if (request.sortMatches === true) t.ok(all.some((n) => n['Index Name'] === 'posts_search_idx'), `${name}: the full-text index`)
+    // The walk keeps the window's order, so it stops at a full page (a sort would test every post of the window).
+    else t.notOk(all.some((n) => !n.insideSubplan && /Sort/.test(n['Node Type'])), `${name}: no sort`)
+    if (request.filter.q === 'body') t.ok(postsRead <= 100, `${name}: a common word stops the walk early (${postsRead} rows)`)
   }
 
   // The Ghost layer pages by number with exact totals (what its clients expect): page 100 of the

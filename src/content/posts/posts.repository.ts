@@ -71,6 +71,10 @@ export interface PostListRequest {
   /** Also the plain-text body (formats=plaintext). */
   withText?: boolean | undefined
   audience: Audience
+  /** Test the query on the first SEARCH_WALK_WINDOW posts of the list only (listInWindows). */
+  walkWindow?: boolean | undefined
+  /** Gather every match and sort them instead of walking an index in order (listInWindows). */
+  sortMatches?: boolean | undefined
 }
 
 export interface Summary { id: string, slug: string, name: string }
@@ -122,7 +126,7 @@ function searchMatches (q: string, language: string | undefined) {
  * author or one tag (they carry published_at for this), otherwise the posts indexes.
  */
 export async function listPosts (db: Executor, request: PostListRequest): Promise<PostRow[]> {
-  return pageOfPosts(db, { request }) as Promise<PostRow[]>
+  return listInWindows(db, { request }) as Promise<PostRow[]>
 }
 
 /** A post of a page as the API's JSON text, with what its cursor is made of (and, when asked, its relations). */
@@ -139,7 +143,43 @@ export type PostJsonRecord = PostJsonRow & PostRelations & Pick<PostRow, 'slug' 
  * what list routes send, without parsing the rows into objects and serializing them again.
  */
 export async function listPostsAsJson (db: Executor, request: PostListRequest, shape: JsonShape): Promise<PostJsonRow[]> {
-  return pageOfPosts(db, { request, asJson: shape }) as Promise<PostJsonRow[]>
+  return listInWindows(db, { request, asJson: shape }) as Promise<PostJsonRow[]>
+}
+
+/** How many posts (in list order, the query aside) a full-text page looks through by walking. */
+export const SEARCH_WALK_WINDOW = 5_000
+
+/**
+ * A full-text list in list order, in two bounded steps. Walking an index in order and testing
+ * each post until the page is full costs what the walk reads: little for a common word, every
+ * post for a word no post has (75 s at 1,000,000 posts; the planner cannot tell a rare word
+ * from a common one: it guesses every word outside its sample's most common ones at half
+ * the rarest frequency it saw). So the walk looks at the first SEARCH_WALK_WINDOW posts of the
+ * list only (first query: a subquery with that LIMIT, so no plan can read more); what the page
+ * still lacks comes from the posts past that edge through the full-text index, every match
+ * gathered and sorted (second query), which costs what the matches are: few, or the walk would
+ * have filled the page. Relevance order always gathers and sorts.
+ */
+async function listInWindows (db: Executor, page: PageRequest): Promise<unknown[]> {
+  const { request } = page
+  if (request.filter.q === undefined || request.sort === 'relevance') return pageOfPosts(db, page)
+  const walked = await pageOfPosts(db, { ...page, request: { ...request, walkWindow: true } })
+  if (walked.length >= request.limit) return walked
+  const edge = await walkWindowEdge(db, request)
+  if (edge === undefined) return walked
+  const gathered = await pageOfPosts(db, { ...page, request: { ...request, after: edge, limit: request.limit - walked.length, sortMatches: true } })
+  return [...walked, ...gathered]
+}
+
+/** The position SEARCH_WALK_WINDOW posts past the cursor in list order (the query aside), or undefined when the list ends before it. */
+async function walkWindowEdge (db: Executor, request: PostListRequest): Promise<PostPosition | undefined> {
+  const { page, time, id } = postsInOrder(db, { ...request, filter: { ...request.filter, q: undefined } }, false)
+  const edge = await page
+    // As text: microseconds and all, so the next query's bound is the edge itself.
+    .select([sql<string>`(${time})::text`.as('time'), sql<string>`${id}`.as('id')])
+    .offset(sql.lit(SEARCH_WALK_WINDOW - 1)).limit(sql.lit(1))
+    .executeTakeFirst()
+  return edge === undefined ? undefined : { publishedAt: edge.time, id: edge.id }
 }
 
 interface PageRequest { request: PostListRequest, asJson?: JsonShape | undefined }
@@ -239,13 +279,46 @@ export interface JsonShape { fields: readonly PostField[], links: Links, relatio
 
 /** The query behind listPosts (or, given a shape, listPostsAsJson), unexecuted: tests EXPLAIN it to prove the plan. */
 export function postsQuery (db: Executor, request: PostListRequest, asJson?: JsonShape) {
+  const search = request.filter.q === undefined ? undefined : { q: request.filter.q, language: request.filter.language }
+  const page = (request.walkWindow === true ? firstPostsOfList(db, request) : postsInOrder(db, request, true).page)
+    // A literal, not a parameter: with LIMIT $n the planner costs a prepared statement's generic
+    // plan as if a tenth of the table came back and keeps re-planning every execution instead
+    // (2.5 ms, more than the query). Limits are validated integers, and few.
+    .limit(sql.lit(request.limit))
+  if (asJson !== undefined) return withJsonColumns(page, asJson, request.audience, search)
+  return withPostColumns(page, { html: request.withBody, text: request.withText ?? false }, request.audience, search)
+}
+
+/**
+ * The list's first SEARCH_WALK_WINDOW posts, the query aside, as `p` with their blogs (`b`),
+ * tested against the query in list order (listInWindows). A LIMIT inside a subquery cannot be
+ * planned around: whatever PostgreSQL chooses, it reads no more posts than the window.
+ */
+function firstPostsOfList (db: Executor, request: PostListRequest) {
+  const { filter, sort } = request
+  const { page, time, id } = postsInOrder(db, { ...request, filter: { ...filter, q: undefined }, walkWindow: undefined }, false)
+  const window = page.selectAll('p').select([time.as('window_time'), id.as('window_id')]).limit(sql.lit(SEARCH_WALK_WINDOW))
+  const direction = sort === 'oldest' ? sql.raw('ASC') : sql.raw('DESC')
+  return (db as Kysely<DB>).selectFrom(window.as('p'))
+    // Each post's blog by a lookup of its own (OFFSET 0 keeps it one): a join the planner may
+    // turn into a hash join loses the window's order, and sorting then tests every post of it.
+    .innerJoinLateral((eb) => eb.selectFrom('blogs').selectAll('blogs').whereRef('blogs.id', '=', 'p.blog_id').offset(sql.lit(0)).as('b'), (join) => join.onTrue())
+    .where(searchMatches(filter.q ?? '', filter.language))
+    .orderBy(sql`p.window_time ${direction}`)
+    .orderBy(sql`p.window_id ${direction}`) as unknown as ReturnType<typeof postsInOrder>['page']
+}
+
+/**
+ * The posts of a list request, filtered and ordered, nothing selected, no limit; with `withBlogs`
+ * joined to their blogs (`b`), which a page's columns need and counting positions does not.
+ */
+function postsInOrder (db: Executor, request: PostListRequest, withBlogs: boolean) {
   const { filter, sort, audience } = request
   const driver = sort === 'relevance' || audience === 'preview'
     ? 'posts'
     : filter.tagIds?.length === 1 ? 'tag' : filter.authorIds?.length === 1 ? 'author' : 'posts'
 
-  const search = filter.q === undefined ? undefined : { q: filter.q, language: filter.language }
-  let query = visiblePosts(db, audience)
+  let query = withBlogs ? visiblePosts(db, audience) : visiblePostsOnly(db, audience)
   if (driver === 'tag') {
     query = query.innerJoin('post_tags as d', 'd.post_id', 'p.id').where('d.tag_id', '=', filter.tagIds?.[0] as string)
   } else if (driver === 'author') {
@@ -258,10 +331,10 @@ export function postsQuery (db: Executor, request: PostListRequest, asJson?: Jso
   const time = audience === 'preview' ? PREVIEW_SORT_TIME : driver === 'posts' ? sql.ref('p.published_at') : sql.ref('d.published_at')
   const id = driver === 'posts' ? sql.ref('p.id') : sql.ref('d.post_id')
   const direction = sort === 'oldest' ? sql.raw('ASC') : sql.raw('DESC')
+  const position = sql`(${time}, ${id})`
 
   if (request.after !== undefined) {
     const { publishedAt, id: afterId, rank } = request.after
-    const position = sql`(${time}, ${id})`
     const cursor = sql`(${publishedAt}::timestamptz, ${afterId}::uuid)`
     if (sort === 'relevance') {
       const rankExpr = rankOf(filter.q ?? '', filter.language)
@@ -272,15 +345,13 @@ export function postsQuery (db: Executor, request: PostListRequest, asJson?: Jso
   }
 
   if (sort === 'relevance') query = query.orderBy(sql`rank`, 'desc')
+  // Sorting by an expression no index provides leaves the planner one way to the matches: the
+  // full-text index (listInWindows; the order is the same).
+  const orderTime = request.sortMatches === true ? sql`${time} + interval '0 seconds'` : time
   const page = query
-    .orderBy(sql`${time} ${direction}`)
+    .orderBy(sql`${orderTime} ${direction}`)
     .orderBy(sql`${id} ${direction}`)
-    // A literal, not a parameter: with LIMIT $n the planner costs a prepared statement's generic
-    // plan as if a tenth of the table came back and keeps re-planning every execution instead
-    // (2.5 ms, more than the query). Limits are validated integers, and few.
-    .limit(sql.lit(request.limit))
-  if (asJson !== undefined) return withJsonColumns(page, asJson, audience, search)
-  return withPostColumns(page, { html: request.withBody, text: request.withText ?? false }, audience, search)
+  return { page, time, id }
 }
 
 /**
@@ -336,6 +407,11 @@ function visiblePosts (db: Executor, audience: Audience) {
   return (db as Kysely<DB>).selectFrom('posts as p')
     .innerJoin('blogs as b', 'b.id', 'p.blog_id')
     .where(visibleTo(audience))
+}
+
+/** The same posts without their blogs (every post has one), typed alike for the builders above. */
+function visiblePostsOnly (db: Executor, audience: Audience) {
+  return (db as Kysely<DB>).selectFrom('posts as p').where(visibleTo(audience)) as unknown as ReturnType<typeof visiblePosts>
 }
 
 type Search = { q: string, language: string | undefined }
