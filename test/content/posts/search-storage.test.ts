@@ -15,6 +15,7 @@ import { createTestDatabase } from '../../helpers/test-database.ts'
 // posts' own, while reading their bodies (kept out of line) reads the TOAST table's pages.
 
 const POSTS = 60
+const MIGRATION = '2026-12-02T02-00-00_search_vector_inline'
 
 /** Shared buffers (hit or read) the execution of `query` touched. */
 async function buffersOf (db: Kysely<DB>, query: ReturnType<typeof sql>): Promise<number> {
@@ -57,7 +58,13 @@ t.test('the migration moves the vectors of posts written before it onto their ro
   const testDb = await createTestDatabase()
   t.teardown(() => testDb.destroy())
   const { db } = testDb.database
-  t.same(await migrateDown(db, 1), ['2026-12-02T02-00-00_search_vector_inline'], 'the migration is the latest')
+  const undone: string[] = []
+  while (!undone.includes(MIGRATION)) {
+    const step = await migrateDown(db, 1)
+    if (step.length === 0) break
+    undone.push(...step)
+  }
+  t.ok(undone.includes(MIGRATION), `undone back to before ${MIGRATION}`)
   const blogId = await postsWithLargeVectors(db as Kysely<DB>)
   const rowsOnly = await buffersOf(db as Kysely<DB>, sql`SELECT count(*) FROM posts p WHERE p.blog_id = ${blogId}`)
   const before = await buffersOf(db as Kysely<DB>, sql`SELECT count(*) FILTER (WHERE p.search @@ to_tsquery('simple', 'nowhere')) FROM posts p WHERE p.blog_id = ${blogId}`)
