@@ -22,11 +22,17 @@ function isRead (text: string): boolean {
 }
 
 /**
- * Full-text queries stay unnamed: whether to walk the newest-first index or the GIN index
- * depends on how common the words are, which only a plan made for the values can see.
+ * Marks a query whose best plan is the same for any values (its shape leaves the planner one
+ * way), so it may be named and planned once even when plansDependOnValues would say otherwise.
+ */
+export const SAME_PLAN_FOR_ANY_VALUES = '/* same plan for any values */'
+
+/**
+ * Full-text queries stay unnamed unless marked: whether to walk the newest-first index or the
+ * GIN index depends on how common the words are, which only a plan made for the values can see.
  */
 function plansDependOnValues (text: string): boolean {
-  return text.includes('to_tsquery')
+  return text.includes('to_tsquery') && !text.includes(SAME_PLAN_FOR_ANY_VALUES)
 }
 
 export function shouldName (query: KyselyQuery): boolean {
