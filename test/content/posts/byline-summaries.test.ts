@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
 import t from 'tap'
-import { migrateDown, migrateToLatest } from '../../../src/db/migrator.ts'
+import { migrateToLatest } from '../../../src/db/migrator.ts'
 import { newApiKey } from '../../helpers/factories.ts'
+import { migrateDownThrough } from '../../helpers/migrations.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
 
 // Each post keeps its authors' and tags' summaries on its row (triggers, the
@@ -150,12 +151,12 @@ t.test('the migration fills in the summaries of posts that existed before it', a
 
   // Back to before the summaries were stored as sent (jsonb again), then before they were
   // stored at all, then up again: each backfill must rebuild every summary.
-  const asJsonb = await migrateDown(app.db)
-  t.match(asJsonb, [/byline_summaries_as_sent$/], 'undid the json text')
+  const asJsonb = await migrateDownThrough(app.db, '2026-12-02T01-00-00_byline_summaries_as_sent')
+  t.match(asJsonb.at(-1), /byline_summaries_as_sent$/, 'undid the json text')
   t.same(await drifted(app, 'jsonb'), [], 'back as jsonb, none drifted')
-  const undone = await migrateDown(app.db)
-  t.match(undone, [/post_byline_summaries$/], 'undid the stored summaries')
-  t.same(await migrateToLatest(app.db), [...undone, ...asJsonb])
+  const undone = await migrateDownThrough(app.db, '2026-12-01T06-00-00_post_byline_summaries')
+  t.same(undone, ['2026-12-01T06-00-00_post_byline_summaries'], 'undid the stored summaries')
+  t.same(await migrateToLatest(app.db), [...asJsonb, ...undone].reverse(), 'up again, oldest first')
   t.same(await stored(), expected, 'the same text as before')
   t.same(await drifted(app), [])
   t.same((JSON.parse(expected[1]?.a ?? '[]') as Array<{ slug: string }>).map((a) => a.slug), ['ben', 'ana'], 'in byline order')
