@@ -67,7 +67,9 @@ interface Scenario {
 }
 
 interface Measured { rps: number, p50: number, p99: number, errors: number, unexpected: number, bytes: number }
-interface Row { scenario: Scenario, api: Measured, baseline: Measured, ratio: number, peakRssMb: number, hitRate?: number }
+/** Where the API's memory was at the end of a scenario, in MB: what its peak RSS is made of. */
+interface Memory { rss: number, heapUsed: number, heapTotal: number, newSpace: number, external: number, mallocHeap: number, files: number }
+interface Row { scenario: Scenario, api: Measured, baseline: Measured, ratio: number, peakRssMb: number, memory?: Memory, hitRate?: number }
 
 async function prepareDataset (): Promise<{ generated?: GenerateResult, fixtures: Fixtures }> {
   const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl ?? '', DATA_DIR: dataDir, SEED_DEMO: 'false' })
@@ -275,11 +277,59 @@ async function representativePath (api: Proc, scenario: Scenario): Promise<strin
   return sized[Math.floor(sized.length / 2)]!.p
 }
 
+async function metricsText (api: Proc): Promise<string> {
+  return await (await fetch(`${api.base}/metrics`, { headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}` } })).text()
+}
+
 /** Response-cache lookups so far, from the API's /metrics. */
 async function cacheLookups (api: Proc): Promise<{ hit: number, all: number }> {
-  const text = await (await fetch(`${api.base}/metrics`, { headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}` } })).text()
+  const text = await metricsText(api)
   const count = (result: string) => Number(new RegExp(`^response_cache_lookups_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0)
   return { hit: count('hit') + count('shared'), all: count('hit') + count('shared') + count('miss') }
+}
+
+/**
+ * The API's memory now, in MB: from its /metrics (prom-client), the V8 heap (JavaScript
+ * objects; its new space, where young objects are, is part of it) and external memory (Buffers
+ * and other memory V8 does not hold itself); from /proc, the resident set, the part of it in the
+ * C allocator's main heap (where Buffers' bytes and native libraries' allocations live) and the
+ * part that is mapped files (the node binary's code, mostly). The rest is V8's own pages and
+ * thread stacks.
+ */
+async function memoryNow (api: Proc): Promise<Memory> {
+  const text = await metricsText(api)
+  const mb = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024
+  const maps = await residentByMapping(api.child.pid)
+  return {
+    rss: maps.total,
+    heapUsed: mb('nodejs_heap_size_used_bytes'),
+    heapTotal: mb('nodejs_heap_size_total_bytes'),
+    newSpace: mb('nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
+    external: mb('nodejs_external_memory_bytes'),
+    mallocHeap: maps.mallocHeap,
+    files: maps.files
+  }
+}
+
+/** Resident MB of a process by kind of mapping, from /proc/<pid>/smaps. */
+async function residentByMapping (pid: number | undefined): Promise<{ total: number, mallocHeap: number, files: number }> {
+  const smaps = await readFile(`/proc/${pid}/smaps`, 'utf8').catch(() => '')
+  const totals = { total: 0, mallocHeap: 0, files: 0 }
+  let kind: 'mallocHeap' | 'files' | undefined
+  for (const line of smaps.split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line)
+    if (mapping !== null) {
+      const name = mapping[1] ?? ''
+      kind = name === '[heap]' ? 'mallocHeap' : name.startsWith('/') ? 'files' : undefined
+      continue
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line)
+    if (rss === null) continue
+    const kb = Number(rss[1])
+    totals.total += kb / 1024
+    if (kind !== undefined) totals[kind] += kb / 1024
+  }
+  return totals
 }
 
 // What the server itself writes on every response (framing, the connection, the date); the
@@ -357,6 +407,7 @@ async function runScenario (api: Proc, baseline: Proc, scenario: Scenario): Prom
     baseline: baselineResult,
     ratio: apiResult.rps / baselineResult.rps,
     peakRssMb: await peakRssMb(api.child.pid),
+    memory: await memoryNow(api),
     ...(hitRate === undefined ? {} : { hitRate })
   }
 }
@@ -463,6 +514,11 @@ async function removeWrittenPosts (ids: string[]): Promise<void> {
   }
 }
 
+function memoryLine (m: Memory): string {
+  return `${m.rss.toFixed(0)} MB: V8 heap ${m.heapUsed.toFixed(0)} MB used of ${m.heapTotal.toFixed(0)} (new space ${m.newSpace.toFixed(0)}); ` +
+    `C heap ${m.mallocHeap.toFixed(0)} MB (external ${m.external.toFixed(0)}); mapped files ${m.files.toFixed(0)} MB`
+}
+
 function table (rows: Row[]): string {
   const head = ['scenario', 'API req/s', 'base req/s', 'ratio', 'API p50', 'API p99', 'base p99', 'errors', 'peak RSS']
   const lines = rows.map((r) => [
@@ -508,7 +564,8 @@ try {
         const row = await runScenario(api, baseline, scenario)
         rows.push(row)
         log(`${scenario.name}: ${row.api.rps.toFixed(0)} req/s vs ${row.baseline.rps.toFixed(0)} (${row.ratio.toFixed(2)}), p50 ${row.api.p50} ms, p99 ${row.api.p99} ms` +
-          (row.hitRate === undefined ? '' : `, cache hit rate ${(row.hitRate * 100).toFixed(1)} %`))
+          (row.hitRate === undefined ? '' : `, cache hit rate ${(row.hitRate * 100).toFixed(1)} %`) +
+          (row.memory === undefined ? '' : `; peak RSS ${row.peakRssMb.toFixed(0)} MB, now ${memoryLine(row.memory)}`))
       }
     } finally {
       await stopProcess(api)
