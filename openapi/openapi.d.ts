@@ -2210,7 +2210,7 @@ export interface components {
         PostPageMeta: {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
-            /** @description With `count=estimate`: how many posts match. Exact up to 10,000; beyond, the query planner's estimate (see total_exact). */
+            /** @description With `count=estimate`: how many posts match. Exact up to 10,000 (1,000 with `q`); beyond, the query planner's estimate, never less than that limit plus one (see total_exact). */
             total?: number;
             /** @description With `count=estimate`: true when `total` was counted, false when estimated. */
             total_exact?: boolean;
@@ -5111,7 +5111,7 @@ export interface operations {
                 include?: string | string[];
                 /** @description Needs a key with content:preview: only posts in these states. Without it, lists show only published posts. */
                 status?: string | string[];
-                /** @description estimate: add meta.total, how many posts match: counted up to 10,000, the planner's estimate beyond (meta.total_exact says which). */
+                /** @description estimate: add meta.total, how many posts match: counted up to 10,000 (1,000 with q), the planner's estimate beyond (meta.total_exact says which). */
                 count?: "estimate";
             };
             header?: never;
@@ -5960,7 +5960,7 @@ export interface operations {
                 include?: string | string[];
                 /** @description Needs a key with content:preview: only posts in these states. Without it, lists show only published posts. */
                 status?: string | string[];
-                /** @description estimate: add meta.total, how many posts match: counted up to 10,000, the planner's estimate beyond (meta.total_exact says which). */
+                /** @description estimate: add meta.total, how many posts match: counted up to 10,000 (1,000 with q), the planner's estimate beyond (meta.total_exact says which). */
                 count?: "estimate";
             };
             header?: never;
@@ -6118,7 +6118,7 @@ export interface operations {
                 include?: string | string[];
                 /** @description Needs a key with content:preview: only posts in these states. Without it, lists show only published posts. */
                 status?: string | string[];
-                /** @description estimate: add meta.total, how many posts match: counted up to 10,000, the planner's estimate beyond (meta.total_exact says which). */
+                /** @description estimate: add meta.total, how many posts match: counted up to 10,000 (1,000 with q), the planner's estimate beyond (meta.total_exact says which). */
                 count?: "estimate";
             };
             header?: never;
@@ -6276,7 +6276,7 @@ export interface operations {
                 include?: string | string[];
                 /** @description Needs a key with content:preview: only posts in these states. Without it, lists show only published posts. */
                 status?: string | string[];
-                /** @description estimate: add meta.total, how many posts match: counted up to 10,000, the planner's estimate beyond (meta.total_exact says which). */
+                /** @description estimate: add meta.total, how many posts match: counted up to 10,000 (1,000 with q), the planner's estimate beyond (meta.total_exact says which). */
                 count?: "estimate";
             };
             header?: never;

@@ -17,7 +17,11 @@ type PostsAlias = { p: PostsTable }
 
 // Literal SQL, not bound parameters, so the planner can prove that the partial indexes
 // (WHERE status IN ('published', 'scheduled') AND deleted_at IS NULL) apply.
-const PUBLICLY_VISIBLE = sql<boolean>`p.status IN (${sql.join(PUBLIC_STATUSES.map((status) => sql.lit(status)))}) AND p.deleted_at IS NULL AND p.published_at <= now()`
+const PUBLIC_STATE = sql<boolean>`p.status IN (${sql.join(PUBLIC_STATUSES.map((status) => sql.lit(status)))}) AND p.deleted_at IS NULL`
+const PUBLICLY_VISIBLE = sql<boolean>`${PUBLIC_STATE} AND p.published_at <= now()`
+// The same rows, with the publish time tested on each row read instead of offered to the
+// planner as a range of the public list index (see countQuery).
+const PUBLICLY_VISIBLE_TIME_PER_ROW = sql<boolean>`${PUBLIC_STATE} AND p.published_at + interval '0 seconds' <= now()`
 
 /** The visibility predicate on a query whose posts table is aliased `p`. */
 export function publiclyVisible () {
@@ -376,8 +380,8 @@ function postsInOrder (db: Executor, request: PostListRequest, withBlogs: boolea
  * planner alone was wildly wrong on small and filtered lists (1 for 27 posts).
  */
 export async function countPosts (db: Executor, filter: PostFilter, audience: Audience, exactUpTo: number): Promise<{ total: number, exact: boolean }> {
-  const matching = applyFilter(db.selectFrom('posts as p').select(sql.lit(1).as('one')).where(visibleTo(audience)), filter, 'posts')
-  const counted = await db.selectFrom(matching.limit(sql.lit(exactUpTo + 1)).as('m')).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+  const { matching, counted: countedQuery } = countQuery(db, filter, audience, exactUpTo)
+  const counted = await countedQuery.executeTakeFirstOrThrow()
   const total = Number(counted.n)
   if (total <= exactUpTo) return { total, exact: true }
   const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) ${matching}`.execute(db)
@@ -385,6 +389,21 @@ export async function countPosts (db: Executor, filter: PostFilter, audience: Au
   const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as Array<{ Plan: { 'Plan Rows': number } }>
   // More than exactUpTo match for certain; an estimate below that would contradict the count.
   return { total: Math.max(exactUpTo + 1, Math.round(parsed[0]?.Plan['Plan Rows'] ?? 0)), exact: false }
+}
+
+/**
+ * The posts that match (`matching`) and their count up to `exactUpTo + 1` (`counted`). With a
+ * full-text query the planner estimates a few hundred matches for a word in a sixth of the posts,
+ * and combined the full-text index with a bitmap of every public post by publish time
+ * (BitmapAnd): 300 of 360 ms for `liolio` at 1,000,000 posts. The publish time is then tested on
+ * each row read instead, and the full-text index alone decides which rows are read
+ * (EXPLAIN ANALYZE, counting to 1,001: 358 -> 157 ms; the heavy plan test holds it).
+ */
+export function countQuery (db: Executor, filter: PostFilter, audience: Audience, exactUpTo: number) {
+  const visible = audience === 'public' && filter.q !== undefined ? PUBLICLY_VISIBLE_TIME_PER_ROW : visibleTo(audience)
+  const matching = applyFilter(db.selectFrom('posts as p').select(sql.lit(1).as('one')).where(visible), filter, 'posts')
+  const counted = db.selectFrom(matching.limit(sql.lit(exactUpTo + 1)).as('m')).select((eb) => eb.fn.countAll<string>().as('n'))
+  return { matching, counted }
 }
 
 // A post as a row, for what is not its JSON response (NewsArticle, writes' responses): one

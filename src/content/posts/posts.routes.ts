@@ -18,7 +18,7 @@ import { linksFor } from '../common/site.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from './post-owners.ts'
 import { countPosts, findPostById, findPostJson, listPostsAsJson, type Audience, type PostJsonRecord, type PostJsonRow, type PostRelations } from './posts.repository.ts'
 import {
-  BlogPostParamsSchema, DEFAULT_POST_FIELDS, EXACT_COUNT_LIMIT, POST_PAGE_VARIANTS, POST_RESPONSE_VARIANTS, PostIdParamsSchema, PostListQuerySchema,
+  BlogPostParamsSchema, DEFAULT_POST_FIELDS, exactCountLimit, POST_PAGE_VARIANTS, POST_RESPONSE_VARIANTS, PostIdParamsSchema, PostListQuerySchema,
   PostPageSchema, PostResponseSchema, PreviewPostPageSchema, PreviewPostResponseSchema, SinglePostQuerySchema, SparsePostPageSchema,
   SparsePostResponseSchema, type PostListQuery
 } from './posts.schemas.ts'
@@ -92,7 +92,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     }
     const [rows, count] = await Promise.all([
       listPostsAsJson(app.db, listing, { fields: resolved.fields, links, relations: resolved.include.length > 0 }),
-      query.count === 'estimate' ? countPosts(app.db, resolved.filter, audience, EXACT_COUNT_LIMIT) : undefined
+      query.count === 'estimate' ? countPosts(app.db, resolved.filter, audience, exactCountLimit(resolved.filter)) : undefined
     ])
     const page = paginate(request, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
     const included = await loadIncluded(app.db, page.items.filter(hasRelations), resolved.include, config.site)

@@ -131,10 +131,19 @@ export const IncludedSchema = z.object({
 }).meta({ id: 'Included', description: 'Related resources asked for with `include=`, each once.' })
 
 export const EXACT_COUNT_LIMIT = 10_000
+// With `q`, counting a match means reading its row and testing its search vector (the index
+// alone over-matches: stems, other languages), some 30-70 µs each: at 10,000 that was 0.3-2 s
+// of database time for one request, for any words an anonymous caller cares to send (1,000,000
+// posts). At 1,000, a tenth of it; what search pages show ("1,000+ results").
+export const EXACT_SEARCH_COUNT_LIMIT = 1_000
+
+/** Up to how many matches a count is exact: fewer when a full-text query decides what matches. */
+export const exactCountLimit = (query: { q?: string | undefined }): number =>
+  query.q === undefined ? EXACT_COUNT_LIMIT : EXACT_SEARCH_COUNT_LIMIT
 
 const PostPageMetaSchema = PageMetaSchema.extend({
   total: z.number().int().min(0).optional()
-    .describe(`With \`count=estimate\`: how many posts match. Exact up to ${EXACT_COUNT_LIMIT.toLocaleString('en')}; beyond, the query planner's estimate (see total_exact).`),
+    .describe(`With \`count=estimate\`: how many posts match. Exact up to ${EXACT_COUNT_LIMIT.toLocaleString('en')} (${EXACT_SEARCH_COUNT_LIMIT.toLocaleString('en')} with \`q\`); beyond, the query planner's estimate, never less than that limit plus one (see total_exact).`),
   total_exact: z.boolean().optional().describe('With `count=estimate`: true when `total` was counted, false when estimated.'),
   estimated_total: z.number().int().min(0).optional().meta({ deprecated: true }).describe('The same as `total`; kept for clients written before it.')
 }).meta({ id: 'PostPageMeta', examples: [{ next_cursor: 'WzEsInBvc3RzIiwibmV3ZXN0IiwiMjAxNC0xMC0xNVQxMDowMDowMC4wMDBaIl0', total: 27, total_exact: true, estimated_total: 27 }] })
@@ -189,7 +198,7 @@ export const PostListQuerySchema = z.object({
   status: list(PostStatusSchema, 4, 'status', 'draft,scheduled').optional()
     .describe('Needs a key with content:preview: only posts in these states. Without it, lists show only published posts.'),
   count: z.enum(['estimate']).optional()
-    .describe(`estimate: add meta.total, how many posts match: counted up to ${EXACT_COUNT_LIMIT.toLocaleString('en')}, the planner's estimate beyond (meta.total_exact says which).`)
+    .describe(`estimate: add meta.total, how many posts match: counted up to ${EXACT_COUNT_LIMIT.toLocaleString('en')} (${EXACT_SEARCH_COUNT_LIMIT.toLocaleString('en')} with q), the planner's estimate beyond (meta.total_exact says which).`)
 }).strict()
 
 export type PostListQuery = z.infer<typeof PostListQuerySchema>

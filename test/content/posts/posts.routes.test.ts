@@ -1,6 +1,8 @@
 import t from 'tap'
+import { sql } from 'kysely'
 import { buildTestApp } from '../../helpers/test-app.ts'
 import { newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
+import { EXACT_COUNT_LIMIT, EXACT_SEARCH_COUNT_LIMIT } from '../../../src/content/posts/posts.schemas.ts'
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000)
 
@@ -334,4 +336,24 @@ t.test('count=estimate adds the planner\'s estimate', async (t) => {
   t.type(body.meta.estimated_total, 'number')
   t.ok(body.meta.estimated_total >= 0)
   t.equal((await app.inject({ url: '/v1/posts' })).json().meta.estimated_total, undefined, 'no count unless asked')
+})
+
+t.test('count=estimate with q counts up to the search limit, not the list limit: each match counted is a row read and its vector tested', async (t) => {
+  const { app } = await buildTestApp(t)
+  const blog = await newBlog(app.db)
+  const common = EXACT_SEARCH_COUNT_LIMIT + 5
+  await sql`
+    INSERT INTO posts (id, blog_id, slug, title, body_text, language, status, published_at)
+    SELECT gen_random_uuid(), ${blog.id}, 'post-' || i, 'Post ' || i,
+           CASE WHEN i <= ${common} THEN 'lighthouse keeper' ELSE 'seldom lighthouse' END,
+           'en', 'published', timestamptz '2026-11-01 12:00:00+00' - make_interval(mins => i)
+    FROM generate_series(1, ${common + 3}) i`.execute(app.db)
+  const meta = async (query: string) => (await app.inject({ url: `/v1/posts?limit=1&count=estimate${query}` })).json().meta
+  const all = await meta('')
+  t.same([all.total, all.total_exact], [common + 3, true], 'without q: counted, well under the list limit')
+  const many = await meta('&q=lighthouse')
+  t.equal(many.total_exact, false, `more than ${EXACT_SEARCH_COUNT_LIMIT} matches: not counted to the end`)
+  t.ok(many.total > EXACT_SEARCH_COUNT_LIMIT, `total ${many.total} says more than the limit`)
+  t.same([(await meta('&q=keeper')).total_exact, (await meta('&q=seldom')).total], [false, 3], 'a rare word is counted exactly')
+  t.ok(EXACT_SEARCH_COUNT_LIMIT < EXACT_COUNT_LIMIT)
 })
