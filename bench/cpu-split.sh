@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Where one request's CPU goes: the API process against PostgreSQL, per request, for one path.
 #
-#   DATABASE_URL=postgres://... bash bench/cpu-split.sh /v1/posts [seconds] [cache MB] [--profile]
+#   DATABASE_URL=postgres://... [REVALIDATE=1] bash bench/cpu-split.sh /v1/posts [seconds] [cache MB] [--profile]
 #
 # Starts the compiled API (cache off unless a size is given), warms it for 3 s, then loads it
 # with autocannon at 50 connections and reads the CPU time (user + system, all threads) the API
 # process and every PostgreSQL server process used meanwhile, from /proc. PostgreSQL must run on
 # this machine, as the database of a benchmark run (bench/README.md). With --profile the API
-# also writes a V8 CPU profile to bench/.profile/ (open it in Chrome's DevTools).
+# also writes a V8 CPU profile to bench/.profile/ (open it in Chrome's DevTools). With
+# REVALIDATE=1 every request carries the path's current ETag in If-None-Match: the 304 path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,9 +41,16 @@ trap 'kill -INT $api 2> /dev/null || true' EXIT
 until curl -s -o /dev/null "http://127.0.0.1:$port/readyz"; do sleep 0.3; done
 
 url="http://127.0.0.1:$port$path"
-npx autocannon -c 50 -d 3 "$url" > /dev/null 2>&1
+headers=()
+if [ "${REVALIDATE:-}" = 1 ]; then
+  etag=$(curl -s -o /dev/null -D - "$url" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" { print $2 }')
+  [ -n "$etag" ] || { echo "$path answered without an ETag" >&2; exit 1; }
+  headers=(-H "if-none-match=$etag")
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "if-none-match: $etag" "$url")" = 304 ] || { echo "$path did not answer 304 to its own ETag" >&2; exit 1; }
+fi
+npx autocannon -c 50 -d 3 "${headers[@]}" "$url" > /dev/null 2>&1
 api_before=$(ticks "$api"); pg_before=$(postgres_ticks)
-requests=$(npx autocannon -c 50 -d "$seconds" --json "$url" 2> /dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d }).on("end", () => console.log(JSON.parse(s).requests.total))')
+requests=$(npx autocannon -c 50 -d "$seconds" "${headers[@]}" --json "$url" 2> /dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d }).on("end", () => console.log(JSON.parse(s).requests.total))')
 api_after=$(ticks "$api"); pg_after=$(postgres_ticks)
 hz=$(getconf CLK_TCK)
 
