@@ -17,6 +17,7 @@ interface PlanNode {
   'Node Type': string
   'Relation Name'?: string
   'Index Name'?: string
+  'Index Cond'?: string
   'Parent Relationship'?: string
   'Actual Rows'?: number
   'Actual Loops'?: number
@@ -141,6 +142,8 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
   // Counting with q (count=estimate): the full-text index decides which rows are read, never a
   // publish-time range of the public list index beside it (posts.repository.ts, countQuery), and
   // no more rows are read than the count's limit and the few non-public posts between them.
+  // (The list index may still stand in for a sequential scan of the public posts, as a partial
+  // index read whole: that reads what a scan reads, with no range to combine.)
   // Not bounded yet, printed here: a query whose words are everywhere but which excludes every
   // post ('post -body') is planned as a scan that reads every post to count none.
   for (const q of ['body', 'nowhere', 'post -body']) {
@@ -153,7 +156,7 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
     const root = parsePlan(explained[0]?.['QUERY PLAN'])
     t.comment(`count with q=${q}:\n${render(root)}`)
     const all = nodes(root)
-    t.notOk(all.some((n) => n['Index Name'] === 'posts_public_latest_idx'), `count with q=${q}: not the list index`)
+    t.notOk(all.some((n) => /published_at/.test(n['Index Cond'] ?? '')), `count with q=${q}: no publish-time range of an index`)
     const postsRead = all.filter((n) => n['Relation Name'] === 'posts')
       .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0)
     if (q === 'post -body') t.comment(`count with q=${q}: read ${postsRead} posts rows`)
