@@ -5097,7 +5097,7 @@ export interface operations {
                 /** @description Only posts published before this time (exclusive); a date or a date-time with offset. */
                 published_before?: string;
                 /**
-                 * @description Full-text search, web-search syntax: "quoted phrase", -excluded, or.
+                 * @description Full-text search, web-search syntax: "quoted phrase", -excluded, or. A search has a time limit: a page may then hold fewer posts than `limit`, even none, and still have a `next_cursor` that goes on where it stopped; follow it until it is null. By relevance, a search with more matches than can be ranked in time is a 422.
                  * @example Lavrov "coalition" -Ukraine
                  */
                 q?: string;
@@ -5168,6 +5168,15 @@ export interface operations {
             };
             /** @description The key lacks the scope the operation (or a parameter such as status= or visibility=all) needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but refers to things that do not exist or cannot be done. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5946,7 +5955,7 @@ export interface operations {
                 /** @description Only posts published before this time (exclusive); a date or a date-time with offset. */
                 published_before?: string;
                 /**
-                 * @description Full-text search, web-search syntax: "quoted phrase", -excluded, or.
+                 * @description Full-text search, web-search syntax: "quoted phrase", -excluded, or. A search has a time limit: a page may then hold fewer posts than `limit`, even none, and still have a `next_cursor` that goes on where it stopped; follow it until it is null. By relevance, a search with more matches than can be ranked in time is a 422.
                  * @example Lavrov "coalition" -Ukraine
                  */
                 q?: string;
@@ -6045,6 +6054,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request is well-formed but refers to things that do not exist or cannot be done. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this key or client address (or too many failed keys); retry after the time given. */
             429: {
                 headers: {
@@ -6104,7 +6122,7 @@ export interface operations {
                 /** @description Only posts published before this time (exclusive); a date or a date-time with offset. */
                 published_before?: string;
                 /**
-                 * @description Full-text search, web-search syntax: "quoted phrase", -excluded, or.
+                 * @description Full-text search, web-search syntax: "quoted phrase", -excluded, or. A search has a time limit: a page may then hold fewer posts than `limit`, even none, and still have a `next_cursor` that goes on where it stopped; follow it until it is null. By relevance, a search with more matches than can be ranked in time is a 422.
                  * @example Lavrov "coalition" -Ukraine
                  */
                 q?: string;
@@ -6203,6 +6221,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request is well-formed but refers to things that do not exist or cannot be done. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this key or client address (or too many failed keys); retry after the time given. */
             429: {
                 headers: {
@@ -6262,7 +6289,7 @@ export interface operations {
                 /** @description Only posts published before this time (exclusive); a date or a date-time with offset. */
                 published_before?: string;
                 /**
-                 * @description Full-text search, web-search syntax: "quoted phrase", -excluded, or.
+                 * @description Full-text search, web-search syntax: "quoted phrase", -excluded, or. A search has a time limit: a page may then hold fewer posts than `limit`, even none, and still have a `next_cursor` that goes on where it stopped; follow it until it is null. By relevance, a search with more matches than can be ranked in time is a 422.
                  * @example Lavrov "coalition" -Ukraine
                  */
                 q?: string;
@@ -6354,6 +6381,15 @@ export interface operations {
             };
             /** @description No such resource. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but refers to things that do not exist or cannot be done. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

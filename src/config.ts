@@ -92,6 +92,8 @@ export const EnvironmentSchema = z.object({
     .describe('Which proxies in front of the API to believe about the client address (X-Forwarded-For): false (default) believes none; a hop count, or the addresses or CIDR ranges of the load balancer or CDN. Behind a CDN, set it, or every client shares one rate limit.'),
   BODY_RENDER_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(60_000), '3000')
     .describe('Time budget for rendering and sanitizing one article body (in a worker thread); a body that takes longer is refused with a 422 naming the field.'),
+  SEARCH_TIME_LIMIT_MS: withDefault(z.coerce.number().int().min(0).max(600_000), '250')
+    .describe('PostgreSQL time a full-text search may take to find matches past the newest 5,000 posts of its list (and to count or rank them); 0: no limit. Out of time, a page holds what was found so far, possibly nothing, with a next_cursor that goes on from there; sort=relevance is a 422; count=estimate gives the estimate. The embedded database cannot stop a statement: there, no limit.'),
   FEED_TTL_MINUTES: withDefault(z.coerce.number().int().min(1).max(1440), '15')
     .describe('How often feed readers are asked to poll, in minutes (RSS ttl and sy:updatePeriod/sy:updateFrequency).'),
   WEBSUB_HUB_URL: optionalString
@@ -154,6 +156,8 @@ export interface Config {
   /** Fastify's trustProxy: false, true, a hop count, or addresses and CIDR ranges. */
   readonly trustProxy: boolean | number | readonly string[]
   readonly bodyRenderTimeoutMs: number
+  /** PostgreSQL time a search may take past its walk window (posts.repository.ts); undefined: no limit. */
+  readonly searchTimeLimitMs: number | undefined
   readonly overloadMaxEventLoopDelayMs: number | undefined
   readonly requestTimeoutMs: number
   readonly webhooks: { readonly allowPrivateTargets: boolean, readonly maxAttempts: number, readonly timeoutMs: number, readonly retryBaseMs: number }
@@ -215,6 +219,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES,
     trustProxy: e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY === 'true' ? true : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : Object.freeze(splitList(e.TRUST_PROXY)),
     bodyRenderTimeoutMs: e.BODY_RENDER_TIMEOUT_MS,
+    searchTimeLimitMs: e.SEARCH_TIME_LIMIT_MS === 0 ? undefined : e.SEARCH_TIME_LIMIT_MS,
     overloadMaxEventLoopDelayMs: e.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     webhooks: Object.freeze({

@@ -92,7 +92,8 @@ function replicaName (url: string): string {
 
 /** Kysely's SELECTs are lowercase `select `; `with` queries may write, so they stay on the primary. */
 function isRoutableRead (text: string): boolean {
-  return text.startsWith('select ')
+  // A read-only transaction (a time budget's: db/time-budget.ts) stays on the connection it began on.
+  return text.startsWith('select ') || text === 'start transaction read only'
 }
 
 export interface ReplicationOptions {

@@ -65,18 +65,24 @@ export function decodeCursor<T extends z.ZodTuple> (list: string, cursor: string
   return key.data
 }
 
-/** Builds the page envelope; `nextKey` is the sort key of the last item when more may follow. */
+/**
+ * Builds the page envelope from up to `limit + 1` rows: more than `limit` means a next page, from
+ * the last item's key. `stoppedAt`: the page stopped short of `limit` rows before the list's end
+ * (a search out of time), and the next page goes on from this key.
+ */
 export function paginate<T> (
   request: FastifyRequest,
   list: string,
   rows: readonly T[],
   limit: number,
-  keyOf: (row: T) => readonly (string | number | null)[]
+  keyOf: (row: T) => readonly (string | number | null)[],
+  stoppedAt?: readonly (string | number | null)[]
 ) {
   const hasMore = rows.length > limit
   const items = hasMore ? rows.slice(0, limit) : rows
   const last = items.at(-1)
-  const nextCursor = hasMore && last !== undefined ? encodeCursor(list, keyOf(last)) : null
+  const nextKey = hasMore && last !== undefined ? keyOf(last) : stoppedAt
+  const nextCursor = nextKey === undefined ? null : encodeCursor(list, nextKey)
   const self = new URL(request.url, apiBaseUrl(request))
   let next: string | null = null
   if (nextCursor !== null) {

@@ -3,6 +3,7 @@ import type { Executor } from '../../db/database.ts'
 import { SAME_PLAN_FOR_ANY_VALUES } from '../../db/named-statements.ts'
 import { param, preparedQuery, preparedQueryByShape, shapeKey } from '../../db/prepared.ts'
 import type { DB, PostsTable } from '../../db/schema.ts'
+import { OUT_OF_TIME, withinTimeBudget } from '../../db/time-budget.ts'
 import type { Links } from '../common/site.ts'
 import { postJson } from './post-json.repository.ts'
 import { PUBLIC_STATUSES, type PostStatus } from './post-status.ts'
@@ -142,7 +143,20 @@ function searchMatchesPlannedOnce (q: string, language: string | undefined) {
  * author or one tag (they carry published_at for this), otherwise the posts indexes.
  */
 export async function listPosts (db: Executor, request: PostListRequest): Promise<PostRow[]> {
-  return listInWindows(db, { request }) as Promise<PostRow[]>
+  const listing = await listInWindows(db, { request }, undefined)
+  // No time budget: every search runs to its end, and relevance always answers.
+  return (listing as PostListing<PostRow>).rows
+}
+
+/** A page of posts; a full-text list may stop short of a full page to keep within its time. */
+export interface PostListing<Row> {
+  rows: Row[]
+  /**
+   * Set when the search stopped short of the page to keep within its time: the list position
+   * (its order, the query aside) up to which every post was searched. The next page goes on
+   * from there, as from the last post of a full page.
+   */
+  searchedThrough?: PostPosition | undefined
 }
 
 /** A post of a page as the API's JSON text, with what its cursor is made of (and, when asked, its relations). */
@@ -158,8 +172,8 @@ export type PostJsonRecord = PostJsonRow & PostRelations & Pick<PostRow, 'slug' 
  * The same page as listPosts, each post as its JSON text with `fields` (post-json.repository.ts):
  * what list routes send, without parsing the rows into objects and serializing them again.
  */
-export async function listPostsAsJson (db: Executor, request: PostListRequest, shape: JsonShape): Promise<PostJsonRow[]> {
-  return listInWindows(db, { request, asJson: shape }) as Promise<PostJsonRow[]>
+export async function listPostsAsJson (db: Executor, request: PostListRequest, shape: JsonShape, searchTimeMs?: number): Promise<PostListing<PostJsonRow> | typeof OUT_OF_TIME> {
+  return listInWindows(db, { request, asJson: shape }, searchTimeMs) as Promise<PostListing<PostJsonRow> | typeof OUT_OF_TIME>
 }
 
 /** How many posts (in list order, the query aside) a full-text page looks through by walking. */
@@ -173,26 +187,40 @@ export const SEARCH_WALK_WINDOW = 5_000
  * the rarest frequency it saw). So the walk looks at the first SEARCH_WALK_WINDOW posts of the
  * list only (first query: a subquery with that LIMIT, so no plan can read more); what the page
  * still lacks comes from the posts past that edge through the full-text index, every match
- * gathered and sorted (second query), which costs what the matches are: few, or the walk would
- * have filled the page. Relevance order always gathers and sorts.
+ * gathered and sorted (second query), which usually costs what the matches are: few, or the walk
+ * would have filled the page. Relevance order always gathers and sorts.
+ *
+ * Gathering reads every candidate the full-text index gives, and the index cannot check word
+ * positions or a word's absence: a phrase of two common words gives every post with both,
+ * matches or not (10.9 s cold at 1,000,000 posts). So gathering has `searchTimeMs` of
+ * PostgreSQL's time; when it runs out, the page holds what the walk found, possibly nothing,
+ * and goes on from the window's edge (`searchedThrough`): each request bounded, no post
+ * skipped or repeated. Ranking has no such edge to stop at: out of time, it is OUT_OF_TIME.
  */
-async function listInWindows (db: Executor, page: PageRequest): Promise<unknown[]> {
+async function listInWindows (db: Executor, page: PageRequest, searchTimeMs: number | undefined): Promise<PostListing<unknown> | typeof OUT_OF_TIME> {
   const { request } = page
-  if (request.filter.q === undefined || request.sort === 'relevance') return pageOfPosts(db, page)
+  if (request.filter.q === undefined) return { rows: await pageOfPosts(db, page) }
+  if (request.sort === 'relevance') {
+    const ranked = await withinTimeBudget(db, searchTimeMs, (db) => pageOfPosts(db, page))
+    return ranked === OUT_OF_TIME ? OUT_OF_TIME : { rows: ranked }
+  }
   const walked = await pageOfPosts(db, { ...page, request: { ...request, walkWindow: true } })
-  if (walked.length >= request.limit) return walked
+  if (walked.length >= request.limit) return { rows: walked }
   const edge = await walkWindowEdge(db, request)
-  if (edge === undefined) return walked
-  const gathered = await pageOfPosts(db, { ...page, request: { ...request, after: edge, limit: request.limit - walked.length, sortMatches: true } })
-  return [...walked, ...gathered]
+  if (edge === undefined) return { rows: walked }
+  const pastEdge = { ...request, after: edge, limit: request.limit - walked.length, sortMatches: true }
+  const gathered = await withinTimeBudget(db, searchTimeMs, (db) => pageOfPosts(db, { ...page, request: pastEdge }))
+  if (gathered === OUT_OF_TIME) return { rows: walked, searchedThrough: edge }
+  return { rows: [...walked, ...gathered] }
 }
 
 /** The position SEARCH_WALK_WINDOW posts past the cursor in list order (the query aside), or undefined when the list ends before it. */
 async function walkWindowEdge (db: Executor, request: PostListRequest): Promise<PostPosition | undefined> {
   const { page, time, id } = postsInOrder(db, { ...request, filter: { ...request.filter, q: undefined } }, false)
   const edge = await page
-    // As text: microseconds and all, so the next query's bound is the edge itself.
-    .select([sql<string>`(${time})::text`.as('time'), sql<string>`${id}`.as('id')])
+    // As ISO 8601 text, microseconds and all: the next query's bound is the edge itself, and a
+    // cursor (searchedThrough) can carry it.
+    .select([sql<string>`to_char(${time} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('time'), sql<string>`${id}`.as('id')])
     .offset(sql.lit(SEARCH_WALK_WINDOW - 1)).limit(sql.lit(1))
     .executeTakeFirst()
   return edge === undefined ? undefined : { publishedAt: edge.time, id: edge.id }
@@ -379,16 +407,19 @@ function postsInOrder (db: Executor, request: PostListRequest, withBlogs: boolea
  * at most that long), beyond it the planner's estimate, never a count(*) of millions. The
  * planner alone was wildly wrong on small and filtered lists (1 for 27 posts).
  */
-export async function countPosts (db: Executor, filter: PostFilter, audience: Audience, exactUpTo: number): Promise<{ total: number, exact: boolean }> {
-  const { matching, counted: countedQuery } = countQuery(db, filter, audience, exactUpTo)
-  const counted = await countedQuery.executeTakeFirstOrThrow()
-  const total = Number(counted.n)
-  if (total <= exactUpTo) return { total, exact: true }
+export async function countPosts (db: Executor, filter: PostFilter, audience: Audience, exactUpTo: number, searchTimeMs?: number): Promise<{ total: number, exact: boolean }> {
+  // Counting a search's matches costs what finding them does (listInWindows): when it runs out
+  // of `searchTimeMs`, the estimate answers, for all the planner knows.
+  const counted = await withinTimeBudget(db, filter.q === undefined ? undefined : searchTimeMs, (db) => countQuery(db, filter, audience, exactUpTo).counted.executeTakeFirstOrThrow())
+  const total = counted === OUT_OF_TIME ? undefined : Number(counted.n)
+  if (total !== undefined && total <= exactUpTo) return { total, exact: true }
+  const { matching } = countQuery(db, filter, audience, exactUpTo)
   const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) ${matching}`.execute(db)
   const plan = rows[0]?.['QUERY PLAN']
   const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as Array<{ Plan: { 'Plan Rows': number } }>
-  // More than exactUpTo match for certain; an estimate below that would contradict the count.
-  return { total: Math.max(exactUpTo + 1, Math.round(parsed[0]?.Plan['Plan Rows'] ?? 0)), exact: false }
+  const estimate = Math.round(parsed[0]?.Plan['Plan Rows'] ?? 0)
+  // Counted past exactUpTo: more match for certain, and an estimate below would contradict it.
+  return { total: total === undefined ? estimate : Math.max(exactUpTo + 1, estimate), exact: false }
 }
 
 /**

@@ -5,7 +5,7 @@ import { blogKeys, postKeys, postListKeys } from '../../changes/surrogate-keys.t
 import { findBlog } from '../blogs/blogs.repository.ts'
 import { NewsArticleSchema, toNewsArticle } from './news-article.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
-import { notFound, problemResponses } from '../../http/errors.ts'
+import { AppError, notFound, problemResponses } from '../../http/errors.ts'
 import { paginate } from '../../http/pagination.ts'
 import { jsonText, responseVariants } from '../../http/serialization.ts'
 import { requireScope } from '../../access/auth.ts'
@@ -14,6 +14,7 @@ import { redirectTo } from '../../http/redirects.ts'
 import { BLOGS } from '../addressing/addressables.ts'
 import { findOrRedirect, lookUp, RenamedResponse } from '../addressing/find-or-redirect.ts'
 import { isUuid } from '../addressing/identifiers.ts'
+import { OUT_OF_TIME } from '../../db/time-budget.ts'
 import { linksFor } from '../common/site.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from './post-owners.ts'
 import { countPosts, findPostById, findPostJson, listPostsAsJson, type Audience, type PostJsonRecord, type PostJsonRow, type PostRelations } from './posts.repository.ts'
@@ -22,7 +23,7 @@ import {
   PostPageSchema, PostResponseSchema, PreviewPostPageSchema, PreviewPostResponseSchema, SinglePostQuerySchema, SparsePostPageSchema,
   SparsePostResponseSchema, type PostListQuery
 } from './posts.schemas.ts'
-import { checkedInclude, loadIncluded, POST_CURSOR, postCursorKey, resolveFields, resolveListRequest, type ListScope } from './posts.service.ts'
+import { checkedInclude, loadIncluded, POST_CURSOR, positionCursorKey, postCursorKey, resolveFields, resolveListRequest, type ListScope } from './posts.service.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 
 const LIST_DESCRIPTION = 'Public posts, newest first unless `sort` says otherwise, a page at a time (keyset ' +
@@ -63,6 +64,13 @@ function envelope (data: string, included: unknown, page?: { meta: unknown, link
   return `{"data":${data}${includedJson}${pageJson}}`
 }
 
+/** A search by relevance that could not rank its matches in the time it has (posts.repository.ts). */
+function tooManyToRank (ms: number | undefined): AppError {
+  return new AppError(422, 'search_too_broad',
+    `This search matches more posts than can be ranked by relevance within ${ms ?? 0} ms; sort by publish time (the default), which pages through any number of matches, or narrow it with more words or filters.`,
+    { errors: [{ path: 'query.sort', message: 'relevance cannot rank this many matches in time' }] })
+}
+
 /**
  * A key with content:preview sees drafts and scheduled posts; what it sees must never enter a
  * shared cache, so such responses are private and not stored.
@@ -90,11 +98,14 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       withBody: resolved.fields.includes('body_html'),
       withText: resolved.fields.includes('body_text')
     }
-    const [rows, count] = await Promise.all([
-      listPostsAsJson(app.db, listing, { fields: resolved.fields, links, relations: resolved.include.length > 0 }),
-      query.count === 'estimate' ? countPosts(app.db, resolved.filter, audience, exactCountLimit(resolved.filter)) : undefined
+    const searchTime = config.searchTimeLimitMs
+    const [found, count] = await Promise.all([
+      listPostsAsJson(app.db, listing, { fields: resolved.fields, links, relations: resolved.include.length > 0 }, searchTime),
+      query.count === 'estimate' ? countPosts(app.db, resolved.filter, audience, exactCountLimit(resolved.filter), searchTime) : undefined
     ])
-    const page = paginate(request, POST_CURSOR, rows, query.limit, (row) => postCursorKey(resolved.sort, row))
+    if (found === OUT_OF_TIME) throw tooManyToRank(searchTime)
+    const stoppedAt = found.searchedThrough === undefined ? undefined : positionCursorKey(resolved.sort, found.searchedThrough)
+    const page = paginate(request, POST_CURSOR, found.rows, query.limit, (row) => postCursorKey(resolved.sort, row), stoppedAt)
     const included = await loadIncluded(app.db, page.items.filter(hasRelations), resolved.include, config.site)
     setSurrogateKeys(reply, postListKeys(owner === undefined ? [] : [owner]))
     const posts = page.items.map((row) => row.json)
@@ -129,7 +140,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       summary: 'List posts',
       description: LIST_DESCRIPTION,
       querystring: PostListQuerySchema,
-      response: { 200: PostPageSchema.describe('A page of posts.'), ...problemResponses(400) },
+      response: { 200: PostPageSchema.describe('A page of posts.'), ...problemResponses(400, 422) },
       ...responseVariants(POST_PAGE_VARIANTS)
     }
   }, async (request, reply) => sendPostPage(request, reply, request.query, {}))
@@ -215,7 +226,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
         description: LIST_DESCRIPTION + text.note,
         params: owner.paramsSchema,
         querystring: PostListQuerySchema,
-        response: { 200: PostPageSchema.describe('A page of posts.'), ...RenamedResponse, ...problemResponses(400, 404) },
+        response: { 200: PostPageSchema.describe('A page of posts.'), ...RenamedResponse, ...problemResponses(400, 404, 422) },
         ...responseVariants(POST_PAGE_VARIANTS)
       }
     }, async (request, reply) => {

@@ -186,7 +186,7 @@ export const PostListQuerySchema = z.object({
   published_after: dateParam.optional().describe('Only posts published after this time (exclusive); a date or a date-time with offset.'),
   published_before: dateParam.optional().describe('Only posts published before this time (exclusive); a date or a date-time with offset.'),
   q: z.string().trim().min(1).max(200).regex(/^(?:[^\p{Cc}]|[\t\n\r])*$/u, 'must not contain control characters').optional()
-    .describe('Full-text search, web-search syntax: "quoted phrase", -excluded, or.').meta({ examples: ['Lavrov "coalition" -Ukraine'] }),
+    .describe('Full-text search, web-search syntax: "quoted phrase", -excluded, or. A search has a time limit: a page may then hold fewer posts than `limit`, even none, and still have a `next_cursor` that goes on where it stopped; follow it until it is null. By relevance, a search with more matches than can be ranked in time is a 422.').meta({ examples: ['Lavrov "coalition" -Ukraine'] }),
   sort: z.enum(['-published_at', 'published_at', 'relevance']).default('-published_at')
     .describe('-published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q).'),
   fields: list(z.string(), 30, 'field', 'title,url,published_at').optional()

@@ -94,7 +94,12 @@ export async function resolveOwners (db: Executor, refs: OwnerRefs, scope: ListS
 
 /** A post's place in its list: the sort, then the sort key (rank only for relevance). */
 export function postCursorKey (sort: PostSort, row: Pick<PostRow, 'sort_time' | 'id' | 'rank'>) {
-  return [sort, row.sort_time.toISOString(), row.id, sort === 'relevance' ? row.rank : null] as const
+  return positionCursorKey(sort, { publishedAt: row.sort_time.toISOString(), id: row.id, rank: row.rank ?? undefined })
+}
+
+/** A place in a list as a cursor's key, as postCursorKey makes it for a post. */
+export function positionCursorKey (sort: PostSort, position: PostPosition) {
+  return [sort, position.publishedAt, position.id, sort === 'relevance' ? position.rank ?? null : null] as const
 }
 
 /**
