@@ -126,6 +126,7 @@ async function main (): Promise<void> {
 
   await precision(seeded)
   await replicaFloors(seeded)
+  await searchOnReplica()
   await rateLimits()
   await mixedLoad()
 }
@@ -208,6 +209,40 @@ async function replicaFloors (seeded: Array<{ id: string, slug: string }>): Prom
   } finally {
     await replicaSql('SELECT pg_wal_replay_resume()')
   }
+}
+
+/**
+ * Phase 1c: a search's time limit is a read-only transaction (db/time-budget.ts), and the
+ * replica answers it like any public read: the primary answers none of this request.
+ */
+async function searchOnReplica (): Promise<void> {
+  console.log('# a search with a count: its time-limited transaction on the replica')
+  const routed = async () => {
+    const body = (await http(`${API[1]}/metrics`, { headers: admin })).body
+    const count = (target: string) => Number(new RegExp(`^db_routed_reads_total\\{target="${target}"\\} (\\d+)`, 'm').exec(body)?.[1] ?? 0)
+    return { replica: count('replica'), primary: count('primary') }
+  }
+  // After the paused replay of phase 1b, reads return to the replica once it has caught up.
+  for (let i = 0; i < 100; i++) {
+    const ready = JSON.parse((await http(`${API[1]}/readyz`)).body) as { replicas: Array<{ state: string, lagBytes: number | null }> }
+    if (ready.replicas[0]?.state === 'in_rotation' && ready.replicas[0].lagBytes === 0) break
+    await sleep(50)
+  }
+  await sleep(300)
+  const routedFor = async (path: string) => {
+    const before = await routed()
+    const res = await http(`${API[1]}${path}`)
+    const after = await routed()
+    return { res, replica: after.replica - before.replica, primary: after.primary - before.primary }
+  }
+  // Words no post has, never asked before: no cache answers them. The count is one transaction
+  // more than the list alone (a connection of its own), and must be counted as a replica read.
+  const stamp = Date.now()
+  const listed = await routedFor(`/v1/posts?q=nowhere${stamp}&limit=1`)
+  const counted = await routedFor(`/v1/posts?q=nowhere${stamp}x&count=estimate&limit=1`)
+  check(counted.res.status === 200 && (JSON.parse(counted.res.body) as { meta: { total: number } }).meta.total === 0, `the search answered (${counted.res.status})`)
+  check(counted.replica === listed.replica + 1 && listed.primary === 0 && counted.primary === 0,
+    `the replica answered the count's transaction (replica reads: list ${listed.replica}, list and count ${counted.replica}; primary ${listed.primary}, ${counted.primary})`)
 }
 
 /** Phase 2: one budget per client across both processes, the client named by Varnish. */
