@@ -104,8 +104,8 @@ export const tagRows = () => Array.from({ length: TAGS }, (_, i) => ({
 
 export interface PostRows {
   post: Record<string, string | number | boolean | null>
-  authors: Array<{ post_id: string, author_id: string, position: number, published_at: string | null }>
-  tags: Array<{ post_id: string, tag_id: string, position: number, published_at: string | null }>
+  authors: Array<{ post_id: string, author_id: string, position: number, published_at: string | null, is_public: boolean }>
+  tags: Array<{ post_id: string, tag_id: string, position: number, published_at: string | null, is_public: boolean }>
 }
 
 const YEAR_MS = 365.25 * 24 * 3600 * 1000
@@ -157,6 +157,7 @@ export function makePost (n: number, now: number, seed = 1): PostRows {
   while (tags.size < tagCount) tags.add(Math.floor(rand() * TAGS))
   const image = rand() < 0.7
   const nowIso = new Date(now).toISOString()
+  const isPublic = status !== 'draft' && !deleted
   return {
     post: {
       id,
@@ -187,8 +188,9 @@ export function makePost (n: number, now: number, seed = 1): PostRows {
       author_summaries: JSON.stringify([...authors].map((author) => summaryOf(authorSummaries(), author))),
       tag_summaries: JSON.stringify([...tags].map((tag) => summaryOf(tagSummaries(), tag)))
     },
-    authors: [...authors].map((author, position) => ({ post_id: id, author_id: authorId(author), position, published_at: publishedAt })),
-    tags: [...tags].map((tag, position) => ({ post_id: id, tag_id: tagId(tag), position, published_at: publishedAt }))
+    // The join tables' copies of the publish time and public state, as the triggers keep them.
+    authors: [...authors].map((author, position) => ({ post_id: id, author_id: authorId(author), position, published_at: publishedAt, is_public: isPublic })),
+    tags: [...tags].map((tag, position) => ({ post_id: id, tag_id: tagId(tag), position, published_at: publishedAt, is_public: isPublic }))
   }
 }
 
@@ -204,7 +206,7 @@ let tagSummaryRows: SummaryRow[] | undefined
 const authorSummaries = () => (authorSummaryRows ??= authorRows())
 const tagSummaries = () => (tagSummaryRows ??= tagRows())
 const summaryOf = (rows: SummaryRow[], i: number) => ({ id: rows[i]!.id, slug: rows[i]!.slug, name: rows[i]!.name })
-export const LINK_COLUMNS = { post_authors: ['post_id', 'author_id', 'position', 'published_at'], post_tags: ['post_id', 'tag_id', 'position', 'published_at'] } as const
+export const LINK_COLUMNS = { post_authors: ['post_id', 'author_id', 'position', 'published_at', 'is_public'], post_tags: ['post_id', 'tag_id', 'position', 'published_at', 'is_public'] } as const
 
 /** One row in PostgreSQL's COPY text format. */
 export function copyLine (values: ReadonlyArray<string | number | boolean | null>): string {

@@ -105,7 +105,8 @@ async function loadWithCopy (url: string, total: number, now: number, lane: numb
   await client.connect()
   try {
     // The rows are consistent by construction; with replication role the triggers that copy
-    // published_at into the join tables (given here already) and the FK checks are skipped.
+    // published_at and the public state into the join tables (given here already) and the FK
+    // checks are skipped.
     // It needs superuser; without it the load is slower, not different.
     await client.query("SET session_replication_role = 'replica'").catch(() => {})
     await client.query('SET synchronous_commit = off')
@@ -116,8 +117,8 @@ async function loadWithCopy (url: string, total: number, now: number, lane: numb
       for (let n = start; n < Math.min(total, start + CHUNK); n++) rows.push(makePost(n, now))
       await client.query('BEGIN')
       await copyRows(client, 'posts', POST_COLUMNS, rows.map((row) => copyLine(POST_COLUMNS.map((column) => row.post[column] ?? null))))
-      await copyRows(client, 'post_authors', LINK_COLUMNS.post_authors, rows.flatMap((row) => row.authors.map((link) => copyLine([link.post_id, link.author_id, link.position, link.published_at]))))
-      await copyRows(client, 'post_tags', LINK_COLUMNS.post_tags, rows.flatMap((row) => row.tags.map((link) => copyLine([link.post_id, link.tag_id, link.position, link.published_at]))))
+      await copyRows(client, 'post_authors', LINK_COLUMNS.post_authors, rows.flatMap((row) => row.authors.map((link) => copyLine([link.post_id, link.author_id, link.position, link.published_at, link.is_public]))))
+      await copyRows(client, 'post_tags', LINK_COLUMNS.post_tags, rows.flatMap((row) => row.tags.map((link) => copyLine([link.post_id, link.tag_id, link.position, link.published_at, link.is_public]))))
       await client.query('COMMIT')
       advance(rows.length)
     }

@@ -101,6 +101,8 @@ export interface PostAuthorsTable {
   author_id: string
   position: number
   published_at: ColumnType<Date | null, never, never>
+  /** The post's status is public and it is not deleted: copied by triggers, like published_at. */
+  is_public: ColumnType<boolean, never, never>
 }
 
 export interface PostTagsTable {
@@ -108,6 +110,8 @@ export interface PostTagsTable {
   tag_id: string
   position: number
   published_at: ColumnType<Date | null, never, never>
+  /** The post's status is public and it is not deleted: copied by triggers, like published_at. */
+  is_public: ColumnType<boolean, never, never>
 }
 
 export interface SlugRedirectsTable {

@@ -29,14 +29,24 @@ export function publiclyVisible () {
   return PUBLICLY_VISIBLE
 }
 
+// The same rule on a row of a join table (post_authors, post_tags) aliased `j`, from its copies
+// of the post's public state and publish time (kept by triggers: the byline_public_state
+// migration), which a partial index of the public rows by owner and publish time holds.
+const PUBLICLY_VISIBLE_LINK = sql<boolean>`j.is_public AND j.published_at <= now()`
+
+/** The visibility predicate on a join-table row aliased `j`, without its post. */
+export function publiclyVisibleLink () {
+  return PUBLICLY_VISIBLE_LINK
+}
+
 /**
  * When the newest public post of an author or tag (the row `owner`, e.g. `a.id`) was published:
- * a scalar subquery that walks (owner, published_at DESC) of the join table, one index probe.
+ * a scalar subquery on the join table's index of public rows, one probe.
  */
 export function latestPublicPostAt (via: 'post_authors' | 'post_tags', owner: string) {
   const ownerColumn = via === 'post_authors' ? 'author_id' : 'tag_id'
-  return sql<Date | null>`(SELECT p.published_at FROM ${sql.table(via)} AS j JOIN posts AS p ON p.id = j.post_id
-    WHERE j.${sql.ref(ownerColumn)} = ${sql.ref(owner)} AND ${PUBLICLY_VISIBLE} ORDER BY j.published_at DESC LIMIT 1)`
+  return sql<Date | null>`(SELECT max(j.published_at) FROM ${sql.table(via)} AS j
+    WHERE j.${sql.ref(ownerColumn)} = ${sql.ref(owner)} AND ${PUBLICLY_VISIBLE_LINK})`
 }
 
 /** public: what anyone may read. preview: every post not deleted, drafts and scheduled ones too. */

@@ -1,10 +1,11 @@
 import { sql, type SelectQueryBuilder } from 'kysely'
 import type { Executor } from '../../db/database.ts'
-import { publiclyVisible } from '../posts/posts.repository.ts'
+import { publiclyVisible, publiclyVisibleLink } from '../posts/posts.repository.ts'
 
 // The SQL behind author and tag lists' filters and post counts. Both walk the post's join
 // table (post_authors or post_tags) from the owner's side, which their (owner, published_at)
-// indexes serve: a count is one index range per owner on the page, never a scan of posts.
+// indexes serve: a count is one range of the index of public rows per owner on the page, read
+// from the index alone, never a post.
 
 export type BylineVia = 'post_authors' | 'post_tags'
 
@@ -18,10 +19,13 @@ export interface BylineOptions {
 
 const ownerColumn = (via: BylineVia) => (via === 'post_authors' ? 'author_id' : 'tag_id')
 
-/** The number of public posts of the owner row `owner` (e.g. `a.id`). */
+/**
+ * The number of public posts of the owner row `owner` (e.g. `a.id`): a range of the join table's
+ * index of public rows, counted from the index without reading a post.
+ */
 export function publicPostCount (via: BylineVia, owner: string) {
-  return sql<number>`(SELECT count(*)::int FROM ${sql.table(via)} AS j JOIN posts AS p ON p.id = j.post_id
-    WHERE j.${sql.ref(ownerColumn(via))} = ${sql.ref(owner)} AND ${publiclyVisible()})`
+  return sql<number>`(SELECT count(*)::int FROM ${sql.table(via)} AS j
+    WHERE j.${sql.ref(ownerColumn(via))} = ${sql.ref(owner)} AND ${publiclyVisibleLink()})`
 }
 
 // The builder's table types differ per resource; only `<alias>.id` and `<alias>.slug` are used.
@@ -44,8 +48,8 @@ export function withBylineOptions<Q extends AnySelect> (query: Q, via: BylineVia
 }
 
 export async function countPublicPosts (db: Executor, via: BylineVia, ownerId: string): Promise<number> {
-  const row = await db.selectFrom(`${via} as j` as 'post_authors as j').innerJoin('posts as p', 'p.id', 'j.post_id')
+  const row = await db.selectFrom(`${via} as j` as 'post_authors as j')
     .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where(sql.ref(`j.${ownerColumn(via)}`), '=', ownerId).where(publiclyVisible()).executeTakeFirstOrThrow()
+    .where(sql.ref(`j.${ownerColumn(via)}`), '=', ownerId).where(publiclyVisibleLink()).executeTakeFirstOrThrow()
   return Number(row.n)
 }

@@ -1,5 +1,7 @@
 import { sql } from 'kysely'
 import t from 'tap'
+import { PUBLIC_STATUSES } from '../../../src/content/posts/post-status.ts'
+import { publiclyVisible, publiclyVisibleLink } from '../../../src/content/posts/posts.repository.ts'
 import { migrateToLatest } from '../../../src/db/migrator.ts'
 import { newApiKey } from '../../helpers/factories.ts'
 import { migrateDownThrough } from '../../helpers/migrations.ts'
@@ -10,6 +12,8 @@ import { buildTestApp } from '../../helpers/test-app.ts'
 // drift from the join tables and the authors and tags themselves, whatever changes them: a
 // random sequence of every kind of write through the API (and a few straight in SQL) is run,
 // and after each step every post's stored summaries are compared with ones computed afresh.
+// The join tables' copies of each post's publish time and public state (the
+// byline_public_state migration), which author and tag counts read alone, are held the same way.
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app']
 
@@ -34,6 +38,22 @@ async function drifted (app: App, stored: 'json' | 'jsonb' = 'json'): Promise<Ar
 }
 
 interface Summary { id: string, slug: string, name: string }
+
+/**
+ * Join-table rows whose copies of their post's publish time or public state differ from the
+ * post's, or whose visibility, read from the copies, differs from the post's own.
+ */
+async function linksDrifted (app: App): Promise<Array<{ post_id: string, via: string }>> {
+  const publicState = sql<boolean>`(p.status IN (${sql.join(PUBLIC_STATUSES.map((status) => sql.lit(status)))}) AND p.deleted_at IS NULL)`
+  const { rows } = await sql<{ post_id: string, via: string }>`
+    SELECT j.post_id, j.via FROM (
+      SELECT post_id, published_at, is_public, 'post_authors' AS via FROM post_authors
+      UNION ALL SELECT post_id, published_at, is_public, 'post_tags' FROM post_tags) AS j
+    JOIN posts p ON p.id = j.post_id
+    WHERE j.published_at IS DISTINCT FROM p.published_at OR j.is_public <> ${publicState}
+      OR (${publiclyVisibleLink()}) IS DISTINCT FROM (${publiclyVisible()})`.execute(app.db)
+  return rows
+}
 
 function random (seed: number): () => number {
   let state = seed
@@ -104,6 +124,11 @@ t.test('stored author and tag summaries never drift, whatever the writes', async
       if ((await call('DELETE', `/v1/tags/${gone}?remove_from_posts=true`)).statusCode === 204) tags.splice(tags.indexOf(gone), 1)
     }],
     ['publish or unpublish (published_at copied into the join tables)', async () => posts.length > 0 && call('POST', `/v1/posts/${pick(posts)}/${pick(['publish', 'unpublish'])}`)],
+    ['schedule a post, or publish it back-dated', async () => posts.length > 0 &&
+      call('POST', `/v1/posts/${pick(posts)}/publish`, { at: new Date(Date.now() + (rand() < 0.5 ? 1 : -1) * 86_400_000 * (1 + Math.floor(rand() * 30))).toISOString() })],
+    ['SQL: scheduled posts come due', async () => sql`UPDATE posts SET published_at = now() - interval '1 minute' WHERE status = 'scheduled'`.execute(app.db)],
+    ['SQL: archive a post, restore a deleted one', async () => sql`UPDATE posts SET status = CASE WHEN deleted_at IS NULL THEN 'archived' ELSE status END, deleted_at = NULL
+      WHERE id = (SELECT id FROM posts ORDER BY md5(id::text || ${String(made++)}) LIMIT 1)`.execute(app.db)],
     ['delete a post', async () => {
       if (posts.length < 3) return
       const id = pick(posts)
@@ -121,12 +146,16 @@ t.test('stored author and tag summaries never drift, whatever the writes', async
     await run()
     counts.set(name, (counts.get(name) ?? 0) + 1)
     const bad = await drifted(app)
-    if (bad.length > 0) {
-      t.fail(`after step ${step} (${name}), ${bad.length} post(s) drifted`)
+    const badLinks = await linksDrifted(app)
+    if (bad.length > 0 || badLinks.length > 0) {
+      t.fail(`after step ${step} (${name}), ${bad.length} post(s) drifted, ${badLinks.length} join-table row(s) differ from their posts`)
       return
     }
   }
   t.pass(`no drift over 160 random writes: ${[...counts].map(([name, n]) => `${name} ×${n}`).join(', ')}`)
+  const { rows: [kinds] } = await sql<{ public: number, hidden: number }>`
+    SELECT count(*) FILTER (WHERE is_public)::int AS public, count(*) FILTER (WHERE NOT is_public)::int AS hidden FROM post_authors`.execute(app.db)
+  t.ok(kinds!.public > 0 && kinds!.hidden > 0, `both public and hidden bylines were compared (${kinds!.public}, ${kinds!.hidden})`)
   t.ok([...counts.keys()].length >= steps.length - 1, 'nearly every kind of write was exercised')
 
   // And what readers get is the stored summary, in byline order.
@@ -160,4 +189,28 @@ t.test('the migration fills in the summaries of posts that existed before it', a
   t.same(await stored(), expected, 'the same text as before')
   t.same(await drifted(app), [])
   t.same((JSON.parse(expected[1]?.a ?? '[]') as Array<{ slug: string }>).map((a) => a.slug), ['ben', 'ana'], 'in byline order')
+})
+
+t.test('the migration copies the public state of posts that existed before it', async (t) => {
+  const { app } = await buildTestApp(t)
+  const admin = await newApiKey(app.db, ['admin'])
+  const call = (method: string, url: string, payload?: unknown) =>
+    app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
+  await call('POST', '/v1/blogs', { slug: 'desk', title: 'Desk' })
+  await call('POST', '/v1/authors', { slug: 'ana', name: 'Ana' })
+  await call('POST', '/v1/tags', { slug: 'world', name: 'World' })
+  const ids: string[] = []
+  for (const status of ['published', 'published', 'draft', 'published']) {
+    const res = await call('POST', '/v1/posts', { blog: 'desk', title: `A ${status} story`, body_markdown: 'Text.', status, authors: ['ana'], tags: ['world'] })
+    ids.push(res.json().data.id)
+  }
+  t.equal((await call('DELETE', `/v1/posts/${ids[3]}`)).statusCode, 204)
+  const publicLinks = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM post_authors WHERE is_public`.execute(app.db)).rows[0]!.n
+
+  t.same(await migrateDownThrough(app.db, '2026-12-02T04-00-00_byline_public_state'), ['2026-12-02T04-00-00_byline_public_state'])
+  t.same(await migrateToLatest(app.db), ['2026-12-02T04-00-00_byline_public_state'], 'up again')
+  t.same(await linksDrifted(app), [], 'every copy matches its post')
+  t.equal(await publicLinks(), 2, 'the two published posts, not the draft nor the deleted one')
+  const ana = (await call('GET', '/v1/authors/ana?include=count.posts')).json() as { data: { post_count?: number, count?: { posts: number } } }
+  t.match(ana.data, { count: { posts: 2 } }, 'and the author\'s count reads them')
 })
