@@ -32,8 +32,9 @@ async function load (db: Kysely<DB>) {
     sql`INSERT INTO authors (id, slug, name) SELECT gen_random_uuid(), 'author-' || i, 'Author ' || i FROM generate_series(1, 200) i`,
     sql`INSERT INTO tags (id, slug, name) SELECT gen_random_uuid(), 'tag-' || i, 'Tag ' || i FROM generate_series(1, 500) i`,
     // A few percent drafts and deleted posts, like a real archive.
-    sql`INSERT INTO posts (id, blog_id, slug, title, body_text, is_breaking, status, published_at, deleted_at)
-        SELECT gen_random_uuid(), b.ids[1 + i % 50], 'post-' || i, 'Post ' || i, 'body text of post ' || i, i % 100 = 3,
+    // One post in fifty in French, the rest in English.
+    sql`INSERT INTO posts (id, blog_id, slug, title, body_text, language, is_breaking, status, published_at, deleted_at)
+        SELECT gen_random_uuid(), b.ids[1 + i % 50], 'post-' || i, 'Post ' || i, 'body text of post ' || i, CASE WHEN i % 50 = 7 THEN 'fr' ELSE 'en' END, i % 100 = 3,
                CASE WHEN i % 40 = 0 THEN 'draft' ELSE 'published' END,
                CASE WHEN i % 40 = 0 THEN NULL ELSE now() - make_interval(mins => i) END,
                CASE WHEN i % 97 = 0 THEN now() END
@@ -101,6 +102,10 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
     ['page 500 of the default list', { ...base, filter: {}, after: { publishedAt: page500!.published_at.toISOString(), id: page500!.id } }],
     ['oldest first', { ...base, sort: 'oldest', filter: {} }],
     ['breaking news', { ...base, filter: { isBreaking: true } }],
+    // A language few posts are in, and one none is in, both ways: not a walk of every language.
+    ['in French', { ...base, filter: { language: 'fr' } }],
+    ['in French, oldest first', { ...base, sort: 'oldest', filter: { language: 'fr' } }],
+    ['in a language no post is in', { ...base, filter: { language: 'de' } }],
     // Search in each post's own language: with language=, its configuration; without, the
     // any-configuration query narrows through the index before each post's own is checked.
     ['search, any language', { ...base, sort: 'relevance', filter: { q: '4242' } }],
@@ -115,9 +120,10 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
       t.ok(all.some((n) => n['Index Name'] === 'posts_search_idx'), `${name}: the full-text index`)
       continue // a relevance order is a sort of the matches, by definition
     }
-    t.notOk(all.some((n) => !n.insideSubplan && /Sort/.test(n['Node Type'])), `${name}: no sort outside the per-post subqueries`)
-    const postsRead = all.filter((n) => !n.insideSubplan && n['Relation Name'] === 'posts')
-      .reduce((sum, n) => sum + (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1), 0)
+    // Rows a filter removed were read too: a walk that skips most of what it reads is no range.
+    const postsRead = postsRowsRead(all.filter((n) => !n.insideSubplan))
+    // (A plan for a language no post is in may sort the nothing it read: that costs nothing.)
+    t.notOk(postsRead > 0 && all.some((n) => !n.insideSubplan && /Sort/.test(n['Node Type'])), `${name}: no sort outside the per-post subqueries`)
     t.ok(postsRead <= 200, `${name}: read ${postsRead} posts rows for a page of 20`)
   }
 

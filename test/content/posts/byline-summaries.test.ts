@@ -207,8 +207,9 @@ t.test('the migration copies the public state of posts that existed before it', 
   t.equal((await call('DELETE', `/v1/posts/${ids[3]}`)).statusCode, 204)
   const publicLinks = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM post_authors WHERE is_public`.execute(app.db)).rows[0]!.n
 
-  t.same(await migrateDownThrough(app.db, '2026-12-02T04-00-00_byline_public_state'), ['2026-12-02T04-00-00_byline_public_state'])
-  t.same(await migrateToLatest(app.db), ['2026-12-02T04-00-00_byline_public_state'], 'up again')
+  const undone = await migrateDownThrough(app.db, '2026-12-02T04-00-00_byline_public_state')
+  t.equal(undone.at(-1), '2026-12-02T04-00-00_byline_public_state', 'undid the copies')
+  t.same(await migrateToLatest(app.db), [...undone].reverse(), 'up again, oldest first')
   t.same(await linksDrifted(app), [], 'every copy matches its post')
   t.equal(await publicLinks(), 2, 'the two published posts, not the draft nor the deleted one')
   const ana = (await call('GET', '/v1/authors/ana?include=count.posts')).json() as { data: { post_count?: number, count?: { posts: number } } }
