@@ -78,11 +78,11 @@ export const EnvironmentSchema = z.object({
   ADMIN_API_KEY: optionalString
     .refine((value) => value === undefined || API_KEY_FORMAT.test(value), 'must look like <prefix>_<secret>: 6-32 lowercase letters or digits, "_", then at least 32 characters of [A-Za-z0-9_-]')
     .describe('A bootstrap admin key for container deployments (npm run cli -- keys create makes one). Stored hashed at start; never logged.'),
-  RATE_LIMIT_ANONYMOUS: withDefault(z.coerce.number().int().min(1).max(1_000_000), '300')
+  RATE_LIMIT_ANONYMOUS: withDefault(z.coerce.number().int().min(1).max(1_000_000_000), '300')
     .describe('Requests per minute per IP address without a key.'),
-  RATE_LIMIT_READ: withDefault(z.coerce.number().int().min(1).max(1_000_000), '1200')
+  RATE_LIMIT_READ: withDefault(z.coerce.number().int().min(1).max(1_000_000_000), '1200')
     .describe('Requests per minute per key with content:read or content:preview.'),
-  RATE_LIMIT_WRITE: withDefault(z.coerce.number().int().min(1).max(1_000_000), '600')
+  RATE_LIMIT_WRITE: withDefault(z.coerce.number().int().min(1).max(1_000_000_000), '600')
     .describe('Requests per minute per key with content:write or admin.'),
   RATE_LIMIT_AUTH_FAILURES: withDefault(z.coerce.number().int().min(1).max(1_000_000), '20')
     .describe('Failed authentications (unknown, malformed or revoked keys) per minute per client address before it gets 429s, whatever key it tries next.'),

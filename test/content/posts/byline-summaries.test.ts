@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { PUBLIC_STATUSES } from '../../../src/content/posts/post-status.ts'
 import { publiclyVisible, publiclyVisibleLink } from '../../../src/content/posts/posts.repository.ts'
 import { migrateToLatest } from '../../../src/db/migrator.ts'
@@ -55,6 +55,15 @@ async function linksDrifted (app: App): Promise<Array<{ post_id: string, via: st
   return rows
 }
 
+/** A test app and a way to call it with an admin key. */
+async function appWithAdmin (t: Test, env: Record<string, string> = {}) {
+  const { app } = await buildTestApp(t, env)
+  const admin = await newApiKey(app.db, ['admin'])
+  const call = (method: string, url: string, payload?: unknown) =>
+    app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
+  return { app, call }
+}
+
 function random (seed: number): () => number {
   let state = seed
   return () => {
@@ -64,12 +73,7 @@ function random (seed: number): () => number {
 }
 
 t.test('stored author and tag summaries never drift, whatever the writes', async (t) => {
-  const { app } = await buildTestApp(t, { RATE_LIMIT_WRITE: '1000000', RATE_LIMIT_READ: '1000000' })
-  const admin = await newApiKey(app.db, ['admin'])
-  const call = async (method: string, url: string, payload?: unknown) => {
-    const res = await app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
-    return res
-  }
+  const { app, call } = await appWithAdmin(t, { RATE_LIMIT_WRITE: '1000000', RATE_LIMIT_READ: '1000000' })
   await call('POST', '/v1/blogs', { slug: 'desk', title: 'Desk' })
   await call('POST', '/v1/blogs', { slug: 'wire', title: 'Wire' })
   const authors: string[] = []
@@ -167,10 +171,7 @@ t.test('stored author and tag summaries never drift, whatever the writes', async
 })
 
 t.test('the migration fills in the summaries of posts that existed before it', async (t) => {
-  const { app } = await buildTestApp(t)
-  const admin = await newApiKey(app.db, ['admin'])
-  const call = (method: string, url: string, payload?: unknown) =>
-    app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
+  const { app, call } = await appWithAdmin(t)
   await call('POST', '/v1/blogs', { slug: 'desk', title: 'Desk' })
   for (const slug of ['ana', 'ben']) await call('POST', '/v1/authors', { slug, name: slug.toUpperCase() })
   await call('POST', '/v1/tags', { slug: 'world', name: 'World' })
@@ -192,10 +193,7 @@ t.test('the migration fills in the summaries of posts that existed before it', a
 })
 
 t.test('the migration copies the public state of posts that existed before it', async (t) => {
-  const { app } = await buildTestApp(t)
-  const admin = await newApiKey(app.db, ['admin'])
-  const call = (method: string, url: string, payload?: unknown) =>
-    app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
+  const { app, call } = await appWithAdmin(t)
   await call('POST', '/v1/blogs', { slug: 'desk', title: 'Desk' })
   await call('POST', '/v1/authors', { slug: 'ana', name: 'Ana' })
   await call('POST', '/v1/tags', { slug: 'world', name: 'World' })
