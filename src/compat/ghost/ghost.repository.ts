@@ -166,14 +166,18 @@ function postWhere (query: Pick<GhostPostQuery, 'blogId' | 'filter'>): Condition
 }
 
 /**
- * A page of public posts, page-number style, and the exact total. The count walks the same
- * index as the page (the visibility predicate matches the partial indexes), so it is cheap
- * for the filters Ghost frontends use; an offset deep into an archive costs what it skips.
+ * A page of public posts, page-number style, and the exact total (counted, unless the caller
+ * knows it). The count walks the same index as the page (the visibility predicate matches the
+ * partial indexes): all the public posts for an unfiltered list, 0.12 s at 1,000,000. An offset
+ * deep into an archive costs what it skips.
  */
-export async function ghostPostsPage (db: Executor, query: GhostPostQuery): Promise<{ rows: PostRow[], total: number }> {
+export async function ghostPostsPage (db: Executor, query: GhostPostQuery, knownTotal?: number): Promise<{ rows: PostRow[], total: number }> {
   const queries = ghostPostsQueries(db, query)
-  const [rows, total] = await Promise.all([queries.page.execute() as Promise<PostRow[]>, queries.count.executeTakeFirstOrThrow()])
-  return { rows, total: Number(total.n) }
+  const [rows, total] = await Promise.all([
+    queries.page.execute() as Promise<PostRow[]>,
+    knownTotal ?? queries.count.executeTakeFirstOrThrow().then((row) => Number(row.n))
+  ])
+  return { rows, total }
 }
 
 /** The page and the count behind ghostPostsPage, unexecuted: the heavy plan test EXPLAINs them. */

@@ -5,12 +5,14 @@ import { z } from 'zod'
 import { secretMatches, splitGhostContentKey } from '../../access/api-keys/api-key-secret.ts'
 import { findApiKeyForAuth } from '../../access/api-keys/api-keys.repository.ts'
 import { hasScope } from '../../access/scopes.ts'
+import { changeMemo } from '../../changes/change-memo.ts'
 import { blogKeys, bylineKeys, postKeys, postListKeys } from '../../changes/surrogate-keys.ts'
 import { findBlog, type BlogRow } from '../../content/blogs/blogs.repository.ts'
 import { linksFor } from '../../content/common/site.ts'
 import { checkedNames } from '../../content/posts/posts.service.ts'
 import { AppError, toAppError } from '../../http/errors.ts'
 import { setSurrogateKeys } from '../../http/caching.ts'
+import { READ_AFTER_HEADER } from '../../http/read-routing.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 import {
   badFilter, ghostOwnersPage, ghostPost, ghostPostsPage, ownerOrder, postOrder, type Nql
@@ -109,6 +111,15 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
     return blog
   }
 
+  // Every page of posts carries the exact total, as Ghost's clients expect: a count of every
+  // matching post, 0.12-0.17 s at 1,000,000 posts whatever the page. Each process keeps the
+  // totals it counted, per site and filter, until the next change it hears of (change-memo.ts),
+  // and at most one scheduler interval, within which the scheduler announces a scheduled post
+  // whose time has come (it counts from that time on without a write). A read that must follow
+  // a write (Content-Api-Read-After) counts afresh.
+  const postTotals = changeMemo<number>(app, { max: 10_000, ttlMs: app.config.schedulerIntervalMs })
+  const mayUseTotals = (request: FastifyRequest) => request.headers[READ_AFTER_HEADER] === undefined
+
   const include = (query: GhostReadQuery, allowed: readonly string[]): GhostInclude => {
     const names = checkedNames(csv(query.include), allowed, 'query.include', 'include') ?? []
     return { authors: names.includes('authors'), tags: names.includes('tags'), countPosts: names.includes('count.posts') }
@@ -140,9 +151,12 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
       const { limit, page, offset } = paging(query)
       const wanted = include(query, ['authors', 'tags'])
       const format = formats(query)
+      const totalKey = JSON.stringify([blog?.id ?? null, query.filter ?? null])
+      const known = mayUseTotals(request) ? postTotals.get(totalKey) : undefined
       const { rows, total } = await ghostPostsPage(app.db, {
         blogId: blog?.id, filter: parseFilter(query.filter), order: postOrder(query.order), limit, offset, bodies: { html: format.html, text: true }
-      })
+      }, known)
+      if (known === undefined) postTotals.set(totalKey, total, request.changeEpochAtStart)
       setSurrogateKeys(reply, postListKeys(blog === undefined ? [] : [{ type: 'blog', id: blog.id }]))
       const links = linksFor(request)
       const fields = csv(query.fields)
