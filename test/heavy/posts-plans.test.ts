@@ -106,6 +106,10 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
     ['in French', { ...base, filter: { language: 'fr' } }],
     ['in French, oldest first', { ...base, sort: 'oldest', filter: { language: 'fr' } }],
     ['in a language no post is in', { ...base, filter: { language: 'de' } }],
+    // A key with content:preview sees drafts too, ordered by publish or creation time.
+    ['preview: every post', { ...base, audience: 'preview', filter: {} }],
+    ['preview: a blog\'s posts', { ...base, audience: 'preview', filter: { blogIds: [blog.id] } }],
+    ['preview: page 500', { ...base, audience: 'preview', filter: {}, after: { publishedAt: page500!.published_at.toISOString(), id: page500!.id } }],
     // Search in each post's own language: with language=, its configuration; without, the
     // any-configuration query narrows through the index before each post's own is checked.
     ['search, any language', { ...base, sort: 'relevance', filter: { q: '4242' } }],
