@@ -98,7 +98,8 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       withBody: resolved.fields.includes('body_html'),
       withText: resolved.fields.includes('body_text')
     }
-    const searchTime = config.searchTimeLimitMs
+    // The embedded database's engine has no statement timeout: no limit, and no transaction for one.
+    const searchTime = app.database.kind === 'postgres' ? config.searchTimeLimitMs : undefined
     const [found, count] = await Promise.all([
       listPostsAsJson(app.db, listing, { fields: resolved.fields, links, relations: resolved.include.length > 0 }, searchTime),
       query.count === 'estimate' ? countPosts(app.db, resolved.filter, audience, exactCountLimit(resolved.filter), searchTime) : undefined
