@@ -90,9 +90,12 @@ function replicaName (url: string): string {
   return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`
 }
 
-/** Kysely's SELECTs are lowercase `select `; `with` queries may write, so they stay on the primary. */
+/**
+ * Kysely's SELECTs are lowercase `select `; `with` queries may write, so they stay on the primary.
+ * A read-only transaction (a search's time limit: db/time-budget.ts) cannot write either; its
+ * later statements follow on the connection its first one was bound to.
+ */
 function isRoutableRead (text: string): boolean {
-  // A read-only transaction (a time budget's: db/time-budget.ts) stays on the connection it began on.
   return text.startsWith('select ') || text === 'start transaction read only'
 }
 
