@@ -10,11 +10,12 @@ import { WORDS_PER_MINUTE } from './post-text.ts'
 // mapper stays the definition: test/content/post-json.test.ts compares the two on posts made to
 // differ (control characters, every script, nulls, each URL rule, scheduled and draft posts).
 //
-// Why it comes out the same: row_to_json writes compact JSON (no spaces) with the columns in
-// select order and escapes strings as JSON.stringify does (", \, \b \f \n \r \t, other control
-// characters as lowercase \u00xx; nothing else); timestamps are formatted as toISOString does
-// (milliseconds truncated, UTC, Z); nested objects are row_to_json of their own, embedded as is.
-// json_build_object is not used: it writes `"key" : value` with spaces.
+// Why it comes out the same: to_json escapes strings as JSON.stringify does (", \, \b \f \n \r
+// \t, other control characters as lowercase \u00xx; nothing else) and writes numbers and
+// booleans as JSON.stringify does; the keys and punctuation are ours, with no spaces; timestamps
+// are formatted as toISOString does (milliseconds truncated, UTC, Z); nested objects and the
+// json columns are embedded as they are. json_build_object is not used: it writes `"key" : value`
+// with spaces.
 
 /** A query's posts are `p`, their blogs `b`. */
 type Expression = RawBuilder<unknown>

@@ -1,0 +1,44 @@
+import { sql, type Kysely } from 'kysely'
+
+// Frozen in time: never import from src/.
+// The search vector keeps to the row (STORAGE MAIN, search_vector_inline). But PostgreSQL fits
+// a row under toast_tuple_target by moving EXTENDED columns out of line, largest first, before
+// it ever moves a MAIN one: a post whose vector alone nearly fills the page (a long article)
+// had every other text column moved out of the row, down to its title and slug. A page of the
+// newest posts then fetched each field of such a post from the TOAST table, through its index:
+// a quarter of the posts at 1,000,000 (the benchmark's dataset), and more among the newest,
+// the ones lists and feeds read; detoasting was a third of PostgreSQL's CPU for an uncached
+// page (perf on the server process).
+//
+// The fields a post's summary is made of become MAIN too: they are compressed or moved out
+// only after the vector has gone, and the vector (the largest) goes first. The bodies stay
+// EXTENDED and leave the row first, as before. Posts whose fields are out of line now are
+// written again with new values (an unchanged value keeps its place in the TOAST table), with
+// the search trigger off meanwhile: it would recompute the same vectors. At 1,000,000 posts
+// (the benchmark's) that was 255,931 posts and 12 minutes, during which reads go on and writes
+// to posts wait for it.
+
+const SUMMARY_FIELDS = [
+  'slug', 'title', 'subtitle', 'excerpt', 'lead_image_url', 'lead_image_alt', 'lead_image_caption', 'lead_image_credit',
+  'language', 'status', 'meta_title', 'meta_description', 'canonical_url', 'og_title', 'og_description', 'og_image_url',
+  'twitter_title', 'twitter_description', 'twitter_image_url', 'author_summaries', 'tag_summaries'
+] as const
+
+const JSON_FIELDS: ReadonlySet<string> = new Set(['author_summaries', 'tag_summaries'])
+
+/** A field is on the row, uncompressed, when it takes more bytes there than its text: its header. */
+const outOfRow = (field: string) => sql`pg_column_size(${sql.ref(field)}) <= octet_length(${sql.ref(field)}::text)`
+
+export async function up (db: Kysely<any>): Promise<void> {
+  for (const field of SUMMARY_FIELDS) await sql`ALTER TABLE posts ALTER COLUMN ${sql.ref(field)} SET STORAGE MAIN`.execute(db)
+  const rewritten = SUMMARY_FIELDS.map((field) => JSON_FIELDS.has(field)
+    ? sql`${sql.ref(field)} = ${sql.ref(field)}::text::json`
+    : sql`${sql.ref(field)} = ${sql.ref(field)} || ''`)
+  await sql`ALTER TABLE posts DISABLE TRIGGER posts_search_by_language`.execute(db)
+  await sql`UPDATE posts SET ${sql.join(rewritten)} WHERE ${sql.join(['title', 'slug', 'excerpt', 'author_summaries'].map(outOfRow), sql` OR `)}`.execute(db)
+  await sql`ALTER TABLE posts ENABLE TRIGGER posts_search_by_language`.execute(db)
+}
+
+export async function down (db: Kysely<any>): Promise<void> {
+  for (const field of SUMMARY_FIELDS) await sql`ALTER TABLE posts ALTER COLUMN ${sql.ref(field)} SET STORAGE EXTENDED`.execute(db)
+}
