@@ -32,7 +32,7 @@ const SUMMARY_FIELDS = [
 
 const JSON_FIELDS: ReadonlySet<string> = new Set(['author_summaries', 'tag_summaries'])
 
-/** A field is on the row, uncompressed, when it takes more bytes there than its text: its header. */
+/** Out of line (or compressed): stored in no more bytes than its text; on the row as it is, it has a header byte more. */
 const outOfRow = (field: string) => sql`pg_column_size(${sql.ref(field)}) <= octet_length(${sql.ref(field)}::text)`
 
 export async function up (db: Kysely<any>): Promise<void> {
