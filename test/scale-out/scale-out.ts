@@ -24,7 +24,10 @@ import { closeAgents, http, type Reply } from './http.ts'
 // The faults (replica down 4 s, Redis down 3 s, replay paused 4 s) take 20 s of it at least.
 const LOAD_SECONDS = Math.max(25, Number(process.env.SCALE_OUT_SECONDS ?? 30))
 const READERS = Number(process.env.SCALE_OUT_READERS ?? 16)
-const BASE_PORT = 30000 + Math.floor(Math.random() * 2000) * 10
+// Listening ports below Linux's ephemeral range (32768-60999, where the kernel picks the local
+// port of every outgoing connection): drawn from 30000-49999, a port could already be the local
+// end of one of the run's own connections (seen in CI: EADDRINUSE for an API process).
+const BASE_PORT = 20000 + Math.floor(Math.random() * 1270) * 10
 const PORTS = { primary: BASE_PORT, replica: BASE_PORT + 1, redis: BASE_PORT + 2, api: [BASE_PORT + 3, BASE_PORT + 4], varnish: BASE_PORT + 5 }
 const ADMIN_KEY = 'scaleout01_' + 'S'.repeat(43)
 const ANONYMOUS_LIMIT = 200
