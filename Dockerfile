@@ -20,4 +20,4 @@ USER node
 ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/tmp/content-api-data
 EXPOSE 3000
 # The same command as `npm start` (package.json; test/docker-compose.test.ts compares them).
-CMD ["node", "--max-semi-space-size=16", "dist/src/server.js"]
+CMD ["node", "--max-semi-space-size=16", "--no-allocation-site-pretenuring", "dist/src/server.js"]
