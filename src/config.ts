@@ -68,6 +68,8 @@ export const EnvironmentSchema = z.object({
     .describe('production turns response validation off by default (see RESPONSE_VALIDATION); nothing else depends on it.'),
   RESPONSE_VALIDATION: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['strict', 'off']).optional())
     .describe('strict: every response is checked against its schema and must match it exactly (tests); off: serialized as is. Default strict, or off with NODE_ENV=production.'),
+  RESPONSE_CACHE_MIN_USES: withDefault(z.coerce.number().int().min(1).max(2), '2')
+    .describe('2: a response is stored the second time it is asked for within a while (one-off requests for old articles do not push out pages that are read again); 1: at the first.'),
   RESPONSE_CACHE_TTL_SECONDS: withDefault(z.coerce.number().int().min(1).max(86_400), '60')
     .describe('Longest a response stays in the in-process cache, as a backstop to change-driven invalidation.'),
   POST_URL_TEMPLATE: optionalString
@@ -147,7 +149,7 @@ export interface Config {
   readonly corsOrigins: '*' | readonly string[]
   readonly shutdownTimeoutMs: number
   readonly cache: { readonly maxAge: number, readonly staleWhileRevalidate: number }
-  readonly responseCache: { readonly maxBytes: number, readonly ttlMs: number }
+  readonly responseCache: { readonly maxBytes: number, readonly ttlMs: number, readonly minUses: number }
   readonly responseValidation: 'strict' | 'off'
   readonly publicRead: boolean
   readonly schedulerIntervalMs: number
@@ -212,7 +214,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     cache: Object.freeze({ maxAge: e.CACHE_MAX_AGE, staleWhileRevalidate: e.CACHE_STALE_WHILE_REVALIDATE }),
     responseValidation: e.RESPONSE_VALIDATION ?? (e.NODE_ENV === 'production' ? 'off' : 'strict'),
-    responseCache: Object.freeze({ maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlMs: e.RESPONSE_CACHE_TTL_SECONDS * 1000 }),
+    responseCache: Object.freeze({ maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlMs: e.RESPONSE_CACHE_TTL_SECONDS * 1000, minUses: e.RESPONSE_CACHE_MIN_USES }),
     publicRead: e.PUBLIC_READ === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     feeds: Object.freeze({ ttlMinutes: e.FEED_TTL_MINUTES, websubHub: e.WEBSUB_HUB_URL }),

@@ -2,10 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { LRUCache } from 'lru-cache'
+import { Counter } from 'prom-client'
 import { staleKeysFor } from '../changes/surrogate-keys.ts'
 import { apiBaseUrl } from './public-url.ts'
 import { etagMatches } from './caching.ts'
 import { isCompressible, MIN_COMPRESSIBLE_BYTES, negotiateCoding } from './compression.ts'
+import { Doorkeeper } from './doorkeeper.ts'
 
 // An in-process cache of public GET responses: the serialized bytes with their ETag and
 // headers, so a hit costs no query and no serialization. It holds only what any anonymous
@@ -17,7 +19,9 @@ import { isCompressible, MIN_COMPRESSIBLE_BYTES, negotiateCoding } from './compr
 // embeds it). A computation that overlaps a notification is not stored, since it may have read
 // the data from before the change. A TTL backstops anything missed (a dropped LISTEN
 // connection is also answered by dropping everything). A miss is computed once: concurrent
-// requests for the same key wait for the first one (single flight).
+// requests for the same key wait for the first one (single flight). By default a response is
+// stored the second time its key misses within a while (RESPONSE_CACHE_MIN_USES, doorkeeper.ts),
+// or at once when other requests waited for it.
 //
 // The lookup is a preValidation hook: it runs after authentication (onRequest) and the rate
 // limiter (preParsing) by Fastify's lifecycle, whatever the order of registration, so a cached
@@ -39,6 +43,8 @@ interface CachedResponse {
 interface Flight {
   key: string
   epoch: number
+  /** Requests waiting for this one's answer: a key others want at the same time is stored at once. */
+  waiters: number
   done: Promise<CachedResponse | undefined>
   finish (entry: CachedResponse | undefined): void
 }
@@ -110,8 +116,16 @@ function entryOverhead (key: string, entry: CachedResponse): number {
 }
 
 async function responseCache (app: FastifyInstance): Promise<void> {
-  const { maxBytes, ttlMs } = app.config.responseCache
+  const { maxBytes, ttlMs, minUses } = app.config.responseCache
   if (maxBytes === 0) return
+  // Remembers some ten times as many keys as the cache holds entries (a few KB each).
+  const doorkeeper = minUses === 1 ? undefined : new Doorkeeper(maxBytes / 256)
+  const admissions = new Counter({
+    name: 'response_cache_admissions_total',
+    help: 'Cacheable responses computed on a miss, by whether they were stored (admitted) or not yet (declined: first asked for within the doorkeeper\'s window, RESPONSE_CACHE_MIN_USES=2).',
+    labelNames: ['decision'] as const,
+    registers: [app.metrics.registry]
+  })
   const options = { maxBytes, ttlMs, flightTimeoutMs: app.config.requestTimeoutMs }
   const byTag = new Map<string, Set<string>>()
   const cache = new LRUCache<string, CachedResponse>({
@@ -137,6 +151,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     const flight: Flight = {
       key,
       epoch: app.changeFollower.epoch,
+      waiters: 0,
       done,
       finish (entry) {
         clearTimeout(timer)
@@ -188,6 +203,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     }
     const inFlight = flights.get(key)
     if (inFlight !== undefined) {
+      inFlight.waiters++
       const shared = await inFlight.done
       if (shared !== undefined) {
         app.metrics.responseCache.inc({ result: 'shared' })
@@ -203,6 +219,10 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     if (flight === undefined) return
     leaders.delete(request)
     if (!isCacheableResponse(reply) || flight.epoch !== app.changeFollower.epoch) return flight.finish(undefined)
+    // Nobody waits for a declined one (waiters admit it), so nothing is built for it.
+    const admitted = doorkeeper === undefined || flight.waiters > 0 || doorkeeper.seen(flight.key)
+    admissions.inc({ decision: admitted ? 'admitted' : 'declined' })
+    if (!admitted) return flight.finish(undefined)
     const headers: Record<string, string> = {}
     for (const name of STORED_HEADERS) {
       const value = reply.getHeader(name)

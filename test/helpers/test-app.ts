@@ -29,7 +29,9 @@ export async function buildTestApp (t: Test, env: Record<string, string> = {}, o
   })
   // Overload shedding off unless a test asks for it: on a busy machine the event loop of a test
   // process can stall past its 1 s limit, and a 503 there says nothing about the route under test.
-  const config = loadConfig({ LOG_LEVEL: 'info', PUBLIC_BASE_URL: 'http://api.test', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0', ...env })
+  // The response cache stores a response at its first request unless a test asks for the default
+  // (the second, RESPONSE_CACHE_MIN_USES=2): tests of what is cached and purged see it at once.
+  const config = loadConfig({ LOG_LEVEL: 'info', PUBLIC_BASE_URL: 'http://api.test', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0', RESPONSE_CACHE_MIN_USES: '1', ...env })
   // Background loops (scheduler, webhook dispatcher) only where a test asks: the rest stay deterministic.
   const app = await buildApp({ config, database: testDb.database, logger: pino(loggerOptions(config), sink), backgroundJobs: options.backgroundJobs ?? false })
   t.teardown(() => app.close())

@@ -15,7 +15,8 @@ import { buildTestApp } from '../helpers/test-app.ts'
 
 const CODINGS = ['', 'gzip', 'br'] as const
 
-const ENV = { RATE_LIMIT_ANONYMOUS: '1000000', RATE_LIMIT_READ: '1000000', RATE_LIMIT_WRITE: '1000000', RATE_LIMIT_AUTH_FAILURES: '1000000' }
+// Every response stored at its first request (RESPONSE_CACHE_MIN_USES=1): each read before a write leaves an entry it may make stale.
+const ENV = { RATE_LIMIT_ANONYMOUS: '1000000', RATE_LIMIT_READ: '1000000', RATE_LIMIT_WRITE: '1000000', RATE_LIMIT_AUTH_FAILURES: '1000000', RESPONSE_CACHE_MIN_USES: '1' }
 
 /** mulberry32: a small seeded generator, so a failing sequence can be replayed from its seed. */
 function random (seed: number) {

@@ -10,7 +10,16 @@ import { buildTestApp } from '../helpers/test-app.ts'
 import { testServerUrl, withAdminClient } from '../helpers/test-database.ts'
 import { CHANGES_CHANNEL } from '../../src/changes/change-log.repository.ts'
 
-const ENV = { RATE_LIMIT_ANONYMOUS: '100000', RATE_LIMIT_READ: '100000', RATE_LIMIT_WRITE: '100000', PUBLIC_BASE_URL: 'http://api.test' }
+// Stored at the first miss (RESPONSE_CACHE_MIN_USES=1), so each test sees its entries from the
+// second request; the default, the second miss, has a test of its own.
+const ENV = { RATE_LIMIT_ANONYMOUS: '100000', RATE_LIMIT_READ: '100000', RATE_LIMIT_WRITE: '100000', PUBLIC_BASE_URL: 'http://api.test', RESPONSE_CACHE_MIN_USES: '1' }
+
+async function admissions (app: FastifyInstance): Promise<{ admitted: number, declined: number }> {
+  const counts = { admitted: 0, declined: 0 }
+  const metric = app.metrics.registry.getSingleMetric('response_cache_admissions_total')
+  for (const value of (await metric?.get())?.values ?? []) counts[value.labels.decision as keyof typeof counts] = value.value
+  return counts
+}
 
 async function lookups (app: FastifyInstance): Promise<{ hit: number, miss: number, shared: number }> {
   const counts = { hit: 0, miss: 0, shared: 0 }
@@ -136,6 +145,30 @@ t.test('a cold key is computed once however many ask at the same moment', async 
   const counts = await lookups(a)
   t.equal(counts.miss - before.miss, 1, 'one computation')
   t.equal(counts.hit + counts.shared - before.hit - before.shared, 19, 'the others shared it')
+})
+
+t.test('by default a response is stored the second time it is asked for, or the first when others wait for it', async (t) => {
+  const { a, publish } = await twoApps(t, { RESPONSE_CACHE_MIN_USES: '2' })
+  const id = await publish('Read twice')
+  await publish('Read by many')
+  const url = `/v1/posts/${id}`
+  const answers = [await a.inject({ url }), await a.inject({ url })]
+  t.same(await lookups(a), { hit: 0, miss: 2, shared: 0 }, 'computed twice')
+  t.same(await admissions(a), { admitted: 1, declined: 1 }, 'declined the first time, stored the second')
+  answers.push(await a.inject({ url }))
+  t.same(await lookups(a), { hit: 1, miss: 2, shared: 0 }, 'then served from the cache')
+  for (const res of answers) {
+    t.equal(res.statusCode, 200)
+    t.ok(res.rawPayload.equals(answers[0]!.rawPayload), 'the same bytes, stored or not')
+    t.equal(res.headers.etag, answers[0]!.headers.etag)
+  }
+  // A cold key wanted by many at once is already wanted twice: stored at its first computation.
+  const feed = await Promise.all(Array.from({ length: 10 }, () => a.inject({ url: '/v1/feeds/latest' })))
+  t.equal(new Set(feed.map((res) => res.body)).size, 1)
+  t.same(await lookups(a), { hit: 1, miss: 3, shared: 9 }, 'one computation, shared by the others')
+  t.same(await admissions(a), { admitted: 2, declined: 1 })
+  t.equal((await a.inject({ url: '/v1/feeds/latest' })).statusCode, 200)
+  t.equal((await lookups(a)).hit, 2, 'and stored')
 })
 
 t.test('RESPONSE_CACHE_MAX_MB=0 turns the cache off', async (t) => {
