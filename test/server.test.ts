@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.ts'
+import { freePort } from './helpers/ports.ts'
 
 // The real process entry: start, serve, and on SIGTERM close and exit 0.
 
@@ -22,7 +23,7 @@ t.test('the server starts, serves, and shuts down cleanly on SIGTERM', async (t)
 })
 
 async function startServeStop (t: Test, testDb: TestDatabase, dataDir: string, extraEnv: Record<string, string>): Promise<string> {
-  const port = 20000 + Math.floor(Math.random() * 20000)
+  const port = await freePort()
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'info', DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '5000',
     ...(testDb.url === undefined ? {} : { DATABASE_URL: testDb.url }),

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { compiledServerArgs } from '../helpers/compiled-server.ts'
+import { freePort } from '../helpers/ports.ts'
 
 // Load with faults and a graceful shutdown, against the real server process on 127.0.0.1.
 //   tsx test/reliability/load-and-shutdown.ts        (DATABASE_URL: PostgreSQL; unset: embedded)
@@ -21,7 +22,7 @@ import { compiledServerArgs } from '../helpers/compiled-server.ts'
 
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? 60)
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 16)
-const PORT = 21000 + Math.floor(Math.random() * 20000)
+const PORT = await freePort()
 const BASE = `http://127.0.0.1:${PORT}`
 const ADMIN_KEY = 'loadtest01_' + 'K'.repeat(43)
 const problems: string[] = []

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import pg from 'pg'
 import { compiledServerArgs } from '../helpers/compiled-server.ts'
+import { freePorts } from '../helpers/ports.ts'
 import { startPrimary, startRedis, startReplica, startVarnish, type ChildServer, type PostgresServer } from './cluster.ts'
 import { closeAgents, http, type Reply } from './http.ts'
 
@@ -24,11 +25,9 @@ import { closeAgents, http, type Reply } from './http.ts'
 // The faults (replica down 4 s, Redis down 3 s, replay paused 4 s) take 20 s of it at least.
 const LOAD_SECONDS = Math.max(25, Number(process.env.SCALE_OUT_SECONDS ?? 30))
 const READERS = Number(process.env.SCALE_OUT_READERS ?? 16)
-// Listening ports below Linux's ephemeral range (32768-60999, where the kernel picks the local
-// port of every outgoing connection): drawn from 30000-49999, a port could already be the local
-// end of one of the run's own connections (seen in CI: EADDRINUSE for an API process).
-const BASE_PORT = 20000 + Math.floor(Math.random() * 1270) * 10
-const PORTS = { primary: BASE_PORT, replica: BASE_PORT + 1, redis: BASE_PORT + 2, api: [BASE_PORT + 3, BASE_PORT + 4], varnish: BASE_PORT + 5 }
+// Listening ports below Linux's ephemeral range (helpers/ports.ts).
+const [primaryPort, replicaPort, redisPort, apiPort1, apiPort2, varnishPort] = await freePorts(6) as [number, number, number, number, number, number]
+const PORTS = { primary: primaryPort, replica: replicaPort, redis: redisPort, api: [apiPort1, apiPort2], varnish: varnishPort }
 const ADMIN_KEY = 'scaleout01_' + 'S'.repeat(43)
 const ANONYMOUS_LIMIT = 200
 const VARNISH = `http://127.0.0.1:${PORTS.varnish}`

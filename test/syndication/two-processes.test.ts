@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import t, { type Test } from 'tap'
 import { createTestDatabase, testServerUrl } from '../helpers/test-database.ts'
+import { freePort } from '../helpers/ports.ts'
 
 // Two real API processes on one PostgreSQL database, each with its own response cache: a post
 // published through A shows in B's already-cached feed within a second (B hears the change
@@ -9,7 +10,7 @@ import { createTestDatabase, testServerUrl } from '../helpers/test-database.ts'
 const ADMIN_KEY = 'twoprocs01_' + 'k'.repeat(40)
 
 async function startServer (t: Test, databaseUrl: string): Promise<string> {
-  const port = 20000 + Math.floor(Math.random() * 20000)
+  const port = await freePort()
   const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN_KEY, SEED_DEMO: 'false' },
     stdio: ['ignore', 'ignore', 'pipe']
