@@ -14,6 +14,7 @@ import { POST_CURSOR } from '../src/content/posts/posts.service.ts'
 import { random, wordOfRank, zipfRanks } from './dataset.ts'
 import { existingBenchPosts, generate, type GenerateResult } from './generate.ts'
 import { compiledServerArgs } from '../test/helpers/compiled-server.ts'
+import { freePort } from '../test/helpers/ports.ts'
 
 // `npm run bench`: makes (or reuses) the dataset, then measures each scenario against a bare
 // Fastify process answering the same bytes, alternately, in the same run. Prints a table and
@@ -194,16 +195,6 @@ function scenarios (f: Fixtures): Scenario[] {
 }
 
 // ---- processes -------------------------------------------------------------------------
-
-async function freePort (): Promise<number> {
-  const { createServer } = await import('node:net')
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 interface Proc { child: ChildProcess, base: string }
 

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
-// Ports for servers that tests start as processes of their own, which must know their port
-// before they listen. Drawn below Linux's ephemeral range, where the kernel picks the local
-// port of every outgoing connection: drawn from inside it, a port could already be the local
-// end of one of the run's own connections (seen in CI: EADDRINUSE for the scale-out's API
-// process, then for the server test's). Each is checked free by listening on it first, since
-// another test's server may hold one.
+// Ports for servers that tests and the benchmark start as processes of their own, which must
+// know their port before they listen. Drawn below Linux's ephemeral range, where the kernel
+// picks the local port of every outgoing connection: drawn from inside it, a port could already
+// be the local end of one of the run's own connections (seen in CI: EADDRINUSE for the
+// scale-out's API process, then for the server test's). Each is checked free by listening on it
+// first, since another test's server may hold one.
 
 const LOWEST = 20_000
 
