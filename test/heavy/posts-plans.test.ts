@@ -1,9 +1,9 @@
 import { sql, type Compilable, type Kysely } from 'kysely'
 import t from 'tap'
 import type { DB } from '../../src/db/schema.ts'
-import { countQuery, latestPublicPostAt, postsQuery, SEARCH_WALK_WINDOW, type PostListRequest } from '../../src/content/posts/posts.repository.ts'
+import { countQuery, latestPublicPostAt, postsByKeysQuery, publiclyVisible, postsQuery, SEARCH_WALK_WINDOW, type PostBatchRequest, type PostListRequest } from '../../src/content/posts/posts.repository.ts'
 import { publicPostCount } from '../../src/content/resources/byline.repository.ts'
-import { EXACT_SEARCH_COUNT_LIMIT } from '../../src/content/posts/posts.schemas.ts'
+import { DEFAULT_POST_FIELDS, EXACT_SEARCH_COUNT_LIMIT } from '../../src/content/posts/posts.schemas.ts'
 import { publishDueQuery } from '../../src/content/posts/posts.writes.repository.ts'
 import { createTestDatabase } from '../helpers/test-database.ts'
 import { ghostPostsQueries, postOrder } from '../../src/compat/ghost/ghost.repository.ts'
@@ -129,6 +129,41 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
     // (A plan for a language no post is in may sort the nothing it read: that costs nothing.)
     t.notOk(postsRead > 0 && all.some((n) => !n.insideSubplan && /Sort/.test(n['Node Type'])), `${name}: no sort outside the per-post subqueries`)
     t.ok(postsRead <= 200, `${name}: read ${postsRead} posts rows for a page of 20`)
+  }
+
+  // Single posts by address, many in one query (post-lookups.ts): each key finds its post
+  // through the primary key or the blog+slug index, for the plan made for the values and for
+  // the generic plan a named statement settles on (forced here), which cannot see how many keys
+  // the arrays hold.
+  const { rows: picked } = await sql<{ id: string, blog_id: string, slug: string }>`
+    SELECT id, blog_id, slug FROM posts p WHERE ${publiclyVisible()} ORDER BY hashtext(slug) LIMIT 40`.execute(db)
+  const shape = { fields: DEFAULT_POST_FIELDS, links: { apiBase: 'https://api.test', site: { website: undefined, postUrlTemplate: undefined } }, relations: true }
+  const batches: Array<[string, PostBatchRequest]> = [
+    ['40 posts by blog and slug', { keys: { blogIds: picked.map((p) => p.blog_id), slugs: picked.map((p) => p.slug) }, audience: 'public', asJson: shape }],
+    ['40 posts by id, preview', { keys: { ids: picked.map((p) => p.id) }, audience: 'preview', asJson: shape }]
+  ]
+  for (const [name, request] of batches) {
+    const compiled = postsByKeysQuery(db, request).compile()
+    const literal = (value: unknown) => value === null || value === undefined ? 'NULL'
+      : `'${(Array.isArray(value) ? `{${value.map((item) => `"${String(item)}"`).join(',')}}` : String(value)).replaceAll("'", "''")}'`
+    for (const mode of ['custom', 'generic']) {
+      const explained = await db.transaction().execute(async (trx) => {
+        await sql`SET LOCAL plan_cache_mode = ${sql.lit(mode === 'custom' ? 'force_custom_plan' : 'force_generic_plan')}`.execute(trx)
+        await sql`PREPARE batch_plan AS ${sql.raw(compiled.sql)}`.execute(trx)
+        const { rows } = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE batch_plan(${sql.raw(compiled.parameters.map(literal).join(', '))})`.execute(trx)
+        await sql`DEALLOCATE batch_plan`.execute(trx)
+        return rows
+      })
+      const root = parsePlan(explained[0]?.['QUERY PLAN'])
+      t.comment(`${name}, ${mode} plan:\n${render(root)}`)
+      const all = nodes(root)
+      t.notOk(all.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'posts'), `${name}, ${mode} plan: no sequential scan of posts`)
+      const index = 'ids' in request.keys ? 'posts_pkey' : 'posts_blog_slug_unique'
+      t.ok(all.some((n) => n['Index Name'] === index), `${name}, ${mode} plan: ${index}`)
+      const postsRead = postsRowsRead(all)
+      t.ok(postsRead <= picked.length, `${name}, ${mode} plan: read ${postsRead} posts rows for ${picked.length} keys`)
+      t.equal(root['Actual Rows'], picked.length, `${name}, ${mode} plan: a row for each key`)
+    }
   }
 
   // A full-text list in list order walks at most SEARCH_WALK_WINDOW posts, then gathers the

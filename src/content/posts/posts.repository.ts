@@ -322,6 +322,54 @@ export async function findPostJson (db: Executor, key: PostKey, audience: Audien
   return (await singlePostJson(db, { key, audience, asJson: shape }))[0]
 }
 
+/** Keys of one kind, in the order asked, as the batch query's arrays. */
+export type PostKeys = { ids: string[] } | { blogIds: string[], slugs: string[] }
+
+export interface PostBatchRequest { keys: PostKeys, audience: Audience, asJson: JsonShape }
+
+type AskedKey = { id: string, blog_id: string, slug: string, n: string }
+
+/**
+ * Many posts by address in one query (db/lookup-batches.ts): the keys as arrays, unnested WITH
+ * ORDINALITY, each joined to its post through the primary key or the blog+slug unique index;
+ * `n` says which ask a row answers. One statement text for any number of keys, so it is named
+ * and planned once per connection (test/heavy/posts-plans.test.ts proves the plan).
+ */
+const postsJsonByKeys = preparedQueryByShape<PostBatchRequest, PostJsonRecord & { n: string }>(
+  ({ keys, audience, asJson }) => {
+    const { params, value } = parameters()
+    const shape: PostBatchRequest = {
+      keys: 'ids' in keys ? { ids: value('ids', keys.ids) } : { blogIds: value('blogIds', keys.blogIds), slugs: value('slugs', keys.slugs) },
+      audience,
+      asJson: parameterizedShape({ ...asJson, relations: true }, value)
+    }
+    return { key: shapeKey(shape), shape, params }
+  },
+  (db, request) => postsByKeysQuery(db, request) as unknown as Compilable<PostJsonRecord & { n: string }>)
+
+/** The query behind findPostsJson, unexecuted: the heavy tests EXPLAIN it to prove its plan. */
+export function postsByKeysQuery (db: Executor, { keys, audience, asJson }: PostBatchRequest) {
+  const asked = 'ids' in keys
+    ? sql<AskedKey>`(SELECT * FROM unnest(${keys.ids}::uuid[]) WITH ORDINALITY AS k(id, n))`
+    : sql<AskedKey>`(SELECT * FROM unnest(${keys.blogIds}::uuid[], ${keys.slugs}::text[]) WITH ORDINALITY AS k(blog_id, slug, n))`
+  const found = visiblePosts(db, audience).innerJoin(asked.as('k'), (join) => 'ids' in keys
+    ? join.onRef('k.id', '=', 'p.id')
+    : join.onRef('k.blog_id', '=', 'p.blog_id').onRef('k.slug', '=', 'p.slug'))
+  return withJsonColumns(found as unknown as ReturnType<typeof visiblePosts>, asJson, audience, undefined)
+    .select(['p.slug', 'b.slug as blog_slug', 'p.version', 'p.updated_at', 'p.noindex', sql<string>`k.n`.as('n')])
+}
+
+/** Posts for `keys` (all ids, or all blog+slug), in their order, undefined where none is visible. */
+export async function findPostsJson (db: Executor, keys: PostKey[], audience: Audience, shape: JsonShape): Promise<Array<PostJsonRecord | undefined>> {
+  const ids = keys.flatMap((key) => 'id' in key ? [key.id] : [])
+  const addresses = keys.flatMap((key) => 'slug' in key ? [key] : [])
+  if (ids.length > 0 && addresses.length > 0) throw new Error('findPostsJson: ids and addresses in one query')
+  const byKeys: PostKeys = ids.length > 0 ? { ids } : { blogIds: addresses.map((key) => key.blogId), slugs: addresses.map((key) => key.slug) }
+  const answers: Array<PostJsonRecord | undefined> = new Array(keys.length).fill(undefined)
+  for (const { n, ...row } of await postsJsonByKeys(db, { keys: byKeys, audience, asJson: shape })) answers[Number(n) - 1] = row
+  return answers
+}
+
 function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
   const selected = query.select(['p.id', sortTime(audience).as('sort_time'), rankColumn(search).as('rank'), postJson(shape.fields, shape.links, sortTime(audience)).as('json')])
   // Kept on the row by triggers (the post_byline_summaries migration), in byline order.

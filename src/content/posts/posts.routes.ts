@@ -17,7 +17,8 @@ import { isUuid } from '../addressing/identifiers.ts'
 import { OUT_OF_TIME } from '../../db/time-budget.ts'
 import { linksFor } from '../common/site.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from './post-owners.ts'
-import { countPosts, findPostById, findPostJson, listPostsAsJson, type Audience, type PostJsonRecord, type PostJsonRow, type PostRelations } from './posts.repository.ts'
+import { postLookups } from './post-lookups.ts'
+import { countPosts, findPostById, listPostsAsJson, type Audience, type PostJsonRecord, type PostJsonRow, type PostRelations } from './posts.repository.ts'
 import {
   BlogPostParamsSchema, DEFAULT_POST_FIELDS, exactCountLimit, POST_PAGE_VARIANTS, POST_RESPONSE_VARIANTS, PostIdParamsSchema, PostListQuerySchema,
   PostPageSchema, PostResponseSchema, PreviewPostPageSchema, PreviewPostResponseSchema, SinglePostQuerySchema, SparsePostPageSchema,
@@ -83,6 +84,7 @@ function audienceOf (request: FastifyRequest, reply: FastifyReply): Audience {
 
 const postsPlugin: FastifyPluginAsyncZod = async (app) => {
   const config = app.config
+  const findPost = postLookups(app)
 
   async function sendPostPage (request: FastifyRequest, reply: FastifyReply, query: PostListQuery, scope: ListScope, owner?: { type: PostOwner['entity'], id: string }): Promise<PostPage> {
     if (query.status !== undefined) requireScope(request, 'content:preview', 'Filtering by status')
@@ -161,7 +163,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => {
     const audience = audienceOf(request, reply)
     const shape = singlePostShape(request, request.query)
-    const post = isUuid(request.params.id) ? await findPostJson(app.db, { id: request.params.id.toLowerCase() }, audience, shape.json) : undefined
+    const post = isUuid(request.params.id) ? await findPost({ id: request.params.id.toLowerCase() }, audience, shape.json) : undefined
     if (post === undefined) throw notFound(`Post "${request.params.id}"`)
     return sendPost(reply, post, shape, audience)
   })
@@ -205,7 +207,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     const audience = audienceOf(request, reply)
     const shape = singlePostShape(request, request.query)
     const post = await lookUp(app.db, 'post', slug, async (key) =>
-      findPostJson(app.db, 'id' in key ? key : { blogId: blog.id, slug: key.slug }, audience, shape.json), blog.id)
+      findPost('id' in key ? key : { blogId: blog.id, slug: key.slug }, audience, shape.json), blog.id)
     // Addressed by id, a post only answers under its own blog.
     if (post === undefined || ('found' in post && post.found.blog_id !== blog.id)) throw notFound(`Post "${slug}" in blog "${blogRef}"`)
     // Renamed, moved to another blog, or addressed by id: send the client to the one canonical URL.

@@ -1,0 +1,83 @@
+// A request for one post by its address costs PostgreSQL and the API a round trip each: a pool
+// connection, a Bind/Execute, a backend woken to answer and the API woken for the reply, a
+// result message parsed. Under load that per-query cost, not the row, is most of a single
+// post's time (the README's benchmark notes). Lookup batches send the keys asked for while
+// earlier lookups of the same kind were in flight as one query, the way DataLoader does: a
+// lookup with nothing in flight is sent at once, so nothing waits unless others were already
+// waiting on the database, and the more requests arrive at once, the fewer queries they make.
+//
+// Every key asked for is looked up in the query that answers it, one result row per ask, the
+// same key asked twice looked up twice: a batch is many lookups in one statement, not a cache,
+// and no request is answered from a row read for another, or from before it arrived.
+
+export interface LookupBatchOptions<Query, Key, Row> {
+  /** The rows for `keys`, in their order, undefined where there is none; one query. */
+  fetch: (query: Query, keys: Key[]) => Promise<Array<Row | undefined>>
+  /** How many queries of one group may be in flight at once; asks beyond wait for the next batch. */
+  maxInFlight: number
+  /** The most keys one query takes. */
+  maxBatch: number
+}
+
+interface Ask<Key, Row> {
+  key: Key
+  resolve: (row: Row | undefined) => void
+  reject: (error: unknown) => void
+}
+
+interface Group<Query, Key, Row> {
+  query: Query
+  waiting: Array<Ask<Key, Row>>
+  inFlight: number
+}
+
+export interface LookupBatches<Query, Key, Row> {
+  /**
+   * Looks `key` up with `query` (what the rows hold: audience, fields), in a query of its own or
+   * with other keys asked for at the same time; `group` names the query, equal for equal ones.
+   */
+  load: (group: string, query: Query, key: Key) => Promise<Row | undefined>
+  /** Queries sent and keys they looked up, for /metrics. */
+  readonly stats: { queries: number, keys: number }
+}
+
+export function lookupBatches<Query, Key, Row> (options: LookupBatchOptions<Query, Key, Row>): LookupBatches<Query, Key, Row> {
+  const groups = new Map<string, Group<Query, Key, Row>>()
+  const stats = { queries: 0, keys: 0 }
+
+  async function send (query: Query, asks: Array<Ask<Key, Row>>): Promise<void> {
+    stats.queries++
+    stats.keys += asks.length
+    try {
+      const rows = await options.fetch(query, asks.map((ask) => ask.key))
+      asks.forEach((ask, index) => ask.resolve(rows[index]))
+    } catch (error) {
+      if (asks.length === 1) return asks[0]!.reject(error)
+      // One key's failure (a timeout, a value the database refused) is not its neighbours':
+      // each is asked again alone and gets its own answer.
+      await Promise.all(asks.map(async (ask) => send(query, [ask])))
+    }
+  }
+
+  function dispatch (name: string, group: Group<Query, Key, Row>): void {
+    while (group.inFlight < options.maxInFlight && group.waiting.length > 0) {
+      const asks = group.waiting.splice(0, options.maxBatch)
+      group.inFlight++
+      void send(group.query, asks).finally(() => {
+        group.inFlight--
+        if (group.inFlight === 0 && group.waiting.length === 0) groups.delete(name)
+        else dispatch(name, group)
+      })
+    }
+  }
+
+  return {
+    stats,
+    load: (name, query, key) => new Promise<Row | undefined>((resolve, reject) => {
+      let group = groups.get(name)
+      if (group === undefined) groups.set(name, group = { query, waiting: [], inFlight: 0 })
+      group.waiting.push({ key, resolve, reject })
+      dispatch(name, group)
+    })
+  }
+}
