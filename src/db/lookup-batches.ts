@@ -15,6 +15,12 @@ export interface LookupBatchOptions<Query, Key, Row> {
   fetch: (query: Query, keys: Key[]) => Promise<Array<Row | undefined>>
   /** How many queries of one group may be in flight at once; asks beyond wait for the next batch. */
   maxInFlight: number
+  /**
+   * A query in flight longer than this (a batch of cold rows, a slow disk) lets one more go out,
+   * up to `maxStalledInFlight`, so one slow batch never holds every lookup behind it.
+   */
+  stallMs: number
+  maxStalledInFlight: number
   /** The most keys one query takes. */
   maxBatch: number
 }
@@ -29,6 +35,8 @@ interface Group<Query, Key, Row> {
   query: Query
   waiting: Array<Ask<Key, Row>>
   inFlight: number
+  /** When the newest query in flight went out (performance.now()). */
+  lastSentAt: number
 }
 
 export interface LookupBatches<Query, Key, Row> {
@@ -59,10 +67,16 @@ export function lookupBatches<Query, Key, Row> (options: LookupBatchOptions<Quer
     }
   }
 
+  function lanes (group: Group<Query, Key, Row>): number {
+    if (group.inFlight < options.maxInFlight) return options.maxInFlight
+    return performance.now() - group.lastSentAt > options.stallMs ? options.maxStalledInFlight : options.maxInFlight
+  }
+
   function dispatch (name: string, group: Group<Query, Key, Row>): void {
-    while (group.inFlight < options.maxInFlight && group.waiting.length > 0) {
+    while (group.waiting.length > 0 && group.inFlight < lanes(group)) {
       const asks = group.waiting.splice(0, options.maxBatch)
       group.inFlight++
+      group.lastSentAt = performance.now()
       void send(group.query, asks).finally(() => {
         group.inFlight--
         if (group.inFlight === 0 && group.waiting.length === 0) groups.delete(name)
@@ -75,7 +89,7 @@ export function lookupBatches<Query, Key, Row> (options: LookupBatchOptions<Quer
     stats,
     load: (name, query, key) => new Promise<Row | undefined>((resolve, reject) => {
       let group = groups.get(name)
-      if (group === undefined) groups.set(name, group = { query, waiting: [], inFlight: 0 })
+      if (group === undefined) groups.set(name, group = { query, waiting: [], inFlight: 0, lastSentAt: 0 })
       group.waiting.push({ key, resolve, reject })
       dispatch(name, group)
     })

@@ -12,7 +12,9 @@ function recorder () {
   const batches = lookupBatches<string, string, string>({
     fetch: async (query, keys) => new Promise((resolve, reject) => sent.push({ query, keys, answer: resolve, fail: reject })),
     maxInFlight: 2,
-    maxBatch: 3
+    maxBatch: 3,
+    stallMs: 60_000,
+    maxStalledInFlight: 2
   })
   return { sent, batches }
 }
@@ -67,4 +69,24 @@ t.test('a batch that fails is asked again key by key: one bad key fails only its
   sent[3]!.fail(new Error('invalid input syntax'))
   sent[4]!.answer(['row c'])
   t.same(await Promise.all(answers), ['row a', 'row b', 'failed: invalid input syntax', 'row c'])
+})
+
+t.test('a query in flight past its stall time lets one more go out beside it, up to a limit', async (t) => {
+  const sent: string[][] = []
+  const batches = lookupBatches<string, string, string>({
+    fetch: async (_query, keys) => new Promise(() => { sent.push(keys) }),
+    maxInFlight: 1,
+    maxBatch: 10,
+    stallMs: 30,
+    maxStalledInFlight: 2
+  })
+  void batches.load('g', 'shape', 'a')
+  void batches.load('g', 'shape', 'b')
+  t.same(sent, [['a']], 'one in flight')
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  void batches.load('g', 'shape', 'c')
+  t.same(sent, [['a'], ['b', 'c']], 'the first stalled: the waiting ones go out beside it')
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  void batches.load('g', 'shape', 'd')
+  t.same(sent, [['a'], ['b', 'c']], 'no more than maxStalledInFlight, however long they take')
 })
