@@ -49,7 +49,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Request durations per route, response-cache hits and misses, database pool use, replica lag and read routing, rate-limit store fallbacks, edge purges, webhook queue depth and process figures, in the Prometheus text format. Needs an admin key (Prometheus: `authorization: { credentials: <key> }`).
+         * @description Request durations per route, response-cache hits and misses, single posts looked up and the queries that looked them up, database pool use, replica lag and read routing, rate-limit store fallbacks, edge purges, webhook queue depth and process figures, in the Prometheus text format. Needs an admin key (Prometheus: `authorization: { credentials: <key> }`).
          */
         get: operations["getMetrics"];
         put?: never;

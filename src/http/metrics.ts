@@ -104,7 +104,7 @@ const metricsRoutesPlugin: FastifyPluginAsyncZod = async (app) => {
       tags: ['Operations'],
       operationId: 'getMetrics',
       summary: 'Prometheus metrics',
-      description: 'Request durations per route, response-cache hits and misses, database pool use, replica lag and read routing, ' +
+      description: 'Request durations per route, response-cache hits and misses, single posts looked up and the queries that looked them up, database pool use, replica lag and read routing, ' +
         'rate-limit store fallbacks, edge purges, webhook queue depth and ' +
         'process figures, in the Prometheus text format. Needs an admin key (Prometheus: `authorization: { credentials: <key> }`).',
       response: {
