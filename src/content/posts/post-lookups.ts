@@ -1,7 +1,7 @@
 import { Counter } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
 import { lookupBatches } from '../../db/lookup-batches.ts'
-import { findPostJson, findPostsJson, type Audience, type JsonShape, type PostJsonRecord, type PostKey } from './posts.repository.ts'
+import { findPostsJson, type Audience, type JsonShape, type PostJsonRecord, type PostKey } from './posts.repository.ts'
 
 // How the single-post routes read a post: through lookup batches (db/lookup-batches.ts), so that
 // many readers of posts at once make a few queries, not one each.
@@ -29,7 +29,7 @@ export function postLookups (app: FastifyInstance): FindPost {
   const db = app.db
   // With replicas each read goes where its own freshness allows (http/read-routing.ts), which one
   // query for many requests could not honour: there, each post is a query of its own.
-  if (app.database.replication !== undefined) return async (key, audience, shape) => findPostJson(db, key, audience, shape)
+  if (app.database.replication !== undefined) return async (key, audience, shape) => (await findPostsJson(db, [key], audience, shape))[0]
   const batches = lookupBatches<PostQuery, PostKey, PostJsonRecord>({
     fetch: async ({ audience, shape }, keys) => findPostsJson(db, keys, audience, shape),
     maxInFlight: MAX_IN_FLIGHT,

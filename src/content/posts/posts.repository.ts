@@ -299,29 +299,6 @@ function parameters (): { params: Record<string, unknown>, value: Parameterize }
 /** A post, addressed by id or by blog and slug. */
 export type PostKey = { id: string } | { blogId: string, slug: string }
 
-interface SinglePostRequest { key: PostKey, audience: Audience, asJson: JsonShape }
-
-const singlePostJson = preparedQueryByShape<SinglePostRequest, PostJsonRecord>(
-  ({ key, audience, asJson }) => {
-    const { params, value } = parameters()
-    const shape: SinglePostRequest = {
-      key: 'id' in key ? { id: value('id', key.id) } : { blogId: value('blogId', key.blogId), slug: value('slug', key.slug) },
-      audience,
-      asJson: parameterizedShape({ ...asJson, relations: true }, value)
-    }
-    return { key: shapeKey(shape), shape, params }
-  },
-  (db, { key, audience, asJson }) => {
-    const found = 'id' in key ? visiblePosts(db, audience).where('p.id', '=', key.id) : visiblePosts(db, audience).where('p.blog_id', '=', key.blogId).where('p.slug', '=', key.slug)
-    return withJsonColumns(found, asJson, audience, undefined)
-      .select(['p.slug', 'b.slug as blog_slug', 'p.version', 'p.updated_at', 'p.noindex']) as unknown as Compilable<PostJsonRecord>
-  })
-
-/** One post as the API's JSON text with `shape`'s fields, and what its response needs besides. */
-export async function findPostJson (db: Executor, key: PostKey, audience: Audience, shape: JsonShape): Promise<PostJsonRecord | undefined> {
-  return (await singlePostJson(db, { key, audience, asJson: shape }))[0]
-}
-
 /** Keys of one kind, in the order asked, as the batch query's arrays. */
 export type PostKeys = { ids: string[] } | { blogIds: string[], slugs: string[] }
 
