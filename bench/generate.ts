@@ -16,6 +16,8 @@ import {
 
 const CHUNK = 5_000
 const TABLES = ['posts', 'post_authors', 'post_tags'] as const
+/** Triggers on posts that write the post's own row (the others copy it elsewhere, as the loaders do). */
+const ROW_TRIGGERS = ['posts_search_by_language', 'posts_json_runs'] as const
 
 export interface GenerateResult { posts: number, loadSeconds: number, indexSeconds: number, postsPerSecond: number }
 
@@ -53,16 +55,17 @@ export async function generate (database: Database, options: { posts: number, ur
   if (database.kind === 'postgres' && options.url !== undefined) {
     const indexes = await secondaryIndexes(db)
     for (const index of indexes) await sql.raw(`DROP INDEX ${index.name}`).execute(db)
-    // The loaders skip triggers (replication role), but each post's search vector is kept by
-    // one: it must fire for them, or full-text queries would measure empty vectors.
-    await sql`ALTER TABLE posts ENABLE ALWAYS TRIGGER posts_search_by_language`.execute(db)
+    // The loaders skip triggers (replication role), but each post's search vector and JSON runs
+    // are kept by them: they must fire, or full-text queries would measure empty vectors and
+    // lists would compute every post's JSON (post_json_on_the_row).
+    for (const trigger of ROW_TRIGGERS) await sql`ALTER TABLE posts ENABLE ALWAYS TRIGGER ${sql.ref(trigger)}`.execute(db)
     try {
       // Two loaders, one per core: each takes every other chunk.
       const loaders = [0, 1].map((lane) => loadWithCopy(options.url as string, options.posts, now, lane, 2, advance))
       await Promise.all(loaders)
     } finally {
       bar.stop()
-      await sql`ALTER TABLE posts ENABLE TRIGGER posts_search_by_language`.execute(db)
+      for (const trigger of ROW_TRIGGERS) await sql`ALTER TABLE posts ENABLE TRIGGER ${sql.ref(trigger)}`.execute(db)
       const indexStarted = Date.now()
       options.log(`building ${indexes.length} indexes`)
       await sql`SET maintenance_work_mem = '512MB'`.execute(db)

@@ -94,6 +94,10 @@ export interface PostsTable {
   author_summaries: ColumnType<Array<{ id: string, slug: string, name: string }>, never, never>
   /** Kept by triggers from post_tags and tags. */
   tag_summaries: ColumnType<Array<{ id: string, slug: string, name: string }>, never, never>
+  /** Runs of the post's JSON as the API sends them, kept by a trigger from the row (post_json_on_the_row); null on posts not written since. */
+  json_summary: ColumnType<string | null, never, never>
+  json_dates_seo: ColumnType<string | null, never, never>
+  json_seo_rest: ColumnType<string | null, never, never>
 }
 
 export interface PostAuthorsTable {

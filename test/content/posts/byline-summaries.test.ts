@@ -6,6 +6,7 @@ import { migrateToLatest } from '../../../src/db/migrator.ts'
 import { newApiKey } from '../../helpers/factories.ts'
 import { migrateDownThrough } from '../../helpers/migrations.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
+import { postsWithDriftedRuns } from '../../helpers/post-json-runs.ts'
 
 // Each post keeps its authors' and tags' summaries on its row (triggers, the
 // post_byline_summaries migration), so reads skip two subqueries per post. They must never
@@ -13,7 +14,9 @@ import { buildTestApp } from '../../helpers/test-app.ts'
 // random sequence of every kind of write through the API (and a few straight in SQL) is run,
 // and after each step every post's stored summaries are compared with ones computed afresh.
 // The join tables' copies of each post's publish time and public state (the
-// byline_public_state migration), which author and tag counts read alone, are held the same way.
+// byline_public_state migration), which author and tag counts read alone, are held the same way,
+// and so are the runs of each post's JSON kept on its row (the post_json_on_the_row migration),
+// which embed the summaries and the post's own fields.
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app']
 
@@ -100,6 +103,14 @@ t.test('stored author and tag summaries never drift, whatever the writes', async
     }],
     ['change a byline (reorder, add, drop)', async () => posts.length > 0 && call('PATCH', `/v1/posts/${pick(posts)}`, { authors: some(authors, 3) })],
     ['change tags', async () => posts.length > 0 && call('PATCH', `/v1/posts/${pick(posts)}`, { tags: some(tags, 4) })],
+    ['edit a post\'s text, image, flags and SEO', async () => posts.length > 0 && call('PATCH', `/v1/posts/${pick(posts)}`, {
+      title: `Edited "${made++}" \\ ${pick(['تحت الراية', '新闻', '😀', 'plain'])}`,
+      subtitle: pick([null, 'A subtitle\twith a tab']),
+      excerpt: pick([null, '', 'An excerpt\nover two lines']),
+      lead_image: pick([null, { url: 'https://img.example.com/a.jpg', alt: 'Alt', width: 1600 }]),
+      is_breaking: rand() < 0.5,
+      seo: { meta_title: pick([null, 'Meta']), og_description: pick([null, 'OG']), canonical_url: pick([null, 'https://elsewhere.example.com/x']), noindex: rand() < 0.5 }
+    })],
     ['rename an author', async () => authors.length > 0 && call('PATCH', `/v1/authors/${pick(authors)}`, { name: `Renamed ${made++}` })],
     ['change an author\'s slug', async () => {
       const slug = pick(authors)
@@ -151,8 +162,9 @@ t.test('stored author and tag summaries never drift, whatever the writes', async
     counts.set(name, (counts.get(name) ?? 0) + 1)
     const bad = await drifted(app)
     const badLinks = await linksDrifted(app)
-    if (bad.length > 0 || badLinks.length > 0) {
-      t.fail(`after step ${step} (${name}), ${bad.length} post(s) drifted, ${badLinks.length} join-table row(s) differ from their posts`)
+    const badRuns = await postsWithDriftedRuns(app.db)
+    if (bad.length > 0 || badLinks.length > 0 || badRuns.length > 0) {
+      t.fail(`after step ${step} (${name}), ${bad.length} post(s) drifted, ${badLinks.length} join-table row(s) differ from their posts, ${badRuns.length} JSON run(s) differ from their rows`)
       return
     }
   }

@@ -7,6 +7,9 @@ import { OUT_OF_TIME } from '../../../src/db/time-budget.ts'
 import { DEFAULT_LIST_FIELDS, POST_FIELDS, type PostField } from '../../../src/content/posts/posts.schemas.ts'
 import { newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
+import { postsWithDriftedRuns } from '../../helpers/post-json-runs.ts'
+import { migrateDownThrough } from '../../helpers/migrations.ts'
+import { migrateToLatest } from '../../../src/db/migrator.ts'
 
 // Pages of posts are sent as PostgreSQL's JSON text (post-json.repository.ts); the mapper
 // (posts.mapper.ts) remains the definition of a post's JSON. This compares the two byte for
@@ -15,7 +18,9 @@ import { buildTestApp } from '../../helpers/test-app.ts'
 // nulls and empty strings, every SEO fallback, lead images with and without their parts,
 // timestamps with microseconds, word counts at the reading-time rounding edges, scheduled posts
 // whose time has come, drafts (preview), each rule that makes a post's URL, for both audiences,
-// the default fields, the bodies, and sparse field lists in any order.
+// the default fields, the bodies, and sparse field lists in any order. Runs of members kept on
+// the row by a trigger (the post_json_on_the_row migration) are compared too: as stored, as
+// computed for posts that have none, and stored against computed for every post.
 
 function random (seed: number): () => number {
   let state = seed
@@ -109,6 +114,15 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
       published_at = published_at + make_interval(secs => ${rand() / 1000}::float8) WHERE id = ${post.id}`.execute(db)
   }
 
+  t.same(await postsWithDriftedRuns(db), [], 'every post\'s stored runs are what its row gives')
+  // Posts written before the migration, outside its window, have no runs: their text is computed.
+  await sql`ALTER TABLE posts DISABLE TRIGGER posts_json_runs`.execute(db)
+  const { numAffectedRows: withoutRuns } = await sql`UPDATE posts SET json_summary = NULL, json_dates_seo = NULL, json_seo_rest = NULL
+    WHERE id IN (SELECT id FROM posts ORDER BY id LIMIT 20)`.execute(db)
+  await sql`ALTER TABLE posts ENABLE TRIGGER posts_json_runs`.execute(db)
+  t.equal(Number(withoutRuns), 20, 'a third of the posts without runs')
+  t.equal((await postsWithDriftedRuns(db)).length, 3 * 20, 'which the drift check tells, each run')
+
   const fieldSets: Array<[string, readonly PostField[]]> = [
     ['the list defaults', DEFAULT_LIST_FIELDS],
     ['every field', POST_FIELDS],
@@ -135,4 +149,23 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
   }
   // Preview sees drafts and archived posts too, so more than the public.
   t.ok(compared > 3 * 4 * 60, `${compared} posts compared`)
+})
+
+t.test('the migration stores the runs of posts that existed before it, scheduled ones too', async (t) => {
+  const { app } = await buildTestApp(t)
+  const db = app.db
+  const undone = await migrateDownThrough(db, '2026-12-03T01-00-00_post_json_on_the_row')
+  const blog = await newBlog(db, { title: 'Desk' })
+  const author = await newAuthor(db, { name: 'Ana "A" \\ Ana' })
+  for (const [i, status] of (['published', 'scheduled', 'draft'] as const).entries()) {
+    await newPost(db, { blogId: blog.id, status, title: `Before ${i} ✓`, authorIds: [author.id], publishedAt: status === 'scheduled' ? new Date(Date.now() + 86_400_000) : undefined })
+  }
+  t.same(await migrateToLatest(db), [...undone].reverse(), 'up again')
+  const drifted = await postsWithDriftedRuns(db)
+  // The window is the newest published and the scheduled; a draft gets its runs when next written.
+  t.equal(drifted.length, 3, 'the draft alone has none yet, each run')
+  const { rows } = await sql<{ status: string }>`SELECT DISTINCT status FROM posts WHERE id IN (${sql.join(drifted.map((row) => row.id))})`.execute(db)
+  t.same(rows, [{ status: 'draft' }])
+  await sql`UPDATE posts SET title = title || '.' WHERE status = 'draft'`.execute(db)
+  t.same(await postsWithDriftedRuns(db), [], 'written again, it has them')
 })
