@@ -38,7 +38,11 @@ NODE_ENV=production SEED_DEMO=false LOG_LEVEL=warn RESPONSE_CACHE_MAX_MB="$cache
   "${start[0]}" "${profile[@]}" "${start[@]:1}" &
 api=$!
 trap 'kill -INT $api 2> /dev/null || true' EXIT
-until curl -s -o /dev/null "http://127.0.0.1:$port/readyz"; do sleep 0.3; done
+until curl -s -o /dev/null "http://127.0.0.1:$port/readyz"; do
+  # A server that stopped (a migration it does not know, a taken port) is never ready.
+  kill -0 "$api" 2> /dev/null || { echo "the API exited before it was ready" >&2; exit 1; }
+  sleep 0.3
+done
 
 url="http://127.0.0.1:$port$path"
 headers=()
