@@ -30,6 +30,7 @@ import { changesRoutes } from './syndication/changes/changes.routes.ts'
 import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
 import { sitemapsRoutes } from './syndication/sitemaps/sitemaps.routes.ts'
 import { schedulerPlugin } from './syndication/scheduler.ts'
+import { jsonRunsBackfillPlugin } from './content/posts/json-runs-backfill.ts'
 import { dispatcherPlugin } from './syndication/webhooks/dispatcher.ts'
 import { edgePurgerPlugin } from './syndication/edge-purge/edge-purger.plugin.ts'
 import { webhooksRoutes } from './syndication/webhooks/webhooks.routes.ts'
@@ -133,6 +134,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   if (backgroundJobs) {
     await app.register(schedulerPlugin)
     await app.register(dispatcherPlugin)
+    await app.register(jsonRunsBackfillPlugin)
   }
   return app
 }

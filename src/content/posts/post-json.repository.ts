@@ -1,3 +1,4 @@
+import type { Executor } from '../../db/database.ts'
 import { sql, type RawBuilder } from 'kysely'
 import type { Links } from '../common/site.ts'
 import type { PostField } from './posts.schemas.ts'
@@ -141,8 +142,8 @@ function fieldExpression (field: PostField, links: Links): Value {
  * these runs read from columns). The rest depends on the request's
  * links (url, api_url, the canonical URL's default), on the clock (status), or on the blog.
  * A run is used where the fields asked for hold it whole and in order (the defaults do); a
- * post written before the migration and outside its window has none yet, and its text is
- * computed as before.
+ * post written before the migration and outside its window has none until the background pass
+ * (json-runs-backfill.ts) gives it them, and its text is computed meanwhile.
  */
 const SUMMARY_RUN: readonly PostField[] = ['title', 'subtitle', 'excerpt', 'word_count', 'reading_time_minutes', 'lead_image', 'language', 'is_breaking', 'is_featured', 'authors', 'tags']
 const DATES_AND_SEO_RUN: readonly PostField[] = ['published_at', 'updated_at', 'seo']
@@ -193,4 +194,14 @@ export function postJson (fields: readonly PostField[], links: Links, sortTime: 
   }
   const text = concat([...parts, sql.lit('}')])
   return sql<string>`${needsUrl ? sql`(SELECT ${text} FROM ${postUrlTable(links, sortTime)})` : text}`
+}
+
+/**
+ * Has the trigger write the runs of up to `limit` posts that have none (any update does),
+ * found through the partial index of such posts (posts_without_json_runs); returns how many.
+ */
+export async function storeMissingRuns (db: Executor, limit: number): Promise<number> {
+  const result = await sql`UPDATE posts SET json_summary = NULL
+    WHERE id IN (SELECT id FROM posts WHERE json_summary IS NULL ORDER BY id LIMIT ${sql.lit(limit)} FOR UPDATE SKIP LOCKED)`.execute(db)
+  return Number(result.numAffectedRows ?? 0)
 }

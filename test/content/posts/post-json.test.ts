@@ -10,6 +10,7 @@ import { buildTestApp } from '../../helpers/test-app.ts'
 import { postsWithDriftedRuns } from '../../helpers/post-json-runs.ts'
 import { migrateDownThrough } from '../../helpers/migrations.ts'
 import { migrateToLatest } from '../../../src/db/migrator.ts'
+import { storeAllMissingRuns } from '../../../src/content/posts/json-runs-backfill.ts'
 
 // Pages of posts are sent as PostgreSQL's JSON text (post-json.repository.ts); the mapper
 // (posts.mapper.ts) remains the definition of a post's JSON. This compares the two byte for
@@ -168,4 +169,55 @@ t.test('the migration stores the runs of posts that existed before it, scheduled
   t.same(rows, [{ status: 'draft' }])
   await sql`UPDATE posts SET title = title || '.' WHERE status = 'draft'`.execute(db)
   t.same(await postsWithDriftedRuns(db), [], 'written again, it has them')
+})
+
+t.test('posts left without runs get them from the background pass, and their JSON does not change', async (t) => {
+  const { app } = await buildTestApp(t)
+  const db = app.db
+  const blog = await newBlog(db, { title: 'Archive' })
+  for (let i = 0; i < 1_203; i += 100) {
+    await db.insertInto('posts').values(Array.from({ length: Math.min(100, 1_203 - i) }, (_, k) => ({
+      id: `01900000-0000-7000-8000-${String(i + k).padStart(12, '0')}`, blog_id: blog.id, slug: `old-${i + k}`, title: `Old "${i + k}" ✓`,
+      excerpt: k % 3 === 0 ? null : 'An excerpt\\twith a tab', status: 'published' as const, published_at: new Date(Date.UTC(2015, 0, 1) + (i + k) * 60_000)
+    }))).execute()
+  }
+  const page = async () => {
+    const listed = await listPostsAsJson(db, { audience: 'public', filter: {}, sort: 'oldest', limit: 50, withBody: false }, { fields: DEFAULT_LIST_FIELDS, links: LINKS['API only']! })
+    return listed === OUT_OF_TIME ? [] : listed.rows.map((row) => row.json)
+  }
+  const before = await page()
+  await sql`ALTER TABLE posts DISABLE TRIGGER posts_json_runs`.execute(db)
+  await sql`UPDATE posts SET json_summary = NULL, json_dates_seo = NULL, json_seo_rest = NULL`.execute(db)
+  await sql`ALTER TABLE posts ENABLE TRIGGER posts_json_runs`.execute(db)
+  t.equal((await postsWithDriftedRuns(db)).length, 3 * 1_203, 'every post without its runs')
+  t.same(await page(), before, 'computed, the same JSON')
+
+  t.equal(await storeAllMissingRuns(db), 1_203, 'the pass gives every post its runs, in batches')
+  t.same(await postsWithDriftedRuns(db), [], 'each the text its row gives')
+  t.same(await page(), before, 'read from the rows, the same JSON')
+  t.equal(await storeAllMissingRuns(db), 0, 'a second pass finds none')
+  let batches = 0
+  await sql`ALTER TABLE posts DISABLE TRIGGER posts_json_runs`.execute(db)
+  await sql`UPDATE posts SET json_summary = NULL`.execute(db)
+  await sql`ALTER TABLE posts ENABLE TRIGGER posts_json_runs`.execute(db)
+  t.equal(await storeAllMissingRuns(db, () => batches++ >= 1), 500, 'stopped after a batch, it leaves the rest for the next start')
+})
+
+t.test('the app runs the pass when it is ready, with its background jobs', async (t) => {
+  const { app, logs } = await buildTestApp(t, {}, { backgroundJobs: true })
+  const db = app.db
+  const blog = await newBlog(db, { title: 'Archive' })
+  await db.insertInto('posts').values(Array.from({ length: 600 }, (_, k) => ({
+    id: `01900000-0000-7000-8000-${String(k).padStart(12, '0')}`, blog_id: blog.id, slug: `old-${k}`, title: `Old ${k}`, status: 'published' as const, published_at: new Date(Date.UTC(2015, 0, 1) + k * 60_000)
+  }))).execute()
+  await sql`ALTER TABLE posts DISABLE TRIGGER posts_json_runs`.execute(db)
+  await sql`UPDATE posts SET json_summary = NULL`.execute(db)
+  await sql`ALTER TABLE posts ENABLE TRIGGER posts_json_runs`.execute(db)
+  await app.ready()
+  // It runs in the background and logs when it has found none left: wait for that (generously:
+  // a busy machine is slow, not wrong).
+  const finished = () => logs.find((line) => line.msg === 'stored the JSON runs of posts written before they were kept')
+  for (let waited = 0; waited < 60_000 && finished() === undefined; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(finished()?.count, 600, 'the pass says how many posts it gave runs')
+  t.same(await postsWithDriftedRuns(db), [], 'every post has its runs')
 })
