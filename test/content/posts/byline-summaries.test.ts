@@ -156,6 +156,8 @@ t.test('stored author and tag summaries never drift, whatever the writes', async
   ]
 
   const counts = new Map<string, number>()
+  let publicCompared = 0
+  let hiddenCompared = 0
   for (let step = 0; step < 160; step++) {
     const [name, run] = step < 12 ? steps[0]! : pick(steps)
     await run()
@@ -167,11 +169,15 @@ t.test('stored author and tag summaries never drift, whatever the writes', async
       t.fail(`after step ${step} (${name}), ${bad.length} post(s) drifted, ${badLinks.length} join-table row(s) differ from their posts, ${badRuns.length} JSON run(s) differ from their rows`)
       return
     }
+    const { rows: [kinds] } = await sql<{ public: number, hidden: number }>`
+      SELECT count(*) FILTER (WHERE is_public)::int AS public, count(*) FILTER (WHERE NOT is_public)::int AS hidden FROM post_authors`.execute(app.db)
+    publicCompared += kinds!.public
+    hiddenCompared += kinds!.hidden
   }
   t.pass(`no drift over 160 random writes: ${[...counts].map(([name, n]) => `${name} ×${n}`).join(', ')}`)
-  const { rows: [kinds] } = await sql<{ public: number, hidden: number }>`
-    SELECT count(*) FILTER (WHERE is_public)::int AS public, count(*) FILTER (WHERE NOT is_public)::int AS hidden FROM post_authors`.execute(app.db)
-  t.ok(kinds!.public > 0 && kinds!.hidden > 0, `both public and hidden bylines were compared (${kinds!.public}, ${kinds!.hidden})`)
+  // Over the whole run, not at its end: where the random writes leave the bylines last (all
+  // hidden, say, after the posts were unpublished) says nothing of what was compared on the way.
+  t.ok(publicCompared > 0 && hiddenCompared > 0, `both public and hidden bylines were compared (${publicCompared}, ${hiddenCompared} over the steps)`)
   t.ok([...counts.keys()].length >= steps.length - 1, 'nearly every kind of write was exercised')
 
   // And what readers get is the stored summary, in byline order.
