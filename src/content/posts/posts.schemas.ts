@@ -98,7 +98,7 @@ export type Post = z.infer<typeof PostSchema>
 // The shapes a typed client gets: without `fields=`, every item is complete (only the bodies
 // are optional in lists), so a frontend never writes `post.blog?.slug`. Two variants are
 // documented as their own components and named in each operation's `x-response-variants`
-// (in strict mode a response is checked against its variant: http/serialization.ts jsonText):
+// (in strict mode a response is checked against its variant: http/serialization.ts jsonPieces):
 // - `fields=` (sparse fieldsets): SparsePost, any field but the id may be absent;
 // - a key with content:preview: PreviewPost, whose published_at is null for unpublished drafts.
 export const PostListItemSchema = PostSchema.partial({ body_html: true }).meta({
