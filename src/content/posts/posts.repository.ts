@@ -5,7 +5,7 @@ import { param, preparedQuery, preparedQueryByShape, shapeKey } from '../../db/p
 import type { DB, PostsTable } from '../../db/schema.ts'
 import { OUT_OF_TIME, withinTimeBudget } from '../../db/time-budget.ts'
 import type { Links } from '../common/site.ts'
-import { postJson } from './post-json.repository.ts'
+import { needsPostUrl, postJson, postUrlJoin } from './post-json.repository.ts'
 import { PUBLIC_STATUSES, type PostStatus } from './post-status.ts'
 import type { PostField } from './posts.schemas.ts'
 
@@ -348,7 +348,10 @@ export async function findPostsJson (db: Executor, keys: PostKey[], audience: Au
 }
 
 function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
-  const selected = query.select(['p.id', sortTime(audience).as('sort_time'), rankColumn(search).as('rank'), postJson(shape.fields, shape.links, sortTime(audience)).as('json')])
+  const withUrls = needsPostUrl(shape.fields)
+    ? query.innerJoinLateral(postUrlJoin(shape.links, sortTime(audience)), (join) => join.onTrue()) as unknown as typeof query
+    : query
+  const selected = withUrls.select(['p.id', sortTime(audience).as('sort_time'), rankColumn(search).as('rank'), postJson(shape.fields, shape.links).as('json')])
   // Kept on the row by triggers (the post_byline_summaries migration), in byline order.
   return shape.relations === true ? selected.select(['p.blog_id', 'p.author_summaries as authors', 'p.tag_summaries as tags']) : selected
 }
