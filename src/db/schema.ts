@@ -25,6 +25,11 @@ export interface BlogsTable {
   version: Generated<number>
   created_at: CreatedTimestamp
   updated_at: CreatedTimestamp
+  /** The blog object of its posts' JSON as the API sends it, kept by a trigger (blog_parts_of_post_json). */
+  json_summary: ColumnType<string | null, never, never>
+  /** Its own post address template around the one {slug}, {blog} filled in; null unless the template is that simple (generated). */
+  post_url_head: ColumnType<string | null, never, never>
+  post_url_tail: ColumnType<string | null, never, never>
 }
 
 export interface AuthorLink {

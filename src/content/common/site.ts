@@ -69,6 +69,11 @@ export function blogApiUrl (links: Links, blogSlug: string): string {
 function postUrlTemplate (blog: BlogSite, links: Links): string {
   if (blog.post_url_template !== null) return blog.post_url_template
   if (blog.website_url !== null) return `${blog.website_url}/{slug}`
+  return networkPostUrlTemplate(links)
+}
+
+/** The template of post addresses for blogs that name neither a template nor a website. */
+export function networkPostUrlTemplate (links: Links): string {
   if (links.site.postUrlTemplate !== undefined) return links.site.postUrlTemplate
   if (links.site.website !== undefined) return `${links.site.website}/{blog}/{slug}`
   return `${links.apiBase}/v1/blogs/{blog}/posts/{slug}`
@@ -84,7 +89,7 @@ export interface PostAddress {
 }
 
 /** A template as its literal text and placeholders in turn (a placeholder it does not know stays literal text). */
-type CompiledTemplate = Array<{ text: string } | { placeholder: typeof PLACEHOLDERS[number] }>
+export type CompiledTemplate = ReadonlyArray<{ text: string } | { placeholder: typeof PLACEHOLDERS[number] }>
 
 const compiledTemplates = new Map<string, CompiledTemplate>()
 
@@ -94,7 +99,7 @@ const compiledTemplates = new Map<string, CompiledTemplate>()
  * regular expression and a callback was 3 % of the API's time where every post of a page had
  * its URLs written this way (a V8 CPU profile of an uncached /v1/posts on an experiment that did).
  */
-function compiled (template: string): CompiledTemplate {
+export function templateParts (template: string): CompiledTemplate {
   let parts = compiledTemplates.get(template)
   if (parts === undefined) {
     parts = template.split(/(\{[a-z]+\})/).filter((part) => part !== '').map((part) => {
@@ -110,7 +115,7 @@ function compiled (template: string): CompiledTemplate {
 function fill (template: string, post: PostAddress): string {
   let filled = ''
   let iso: string | undefined
-  for (const part of compiled(template)) {
+  for (const part of templateParts(template)) {
     if ('text' in part) {
       filled += part.text
       continue

@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/database.ts'
 import { sql, type RawBuilder } from 'kysely'
-import type { Links } from '../common/site.ts'
+import type { CompiledTemplate, Links } from '../common/site.ts'
 import type { PostField } from './posts.schemas.ts'
 import { WORDS_PER_MINUTE } from './post-text.ts'
 
@@ -58,36 +58,49 @@ function summaries (column: 'author_summaries' | 'tag_summaries'): JsonText {
   return new JsonText(sql`${sql.ref(`p.${column}`)}::text`)
 }
 
-/**
- * site.ts's postUrls in SQL: the template, most specific first, then its placeholders filled;
- * the date placeholders, rare and the dearest part (to_char), only when the template has one.
- * Slugs are [a-z0-9-] (a CHECK), so encodeURIComponent leaves them as they are.
- */
-function postUrlTable (links: Links, sortTime: Expression): Expression {
-  const template = sql`coalesce(b.post_url_template, b.website_url || '/{slug}', ${links.site.postUrlTemplate ?? null}::text,
-    ${links.site.website ?? null}::text || '/{blog}/{slug}', ${links.apiBase}::text || '/v1/blogs/{blog}/posts/{slug}')`
-  const utc = sql`(${sortTime} AT TIME ZONE 'UTC')`
-  return sql`(SELECT replace(replace(replace(${template}, '{blog}', b.slug), '{slug}', p.slug), '{id}', p.id::text) AS filled) AS t
-    CROSS JOIN LATERAL (SELECT CASE WHEN strpos(t.filled, '{') = 0 THEN t.filled
-      ELSE replace(replace(replace(t.filled, '{yyyy}', to_char(${utc}, 'YYYY')), '{mm}', to_char(${utc}, 'MM')), '{dd}', to_char(${utc}, 'DD')) END AS url) AS u`
-}
+const BLOG_TEMPLATE = sql`coalesce(b.post_url_template, b.website_url || '/{slug}')`
 
-/** Whether a post's JSON with `fields` refers to its URL (`u.url`): the url field, or the SEO's canonical fallback. */
-export function needsPostUrl (fields: readonly PostField[]): boolean {
-  return fields.includes('url') || fields.includes('seo')
-}
+/** Where the sort time's date placeholders come from: {yyyy} {mm} {dd} in UTC. */
+const datePart = (sortTime: Expression, format: 'YYYY' | 'MM' | 'DD'): Expression => sql`to_char((${sortTime} AT TIME ZONE 'UTC'), ${sql.lit(format)})`
 
 /**
- * Each post's URL as `u.url`, for a query of posts `p` and blogs `b` to join LATERAL when
- * needsPostUrl: computed once per post for the url field and the canonical fallback (OFFSET 0
- * keeps PostgreSQL from pulling it up into both). It was a subquery around the whole of each
- * post's JSON (a SubPlan run for each post, the JSON built inside it); joined, the JSON is
- * the query's own column (pgbench, prepared, 4 clients, the newest page at
- * 1,000,000 posts, alternated: 4,509 / 4,623 / 4,617 pages/s as the subquery, 5,446 / 5,507 /
- * 5,548 joined; the same bytes).
+ * site.ts's fill() of a template PostgreSQL holds (a blog's own), by replace: {blog}, {slug} and
+ * {id}, then the dates, the dearest part (to_char), only when the template has one.
  */
-export function postUrlJoin (links: Links, sortTime: Expression) {
-  return sql<{ url: string }>`(SELECT u.url FROM ${postUrlTable(links, sortTime)} OFFSET 0)`.as('u')
+function filledTemplate (template: Expression, sortTime: Expression): Expression {
+  const filled = sql`replace(replace(replace(${template}, '{blog}', b.slug), '{slug}', p.slug), '{id}', p.id::text)`
+  return sql`CASE WHEN strpos(${template}, '{yyyy}') + strpos(${template}, '{mm}') + strpos(${template}, '{dd}') = 0 THEN ${filled}
+    ELSE replace(replace(replace(${filled}, '{yyyy}', ${datePart(sortTime, 'YYYY')}), '{mm}', ${datePart(sortTime, 'MM')}), '{dd}', ${datePart(sortTime, 'DD')}) END`
+}
+
+/** site.ts's fill() of a template the API holds (the network's), its parts in turn: the text as given, each placeholder as the post's column. */
+function filledParts (parts: CompiledTemplate, sortTime: Expression): Expression {
+  return concat(parts.map((part) => {
+    if ('text' in part) return sql`${part.text}::text`
+    switch (part.placeholder) {
+      case 'blog': return sql`b.slug`
+      case 'slug': return sql`p.slug`
+      case 'id': return sql`p.id::text`
+      case 'yyyy': return datePart(sortTime, 'YYYY')
+      case 'mm': return datePart(sortTime, 'MM')
+      case 'dd': return datePart(sortTime, 'DD')
+    }
+  }))
+}
+
+/**
+ * site.ts's postUrls in SQL, for posts `p` of blogs `b`: the blog's own template when it has
+ * one (or its website's), else the network's (`urlTemplate`, networkPostUrlTemplate's parts).
+ * A blog's template that is one {slug} in plain text is kept split around it on the blog's row
+ * (the blog_parts_of_post_json migration), so most addresses are two concatenations; slugs are
+ * [a-z0-9-] (a CHECK), so encodeURIComponent leaves them as they are. Cheap enough to be
+ * written out twice, for the url and the canonical URL's default: a LATERAL join that computed
+ * it once cost more than a second computation (pgbench, the newest page, one client).
+ */
+function postUrl (urlTemplate: CompiledTemplate, sortTime: Expression): Expression {
+  return sql`(CASE WHEN b.post_url_head IS NOT NULL THEN b.post_url_head || p.slug || b.post_url_tail
+    WHEN b.post_url_template IS NOT NULL OR b.website_url IS NOT NULL THEN ${filledTemplate(BLOG_TEMPLATE, sortTime)}
+    ELSE ${filledParts(urlTemplate, sortTime)} END)`
 }
 
 function apiUrl (links: Links): Expression {
@@ -97,9 +110,9 @@ function apiUrl (links: Links): Expression {
 /**
  * post-seo.ts's toSeo in SQL, its members in three parts: those before the canonical URL, the
  * canonical URL (the post's address unless the editor set one, so it depends on the request's
- * links), and those after it.
+ * links: canonicalMember), and those after it.
  */
-function seoMembers (): { head: Array<[string, Value]>, canonical: [string, Value], rest: Array<[string, Value]> } {
+function seoMembers (): { head: Array<[string, Value]>, rest: Array<[string, Value]> } {
   const title = sql`coalesce(p.meta_title, p.title)`
   const description = sql`coalesce(p.meta_description, p.excerpt, p.subtitle, p.title)`
   return {
@@ -107,7 +120,6 @@ function seoMembers (): { head: Array<[string, Value]>, canonical: [string, Valu
       ['meta_title', title],
       ['meta_description', description]
     ],
-    canonical: ['canonical_url', sql`coalesce(p.canonical_url, u.url)`],
     rest: [
       ['og_title', sql`coalesce(p.og_title, ${title})`],
       ['og_description', sql`coalesce(p.og_description, ${description})`],
@@ -120,17 +132,17 @@ function seoMembers (): { head: Array<[string, Value]>, canonical: [string, Valu
   }
 }
 
-function seo (): JsonText {
-  const { head, canonical, rest } = seoMembers()
-  return object([...head, canonical, ...rest])
-}
+const canonicalMember = (url: Expression): [string, Value] => ['canonical_url', sql`coalesce(p.canonical_url, ${url})`]
 
-function fieldExpression (field: PostField, links: Links): Value {
+/** The blog object as the blogs_json_summary trigger keeps it on the blog's row. */
+export const BLOG_OBJECT_TEXT: Expression = object([['id', sql`b.id`], ['slug', sql`b.slug`], ['title', sql`b.title`]]).text
+
+/** The fields whose text depends on the post's row alone (status on the clock too). */
+type RowField = Exclude<PostField, 'blog' | 'url' | 'api_url' | 'seo'>
+
+function rowFieldExpression (field: RowField): Value {
   switch (field) {
     case 'id': return sql`p.id`
-    case 'blog': return object([['id', sql`b.id`], ['slug', sql`b.slug`], ['title', sql`b.title`]])
-    case 'url': return sql`u.url`
-    case 'api_url': return apiUrl(links)
     case 'reading_time_minutes':
       return sql`CASE WHEN p.word_count = 0 THEN 0 ELSE greatest(1, round(p.word_count / ${sql.lit(WORDS_PER_MINUTE)}::numeric))::integer END`
     case 'lead_image':
@@ -144,7 +156,6 @@ function fieldExpression (field: PostField, links: Links): Value {
     case 'status': return sql`CASE WHEN p.status = 'scheduled' AND p.published_at <= now() THEN 'published' ELSE p.status END`
     case 'published_at': return iso(sql`p.published_at`)
     case 'updated_at': return iso(sql`p.updated_at`)
-    case 'seo': return seo()
     default: return sql.ref(`p.${field}`)
   }
 }
@@ -155,59 +166,94 @@ function fieldExpression (field: PostField, links: Links): Value {
  * holds them to what is computed here): a page of posts is then mostly read rather than
  * escaped, which was two thirds of PostgreSQL's time building it (the newest page's 21 posts
  * at 1,000,000, run 2,000 times in a server-side loop: 0.47-0.63 ms a page, 0.22-0.24 ms with
- * these runs read from columns). The rest depends on the request's
- * links (url, api_url, the canonical URL's default), on the clock (status), or on the blog.
- * A run is used where the fields asked for hold it whole and in order (the defaults do); a
- * post written before the migration and outside its window has none until the background pass
- * (json-runs-backfill.ts) gives it them, and its text is computed meanwhile.
+ * these runs read from columns). The rest depends on the request's links (url, api_url, the
+ * canonical URL's default), on the clock (status), or on the blog (its object, kept on its
+ * row in the same way). A run is used where the fields asked for hold it whole and in order
+ * (the defaults do); a post written before the migration and outside its window has none until
+ * the background pass (json-runs-backfill.ts) gives it them.
  */
-const SUMMARY_RUN: readonly PostField[] = ['title', 'subtitle', 'excerpt', 'word_count', 'reading_time_minutes', 'lead_image', 'language', 'is_breaking', 'is_featured', 'authors', 'tags']
+const SUMMARY_RUN: readonly RowField[] = ['title', 'subtitle', 'excerpt', 'word_count', 'reading_time_minutes', 'lead_image', 'language', 'is_breaking', 'is_featured', 'authors', 'tags']
 const DATES_AND_SEO_RUN: readonly PostField[] = ['published_at', 'updated_at', 'seo']
 
 type StoredRun = 'json_summary' | 'json_dates_seo' | 'json_seo_rest'
 
-const members = (fields: readonly PostField[], links: Links): Array<[string, Value]> => fields.map((field) => [field, fieldExpression(field, links)])
+const rowMembers = (fields: readonly RowField[]): Array<[string, Value]> => fields.map((field) => [field, rowFieldExpression(field)])
 
 /** The text of each stored run, computed from the row: what the trigger keeps (and what a post without it gets). */
 export function storedRunText (run: StoredRun): Expression {
   const { head, rest } = seoMembers()
-  // None of the runs' fields depends on the links.
-  const noLinks: Links = { apiBase: '', site: { website: undefined, postUrlTemplate: undefined } }
   switch (run) {
-    case 'json_summary': return concat(memberParts(members(SUMMARY_RUN, noLinks), false))
-    case 'json_dates_seo': return concat([...memberParts(members(['published_at', 'updated_at'], noLinks), false), sql.lit(',"seo":'), ...memberParts(head, true)])
+    case 'json_summary': return concat(memberParts(rowMembers(SUMMARY_RUN), false))
+    case 'json_dates_seo': return concat([...memberParts(rowMembers(['published_at', 'updated_at']), false), sql.lit(',"seo":'), ...memberParts(head, true)])
     case 'json_seo_rest': return concat([...memberParts(rest, false), sql.lit('}')])
   }
 }
 
 export const STORED_RUNS: readonly StoredRun[] = ['json_summary', 'json_dates_seo', 'json_seo_rest']
 
-const storedOrComputed = (run: StoredRun): Expression => sql`coalesce(${sql.ref(`p.${run}`)}, ${storedRunText(run)})`
-
 const startsRun = (fields: readonly PostField[], at: number, run: readonly PostField[]): boolean => run.every((field, i) => fields[at + i] === field)
+
+/** How a page's posts get their JSON besides their rows. */
+export interface PostJsonOptions {
+  links: Links
+  /** networkPostUrlTemplate's parts (site.ts); their text may be query parameters. */
+  urlTemplate: CompiledTemplate
+  /** The time a post's address takes {yyyy} {mm} {dd} from. */
+  sortTime: Expression
+  /**
+   * 'stored': the texts kept on the rows only, and a post's JSON null where one it needs is
+   * missing, so the caller asks again with 'stored or computed', which computes those. A
+   * fallback in the statement costs every page: PostgreSQL prepares each expression of a plan
+   * at every execution, evaluated or not (pgbench, the newest page, one client: 0.350 ms a page
+   * with the fallbacks, 0.326 without).
+   */
+  runs: 'stored' | 'stored or computed'
+}
 
 /**
  * The JSON text of each post with `fields` (in that order, after the id, as withFields gives
- * them), for a query whose posts are `p` and blogs `b`, joined to postUrlJoin when
- * needsPostUrl.
+ * them), for a query whose posts are `p` and blogs `b`.
  */
-export function postJson (fields: readonly PostField[], links: Links): RawBuilder<string> {
+export function postJson (fields: readonly PostField[], { links, urlTemplate, sortTime, runs }: PostJsonOptions): RawBuilder<string | null> {
+  const url = postUrl(urlTemplate, sortTime)
+  const stored: Expression[] = []
+  const storedText = (column: Expression, computed: Expression): Expression => {
+    if (runs === 'stored or computed') return sql`coalesce(${column}, ${computed})`
+    stored.push(column)
+    return column
+  }
+  const run = (name: StoredRun): Expression => storedText(sql.ref(`p.${name}`), storedRunText(name))
+  const member = (field: PostField): Value => {
+    switch (field) {
+      case 'blog': return new JsonText(storedText(sql`b.json_summary`, BLOG_OBJECT_TEXT))
+      case 'url': return url
+      case 'api_url': return apiUrl(links)
+      case 'seo': {
+        const { head, rest } = seoMembers()
+        return object([...head, canonicalMember(url), ...rest])
+      }
+      default: return rowFieldExpression(field)
+    }
+  }
+
   const ordered: PostField[] = ['id', ...fields.filter((field) => field !== 'id')]
   const parts: Expression[] = []
   for (let at = 0; at < ordered.length;) {
     if (at > 0 && startsRun(ordered, at, SUMMARY_RUN)) {
-      parts.push(storedOrComputed('json_summary'))
+      parts.push(run('json_summary'))
       at += SUMMARY_RUN.length
     } else if (at > 0 && startsRun(ordered, at, DATES_AND_SEO_RUN)) {
-      parts.push(storedOrComputed('json_dates_seo'), ...memberParts([seoMembers().canonical], false), storedOrComputed('json_seo_rest'))
+      parts.push(run('json_dates_seo'), ...memberParts([canonicalMember(url)], false), run('json_seo_rest'))
       at += DATES_AND_SEO_RUN.length
     } else {
       const field = ordered[at] as PostField
-      parts.push(...memberParts([[field, fieldExpression(field, links)]], at === 0))
+      parts.push(...memberParts([[field, member(field)]], at === 0))
       at += 1
     }
   }
-  return sql<string>`${concat([...parts, sql.lit('}')])}`
+  const json = concat([...parts, sql.lit('}')])
+  if (stored.length === 0) return sql<string>`${json}`
+  return sql<string | null>`CASE WHEN ${sql.join(stored.map((column) => sql`${column} IS NULL`), sql` OR `)} THEN NULL ELSE ${json} END`
 }
 
 /**

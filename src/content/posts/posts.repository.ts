@@ -4,8 +4,8 @@ import { SAME_PLAN_FOR_ANY_VALUES } from '../../db/named-statements.ts'
 import { param, preparedQuery, preparedQueryByShape, shapeKey } from '../../db/prepared.ts'
 import type { DB, PostsTable } from '../../db/schema.ts'
 import { OUT_OF_TIME, withinTimeBudget } from '../../db/time-budget.ts'
-import type { Links } from '../common/site.ts'
-import { needsPostUrl, postJson, postUrlJoin } from './post-json.repository.ts'
+import { networkPostUrlTemplate, templateParts, type CompiledTemplate, type Links } from '../common/site.ts'
+import { postJson, type PostJsonOptions } from './post-json.repository.ts'
 import { PUBLIC_STATUSES, type PostStatus } from './post-status.ts'
 import type { PostField } from './posts.schemas.ts'
 
@@ -240,7 +240,13 @@ interface PageRequest { request: PostListRequest, asJson?: JsonShape | undefined
 
 // Building the page query's tree and compiling it was 5-6 % of an uncached page's CPU in the
 // API; its shapes are few (which filters, how many ids, which fields), so each is built once.
-const pageOfPosts = preparedQueryByShape<PageRequest, unknown>(parameterized, (db, { request, asJson }) => postsQuery(db, request, asJson))
+const pageOfPostsByShape = preparedQueryByShape<PageRequest, unknown>(parameterized, (db, { request, asJson }) => postsQuery(db, request, asJson))
+
+async function pageOfPosts (db: Executor, page: PageRequest): Promise<unknown[]> {
+  const { asJson } = page
+  if (asJson === undefined) return pageOfPostsByShape(db, page)
+  return fromStoredTexts(asJson, (shape) => pageOfPostsByShape(db, { ...page, asJson: shape }))
+}
 
 /** A page request with a parameter in place of each value (prepared.ts), and the values. */
 function parameterized ({ request, asJson }: PageRequest): { key: string, shape: PageRequest, params: Record<string, unknown> } {
@@ -274,15 +280,17 @@ function parameterized ({ request, asJson }: PageRequest): { key: string, shape:
 
 type Parameterize = <T>(name: string, given: T) => T
 
-/** A JSON shape's links as parameters: they follow the request's host unless PUBLIC_BASE_URL is set. */
+/**
+ * A JSON shape's links as parameters: they follow the request's host unless PUBLIC_BASE_URL is
+ * set. The network's post address template goes in as its parts, the text of each a parameter.
+ */
 function parameterizedShape (shape: JsonShape, value: Parameterize): JsonShape {
-  const { apiBase, site } = shape.links
+  const { apiBase } = shape.links
+  const urlTemplate = shape.urlTemplate ?? templateParts(networkPostUrlTemplate(shape.links))
   return {
     ...shape,
-    links: {
-      apiBase: value('apiBase', apiBase),
-      site: { website: value('website', site.website ?? null) ?? undefined, postUrlTemplate: value('postUrlTemplate', site.postUrlTemplate ?? null) ?? undefined }
-    }
+    links: { apiBase: value('apiBase', apiBase), site: { website: undefined, postUrlTemplate: undefined } },
+    urlTemplate: urlTemplate.map((part, i) => 'text' in part ? { text: value(`urlText${i}`, part.text) } : part)
   }
 }
 
@@ -343,21 +351,47 @@ export async function findPostsJson (db: Executor, keys: PostKey[], audience: Au
   if (ids.length > 0 && addresses.length > 0) throw new Error('findPostsJson: ids and addresses in one query')
   const byKeys: PostKeys = ids.length > 0 ? { ids } : { blogIds: addresses.map((key) => key.blogId), slugs: addresses.map((key) => key.slug) }
   const answers: Array<PostJsonRecord | undefined> = new Array(keys.length).fill(undefined)
-  for (const { n, ...row } of await postsJsonByKeys(db, { keys: byKeys, audience, asJson: shape })) answers[Number(n) - 1] = row
+  const rows = await fromStoredTexts(shape, (asJson) => postsJsonByKeys(db, { keys: byKeys, audience, asJson }))
+  for (const { n, ...row } of rows) answers[Number(n) - 1] = row
   return answers
 }
 
 function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
-  const withUrls = needsPostUrl(shape.fields)
-    ? query.innerJoinLateral(postUrlJoin(shape.links, sortTime(audience)), (join) => join.onTrue()) as unknown as typeof query
-    : query
-  const selected = withUrls.select(['p.id', sortTime(audience).as('sort_time'), rankColumn(search).as('rank'), postJson(shape.fields, shape.links).as('json')])
+  const time = sortTime(audience)
+  const json = postJson(shape.fields, {
+    links: shape.links,
+    urlTemplate: shape.urlTemplate ?? templateParts(networkPostUrlTemplate(shape.links)),
+    sortTime: time,
+    runs: shape.runs ?? 'stored or computed'
+  })
+  const selected = query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), json.as('json')])
   // Kept on the row by triggers (the post_byline_summaries migration), in byline order.
   return shape.relations === true ? selected.select(['p.blog_id', 'p.author_summaries as authors', 'p.tag_summaries as tags']) : selected
 }
 
-/** The fields of each post and the links they are built with; `relations`: also PostRelations. */
-export interface JsonShape { fields: readonly PostField[], links: Links, relations?: boolean | undefined }
+/**
+ * The fields of each post and the links they are built with; `relations`: also PostRelations;
+ * `urlTemplate`: networkPostUrlTemplate(links)'s parts, when made parameters; `runs`: see
+ * PostJsonOptions ('stored or computed' unless said).
+ */
+export interface JsonShape {
+  fields: readonly PostField[]
+  links: Links
+  relations?: boolean | undefined
+  urlTemplate?: CompiledTemplate | undefined
+  runs?: PostJsonOptions['runs'] | undefined
+}
+
+/**
+ * Asks for posts' JSON from the texts kept on the rows alone, and again, computing what is
+ * missing, when a post lacks one (PostJsonOptions): only posts not written since a migration
+ * that added such a text, until the background pass has stored theirs.
+ */
+async function fromStoredTexts<Row> (shape: JsonShape, ask: (shape: JsonShape) => Promise<Row[]>): Promise<Row[]> {
+  const rows = await ask({ ...shape, runs: 'stored' })
+  if (!rows.some((row) => (row as { json?: string | null }).json === null)) return rows
+  return ask({ ...shape, runs: 'stored or computed' })
+}
 
 /** The query behind listPosts (or, given a shape, listPostsAsJson), unexecuted: tests EXPLAIN it to prove the plan. */
 export function postsQuery (db: Executor, request: PostListRequest, asJson?: JsonShape) {

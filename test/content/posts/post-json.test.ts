@@ -7,7 +7,7 @@ import { OUT_OF_TIME } from '../../../src/db/time-budget.ts'
 import { DEFAULT_LIST_FIELDS, POST_FIELDS, type PostField } from '../../../src/content/posts/posts.schemas.ts'
 import { newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
-import { postsWithDriftedRuns } from '../../helpers/post-json-runs.ts'
+import { blogsWithDriftedJson, postsWithDriftedRuns } from '../../helpers/post-json-runs.ts'
 import { migrateDownThrough } from '../../helpers/migrations.ts'
 import { migrateToLatest } from '../../../src/db/migrator.ts'
 import { storeAllMissingRuns } from '../../../src/content/posts/json-runs-backfill.ts'
@@ -52,7 +52,8 @@ function randomText (rand: () => number, length: number): string {
 const LINKS: Record<string, Links> = {
   'API only': { apiBase: 'http://localhost:3000', site: { website: undefined, postUrlTemplate: undefined } },
   'network website': { apiBase: 'https://api.example.com', site: { website: 'https://news.example.com', postUrlTemplate: undefined } },
-  'network template': { apiBase: 'https://api.example.com', site: { website: 'https://news.example.com', postUrlTemplate: 'https://news.example.com/{blog}/{yyyy}/{mm}/{dd}/{slug}-{id}?x={unknown}' } }
+  'network template': { apiBase: 'https://api.example.com', site: { website: 'https://news.example.com', postUrlTemplate: 'https://news.example.com/{blog}/{yyyy}/{mm}/{dd}/{slug}-{id}?x={unknown}' } },
+  'network template, plain': { apiBase: 'https://api.example.com', site: { website: undefined, postUrlTemplate: 'https://news.example.com/{blog}/story/{slug}' } }
 }
 
 t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byte', async (t) => {
@@ -67,7 +68,15 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
   const withTemplate = await newBlog(db, { title: randomText(rand, 20) })
   await db.updateTable('blogs').set({ website_url: 'https://blog.example.org/news' }).where('id', '=', withWebsite.id).execute()
   await db.updateTable('blogs').set({ post_url_template: 'https://t.example.org/{yyyy}/{mm}/{dd}/{blog}/{slug}/{id}' }).where('id', '=', withTemplate.id).execute()
-  const blogs = [plain, withWebsite, withTemplate]
+  // Templates kept split around their {slug} on the blog's row, and ones filled per post.
+  const templated = await Promise.all([
+    'https://s.example.org/{blog}/articles/{slug}.html?from={blog}', 'https://i.example.org/p/{id}', 'https://d.example.org/{slug}/{slug}', 'https://u.example.org/{slug}?x={unknown}'
+  ].map(async (template, i) => {
+    const blog = await newBlog(db, { title: `Templated ${i}` })
+    await db.updateTable('blogs').set({ post_url_template: template }).where('id', '=', blog.id).execute()
+    return blog
+  }))
+  const blogs = [plain, withWebsite, withTemplate, ...templated]
   const authors = await Promise.all(FAMILY.slice(0, 6).map((name) => newAuthor(db, { name: name.trim() === '' ? 'Blank' : name })))
   const tags = await Promise.all(FAMILY.slice(6, 12).map((name) => newTag(db, { name: name.trim() === '' ? 'Blank' : name })))
 
@@ -116,6 +125,19 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
   }
 
   t.same(await postsWithDriftedRuns(db), [], 'every post\'s stored runs are what its row gives')
+  // A blog renamed after its posts were written: what the posts take from it follows.
+  await db.updateTable('blogs').set({ title: FAMILY[1] as string, slug: 'renamed-after' }).where('id', '=', templated[0]!.id).execute()
+  t.same(await blogsWithDriftedJson(db), [], 'every blog\'s stored object is what its row gives')
+  const split = await db.selectFrom('blogs').select(['id', 'post_url_head', 'post_url_tail']).where('post_url_head', 'is not', null).orderBy('id').execute()
+  t.same(split, [
+    { id: withWebsite.id, post_url_head: 'https://blog.example.org/news/', post_url_tail: '' },
+    { id: templated[0]!.id, post_url_head: 'https://s.example.org/renamed-after/articles/', post_url_tail: '.html?from=renamed-after' }
+  ].sort((a, b) => a.id.localeCompare(b.id)), 'plain templates are kept split around their {slug}, and no others')
+  // A blog without its stored object (as a row the trigger never wrote) has it computed.
+  await sql`ALTER TABLE blogs DISABLE TRIGGER blogs_json_summary`.execute(db)
+  await sql`UPDATE blogs SET json_summary = NULL WHERE id = ${withTemplate.id}`.execute(db)
+  await sql`ALTER TABLE blogs ENABLE TRIGGER blogs_json_summary`.execute(db)
+  t.same(await blogsWithDriftedJson(db), [withTemplate.id], 'which the drift check tells')
   // Posts written before the migration, outside its window, have no runs: their text is computed.
   await sql`ALTER TABLE posts DISABLE TRIGGER posts_json_runs`.execute(db)
   const { numAffectedRows: withoutRuns } = await sql`UPDATE posts SET json_summary = NULL, json_dates_seo = NULL, json_seo_rest = NULL
@@ -149,7 +171,7 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
     }
   }
   // Preview sees drafts and archived posts too, so more than the public.
-  t.ok(compared > 3 * 4 * 60, `${compared} posts compared`)
+  t.ok(compared > 4 * 4 * 60, `${compared} posts compared`)
 })
 
 t.test('the migration stores the runs of posts that existed before it, scheduled ones too', async (t) => {
