@@ -76,6 +76,11 @@ function postUrlTemplate (blog: BlogSite, links: Links): string {
 export function networkPostUrlTemplate (links: Links): string {
   if (links.site.postUrlTemplate !== undefined) return links.site.postUrlTemplate
   if (links.site.website !== undefined) return `${links.site.website}/{blog}/{slug}`
+  return postApiUrlTemplate(links)
+}
+
+/** The template of a post's address in the API (its `api_url`). */
+export function postApiUrlTemplate (links: Links): string {
   return `${links.apiBase}/v1/blogs/{blog}/posts/{slug}`
 }
 
@@ -137,6 +142,6 @@ function fill (template: string, post: PostAddress): string {
 export function postUrls (post: PostAddress, links: Links): { url: string, api_url: string } {
   return {
     url: fill(postUrlTemplate(post.blog, links), post),
-    api_url: fill(`${links.apiBase}/v1/blogs/{blog}/posts/{slug}`, post)
+    api_url: fill(postApiUrlTemplate(links), post)
   }
 }

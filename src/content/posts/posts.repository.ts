@@ -4,8 +4,8 @@ import { SAME_PLAN_FOR_ANY_VALUES } from '../../db/named-statements.ts'
 import { param, preparedQuery, preparedQueryByShape, shapeKey } from '../../db/prepared.ts'
 import type { DB, PostsTable } from '../../db/schema.ts'
 import { OUT_OF_TIME, withinTimeBudget } from '../../db/time-budget.ts'
-import { networkPostUrlTemplate, templateParts, type CompiledTemplate, type Links } from '../common/site.ts'
-import { postJson, type PostJsonOptions } from './post-json.repository.ts'
+import { networkPostUrlTemplate, postApiUrlTemplate, type CompiledTemplate, type Links } from '../common/site.ts'
+import { jsonTemplate, postJson, type PostJsonOptions } from './post-json.repository.ts'
 import { PUBLIC_STATUSES, type PostStatus } from './post-status.ts'
 import type { PostField } from './posts.schemas.ts'
 
@@ -282,15 +282,17 @@ type Parameterize = <T>(name: string, given: T) => T
 
 /**
  * A JSON shape's links as parameters: they follow the request's host unless PUBLIC_BASE_URL is
- * set. The network's post address template goes in as its parts, the text of each a parameter.
+ * set. They go in as the templates' parts (jsonTemplate), the text of each a parameter.
  */
 function parameterizedShape (shape: JsonShape, value: Parameterize): JsonShape {
-  const { apiBase } = shape.links
-  const urlTemplate = shape.urlTemplate ?? templateParts(networkPostUrlTemplate(shape.links))
+  const parameterized = (name: string, parts: CompiledTemplate): CompiledTemplate =>
+    parts.map((part, i) => 'text' in part ? { text: value(`${name}${i}`, part.text) } : part)
   return {
     ...shape,
-    links: { apiBase: value('apiBase', apiBase), site: { website: undefined, postUrlTemplate: undefined } },
-    urlTemplate: urlTemplate.map((part, i) => 'text' in part ? { text: value(`urlText${i}`, part.text) } : part)
+    // Carried by the templates now; left in, the base URL would make a shape of each host.
+    links: { apiBase: '', site: { website: undefined, postUrlTemplate: undefined } },
+    urlTemplate: parameterized('urlText', shape.urlTemplate ?? jsonTemplate(networkPostUrlTemplate(shape.links))),
+    apiUrlTemplate: parameterized('apiUrlText', shape.apiUrlTemplate ?? jsonTemplate(postApiUrlTemplate(shape.links)))
   }
 }
 
@@ -359,9 +361,10 @@ export async function findPostsJson (db: Executor, keys: PostKey[], audience: Au
 function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
   const time = sortTime(audience)
   const json = postJson(shape.fields, {
-    links: shape.links,
-    urlTemplate: shape.urlTemplate ?? templateParts(networkPostUrlTemplate(shape.links)),
+    urlTemplate: shape.urlTemplate ?? jsonTemplate(networkPostUrlTemplate(shape.links)),
+    apiUrlTemplate: shape.apiUrlTemplate ?? jsonTemplate(postApiUrlTemplate(shape.links)),
     sortTime: time,
+    everyPostPublic: audience === 'public',
     runs: shape.runs ?? 'stored or computed'
   })
   const selected = query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), json.as('json')])
@@ -371,14 +374,15 @@ function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonSha
 
 /**
  * The fields of each post and the links they are built with; `relations`: also PostRelations;
- * `urlTemplate`: networkPostUrlTemplate(links)'s parts, when made parameters; `runs`: see
- * PostJsonOptions ('stored or computed' unless said).
+ * `urlTemplate` and `apiUrlTemplate`: the links' templates as PostJsonOptions has them, when
+ * made parameters (parameterizedShape); `runs`: see PostJsonOptions ('stored or computed' unless said).
  */
 export interface JsonShape {
   fields: readonly PostField[]
   links: Links
   relations?: boolean | undefined
   urlTemplate?: CompiledTemplate | undefined
+  apiUrlTemplate?: CompiledTemplate | undefined
   runs?: PostJsonOptions['runs'] | undefined
 }
 

@@ -53,7 +53,9 @@ const LINKS: Record<string, Links> = {
   'API only': { apiBase: 'http://localhost:3000', site: { website: undefined, postUrlTemplate: undefined } },
   'network website': { apiBase: 'https://api.example.com', site: { website: 'https://news.example.com', postUrlTemplate: undefined } },
   'network template': { apiBase: 'https://api.example.com', site: { website: 'https://news.example.com', postUrlTemplate: 'https://news.example.com/{blog}/{yyyy}/{mm}/{dd}/{slug}-{id}?x={unknown}' } },
-  'network template, plain': { apiBase: 'https://api.example.com', site: { website: undefined, postUrlTemplate: 'https://news.example.com/{blog}/story/{slug}' } }
+  'network template, plain': { apiBase: 'https://api.example.com', site: { website: undefined, postUrlTemplate: 'https://news.example.com/{blog}/story/{slug}' } },
+  // Written into the JSON as the API escapes it (jsonTemplate), not by PostgreSQL.
+  'network template and API base to escape': { apiBase: 'http://h\u00e9\u0001"\\st:3000', site: { website: undefined, postUrlTemplate: 'https://news.example.com/"{blog}"\\\u2028/{slug}\u0007' } }
 }
 
 t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byte', async (t) => {
@@ -70,7 +72,9 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
   await db.updateTable('blogs').set({ post_url_template: 'https://t.example.org/{yyyy}/{mm}/{dd}/{blog}/{slug}/{id}' }).where('id', '=', withTemplate.id).execute()
   // Templates kept split around their {slug} on the blog's row, and ones filled per post.
   const templated = await Promise.all([
-    'https://s.example.org/{blog}/articles/{slug}.html?from={blog}', 'https://i.example.org/p/{id}', 'https://d.example.org/{slug}/{slug}', 'https://u.example.org/{slug}?x={unknown}'
+    'https://s.example.org/{blog}/articles/{slug}.html?from={blog}', 'https://i.example.org/p/{id}', 'https://d.example.org/{slug}/{slug}', 'https://u.example.org/{slug}?x={unknown}',
+    // Not kept split: written through to_json, which escapes them.
+    'https://q.example.org/"quoted"/\\back\u0001/{slug}', 'https://e.example.org/caf\u00e9/{blog}/{slug}'
   ].map(async (template, i) => {
     const blog = await newBlog(db, { title: `Templated ${i}` })
     await db.updateTable('blogs').set({ post_url_template: template }).where('id', '=', blog.id).execute()
@@ -110,7 +114,7 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
       is_featured: rand() < 0.3,
       meta_title: maybe(),
       meta_description: maybe(),
-      canonical_url: rand() < 0.2 ? `https://elsewhere.example.com/${i}` : null,
+      canonical_url: rand() < 0.2 ? `https://elsewhere.example.com/${i}/${pick(FAMILY)}` : null,
       og_title: maybe(),
       og_description: maybe(),
       og_image_url: rand() < 0.3 ? `https://img.example.com/og-${i}.jpg` : null,
@@ -131,7 +135,8 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
   const split = await db.selectFrom('blogs').select(['id', 'post_url_head', 'post_url_tail']).where('post_url_head', 'is not', null).orderBy('id').execute()
   t.same(split, [
     { id: withWebsite.id, post_url_head: 'https://blog.example.org/news/', post_url_tail: '' },
-    { id: templated[0]!.id, post_url_head: 'https://s.example.org/renamed-after/articles/', post_url_tail: '.html?from=renamed-after' }
+    { id: templated[0]!.id, post_url_head: 'https://s.example.org/renamed-after/articles/', post_url_tail: '.html?from=renamed-after' },
+    { id: templated[5]!.id, post_url_head: `https://e.example.org/caf\u00e9/${templated[5]!.slug}/`, post_url_tail: '' }
   ].sort((a, b) => a.id.localeCompare(b.id)), 'plain templates are kept split around their {slug}, and no others')
   // A blog without its stored object (as a row the trigger never wrote) has it computed.
   await sql`ALTER TABLE blogs DISABLE TRIGGER blogs_json_summary`.execute(db)
