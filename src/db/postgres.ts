@@ -4,6 +4,7 @@ import { makeDatabase, type Database } from './database.ts'
 import { nameReadStatements } from './named-statements.ts'
 import { replicatedPools } from './replication.ts'
 import type { DB } from './schema.ts'
+import { readTimestampsFast } from './timestamps.ts'
 
 /** A `pg` pool behind Kysely, with LISTEN on a connection of its own. */
 export interface PostgresOptions {
@@ -16,6 +17,7 @@ export interface PostgresOptions {
 }
 
 export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSeconds = 5, log = () => {} }: PostgresOptions): Database {
+  readTimestampsFast()
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
