@@ -17,7 +17,8 @@ import { WORDS_PER_MINUTE } from './post-text.ts'
 // booleans as JSON.stringify does; the keys and punctuation are ours, with no spaces; timestamps
 // are formatted as toISOString does (milliseconds truncated, UTC, Z); nested objects and the
 // json columns are embedded as they are. json_build_object is not used: it writes `"key" : value`
-// with spaces.
+// with spaces. Text that needs no escaping (ids, slugs, digits, and text the API escaped the
+// way JSON.stringify does) is put between quotes as it is (quoted).
 
 /** A query's posts are `p`, their blogs `b`. */
 type Expression = RawBuilder<unknown>
