@@ -6,7 +6,7 @@ import { SLUG_PATTERN } from './slugs.ts'
 // Names to ids: references as clients write them (id or slug), and old slugs that were renamed
 // away and keep resolving to their resource.
 
-type ReferencedTable = 'blogs' | 'authors' | 'tags'
+export type ReferencedTable = 'blogs' | 'authors' | 'tags'
 
 /**
  * Turns ids-or-slugs (as clients write them in filters) into ids. References that name nothing

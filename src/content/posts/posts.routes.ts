@@ -14,6 +14,7 @@ import { redirectTo } from '../../http/redirects.ts'
 import { BLOGS } from '../addressing/addressables.ts'
 import { findOrRedirect, lookUp, RenamedResponse } from '../addressing/find-or-redirect.ts'
 import { isUuid } from '../addressing/identifiers.ts'
+import { referenceIds } from '../addressing/reference-ids.ts'
 import { OUT_OF_TIME } from '../../db/time-budget.ts'
 import { linksFor } from '../common/site.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from './post-owners.ts'
@@ -101,7 +102,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
   async function sendPostPage (request: FastifyRequest, reply: FastifyReply, query: PostListQuery, scope: ListScope, owner?: { type: PostOwner['entity'], id: string }): Promise<PostPage> {
     if (query.status !== undefined) requireScope(request, 'content:preview', 'Filtering by status')
     const audience = audienceOf(request, reply)
-    const resolved = await resolveListRequest(app.db, query, scope)
+    const resolved = await resolveListRequest(referenceIds(request), query, scope)
     const links = linksFor(request)
     const listing = {
       audience,

@@ -5,7 +5,7 @@ import { findAuthorsByIds } from '../authors/authors.repository.ts'
 import { toAuthor } from '../authors/authors.mapper.ts'
 import { findBlogsByIds } from '../blogs/blogs.repository.ts'
 import { toBlog } from '../blogs/blogs.mapper.ts'
-import { resolveIds } from '../addressing/addressing.repository.ts'
+import type { ReferenceIds } from '../addressing/reference-ids.ts'
 import { findTagsByIds } from '../tags/tags.repository.ts'
 import { toTag } from '../tags/tags.mapper.ts'
 import { z } from 'zod'
@@ -39,7 +39,7 @@ export interface ResolvedListRequest {
 
 const SORTS: Record<PostListQuery['sort'], PostSort> = { '-published_at': 'newest', published_at: 'oldest', relevance: 'relevance' }
 
-export async function resolveListRequest (db: Executor, query: PostListQuery, scope: ListScope): Promise<ResolvedListRequest> {
+export async function resolveListRequest (ids: ReferenceIds, query: PostListQuery, scope: ListScope): Promise<ResolvedListRequest> {
   const sort = SORTS[query.sort]
   if (sort === 'relevance' && query.q === undefined) {
     throw badRequest('validation_failed', 'sort=relevance needs a search query in q.', [{ path: 'query.sort', message: 'relevance needs q' }])
@@ -54,7 +54,7 @@ export async function resolveListRequest (db: Executor, query: PostListQuery, sc
     after = { publishedAt, id, rank: rank ?? undefined }
   }
 
-  const owners = await resolveOwners(db, query, scope)
+  const owners = await resolveOwners(ids, query, scope)
   return {
     sort,
     after,
@@ -80,9 +80,9 @@ export async function resolveListRequest (db: Executor, query: PostListQuery, sc
  * author's posts, `author=` can only narrow further, never widen. References that name nothing
  * match nothing. Post lists and feeds both resolve their filters here.
  */
-export async function resolveOwners (db: Executor, refs: OwnerRefs, scope: ListScope): Promise<Pick<PostFilter, 'blogIds' | 'authorIds' | 'tagIds'>> {
+export async function resolveOwners (ids: ReferenceIds, refs: OwnerRefs, scope: ListScope): Promise<Pick<PostFilter, 'blogIds' | 'authorIds' | 'tagIds'>> {
   const narrow = async (table: 'blogs' | 'authors' | 'tags', given: string[] | undefined, scoped: string | undefined) => {
-    const resolved = given === undefined ? undefined : await resolveIds(db, table, given)
+    const resolved = given === undefined ? undefined : await ids(table, given)
     if (scoped === undefined) return resolved
     return resolved === undefined ? [scoped] : resolved.filter((id) => id === scoped)
   }

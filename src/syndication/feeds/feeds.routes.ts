@@ -5,6 +5,7 @@ import { latestPublicChangeTime } from '../../changes/change-log.repository.ts'
 import { feedKey, postListKeys } from '../../changes/surrogate-keys.ts'
 import type { EntityType } from '../../changes/vocabulary.ts'
 import { findOrRedirect, RenamedResponse } from '../../content/addressing/find-or-redirect.ts'
+import { referenceIds } from '../../content/addressing/reference-ids.ts'
 import type { AuthorRow } from '../../content/authors/authors.repository.ts'
 import type { BlogRow } from '../../content/blogs/blogs.repository.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from '../../content/posts/post-owners.ts'
@@ -69,7 +70,7 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
   async function sendFeed (request: FastifyRequest, reply: FastifyReply, query: FeedQuery, feed: FeedScope) {
     const format = query.format ?? negotiateFormat(request.headers.accept)
     const full = query.content === 'full'
-    const owners = await resolveOwners(app.db, query, feed.scope)
+    const owners = await resolveOwners(referenceIds(request), query, feed.scope)
     const filter = { ...owners, language: query.language, ...(feed.breakingOnly === true ? { isBreaking: true } : {}) }
     // Last-Modified must move forward even when the newest item is unpublished, so it also
     // counts the newest post change anywhere (asked for alongside the page).
