@@ -58,6 +58,17 @@ export function jsonPieces (reply: FastifyReply, pieces: readonly string[], sche
   return bytes
 }
 
+/**
+ * `[a,b,c]` as pieces for jsonPieces, each comma a piece of its own: `,${item}` would be a new
+ * string as long as the item once it is encoded (V8 flattens the pair first).
+ */
+export function arrayPieces (items: readonly string[]): string[] {
+  const pieces = ['[']
+  items.forEach((item, index) => index === 0 ? pieces.push(item) : pieces.push(',', item))
+  pieces.push(']')
+  return pieces
+}
+
 function checkJsonText (reply: FastifyReply, json: string, schema: z.ZodType): void {
   const data: unknown = JSON.parse(json)
   const parsed = schema.safeParse(data)

@@ -238,45 +238,80 @@ export interface PostJsonOptions {
  */
 export function postJson (fields: readonly PostField[], { urlTemplate, apiUrlTemplate, sortTime, everyPostPublic, runs }: PostJsonOptions): RawBuilder<string | null> {
   const url = postUrlJson(urlTemplate, sortTime)
+  return withStoredTexts(runs, (storedText) => {
+    const run = (name: StoredRun): Expression => storedText(sql.ref(`p.${name}`), storedRunText(name))
+    const member = (field: PostField): Value => {
+      switch (field) {
+        case 'blog': return new JsonText(storedText(sql`b.json_summary`, BLOG_OBJECT_TEXT))
+        case 'url': return new JsonText(url)
+        case 'api_url': return quoted(filledParts(apiUrlTemplate, sortTime))
+        case 'status': return everyPostPublic ? new JsonText(sql.lit(JSON.stringify('published' satisfies PostStatus))) : rowFieldExpression(field)
+        case 'seo': {
+          const { head, rest } = seoMembers()
+          return object([...head, canonicalMember(url), ...rest])
+        }
+        default: return rowFieldExpression(field)
+      }
+    }
+
+    const ordered: PostField[] = ['id', ...fields.filter((field) => field !== 'id')]
+    const parts: Expression[] = []
+    for (let at = 0; at < ordered.length;) {
+      if (startsRun(ordered, at, SUMMARY_RUN)) {
+        parts.push(run('json_summary'))
+        at += SUMMARY_RUN.length
+      } else if (startsRun(ordered, at, DATES_AND_SEO_RUN)) {
+        parts.push(run('json_dates_seo'), ...memberParts([canonicalMember(url)], false), run('json_seo_rest'))
+        at += DATES_AND_SEO_RUN.length
+      } else {
+        const field = ordered[at] as PostField
+        parts.push(...memberParts([[field, member(field)]], at === 0))
+        at += 1
+      }
+    }
+    return concat([...parts, sql.lit('}')])
+  })
+}
+
+/**
+ * JSON text built by `build`, which reads texts kept on the rows through `storedText` (the
+ * column, and what computes it): with runs 'stored', the column alone, and the JSON null when
+ * one it read is missing; with 'stored or computed', the computed text where it is.
+ */
+function withStoredTexts (runs: PostJsonOptions['runs'], build: (storedText: (column: Expression, computed: Expression) => Expression) => Expression): RawBuilder<string | null> {
   const stored: Expression[] = []
-  const storedText = (column: Expression, computed: Expression): Expression => {
+  const json = build((column, computed) => {
     if (runs === 'stored or computed') return sql`coalesce(${column}, ${computed})`
     stored.push(column)
     return column
-  }
-  const run = (name: StoredRun): Expression => storedText(sql.ref(`p.${name}`), storedRunText(name))
-  const member = (field: PostField): Value => {
-    switch (field) {
-      case 'blog': return new JsonText(storedText(sql`b.json_summary`, BLOG_OBJECT_TEXT))
-      case 'url': return new JsonText(url)
-      case 'api_url': return quoted(filledParts(apiUrlTemplate, sortTime))
-      case 'status': return everyPostPublic ? new JsonText(sql.lit(JSON.stringify('published' satisfies PostStatus))) : rowFieldExpression(field)
-      case 'seo': {
-        const { head, rest } = seoMembers()
-        return object([...head, canonicalMember(url), ...rest])
-      }
-      default: return rowFieldExpression(field)
-    }
-  }
-
-  const ordered: PostField[] = ['id', ...fields.filter((field) => field !== 'id')]
-  const parts: Expression[] = []
-  for (let at = 0; at < ordered.length;) {
-    if (at > 0 && startsRun(ordered, at, SUMMARY_RUN)) {
-      parts.push(run('json_summary'))
-      at += SUMMARY_RUN.length
-    } else if (at > 0 && startsRun(ordered, at, DATES_AND_SEO_RUN)) {
-      parts.push(run('json_dates_seo'), ...memberParts([canonicalMember(url)], false), run('json_seo_rest'))
-      at += DATES_AND_SEO_RUN.length
-    } else {
-      const field = ordered[at] as PostField
-      parts.push(...memberParts([[field, member(field)]], at === 0))
-      at += 1
-    }
-  }
-  const json = concat([...parts, sql.lit('}')])
+  })
   if (stored.length === 0) return sql<string>`${json}`
   return sql<string | null>`CASE WHEN ${sql.join(stored.map((column) => sql`${column} IS NULL`), sql` OR `)} THEN NULL ELSE ${json} END`
+}
+
+/**
+ * feed-items.ts's toFeedItem in SQL (the compact JSON feed's items), for a query of public
+ * posts `p` and blogs `b`; `full`: with content_html. The feed read whole rows of some forty
+ * columns and mapped and serialized them: 0.63 ms of the API's CPU a request uncached, pg's
+ * row parsing alone 17 % of it (bench/cpu-split.sh /v1/feeds/latest --profile).
+ */
+export function feedItemJson (full: boolean, { urlTemplate, sortTime, runs }: Pick<PostJsonOptions, 'urlTemplate' | 'sortTime' | 'runs'>): RawBuilder<string | null> {
+  return withStoredTexts(runs, (storedText) => {
+    const members: Array<[string, Value]> = [
+      ['id', rowFieldExpression('id')],
+      ['title', sql`p.title`],
+      ['url', new JsonText(postUrlJson(urlTemplate, sortTime))],
+      ['excerpt', sql`p.excerpt`],
+      ['published_at', quoted(iso(sql`coalesce(p.published_at, ${sortTime})`))],
+      ['updated_at', quoted(iso(sql`p.updated_at`))],
+      ['blog', new JsonText(storedText(sql`b.json_summary`, BLOG_OBJECT_TEXT))],
+      ['authors', summaries('author_summaries')],
+      ['thumbnail', sql`p.lead_image_url`],
+      ['is_breaking', sql`p.is_breaking`],
+      ...(full ? [['content_html', sql`coalesce(p.body_html, '')`] satisfies [string, Value]] : [])
+    ]
+    return concat([...memberParts(members, true), sql.lit('}')])
+  })
 }
 
 /**

@@ -5,7 +5,7 @@ import { param, preparedQuery, preparedQueryByShape, shapeKey } from '../../db/p
 import type { DB, PostsTable } from '../../db/schema.ts'
 import { OUT_OF_TIME, withinTimeBudget } from '../../db/time-budget.ts'
 import { networkPostUrlTemplate, postApiUrlTemplate, type CompiledTemplate, type Links } from '../common/site.ts'
-import { jsonTemplate, postJson, type PostJsonOptions } from './post-json.repository.ts'
+import { feedItemJson, jsonTemplate, postJson, type PostJsonOptions } from './post-json.repository.ts'
 import { PUBLIC_STATUSES, type PostStatus } from './post-status.ts'
 import type { PostField } from './posts.schemas.ts'
 
@@ -186,6 +186,14 @@ export async function listPostsAsJson (db: Executor, request: PostListRequest, s
   return listInWindows(db, { request, asJson: shape }, searchTimeMs) as Promise<PostListing<PostJsonRow> | typeof OUT_OF_TIME>
 }
 
+/** An item of the compact JSON feed as its JSON text, and when its post was last updated (for the feed's Last-Modified). */
+export interface FeedItemJsonRow { json: string, updated_at: Date }
+
+/** The compact JSON feed's items for `request` (public posts, newest first, no full-text query), as PostgreSQL writes them. */
+export async function listFeedItemsAsJson (db: Executor, request: PostListRequest, links: Links, full: boolean): Promise<FeedItemJsonRow[]> {
+  return await pageOfPosts(db, { request, asJson: { fields: [], links, feedItem: { full } } }) as FeedItemJsonRow[]
+}
+
 /** How many posts (in list order, the query aside) a full-text page looks through by walking. */
 export const SEARCH_WALK_WINDOW = 5_000
 
@@ -360,14 +368,17 @@ export async function findPostsJson (db: Executor, keys: PostKey[], audience: Au
 
 function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
   const time = sortTime(audience)
-  const json = postJson(shape.fields, {
+  const options: PostJsonOptions = {
     urlTemplate: shape.urlTemplate ?? jsonTemplate(networkPostUrlTemplate(shape.links)),
     apiUrlTemplate: shape.apiUrlTemplate ?? jsonTemplate(postApiUrlTemplate(shape.links)),
     sortTime: time,
     everyPostPublic: audience === 'public',
     runs: shape.runs ?? 'stored or computed'
-  })
-  const selected = query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), json.as('json')])
+  }
+  if (shape.feedItem !== undefined) {
+    return query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), feedItemJson(shape.feedItem.full, options).as('json'), 'p.updated_at'])
+  }
+  const selected = query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), postJson(shape.fields, options).as('json')])
   // Kept on the row by triggers (the post_byline_summaries migration), in byline order.
   return shape.relations === true ? selected.select(['p.blog_id', 'p.author_summaries as authors', 'p.tag_summaries as tags']) : selected
 }
@@ -384,6 +395,8 @@ export interface JsonShape {
   urlTemplate?: CompiledTemplate | undefined
   apiUrlTemplate?: CompiledTemplate | undefined
   runs?: PostJsonOptions['runs'] | undefined
+  /** Items of the compact JSON feed (feedItemJson) instead of posts, `fields` aside. */
+  feedItem?: { full: boolean } | undefined
 }
 
 /**

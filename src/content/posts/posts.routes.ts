@@ -7,7 +7,7 @@ import { NewsArticleSchema, toNewsArticle } from './news-article.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { AppError, notFound, problemResponses } from '../../http/errors.ts'
 import { paginate } from '../../http/pagination.ts'
-import { jsonPieces, responseVariants } from '../../http/serialization.ts'
+import { arrayPieces, jsonPieces, responseVariants } from '../../http/serialization.ts'
 import { requireScope } from '../../access/auth.ts'
 import { z } from 'zod'
 import { redirectTo } from '../../http/redirects.ts'
@@ -65,17 +65,6 @@ function envelope (data: string | readonly string[], included: unknown, page?: {
   const includedJson = included === undefined ? '' : `,"included":${JSON.stringify(included)}`
   const pageJson = page === undefined ? '' : `,"meta":${JSON.stringify(page.meta)},"links":${JSON.stringify(page.links)}`
   return ['{"data":', ...(typeof data === 'string' ? [data] : arrayPieces(data)), `${includedJson}${pageJson}}`]
-}
-
-/**
- * `[a,b,c]` as pieces, each comma a piece of its own: `,${item}` would be a new string as long
- * as the item once it is encoded (V8 flattens the pair first).
- */
-function arrayPieces (items: readonly string[]): string[] {
-  const pieces = ['[']
-  items.forEach((item, index) => index === 0 ? pieces.push(item) : pieces.push(',', item))
-  pieces.push(']')
-  return pieces
 }
 
 /** A search by relevance that could not rank its matches in the time it has (posts.repository.ts). */

@@ -9,16 +9,16 @@ import { referenceIds } from '../../content/addressing/reference-ids.ts'
 import type { AuthorRow } from '../../content/authors/authors.repository.ts'
 import type { BlogRow } from '../../content/blogs/blogs.repository.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from '../../content/posts/post-owners.ts'
-import { listPosts } from '../../content/posts/posts.repository.ts'
+import { listFeedItemsAsJson, listPosts } from '../../content/posts/posts.repository.ts'
 import { resolveOwners, type ListScope } from '../../content/posts/posts.service.ts'
 import type { TagRow } from '../../content/tags/tags.repository.ts'
 import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { problemResponses } from '../../http/errors.ts'
 import { blogApiUrl, blogWebsite, linksFor } from '../../content/common/site.ts'
 import { CONTENT_TYPES, feedUrl, negotiateFormat, renderFeed } from './feed-render.ts'
-import { toFeedItem } from './feed-items.ts'
 import { FeedQuerySchema, JsonFeed11Schema, JsonFeedSchema, type FeedQuery } from './feeds.schemas.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
+import { arrayPieces, jsonPieces } from '../../http/serialization.ts'
 
 /** What one feed is: its name (for its surrogate key), how it introduces itself, and what it lists. */
 interface FeedScope {
@@ -72,26 +72,29 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     const full = query.content === 'full'
     const owners = await resolveOwners(referenceIds(request), query, feed.scope)
     const filter = { ...owners, language: query.language, ...(feed.breakingOnly === true ? { isBreaking: true } : {}) }
-    // Last-Modified must move forward even when the newest item is unpublished, so it also
-    // counts the newest post change anywhere (asked for alongside the page).
-    const [rows, latestChange] = await Promise.all([
-      listPosts(app.db, { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public' }),
-      latestPublicChangeTime(app.db, 'post')
-    ])
-    const updated = new Date(Math.max(0, latestChange?.getTime() ?? 0, ...rows.map((row) => row.updated_at.getTime())))
-    setLastModified(reply, updated)
-    setSurrogateKeys(reply, [feedKey(feed.name), ...postListKeys(feed.owner === undefined ? [] : [feed.owner])])
-    reply.header('vary', 'Accept')
+    const listing = { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public' } as const
     const links = linksFor(request)
     const self = new URL(request.url, links.apiBase)
     self.searchParams.delete('format')
     const selfUrl = self.toString()
-    if (format === 'json') {
-      return reply.type(CONTENT_TYPES.json).send({
-        data: rows.map((row) => toFeedItem(row, links, full)),
-        meta: { title: feed.title, feed_url: selfUrl }
-      })
+    // Last-Modified must move forward even when the newest item is unpublished, so it also
+    // counts the newest post change anywhere (asked for alongside the page).
+    const headers = (rows: ReadonlyArray<{ updated_at: Date }>, latestChange: Date | undefined) => {
+      const updated = new Date(Math.max(0, latestChange?.getTime() ?? 0, ...rows.map((row) => row.updated_at.getTime())))
+      setLastModified(reply, updated)
+      setSurrogateKeys(reply, [feedKey(feed.name), ...postListKeys(feed.owner === undefined ? [] : [feed.owner])])
+      reply.header('vary', 'Accept')
+      return updated
     }
+    if (format === 'json') {
+      // The items as PostgreSQL writes them (feedItemJson; toFeedItem stays their definition).
+      const [items, latestChange] = await Promise.all([listFeedItemsAsJson(app.db, listing, links, full), latestPublicChangeTime(app.db, 'post')])
+      headers(items, latestChange)
+      const bytes = jsonPieces(reply, ['{"data":', ...arrayPieces(items.map((item) => item.json)), `,"meta":${JSON.stringify({ title: feed.title, feed_url: selfUrl })}}`], JsonFeedSchema)
+      return reply.type(CONTENT_TYPES.json).send(bytes)
+    }
+    const [rows, latestChange] = await Promise.all([listPosts(app.db, listing), latestPublicChangeTime(app.db, 'post')])
+    const updated = headers(rows, latestChange)
     const meta = {
       title: feed.title,
       description: feed.description,

@@ -2,7 +2,8 @@ import t from 'tap'
 import { sql } from 'kysely'
 import type { Links } from '../../../src/content/common/site.ts'
 import { toPost, withFields } from '../../../src/content/posts/posts.mapper.ts'
-import { listPosts, listPostsAsJson, type Audience, type PostListRequest } from '../../../src/content/posts/posts.repository.ts'
+import { listFeedItemsAsJson, listPosts, listPostsAsJson, type Audience, type PostListRequest } from '../../../src/content/posts/posts.repository.ts'
+import { toFeedItem } from '../../../src/syndication/feeds/feed-items.ts'
 import { OUT_OF_TIME } from '../../../src/db/time-budget.ts'
 import { DEFAULT_LIST_FIELDS, POST_FIELDS, type PostField } from '../../../src/content/posts/posts.schemas.ts'
 import { newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
@@ -177,6 +178,19 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
   }
   // Preview sees drafts and archived posts too, so more than the public.
   t.ok(compared > 4 * 4 * 60, `${compared} posts compared`)
+
+  // The compact JSON feed's items (feedItemJson) against toFeedItem: feeds are public.
+  let items = 0
+  for (const [linkRule, links] of Object.entries(LINKS)) {
+    for (const full of [false, true]) {
+      const request: PostListRequest = { audience: 'public', filter: {}, sort: 'newest', limit: 100, withBody: full }
+      const [rows, listed] = await Promise.all([listPosts(db, request), listFeedItemsAsJson(db, request, links, full)])
+      t.same(listed.map((item) => item.json), rows.map((row) => JSON.stringify(toFeedItem(row, links, full))), `${linkRule}, ${full ? 'full' : 'compact'}: every feed item is toFeedItem's`)
+      t.same(listed.map((item) => item.updated_at.getTime()), rows.map((row) => row.updated_at.getTime()), 'with its post\'s update time')
+      items += rows.length
+    }
+  }
+  t.ok(items > 5 * 2 * 20, `${items} feed items compared`)
 })
 
 t.test('the migration stores the runs of posts that existed before it, scheduled ones too', async (t) => {
