@@ -85,9 +85,20 @@ function filledTemplate (template: Expression, sortTime: Expression): Expression
  */
 const quoted = (text: Expression): JsonText => new JsonText(sql`'"' || ${text} || '"'`)
 
-/** A template's parts with their text as it goes inside a JSON string (escaped as to_json and JSON.stringify escape). */
+const jsonTemplates = new Map<string, CompiledTemplate>()
+
+/**
+ * A template's parts with their text as it goes inside a JSON string (escaped as to_json and
+ * JSON.stringify escape). Every page request asks for its templates' (parameterizedShape), so
+ * each is escaped once, as templateParts splits each once.
+ */
 export function jsonTemplate (template: string): CompiledTemplate {
-  return templateParts(template).map((part) => 'text' in part ? { text: JSON.stringify(part.text).slice(1, -1) } : part)
+  let parts = jsonTemplates.get(template)
+  if (parts === undefined) {
+    parts = templateParts(template).map((part) => 'text' in part ? { text: JSON.stringify(part.text).slice(1, -1) } : part)
+    if (jsonTemplates.size < 1_000) jsonTemplates.set(template, parts)
+  }
+  return parts
 }
 
 /** site.ts's fill() of a template the API holds (jsonTemplate's parts, the text perhaps parameters), each placeholder as the post's column. */

@@ -299,10 +299,14 @@ function parameterizedShape (shape: JsonShape, value: Parameterize): JsonShape {
     ...shape,
     // Carried by the templates now; left in, the base URL would make a shape of each host.
     links: { apiBase: '', site: { website: undefined, postUrlTemplate: undefined } },
-    urlTemplate: parameterized('urlText', shape.urlTemplate ?? jsonTemplate(networkPostUrlTemplate(shape.links))),
-    apiUrlTemplate: parameterized('apiUrlText', shape.apiUrlTemplate ?? jsonTemplate(postApiUrlTemplate(shape.links)))
+    urlTemplate: parameterized('urlText', urlTemplateOf(shape)),
+    apiUrlTemplate: parameterized('apiUrlText', apiUrlTemplateOf(shape))
   }
 }
+
+/** A shape's templates: as made parameters, or from its links. */
+const urlTemplateOf = (shape: JsonShape): CompiledTemplate => shape.urlTemplate ?? jsonTemplate(networkPostUrlTemplate(shape.links))
+const apiUrlTemplateOf = (shape: JsonShape): CompiledTemplate => shape.apiUrlTemplate ?? jsonTemplate(postApiUrlTemplate(shape.links))
 
 function parameters (): { params: Record<string, unknown>, value: Parameterize } {
   const params: Record<string, unknown> = {}
@@ -369,8 +373,8 @@ export async function findPostsJson (db: Executor, keys: PostKey[], audience: Au
 function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
   const time = sortTime(audience)
   const options: PostJsonOptions = {
-    urlTemplate: shape.urlTemplate ?? jsonTemplate(networkPostUrlTemplate(shape.links)),
-    apiUrlTemplate: shape.apiUrlTemplate ?? jsonTemplate(postApiUrlTemplate(shape.links)),
+    urlTemplate: urlTemplateOf(shape),
+    apiUrlTemplate: apiUrlTemplateOf(shape),
     sortTime: time,
     everyPostPublic: audience === 'public',
     runs: shape.runs ?? 'stored or computed'
