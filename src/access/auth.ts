@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { LRUCache } from 'lru-cache'
+import { boundedLru } from '../bounded-lru.ts'
 import { AppError } from '../http/errors.ts'
 import { secretMatches, splitApiKey } from './api-keys/api-key-secret.ts'
 import { findApiKeyForAuth, recordLastUse } from './api-keys/api-keys.repository.ts'
@@ -26,7 +26,7 @@ const FAILURE_WINDOW_MS = 60_000
  * (The rate limiter runs after authentication, so it never sees these requests.)
  */
 function failureLimiter (limit: number) {
-  const failures = new LRUCache<string, { count: number, resetAt: number }>({ max: 100_000, ttl: FAILURE_WINDOW_MS })
+  const failures = boundedLru<string, { count: number, resetAt: number }>({ entries: 100_000, ttlMs: FAILURE_WINDOW_MS })
   return {
     check (client: string): void {
       const record = failures.get(client)

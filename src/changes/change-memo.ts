@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { LRUCache } from 'lru-cache'
+import { boundedLru } from '../bounded-lru.ts'
 
 // Values derived from content that a process keeps between requests (a blog found by its slug,
 // how many posts a Ghost filter matches). Each memo is dropped whole at every change
@@ -14,7 +14,7 @@ export interface ChangeMemo<Value> {
 }
 
 export function changeMemo<Value extends NonNullable<unknown>> (app: FastifyInstance, options: { max: number, ttlMs?: number }): ChangeMemo<Value> {
-  const values = new LRUCache<string, Value>({ max: options.max, ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }) })
+  const values = boundedLru<string, Value>({ entries: options.max, ttlMs: options.ttlMs })
   const clear = () => values.clear()
   app.changeFollower.onSignal(clear)
   app.changeFollower.onReset(clear)

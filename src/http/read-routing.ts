@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { LRUCache } from 'lru-cache'
+import { boundedLru } from '../bounded-lru.ts'
 import { formatLsn, parseLsn } from '../db/replication.ts'
 import { AppError } from './errors.ts'
 
@@ -45,7 +45,7 @@ async function readRouting (app: FastifyInstance): Promise<void> {
   if (replication === undefined) return
 
   // Each key's last write through this process, so its reads wait for it without the header.
-  const lastWrites = new LRUCache<string, bigint>({ max: 10_000, ttl: 5 * 60_000 })
+  const lastWrites = boundedLru<string, bigint>({ entries: 10_000, ttlMs: 5 * 60_000 })
 
   // After authentication (an earlier onRequest hook), so the key is known; the rest of the
   // request runs inside `runReads`, whose intent the routed pool reads when a query starts.

@@ -1,0 +1,54 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import t from 'tap'
+import { LRUCache } from 'lru-cache'
+import { boundedLru } from '../src/bounded-lru.ts'
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+const kept: unknown[] = []
+
+/** Heap bytes that what `make` returns holds, after full collections on either side. */
+function heapKeptBy (make: () => unknown): number {
+  gc()
+  const before = process.memoryUsage().heapUsed
+  const made = make()
+  gc()
+  const after = process.memoryUsage().heapUsed
+  kept.push(made)
+  return after - before
+}
+
+t.test('keeps at most `entries`, evicting the least recently used', async (t) => {
+  const lru = boundedLru<string, number>({ entries: 3 })
+  for (const key of ['a', 'b', 'c']) lru.set(key, key.charCodeAt(0))
+  t.equal(lru.get('a'), 97, 'a is used, so b is now the least recently used')
+  lru.set('d', 100)
+  t.equal(lru.size, 3)
+  t.equal(lru.has('b'), false, 'b went')
+  t.same([...lru.keys()].sort(), ['a', 'c', 'd'])
+  lru.set('d', 101)
+  t.equal(lru.size, 3, 'setting a key again is not another entry')
+})
+
+t.test('forgets entries past their time to live', async (t) => {
+  const lru = boundedLru<string, number>({ entries: 10, ttlMs: 20 })
+  lru.set('a', 1)
+  t.equal(lru.get('a'), 1)
+  await new Promise((resolve) => setTimeout(resolve, 40))
+  t.equal(lru.get('a'), undefined)
+})
+
+t.test('takes memory as it fills, where lru-cache given `max` takes it all when made', async (t) => {
+  const preallocated = heapKeptBy(() => new LRUCache<string, number>({ max: 100_000, ttl: 60_000 }))
+  const bounded = heapKeptBy(() => boundedLru<string, number>({ entries: 100_000, ttlMs: 60_000 }))
+  t.ok(preallocated > 2_000_000, `lru-cache with max 100,000 and a TTL keeps ${preallocated} bytes empty (the case this helper avoids)`)
+  t.ok(bounded < 100_000, `the bounded one keeps ${bounded} bytes empty`)
+  const filled = heapKeptBy(() => {
+    const lru = boundedLru<string, number>({ entries: 100_000 })
+    for (let i = 0; i < 1_000; i++) lru.set(`key-${i}`, i)
+    return lru
+  })
+  t.ok(filled < 1_000_000, `and ${filled} bytes with 1,000 entries`)
+})
