@@ -1,6 +1,5 @@
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
-import pinoPretty from 'pino-pretty'
 import { buildApp, loggerOptions } from './app.ts'
 import { prepareDatabase } from './bootstrap.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
@@ -24,8 +23,9 @@ function readConfig (): Config {
 const config = readConfig()
 // A person at a terminal reads lines, a log collector parses JSON: pretty only on a TTY (or when asked).
 const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true)
+// pino-pretty is loaded only then: a service writing JSON logs never uses its megabyte of heap.
 const log = pretty
-  ? pino(loggerOptions(config), pinoPretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }))
+  ? pino(loggerOptions(config), (await import('pino-pretty')).default({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }))
   : pino(loggerOptions(config))
 
 try {

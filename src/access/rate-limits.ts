@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { AppError } from '../http/errors.ts'
-import { sharedRateLimits } from './rate-limit-store.ts'
 import { hasScope } from './scopes.ts'
 
 /**
@@ -14,7 +13,9 @@ import { hasScope } from './scopes.ts'
  */
 async function rateLimits (app: FastifyInstance): Promise<void> {
   const limits = app.config.rateLimits
-  const shared = app.config.redisUrl === undefined ? undefined : sharedRateLimits(app.config.redisUrl, (mode, error) => {
+  // Loaded only when asked for: the Redis client is some 2 MB of a process's heap that a single
+  // process never uses, and V8 lets the heap grow in proportion to what it keeps.
+  const shared = app.config.redisUrl === undefined ? undefined : (await import('./rate-limit-store.ts')).sharedRateLimits(app.config.redisUrl, (mode, error) => {
     if (mode === 'local') app.log.warn({ err: error }, 'rate limits: Redis is not answering; each process counts on its own until it is back')
     else app.log.info('rate limits: Redis answers again; counters are shared')
   })

@@ -1,42 +1,10 @@
-import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { modulesLoadedBy } from '../helpers/module-probe.ts'
 import { createTestDatabase } from '../helpers/test-database.ts'
 
 // The embedded database's module is 27 MB of a process's memory and 0.3 s of its start: a
-// process on PostgreSQL must never load it. Proven in a fresh process, whose module loader
-// reports every module it resolves (a resolve hook), so an import added anywhere, at any depth,
-// fails this test.
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-
-const REPORT_RESOLVED = 'data:text/javascript,' + encodeURIComponent(`
-  let port
-  export function initialize (data) { port = data.port }
-  export async function resolve (specifier, context, next) {
-    const resolved = await next(specifier, context)
-    port.postMessage(resolved.url)
-    return resolved
-  }`)
-
-function modulesLoadedBy (body: string, env: Record<string, string> = {}): string[] {
-  const script = `
-    import { register } from 'node:module'
-    import { MessageChannel } from 'node:worker_threads'
-    const { port1, port2 } = new MessageChannel()
-    const seen = []
-    port1.on('message', (url) => seen.push(url))
-    register(${JSON.stringify(REPORT_RESOLVED)}, { data: { port: port2 }, transferList: [port2] })
-    ${body}
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    port1.close()
-    process.stdout.write(JSON.stringify(seen))`
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000
-  })
-  if (child.status !== 0) throw new Error(`the child process failed: ${child.stderr}`)
-  return JSON.parse(child.stdout) as string[]
-}
+// process on PostgreSQL must never load it. Proven in a fresh process that reports every module
+// it resolves (module-probe.ts), so an import added anywhere, at any depth, fails this test.
 
 const isEmbedded = (url: string) => /@electric-sql\/pglite|\/src\/db\/pglite\.ts$/.test(url)
 
