@@ -2,6 +2,7 @@
 # Where one request's CPU goes: the API process against PostgreSQL, per request, for one path.
 #
 #   DATABASE_URL=postgres://... [REVALIDATE=1] bash bench/cpu-split.sh /v1/posts [seconds] [cache MB] [--profile]
+#   DATABASE_URL=postgres://... bash bench/cpu-split.sh long-tail [seconds] [cache MB] [--profile]
 #
 # Starts the compiled API (cache off unless a size is given), warms it for 3 s, then loads it
 # with autocannon at 50 connections and reads the CPU time (user + system, all threads) the API
@@ -9,6 +10,9 @@
 # this machine, as the database of a benchmark run (bench/README.md). With --profile the API
 # also writes a V8 CPU profile to bench/.profile/ (open it in Chrome's DevTools). With
 # REVALIDATE=1 every request carries the path's current ETag in If-None-Match: the 304 path.
+# `long-tail` instead of a path: the benchmark's long tail (long-tail.ts), posts by blog and slug
+# drawn with Zipf 1.0 from all of them; give it a cache size to see the response cache's part
+# (the response cache's hit rate is printed from /metrics then).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +37,9 @@ postgres_ticks () {
 node bin/build-if-stale.js > /dev/null
 # `npm start`'s command (package.json), with the profiler's flags after its own.
 read -ra start <<< "$(node -p 'require("./package.json").scripts.start')"
-NODE_ENV=production SEED_DEMO=false LOG_LEVEL=warn RESPONSE_CACHE_MAX_MB="$cache_mb" \
+# An admin key of the benchmark's kind, to read the response cache's counters from /metrics.
+admin_key="benchadmin_$(printf 'b%.0s' $(seq 43))"
+NODE_ENV=production SEED_DEMO=false LOG_LEVEL=warn RESPONSE_CACHE_MAX_MB="$cache_mb" ADMIN_API_KEY="$admin_key" \
   RATE_LIMIT_ANONYMOUS=1000000 RATE_LIMIT_READ=1000000 PORT="$port" HOST=127.0.0.1 \
   "${start[0]}" "${profile[@]}" "${start[@]:1}" &
 api=$!
@@ -52,9 +58,15 @@ if [ "${REVALIDATE:-}" = 1 ]; then
   headers=(-H "if-none-match=$etag")
   [ "$(curl -s -o /dev/null -w '%{http_code}' -H "if-none-match: $etag" "$url")" = 304 ] || { echo "$path did not answer 304 to its own ETag" >&2; exit 1; }
 fi
-npx autocannon -c 50 -d 3 "${headers[@]}" "$url" > /dev/null 2>&1
+if [ "$path" = long-tail ]; then
+  paths_file=$(mktemp -d)/long-tail-paths.json
+  load () { npx tsx bench/long-tail-load.ts "http://127.0.0.1:$port" "$1" "$paths_file"; }
+else
+  load () { npx autocannon -c 50 -d "$1" "${headers[@]}" --json "$url" 2> /dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d }).on("end", () => console.log(JSON.parse(s).requests.total))'; }
+fi
+load 3 > /dev/null
 api_before=$(ticks "$api"); pg_before=$(postgres_ticks)
-requests=$(npx autocannon -c 50 -d "$seconds" "${headers[@]}" --json "$url" 2> /dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d }).on("end", () => console.log(JSON.parse(s).requests.total))')
+requests=$(load "$seconds")
 api_after=$(ticks "$api"); pg_after=$(postgres_ticks)
 hz=$(getconf CLK_TCK)
 
@@ -65,3 +77,8 @@ console.log(`${requests} requests in ${seconds} s (${Math.round(requests / secon
 console.log(`CPU per request: API ${perRequest(apiTicks)}, PostgreSQL ${perRequest(pgTicks)}`)
 ' "$requests" "$seconds" "$((api_after - api_before))" "$((pg_after - pg_before))" "$hz"
 grep VmHWM "/proc/$api/status"
+if [ "$cache_mb" != 0 ]; then
+  curl -s -H "authorization: Bearer $admin_key" "http://127.0.0.1:$port/metrics" |
+    awk '/^response_cache_lookups_total/ { split($1, label, "\""); n[label[2]] = $2 }
+      END { all = n["hit"] + n["shared"] + n["miss"]; if (all > 0) printf "response cache: %.1f %% of %d lookups hits, warm-up included\n", 100 * (n["hit"] + n["shared"]) / all, all }'
+fi

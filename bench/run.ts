@@ -11,7 +11,8 @@ import { openDatabase } from '../src/db/database.ts'
 import { migrateToLatest } from '../src/db/migrator.ts'
 import { encodeCursor } from '../src/http/pagination.ts'
 import { POST_CURSOR } from '../src/content/posts/posts.service.ts'
-import { random, wordOfRank, zipfRanks } from './dataset.ts'
+import { wordOfRank } from './dataset.ts'
+import { longTailPaths } from './long-tail.ts'
 import { existingBenchPosts, generate, type GenerateResult } from './generate.ts'
 import { compiledServerArgs } from '../test/helpers/compiled-server.ts'
 import { freePort } from '../test/helpers/ports.ts'
@@ -97,23 +98,8 @@ async function prepareDataset (): Promise<{ generated?: GenerateResult, fixtures
 
 interface Fixtures { blog: string, postPath: string, sitemapPage: string, author: string, tag: string, deepCursor: string, terms: string[], longTail: string[] }
 
-const LONG_TAIL_REQUESTS = 100_000
 /** Issue 13's long-tail scenario; its targets (ratio, peak RSS) are about this one, not its compressed variant. */
 const LONG_TAIL = 'long tail: post by blog+slug, Zipf 1.0 over all posts'
-
-/**
- * Article pages as a CDN's origin sees them: every public post can be asked for, the newest
- * most often, with Zipf-distributed popularity (exponent 1.0) over recency rank: rank r is
- * asked for in proportion to 1/r. A fixed seeded sample of requests, cycled by autocannon.
- */
-async function longTailPaths (db: Awaited<ReturnType<typeof openDatabase>>['db'], visible: ReturnType<typeof sql>): Promise<string[]> {
-  const { rows } = await sql<{ path: string }>`
-    SELECT '/v1/blogs/' || b.slug || '/posts/' || p.slug AS path FROM posts p JOIN blogs b ON b.id = p.blog_id
-    WHERE ${visible} ORDER BY p.published_at DESC, p.id DESC`.execute(db)
-  const rank = zipfRanks(rows.length)
-  const rand = random(20261201)
-  return Array.from({ length: LONG_TAIL_REQUESTS }, () => rows[rank(rand())]!.path)
-}
 
 async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db']): Promise<Fixtures> {
   const visible = sql`p.status IN ('published', 'scheduled') AND p.deleted_at IS NULL AND p.published_at <= now()`
@@ -143,7 +129,7 @@ async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db'])
       wordOfRank(20), wordOfRank(300), wordOfRank(1_000), wordOfRank(3_000), wordOfRank(10_000),
       `${wordOfRank(20)} ${wordOfRank(1_000)}`, `"${wordOfRank(5)} ${wordOfRank(6)}"`, `${wordOfRank(300)} -${wordOfRank(20)}`
     ].map(encodeURIComponent),
-    longTail: await longTailPaths(db, visible)
+    longTail: await longTailPaths(db)
   }
 }
 
