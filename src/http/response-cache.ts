@@ -8,6 +8,7 @@ import { apiBaseUrl } from './public-url.ts'
 import { etagMatches } from './caching.ts'
 import { isCompressible, MIN_COMPRESSIBLE_BYTES, negotiateCoding } from './compression.ts'
 import { Doorkeeper } from './doorkeeper.ts'
+import { TagIndex } from './tag-index.ts'
 
 // An in-process cache of public GET responses: the serialized bytes with their ETag and
 // headers, so a hit costs no query and no serialization. It holds only what any anonymous
@@ -34,10 +35,10 @@ interface CachedResponse {
   packed: Buffer | undefined
   /** Hits served from `packed`. */
   unpackedHits: number
+  /** As sent; its Surrogate-Key names the entry's tags (split when indexed, not kept split). */
   headers: Record<string, string>
-  /** What a 304 carries (RFC 9110 15.4.5): the validators and caching headers, no content headers. */
-  notModifiedHeaders: Record<string, string> | undefined
-  tags: string[]
+  /** What a 304 carries, made at the first revalidation (notModifiedHeaders()). */
+  notModified?: Record<string, string>
 }
 
 interface Flight {
@@ -52,6 +53,25 @@ interface Flight {
 // Only what describes the representation; per-request headers (request id, CORS, rate-limit
 // counters, security headers) are set afresh on every hit by their own hooks.
 const STORED_HEADERS = ['content-type', 'content-encoding', 'etag', 'cache-control', 'surrogate-key', 'last-modified', 'link', 'vary', 'content-language']
+// Headers whose few values recur in every entry: each entry points to one copy of the value
+// instead of a string of its own (some 150 bytes an entry), up to this many distinct values.
+const SHARED_VALUE_HEADERS = new Set(['content-type', 'content-encoding', 'cache-control', 'vary', 'content-language'])
+const MAX_SHARED_VALUES = 256
+
+const tagsOf = (entry: CachedResponse): string[] => (entry.headers['surrogate-key'] ?? '').split(' ').filter(Boolean)
+
+/**
+ * What a 304 carries (RFC 9110 15.4.5): the validators and caching headers, no content headers;
+ * undefined without an ETag. Made when the entry is first revalidated: most entries never are.
+ */
+function notModifiedHeaders (entry: CachedResponse): Record<string, string> | undefined {
+  if (entry.headers.etag === undefined) return undefined
+  if (entry.notModified === undefined) {
+    const { 'content-type': _type, 'content-language': _language, 'content-encoding': _coding, ...rest } = entry.headers
+    entry.notModified = rest
+  }
+  return entry.notModified
+}
 
 // Only what any anonymous reader would get, on routes that allow it.
 function isCacheableRequest (request: FastifyRequest): boolean {
@@ -127,18 +147,19 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     registers: [app.metrics.registry]
   })
   const options = { maxBytes, ttlMs, flightTimeoutMs: app.config.requestTimeoutMs }
-  const byTag = new Map<string, Set<string>>()
+  const byTag = new TagIndex()
+  const sharedValues = new Map<string, string>()
+  const shared = (value: string): string => {
+    const known = sharedValues.get(value)
+    if (known !== undefined) return known
+    if (sharedValues.size < MAX_SHARED_VALUES) sharedValues.set(value, value)
+    return value
+  }
   const cache = new LRUCache<string, CachedResponse>({
     maxSize: options.maxBytes,
     sizeCalculation: (entry, key) => (entry.payload ?? entry.packed as Buffer).length + entryOverhead(key, entry),
     ttl: options.ttlMs,
-    dispose: (entry, key) => {
-      for (const tag of entry.tags) {
-        const keys = byTag.get(tag)
-        keys?.delete(key)
-        if (keys?.size === 0) byTag.delete(tag)
-      }
-    }
+    dispose: (entry, key) => { byTag.remove(key, tagsOf(entry)) }
   })
   const flights = new Map<string, Flight>()
   const leaders = new WeakMap<FastifyRequest, Flight>()
@@ -167,11 +188,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   const store = (key: string, entry: CachedResponse, ttl?: number): void => {
     cache.delete(key)
     cache.set(key, entry, ttl === undefined ? undefined : { ttl })
-    for (const tag of entry.tags) {
-      let keys = byTag.get(tag)
-      if (keys === undefined) byTag.set(tag, keys = new Set())
-      keys.add(key)
-    }
+    byTag.add(key, tagsOf(entry))
   }
 
   /** The body of an entry kept packed; at its KEEP_UNPACKED_AT_HIT-th hit the entry keeps it unpacked (for the rest of its time to live). */
@@ -180,15 +197,16 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     entry.unpackedHits++
     if (entry.unpackedHits < KEEP_UNPACKED_AT_HIT || cache.peek(key) !== entry) return body
     const remainingMs = Math.floor(cache.getRemainingTTL(key))
-    if (remainingMs >= 1) store(key, { ...entry, payload: ownedBytes(body), packed: undefined }, remainingMs)
+    if (remainingMs >= 1) store(key, { payload: ownedBytes(body), packed: undefined, unpackedHits: entry.unpackedHits, headers: entry.headers }, remainingMs)
     return body
   }
 
   const serve = (request: FastifyRequest, reply: FastifyReply, key: string, entry: CachedResponse): FastifyReply => {
     const ifNoneMatch = request.headers['if-none-match']
     // Revalidation of what we hold: answered here, without the body going through the pipeline.
-    if (ifNoneMatch !== undefined && entry.notModifiedHeaders !== undefined && etagMatches(ifNoneMatch, entry.headers.etag as string)) {
-      return reply.code(304).headers(entry.notModifiedHeaders).send()
+    const notModified = ifNoneMatch === undefined ? undefined : notModifiedHeaders(entry)
+    if (notModified !== undefined && etagMatches(ifNoneMatch as string, entry.headers.etag as string)) {
+      return reply.code(304).headers(notModified).send()
     }
     return reply.code(200).headers(entry.headers).send(entry.payload ?? unpack(key, entry))
   }
@@ -226,17 +244,14 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     const headers: Record<string, string> = {}
     for (const name of STORED_HEADERS) {
       const value = reply.getHeader(name)
-      if (typeof value === 'string') headers[name] = value
+      if (typeof value === 'string') headers[name] = SHARED_VALUE_HEADERS.has(name) ? shared(value) : value
     }
-    const { 'content-type': _type, 'content-language': _language, 'content-encoding': coding, ...notModifiedHeaders } = headers
-    const packed = coding === undefined && isCompressible(headers['content-type'], headers['cache-control']) ? pack(payload) : undefined
+    const packed = headers['content-encoding'] === undefined && isCompressible(headers['content-type'], headers['cache-control']) ? pack(payload) : undefined
     const entry: CachedResponse = {
       payload: packed === undefined ? ownedBytes(payload) : undefined,
       packed,
       unpackedHits: 0,
-      headers,
-      notModifiedHeaders: headers.etag === undefined ? undefined : notModifiedHeaders,
-      tags: (headers['surrogate-key'] ?? '').split(' ').filter(Boolean)
+      headers
     }
     store(flight.key, entry)
     flight.finish(entry)
@@ -251,7 +266,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   follower.onChanges((rows) => {
     for (const row of rows) {
       for (const tag of staleKeysFor(row.entity_type, row.entity_id)) {
-        for (const key of [...byTag.get(tag) ?? []]) cache.delete(key)
+        for (const key of byTag.keysOf(tag)) cache.delete(key)
       }
     }
   })
