@@ -61,7 +61,7 @@ export function withStandardResponses (document: Json): Json {
       if (status.startsWith('2') && access !== 'none' && access !== 'query-key') response.headers = { ...RATE_LIMIT_HEADERS, ...(response.headers as Json | undefined) }
       if (response.description === undefined) response.description = STATUS_CODES[Number(status)] ?? 'Response'
     }
-    operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)))
+    operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a < b ? -1 : 1))
   }
   return document
 }

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-// Which modules a fresh process resolves while it runs a piece of code: its module loader
-// reports each one (a resolve hook), so an import added anywhere, at any depth, is seen.
+// What a fresh process does while it runs a piece of code: which modules it resolves (its module
+// loader reports each one, a resolve hook, so an import added anywhere, at any depth, is seen),
+// or whatever else the piece of code reports on its standard output.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -15,9 +16,18 @@ const REPORT_RESOLVED = 'data:text/javascript,' + encodeURIComponent(`
     return resolved
   }`)
 
+/** Runs `script` (an ES module's text) in a fresh process from the project's root, through tsx; its standard output. */
+export function runInFreshProcess (script: string, env: Record<string, string> = {}): string {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000
+  })
+  if (child.status !== 0) throw new Error(`the child process failed: ${child.stderr}`)
+  return child.stdout
+}
+
 /** The URLs of the modules resolved while `body` (an ES module's text, run from the project's root) ran. */
 export function modulesLoadedBy (body: string, env: Record<string, string> = {}): string[] {
-  const script = `
+  return JSON.parse(runInFreshProcess(`
     import { register } from 'node:module'
     import { MessageChannel } from 'node:worker_threads'
     const { port1, port2 } = new MessageChannel()
@@ -27,11 +37,5 @@ export function modulesLoadedBy (body: string, env: Record<string, string> = {})
     ${body}
     await new Promise((resolve) => setTimeout(resolve, 200))
     port1.close()
-    process.stdout.write(JSON.stringify(seen))`
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000
-  })
-  if (child.status !== 0) throw new Error(`the child process failed: ${child.stderr}`)
-  return JSON.parse(child.stdout) as string[]
+    process.stdout.write(JSON.stringify(seen))`, env)) as string[]
 }
-

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
-import { HttpUrlSchema, LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
+import { HttpUrlSchema, LanguageTagSchema, TimestampSchema, withThousandsSeparators } from '../common/fields.ts'
 import { booleanParam, listParam as list } from '../common/query-params.ts'
 import { FLAGSHIP_LEAD_IMAGE } from '../../demo/flagship-post.ts'
 import { PostStatusSchema } from './post-status.ts'
@@ -143,7 +143,7 @@ export const exactCountLimit = (query: { q?: string | undefined }): number =>
 
 const PostPageMetaSchema = PageMetaSchema.extend({
   total: z.number().int().min(0).optional()
-    .describe(`With \`count=estimate\`: how many posts match. Exact up to ${EXACT_COUNT_LIMIT.toLocaleString('en')} (${EXACT_SEARCH_COUNT_LIMIT.toLocaleString('en')} with \`q\`); beyond, the query planner's estimate, never less than that limit plus one (see total_exact).`),
+    .describe(`With \`count=estimate\`: how many posts match. Exact up to ${withThousandsSeparators(EXACT_COUNT_LIMIT)} (${withThousandsSeparators(EXACT_SEARCH_COUNT_LIMIT)} with \`q\`); beyond, the query planner's estimate, never less than that limit plus one (see total_exact).`),
   total_exact: z.boolean().optional().describe('With `count=estimate`: true when `total` was counted, false when estimated.'),
   estimated_total: z.number().int().min(0).optional().meta({ deprecated: true }).describe('The same as `total`; kept for clients written before it.')
 }).meta({ id: 'PostPageMeta', examples: [{ next_cursor: 'WzEsInBvc3RzIiwibmV3ZXN0IiwiMjAxNC0xMC0xNVQxMDowMDowMC4wMDBaIl0', total: 27, total_exact: true, estimated_total: 27 }] })
@@ -198,7 +198,7 @@ export const PostListQuerySchema = z.object({
   status: list(PostStatusSchema, 4, 'status', 'draft,scheduled').optional()
     .describe('Needs a key with content:preview: only posts in these states. Without it, lists show only published posts.'),
   count: z.enum(['estimate']).optional()
-    .describe(`estimate: add meta.total, how many posts match: counted up to ${EXACT_COUNT_LIMIT.toLocaleString('en')} (${EXACT_SEARCH_COUNT_LIMIT.toLocaleString('en')} with q), the planner's estimate beyond (meta.total_exact says which).`)
+    .describe(`estimate: add meta.total, how many posts match: counted up to ${withThousandsSeparators(EXACT_COUNT_LIMIT)} (${withThousandsSeparators(EXACT_SEARCH_COUNT_LIMIT)} with q), the planner's estimate beyond (meta.total_exact says which).`)
 }).strict()
 
 export type PostListQuery = z.infer<typeof PostListQuerySchema>

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { blogKeys, postListKeys } from '../../changes/surrogate-keys.ts'
 import { BLOGS } from '../../content/addressing/addressables.ts'
 import { findOrRedirect, RenamedResponse } from '../../content/addressing/find-or-redirect.ts'
+import { withThousandsSeparators } from '../../content/common/fields.ts'
 import { linksFor, postUrls, type Links } from '../../content/common/site.ts'
 import { badRequest, problemResponses } from '../../http/errors.ts'
 import { setSurrogateKeys } from '../../http/caching.ts'
@@ -93,7 +94,7 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
     ...common,
     schema: {
       tags: ['Sitemaps'], operationId: 'getNewsSitemap', summary: 'Google News sitemap of the network',
-      description: `The public posts of the last ${NEWS_HOURS} hours (at most ${NEWS_MAX_URLS.toLocaleString('en')}), with publication name and language, date and title.`,
+      description: `The public posts of the last ${NEWS_HOURS} hours (at most ${withThousandsSeparators(NEWS_MAX_URLS)}), with publication name and language, date and title.`,
       querystring: z.object({}).strict(), response: { ...xmlResponse('The news sitemap.'), ...problemResponses(400) }
     }
   }, async (request, reply) => newsSitemap(request, reply, undefined))
@@ -124,7 +125,7 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
     ...common,
     schema: {
       tags: ['Sitemaps', 'Blogs'], operationId: 'getBlogNewsSitemap', summary: 'A blog\'s Google News sitemap',
-      description: `The blog's public posts of the last ${NEWS_HOURS} hours, at most ${NEWS_MAX_URLS.toLocaleString('en')}.`,
+      description: `The blog's public posts of the last ${NEWS_HOURS} hours, at most ${withThousandsSeparators(NEWS_MAX_URLS)}.`,
       params: z.object({ blog: z.string().max(200) }), querystring: z.object({}).strict(),
       response: { ...xmlResponse('The news sitemap.'), ...RenamedResponse, ...problemResponses(400, 404) }
     }
