@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import autocannon from 'autocannon'
 import { openDatabase } from '../src/db/database.ts'
-import { longTailPaths } from './long-tail.ts'
+import { longTailPaths, pathsInTurn } from './long-tail.ts'
 
 // The long tail's load for cpu-split.sh: `tsx bench/long-tail-load.ts <base URL> <seconds> <paths
 // file>`, with DATABASE_URL the benchmark's database. Asks for the long tail's paths in their
@@ -27,12 +27,11 @@ async function readOrMakePaths (file: string, databaseUrl: string): Promise<stri
 }
 
 const paths = await readOrMakePaths(pathsFile, url)
-let next = 0
 const result = await autocannon({
   url: base,
   connections: 50,
   duration: seconds,
-  requests: [{ method: 'GET', path: paths[0], setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }) }]
+  requests: pathsInTurn(paths)
 })
 process.stdout.write(`${result.requests.total}\n`)
 if (result.errors + result.timeouts + result.non2xx > 0) {

@@ -19,3 +19,14 @@ export async function longTailPaths (db: Kysely<DB>): Promise<string[]> {
   const rand = random(20261201)
   return Array.from({ length: LONG_TAIL_REQUESTS }, () => rows[rank(rand())]!.path)
 }
+
+/**
+ * An autocannon request list that asks for `paths` in their order, round and round: one request
+ * whose path each connection takes from a shared cursor when it sends. (A request list of 100,000
+ * entries is copied for every connection and took the client so long to build that requests
+ * timed out, on both sides.)
+ */
+export function pathsInTurn (paths: readonly string[]) {
+  let next = 0
+  return [{ method: 'GET' as const, path: paths[0] as string, setupRequest: <R extends { path?: string }>(request: R): R => ({ ...request, path: paths[next++ % paths.length] }) }]
+}

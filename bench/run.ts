@@ -12,7 +12,7 @@ import { migrateToLatest } from '../src/db/migrator.ts'
 import { encodeCursor } from '../src/http/pagination.ts'
 import { POST_CURSOR } from '../src/content/posts/posts.service.ts'
 import { wordOfRank } from './dataset.ts'
-import { longTailPaths } from './long-tail.ts'
+import { longTailPaths, pathsInTurn } from './long-tail.ts'
 import { existingBenchPosts, generate, type GenerateResult } from './generate.ts'
 import { compiledServerArgs } from '../test/helpers/compiled-server.ts'
 import { freePort } from '../test/helpers/ports.ts'
@@ -220,17 +220,12 @@ async function peakRssMb (pid: number | undefined): Promise<number> {
 // ---- measuring -------------------------------------------------------------------------
 
 async function measure (base: string, scenario: Scenario, headers: Record<string, string>, seconds: number): Promise<Measured> {
-  // Several paths: one request whose path each connection takes from a shared cursor when it is
-  // sent. (A request list of 100,000 entries is copied for every connection and took the client
-  // so long to build that requests timed out, on both sides.)
-  const paths = scenario.paths ?? [scenario.path]
-  let next = 0
   const result = await autocannon({
     url: base,
     connections: scenario.connections ?? connections,
     duration: seconds,
     headers,
-    requests: [{ method: 'GET' as const, path: paths[0], setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }) }]
+    requests: pathsInTurn(scenario.paths ?? [scenario.path])
   })
   const expected = String(scenario.expectStatus ?? 200)
   const statuses = result.statusCodeStats as unknown as Record<string, { count: number }>

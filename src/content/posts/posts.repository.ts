@@ -295,18 +295,18 @@ type Parameterize = <T>(name: string, given: T) => T
 function parameterizedShape (shape: JsonShape, value: Parameterize): JsonShape {
   const parameterized = (name: string, parts: CompiledTemplate): CompiledTemplate =>
     parts.map((part, i) => 'text' in part ? { text: value(`${name}${i}`, part.text) } : part)
+  // The links go: carried by the templates now, left in they would make a shape of each host.
+  const { links: _carriedByTheTemplates, ...rest } = shape
   return {
-    ...shape,
-    // Carried by the templates now; left in, the base URL would make a shape of each host.
-    links: { apiBase: '', site: { website: undefined, postUrlTemplate: undefined } },
+    ...rest,
     urlTemplate: parameterized('urlText', urlTemplateOf(shape)),
     apiUrlTemplate: parameterized('apiUrlText', apiUrlTemplateOf(shape))
   }
 }
 
-/** A shape's templates: as made parameters, or from its links. */
-const urlTemplateOf = (shape: JsonShape): CompiledTemplate => shape.urlTemplate ?? jsonTemplate(networkPostUrlTemplate(shape.links))
-const apiUrlTemplateOf = (shape: JsonShape): CompiledTemplate => shape.apiUrlTemplate ?? jsonTemplate(postApiUrlTemplate(shape.links))
+/** A shape's templates: from its links, or as made parameters. */
+const urlTemplateOf = (shape: JsonShape): CompiledTemplate => shape.links === undefined ? shape.urlTemplate : jsonTemplate(networkPostUrlTemplate(shape.links))
+const apiUrlTemplateOf = (shape: JsonShape): CompiledTemplate => shape.links === undefined ? shape.apiUrlTemplate : jsonTemplate(postApiUrlTemplate(shape.links))
 
 function parameters (): { params: Record<string, unknown>, value: Parameterize } {
   const params: Record<string, unknown> = {}
@@ -388,20 +388,17 @@ function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonSha
 }
 
 /**
- * The fields of each post and the links they are built with; `relations`: also PostRelations;
- * `urlTemplate` and `apiUrlTemplate`: the links' templates as PostJsonOptions has them, when
- * made parameters (parameterizedShape); `runs`: see PostJsonOptions ('stored or computed' unless said).
+ * The fields of each post and the links they are built with, or instead of the links their
+ * templates as PostJsonOptions has them, made parameters (parameterizedShape); `relations`: also
+ * PostRelations; `runs`: see PostJsonOptions ('stored or computed' unless said).
  */
-export interface JsonShape {
+export type JsonShape = {
   fields: readonly PostField[]
-  links: Links
   relations?: boolean | undefined
-  urlTemplate?: CompiledTemplate | undefined
-  apiUrlTemplate?: CompiledTemplate | undefined
   runs?: PostJsonOptions['runs'] | undefined
   /** Items of the compact JSON feed (feedItemJson) instead of posts, `fields` aside. */
   feedItem?: { full: boolean } | undefined
-}
+} & ({ links: Links } | { links?: undefined, urlTemplate: CompiledTemplate, apiUrlTemplate: CompiledTemplate })
 
 /**
  * Asks for posts' JSON from the texts kept on the rows alone, and again, computing what is
