@@ -253,7 +253,7 @@ export function postJson (fields: readonly PostField[], { urlTemplate, apiUrlTem
     const run = (name: StoredRun): Expression => storedText(sql.ref(`p.${name}`), storedRunText(name))
     const member = (field: PostField): Value => {
       switch (field) {
-        case 'blog': return new JsonText(storedText(sql`b.json_summary`, BLOG_OBJECT_TEXT))
+        case 'blog': return blogJson(storedText)
         case 'url': return new JsonText(url)
         case 'api_url': return quoted(filledParts(apiUrlTemplate, sortTime))
         case 'status': return everyPostPublic ? new JsonText(sql.lit(JSON.stringify('published' satisfies PostStatus))) : rowFieldExpression(field)
@@ -284,12 +284,17 @@ export function postJson (fields: readonly PostField[], { urlTemplate, apiUrlTem
   })
 }
 
+type StoredText = (column: Expression, computed: Expression) => Expression
+
+/** The post's blog as its JSON object: the text kept on the blog's row. */
+const blogJson = (storedText: StoredText): JsonText => new JsonText(storedText(sql`b.json_summary`, BLOG_OBJECT_TEXT))
+
 /**
  * JSON text built by `build`, which reads texts kept on the rows through `storedText` (the
  * column, and what computes it): with runs 'stored', the column alone, and the JSON null when
  * one it read is missing; with 'stored or computed', the computed text where it is.
  */
-function withStoredTexts (runs: PostJsonOptions['runs'], build: (storedText: (column: Expression, computed: Expression) => Expression) => Expression): RawBuilder<string | null> {
+function withStoredTexts (runs: PostJsonOptions['runs'], build: (storedText: StoredText) => Expression): RawBuilder<string | null> {
   const stored: Expression[] = []
   const json = build((column, computed) => {
     if (runs === 'stored or computed') return sql`coalesce(${column}, ${computed})`
@@ -315,7 +320,7 @@ export function feedItemJson (full: boolean, { urlTemplate, sortTime, runs }: Pi
       ['excerpt', sql`p.excerpt`],
       ['published_at', quoted(iso(sql`coalesce(p.published_at, ${sortTime})`))],
       ['updated_at', quoted(iso(sql`p.updated_at`))],
-      ['blog', new JsonText(storedText(sql`b.json_summary`, BLOG_OBJECT_TEXT))],
+      ['blog', blogJson(storedText)],
       ['authors', summaries('author_summaries')],
       ['thumbnail', sql`p.lead_image_url`],
       ['is_breaking', sql`p.is_breaking`],
