@@ -32,7 +32,8 @@ export function publiclyVisible () {
 // The same rule on a row of a join table (post_authors, post_tags) aliased `j`, from its copies
 // of the post's public state and publish time (kept by triggers: the byline_public_state
 // migration), which a partial index of the public rows by owner and publish time holds.
-const PUBLICLY_VISIBLE_LINK = sql<boolean>`j.is_public AND j.published_at <= now()`
+const publiclyVisibleLinkAs = (alias: 'j' | 'd') => sql<boolean>`${sql.ref(`${alias}.is_public`)} AND ${sql.ref(`${alias}.published_at`)} <= now()`
+const PUBLICLY_VISIBLE_LINK = publiclyVisibleLinkAs('j')
 
 /** The visibility predicate on a join-table row aliased `j`, without its post. */
 export function publiclyVisibleLink () {
@@ -462,6 +463,10 @@ function postsInOrder (db: Executor, request: PostListRequest, withBlogs: boolea
   } else if (driver === 'author') {
     query = query.innerJoin('post_authors as d', 'd.post_id', 'p.id').where('d.author_id', '=', filter.authorIds?.[0] as string)
   }
+  // Only public lists have a driving join table. Its index of public rows is in list order
+  // (byline_public_order), so a page is one range of it from now on: drafts and scheduled
+  // posts, at the top of the order, are not read and thrown away.
+  if (driver !== 'posts') query = query.where(publiclyVisibleLinkAs('d'))
   query = applyFilter(query, filter, driver)
 
   // The sort key columns: the driving join table's copy when there is one, so the index
