@@ -1,6 +1,5 @@
 import t from 'tap'
-import { runInFreshProcess } from './helpers/module-probe.ts'
-import { createTestDatabase } from './helpers/test-database.ts'
+import { probeDatabaseUrl, runInFreshProcess, START_APP_AT_PROBE_URL } from './helpers/module-probe.ts'
 
 // ICU's data sits in the node binary and is paged in on first use: one toLocaleString('en') maps
 // some 6 MB of it into the process, a collation or a time-zone lookup a few more, and those
@@ -29,22 +28,12 @@ const REPORT_ICU_CALLS = `
   }`
 
 t.test('serving reads calls nothing that pages in ICU data', async (t) => {
-  const testDb = await createTestDatabase()
-  t.teardown(() => testDb.destroy())
-  if (testDb.url === undefined) {
-    t.pass('this run is on the embedded database; the PostgreSQL run checks this')
-    return
-  }
+  const url = await probeDatabaseUrl(t)
+  if (url === undefined) return
   const output = runInFreshProcess(`
     ${REPORT_ICU_CALLS}
-    const { default: pino } = await import('pino')
-    const { buildApp } = await import('./src/app.ts')
-    const { loadConfig } = await import('./src/config.ts')
-    const { openDatabase } = await import('./src/db/database.ts')
+    ${START_APP_AT_PROBE_URL}
     const { seedDemo } = await import('./src/demo/seed-demo.ts')
-    const config = loadConfig({ DATABASE_URL: process.env.PROBE_URL, LOG_LEVEL: 'silent' })
-    const database = await openDatabase({ kind: 'postgres', url: process.env.PROBE_URL, poolSize: 2, replicaUrls: [], maxReplicaLagSeconds: 5 })
-    const app = await buildApp({ config, database, logger: pino({ level: 'silent' }), backgroundJobs: false })
     const atStartup = globalThis.icuCalls.splice(0)
     await seedDemo(app.db)
     globalThis.icuCalls.length = 0 // the demo's own writes are not the read path
@@ -71,7 +60,7 @@ t.test('serving reads calls nothing that pages in ICU data', async (t) => {
     await get('/v1/posts', { 'accept-encoding': 'gzip' })
     await app.close()
     await database.close()
-    process.stdout.write(JSON.stringify({ statuses, atStartup, icuCalls: globalThis.icuCalls }))`, { PROBE_URL: testDb.url })
+    process.stdout.write(JSON.stringify({ statuses, atStartup, icuCalls: globalThis.icuCalls }))`, { PROBE_URL: url })
   const { statuses, atStartup, icuCalls } = JSON.parse(output) as { statuses: Record<string, number>, atStartup: string[], icuCalls: string[] }
   t.same(atStartup, [], 'no ICU entry point was called while the application loaded and started')
   t.same(Object.entries(statuses).filter(([, status]) => status !== 200), [], 'every read answered 200')

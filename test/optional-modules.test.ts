@@ -1,6 +1,5 @@
 import t from 'tap'
-import { modulesLoadedBy } from './helpers/module-probe.ts'
-import { createTestDatabase } from './helpers/test-database.ts'
+import { modulesLoadedBy, probeDatabaseUrl, START_APP_AT_PROBE_URL } from './helpers/module-probe.ts'
 
 // Modules a process loads only when it uses what they are for: the Redis client (REDIS_URL),
 // the pretty log printer (a terminal), Ghost's filter grammar and the Luxon it brings (a Ghost
@@ -17,21 +16,10 @@ t.test('the application\'s modules do not import them', async (t) => {
 })
 
 t.test('a process serving reads without Redis does not load them; a Ghost filter loads its grammar', async (t) => {
-  const testDb = await createTestDatabase()
-  t.teardown(() => testDb.destroy())
-  const url = testDb.url
-  if (url === undefined) {
-    t.pass('this run is on the embedded database; the PostgreSQL run checks this')
-    return
-  }
+  const url = await probeDatabaseUrl(t)
+  if (url === undefined) return
   const serve = (ghostFilter: boolean) => modulesLoadedBy(`
-    const { default: pino } = await import('pino')
-    const { buildApp } = await import('./src/app.ts')
-    const { loadConfig } = await import('./src/config.ts')
-    const { openDatabase } = await import('./src/db/database.ts')
-    const config = loadConfig({ DATABASE_URL: process.env.PROBE_URL, LOG_LEVEL: 'silent' })
-    const database = await openDatabase({ kind: 'postgres', url: process.env.PROBE_URL, poolSize: 2, replicaUrls: [], maxReplicaLagSeconds: 5 })
-    const app = await buildApp({ config, database, logger: pino({ level: 'silent' }), backgroundJobs: false })
+    ${START_APP_AT_PROBE_URL}
     for (const url of ['/v1/posts', '/v1/blogs', '/v1/feeds/latest']) {
       const response = await app.inject({ url })
       if (response.statusCode !== 200) throw new Error(url + ' answered ' + response.statusCode)

@@ -1,6 +1,5 @@
 import t from 'tap'
-import { modulesLoadedBy } from '../helpers/module-probe.ts'
-import { createTestDatabase } from '../helpers/test-database.ts'
+import { modulesLoadedBy, probeDatabaseUrl } from '../helpers/module-probe.ts'
 
 // The embedded database's module is 27 MB of a process's memory and 0.3 s of its start: a
 // process on PostgreSQL must never load it. Proven in a fresh process that reports every module
@@ -26,16 +25,12 @@ t.test('opening the embedded database loads it', async (t) => {
 })
 
 t.test('a process on PostgreSQL opens its database without loading the embedded one', async (t) => {
-  const testDb = await createTestDatabase()
-  t.teardown(() => testDb.destroy())
-  if (testDb.url === undefined) {
-    t.pass('this run is on the embedded database; the PostgreSQL run checks this')
-    return
-  }
+  const url = await probeDatabaseUrl(t)
+  if (url === undefined) return
   const loaded = modulesLoadedBy(`
     const { openDatabase } = await import('./src/db/database.ts')
     const database = await openDatabase({ kind: 'postgres', url: process.env.PROBE_URL, poolSize: 2, replicaUrls: [], maxReplicaLagSeconds: 5 })
-    await database.close()`, { PROBE_URL: testDb.url })
+    await database.close()`, { PROBE_URL: url })
   t.ok(loaded.some((url) => url.endsWith('/src/db/postgres.ts')), 'the probe sees the PostgreSQL driver load')
   t.same(loaded.filter(isEmbedded), [], 'and nothing of the embedded database')
 })

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
+import { createTestDatabase } from './test-database.ts'
 
 // What a fresh process does while it runs a piece of code: which modules it resolves (its module
 // loader reports each one, a resolve hook, so an import added anywhere, at any depth, is seen),
@@ -39,3 +41,28 @@ export function modulesLoadedBy (body: string, env: Record<string, string> = {})
     port1.close()
     process.stdout.write(JSON.stringify(seen))`, env)) as string[]
 }
+
+/**
+ * A fresh database on the test run's PostgreSQL for a probe to use (its URL), dropped when `t`
+ * ends; undefined on a run on the embedded database, which one process holds (the test passes
+ * there: the PostgreSQL run checks it).
+ */
+export async function probeDatabaseUrl (t: Test): Promise<string | undefined> {
+  const testDb = await createTestDatabase()
+  t.teardown(() => testDb.destroy())
+  if (testDb.url === undefined) t.pass('this run is on the embedded database; the PostgreSQL run checks this')
+  return testDb.url
+}
+
+/**
+ * A probe's lines that start the application on the database at PROBE_URL (probeDatabaseUrl),
+ * silent and without background jobs, as `app` and `database`; close both at the end.
+ */
+export const START_APP_AT_PROBE_URL = `
+  const { default: pino } = await import('pino')
+  const { buildApp } = await import('./src/app.ts')
+  const { loadConfig } = await import('./src/config.ts')
+  const { openDatabase } = await import('./src/db/database.ts')
+  const config = loadConfig({ DATABASE_URL: process.env.PROBE_URL, LOG_LEVEL: 'silent' })
+  const database = await openDatabase({ kind: 'postgres', url: process.env.PROBE_URL, poolSize: 2, replicaUrls: [], maxReplicaLagSeconds: 5 })
+  const app = await buildApp({ config, database, logger: pino({ level: 'silent' }), backgroundJobs: false })`
