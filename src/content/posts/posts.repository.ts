@@ -29,9 +29,10 @@ export function publiclyVisible () {
   return PUBLICLY_VISIBLE
 }
 
-// The same rule on a row of a join table (post_authors, post_tags) aliased `j`, from its copies
-// of the post's public state and publish time (kept by triggers: the byline_public_state
-// migration), which a partial index of the public rows by owner and publish time holds.
+// The same rule on a row of a join table (post_authors, post_tags) aliased `j` (`d` when it
+// drives a list), from its copies of the post's public state and publish time (kept by triggers:
+// the byline_public_state migration), which a partial index of the public rows holds by owner,
+// publish time and post, in list order (byline_public_order).
 const publiclyVisibleLinkAs = (alias: 'j' | 'd') => sql<boolean>`${sql.ref(`${alias}.is_public`)} AND ${sql.ref(`${alias}.published_at`)} <= now()`
 const PUBLICLY_VISIBLE_LINK = publiclyVisibleLinkAs('j')
 
