@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import { publiclyVisible } from '../src/content/posts/posts.repository.ts'
 import type { DB } from '../src/db/schema.ts'
 import { random, zipfRanks } from './dataset.ts'
 
@@ -13,8 +14,7 @@ export const LONG_TAIL_REQUESTS = 100_000
 export async function longTailPaths (db: Kysely<DB>): Promise<string[]> {
   const { rows } = await sql<{ path: string }>`
     SELECT '/v1/blogs/' || b.slug || '/posts/' || p.slug AS path FROM posts p JOIN blogs b ON b.id = p.blog_id
-    WHERE p.status IN ('published', 'scheduled') AND p.deleted_at IS NULL AND p.published_at <= now()
-    ORDER BY p.published_at DESC, p.id DESC`.execute(db)
+    WHERE ${publiclyVisible()} ORDER BY p.published_at DESC, p.id DESC`.execute(db)
   const rank = zipfRanks(rows.length)
   const rand = random(20261201)
   return Array.from({ length: LONG_TAIL_REQUESTS }, () => rows[rank(rand())]!.path)

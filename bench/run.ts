@@ -11,6 +11,7 @@ import { openDatabase } from '../src/db/database.ts'
 import { migrateToLatest } from '../src/db/migrator.ts'
 import { encodeCursor } from '../src/http/pagination.ts'
 import { POST_CURSOR } from '../src/content/posts/posts.service.ts'
+import { publiclyVisible } from '../src/content/posts/posts.repository.ts'
 import { wordOfRank } from './dataset.ts'
 import { longTailPaths, pathsInTurn } from './long-tail.ts'
 import { existingBenchPosts, generate, type GenerateResult } from './generate.ts'
@@ -102,7 +103,7 @@ interface Fixtures { blog: string, postPath: string, sitemapPage: string, author
 const LONG_TAIL = 'long tail: post by blog+slug, Zipf 1.0 over all posts'
 
 async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db']): Promise<Fixtures> {
-  const visible = sql`p.status IN ('published', 'scheduled') AND p.deleted_at IS NULL AND p.published_at <= now()`
+  const visible = publiclyVisible()
   const post = (await sql<{ blog: string, slug: string, month: string }>`
     SELECT b.slug AS blog, p.slug, to_char(p.published_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM posts p JOIN blogs b ON b.id = p.blog_id WHERE ${visible}
     ORDER BY p.published_at DESC, p.id DESC OFFSET 500 LIMIT 1`.execute(db)).rows[0]
