@@ -123,6 +123,15 @@ export interface PostTagsTable {
   is_public: ColumnType<boolean, never, never>
 }
 
+/** Indexable public posts per blog and month of publication, kept by triggers on posts (the sitemap_months migration). */
+export interface SitemapMonthsTable {
+  blog_id: ColumnType<string, never, never>
+  /** The month's first day (UTC). */
+  month: ColumnType<Date, never, never>
+  posts: ColumnType<number, never, never>
+  lastmod: ColumnType<Date, never, never>
+}
+
 export interface SlugRedirectsTable {
   entity_type: EntityType
   scope_id: string | null
@@ -215,6 +224,7 @@ export interface DB {
   post_authors: PostAuthorsTable
   post_tags: PostTagsTable
   slug_redirects: SlugRedirectsTable
+  sitemap_months: SitemapMonthsTable
   api_keys: ApiKeysTable
   changes: ChangesTable
   change_cursors: ChangeCursorsTable

@@ -9,7 +9,7 @@ import { createTestDatabase } from '../helpers/test-database.ts'
 
 const TABLES = [
   'api_keys', 'authors', 'blogs', 'change_cursors', 'change_followers', 'changes', 'idempotency_keys', 'post_authors', 'post_tags', 'posts',
-  'slug_redirects', 'tags', 'webhook_deliveries', 'webhooks'
+  'sitemap_months', 'slug_redirects', 'tags', 'webhook_deliveries', 'webhooks'
 ]
 
 async function tableNames (db: Parameters<typeof migrateToLatest>[0]): Promise<string[]> {

@@ -7,19 +7,69 @@ import { publiclyVisible } from '../../content/posts/posts.repository.ts'
 
 export interface SitemapMonth { blog_id: string, blog_slug: string, month: string, posts: number, lastmod: Date }
 
-/** Every (blog, month) with indexable public posts, how many, and when the newest of them changed. */
+/**
+ * Every (blog, month) with indexable public posts, how many, and when the month's page last
+ * changed. Months before the current one come from sitemap_months, kept by triggers (the
+ * sitemap_months migration): all their posts' times have come, so the count there is the count
+ * of visible posts. The current month and later are grouped live, since a scheduled post
+ * appears there at its time without a write: each blog's range of posts_sitemap_idx from the
+ * month's start, an index-only scan.
+ */
 export async function sitemapMonths (db: Executor, blogId: string | undefined): Promise<SitemapMonth[]> {
-  // Grouped on the columns of posts_sitemap_idx alone (an index-only scan); names come after.
-  const { rows } = await sql<{ blog_id: string, blog_slug: string, month: string, posts: string, lastmod: Date }>`
-    SELECT s.blog_id, b.slug AS blog_slug, to_char(s.month, 'YYYY-MM') AS month, s.posts, s.lastmod
-    FROM (
-      SELECT p.blog_id, date_trunc('month', p.published_at AT TIME ZONE 'UTC') AS month, count(*) AS posts, max(p.updated_at) AS lastmod
-      FROM posts p
-      WHERE ${publiclyVisible()} AND NOT p.noindex ${blogId === undefined ? sql`` : sql`AND p.blog_id = ${blogId}`}
-      GROUP BY 1, 2
-    ) s JOIN blogs b ON b.id = s.blog_id
-    ORDER BY b.slug, s.month DESC`.execute(db)
+  const { rows } = await sitemapMonthsQuery(blogId).execute(db)
   return rows.map((row) => ({ ...row, posts: Number(row.posts) }))
+}
+
+/** sitemapMonths' statement (the heavy plan test reads its plan). */
+export function sitemapMonthsQuery (blogId: string | undefined) {
+  return sql<{ blog_id: string, blog_slug: string, month: string, posts: string, lastmod: Date }>`
+    SELECT s.blog_id, s.blog_slug, s.month, s.posts, s.lastmod FROM (${months(blogId)}) s ORDER BY s.blog_order, s.month_start DESC`
+}
+
+/**
+ * The months, unordered: `month` as YYYY-MM, and for ordering by blog slug and month, the
+ * blog's place among the blogs by slug and the month's start (thousands of rows sorted by a
+ * number and a time rather than by two texts: 9 ms less at a million posts).
+ */
+function months (blogId: string | undefined) {
+  const currentMonth = sql<Date>`date_trunc('month', now() AT TIME ZONE 'UTC')`
+  const oneBlog = (column: string) => blogId === undefined ? sql`` : sql`AND ${sql.ref(column)} = ${blogId}`
+  return sql`
+    SELECT s.blog_id, b.slug AS blog_slug, b.blog_order, s.month AS month_start, to_char(s.month, 'YYYY-MM') AS month, s.posts, s.lastmod
+    FROM (
+      SELECT m.blog_id, m.month::timestamp AS month, m.posts::bigint AS posts, m.lastmod
+      FROM sitemap_months m
+      WHERE m.posts > 0 AND m.month < ${currentMonth} ${oneBlog('m.blog_id')}
+      UNION ALL
+      SELECT c.id, date_trunc('month', p.published_at AT TIME ZONE 'UTC'), count(*), max(p.updated_at)
+      FROM blogs c CROSS JOIN LATERAL (
+        SELECT p.published_at, p.updated_at FROM posts p
+        WHERE p.blog_id = c.id AND ${publiclyVisible()} AND NOT p.noindex AND p.published_at >= ${currentMonth} AT TIME ZONE 'UTC'
+      ) p
+      WHERE true ${oneBlog('c.id')}
+      GROUP BY 1, 2
+    ) s JOIN (SELECT id, slug, row_number() OVER (ORDER BY slug) AS blog_order FROM blogs) b ON b.id = s.blog_id`
+}
+
+/**
+ * The sitemap index's entries, one XML line per sitemap page (a month, or each 50,000 posts of
+ * it), in sitemapMonths' order, as PostgreSQL writes them: at a million posts some 6,000 lines,
+ * which cost the API 48 ms of CPU a request to read as rows and write out (against 20 ms of
+ * PostgreSQL's). `loc` is `address.before` (already XML-escaped), the blog's slug (letters,
+ * digits and hyphens by the blogs table's CHECK: nothing to encode or escape), `address.after`,
+ * the month and the page; lastmod as Date.prototype.toISOString writes it. A month's pages after
+ * its first are written by a subquery that only months of more than `urlsPerPage` posts run.
+ */
+export async function sitemapIndexEntries (db: Executor, blogId: string | undefined, address: { before: string, after: string }, urlsPerPage: number): Promise<string> {
+  const { rows } = await sql<{ xml: string | null }>`
+    SELECT string_agg('  <sitemap><loc>' || e.loc || '</loc>' || e.lastmod || '</sitemap>' || CASE WHEN s.posts <= ${urlsPerPage} THEN '' ELSE (
+        SELECT string_agg(E'\n  <sitemap><loc>' || e.loc || '&amp;page=' || page || '</loc>' || e.lastmod || '</sitemap>', '' ORDER BY page)
+        FROM generate_series(2, ((s.posts + ${urlsPerPage - 1}) / ${urlsPerPage})::int) AS page) END,
+      E'\n' ORDER BY s.blog_order, s.month_start DESC) AS xml
+    FROM (${months(blogId)}) s
+    CROSS JOIN LATERAL (SELECT ${address.before} || s.blog_slug || ${address.after} || s.month AS loc,
+      '<lastmod>' || to_char(s.lastmod AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '</lastmod>' AS lastmod) e`.execute(db)
+  return rows[0]?.xml ?? ''
 }
 
 export interface SitemapPostRow {

@@ -12,7 +12,7 @@ import { setSurrogateKeys } from '../../http/caching.ts'
 import { integerParam } from '../../http/pagination.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 import { XML_INVALID } from '../../http/stored-text.ts'
-import { newsSitemapPosts, sitemapMonths, sitemapPosts, type SitemapPostRow } from './sitemaps.repository.ts'
+import { newsSitemapPosts, sitemapIndexEntries, sitemapPosts, type SitemapPostRow } from './sitemaps.repository.ts'
 
 // Sitemaps (sitemaps.org 0.9) for search engines, and Google News sitemaps, listing exactly the
 // public posts that may be indexed (never a draft, a future post or a noindex post) at their
@@ -57,15 +57,10 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
   const sendXml = (reply: FastifyReply, body: string) => reply.type(XML_TYPE).send(body)
 
   async function sitemapIndex (request: FastifyRequest, reply: FastifyReply, blogId: string | undefined) {
-    const base = linksFor(request).apiBase
-    const months = await sitemapMonths(app.db, blogId)
+    const address = { before: text(`${linksFor(request).apiBase}/v1/blogs/`), after: '/sitemap.xml?month=' }
+    const entries = await sitemapIndexEntries(app.db, blogId, address, MAX_URLS)
     setSurrogateKeys(reply, [...postListKeys(blogId === undefined ? [] : [{ type: 'blog', id: blogId }]), ...blogKeys([], true)])
-    const pages = months.flatMap((month) => Array.from({ length: Math.ceil(month.posts / MAX_URLS) }, (_unused, index) => ({
-      loc: `${base}/v1/blogs/${encodeURIComponent(month.blog_slug)}/sitemap.xml?month=${month.month}${index === 0 ? '' : `&page=${index + 1}`}`,
-      lastmod: month.lastmod.toISOString()
-    })))
-    return sendXml(reply, document('sitemapindex', `xmlns="${NS.sitemap}"`,
-      pages.map((page) => `  <sitemap>${element('loc', page.loc)}${element('lastmod', page.lastmod)}</sitemap>`)))
+    return sendXml(reply, document('sitemapindex', `xmlns="${NS.sitemap}"`, entries === '' ? [] : [entries]))
   }
 
   async function newsSitemap (request: FastifyRequest, reply: FastifyReply, blogId: string | undefined) {

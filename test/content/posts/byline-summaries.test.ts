@@ -1,11 +1,11 @@
 import { sql } from 'kysely'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { PUBLIC_STATUSES } from '../../../src/content/posts/post-status.ts'
 import { publiclyVisible, publiclyVisibleLink } from '../../../src/content/posts/posts.repository.ts'
 import { migrateToLatest } from '../../../src/db/migrator.ts'
-import { newApiKey } from '../../helpers/factories.ts'
 import { migrateDownThrough } from '../../helpers/migrations.ts'
-import { buildTestApp } from '../../helpers/test-app.ts'
+import { appWithAdmin, seededRandom } from '../../helpers/random-writes.ts'
+import type { buildTestApp } from '../../helpers/test-app.ts'
 import { postsWithDriftedRuns } from '../../helpers/post-json-runs.ts'
 
 // Each post keeps its authors' and tags' summaries on its row (triggers, the
@@ -58,23 +58,6 @@ async function linksDrifted (app: App): Promise<Array<{ post_id: string, via: st
   return rows
 }
 
-/** A test app and a way to call it with an admin key. */
-async function appWithAdmin (t: Test, env: Record<string, string> = {}) {
-  const { app } = await buildTestApp(t, env)
-  const admin = await newApiKey(app.db, ['admin'])
-  const call = (method: string, url: string, payload?: unknown) =>
-    app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
-  return { app, call }
-}
-
-function random (seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31
-    return state / 2 ** 31
-  }
-}
-
 t.test('stored author and tag summaries never drift, whatever the writes', async (t) => {
   const { app, call } = await appWithAdmin(t, { RATE_LIMIT_WRITE: '1000000', RATE_LIMIT_READ: '1000000' })
   await call('POST', '/v1/blogs', { slug: 'desk', title: 'Desk' })
@@ -92,7 +75,7 @@ t.test('stored author and tag summaries never drift, whatever the writes', async
   }
   for (let i = 0; i < 4; i++) { await newAuthor(); await newTag() }
   const posts: string[] = []
-  const rand = random(20261201)
+  const rand = seededRandom(20261201)
   const pick = <T>(list: T[]): T => list[Math.floor(rand() * list.length)] as T
   const some = <T>(list: T[], max: number): T[] => [...new Set(Array.from({ length: Math.floor(rand() * (max + 1)) }, () => pick(list)))]
 

@@ -10,6 +10,7 @@ import { newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
 import { blogsWithDriftedJson, postsWithDriftedRuns } from '../../helpers/post-json-runs.ts'
 import { migrateDownThrough } from '../../helpers/migrations.ts'
+import { seededRandom } from '../../helpers/random-writes.ts'
 import { migrateToLatest } from '../../../src/db/migrator.ts'
 import { storeAllMissingRuns } from '../../../src/content/posts/json-runs-backfill.ts'
 
@@ -23,14 +24,6 @@ import { storeAllMissingRuns } from '../../../src/content/posts/json-runs-backfi
 // the default fields, the bodies, and sparse field lists in any order. Runs of members kept on
 // the row by a trigger (the post_json_on_the_row migration) are compared too: as stored, as
 // computed for posts that have none, and stored against computed for every post.
-
-function random (seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31
-    return state / 2 ** 31
-  }
-}
 
 const CONTROL = Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('') + '\u007f'
 const FAMILY = [
@@ -62,7 +55,7 @@ const LINKS: Record<string, Links> = {
 t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byte', async (t) => {
   const { app } = await buildTestApp(t)
   const db = app.db
-  const rand = random(20261202)
+  const rand = seededRandom(20261202)
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T
   const text = () => rand() < 0.5 ? pick(FAMILY) : randomText(rand, 1 + Math.floor(rand() * 40))
 
