@@ -18,6 +18,8 @@ import { sql, type Kysely } from 'kysely'
 
 const INDEXABLE = (row: string) => `(${row}.status IN ('published', 'scheduled') AND ${row}.deleted_at IS NULL AND NOT ${row}.noindex AND ${row}.published_at IS NOT NULL)`
 const MONTH = (row: string) => `date_trunc('month', ${row}.published_at AT TIME ZONE 'UTC')::date`
+// An updated post o -> n that was and stays on the same sitemap page.
+const SAME_PAGE = `(${INDEXABLE('o')} AND ${INDEXABLE('n')} AND n.blog_id = o.blog_id AND ${MONTH('n')} = ${MONTH('o')})`
 
 export async function up (db: Kysely<any>): Promise<void> {
   await sql`CREATE TABLE sitemap_months (
@@ -29,8 +31,10 @@ export async function up (db: Kysely<any>): Promise<void> {
   )`.execute(db)
 
   // One function for the three statements; each branch reads only the transition tables its
-  // trigger has. A post that stays in its month (an edit) counts -1 and +1 there, and moves its
-  // lastmod to its own updated_at, not to now.
+  // trigger has. A post that stays in its month counts -1 and +1 there, moving lastmod to its
+  // own updated_at, not to now; if its updated_at did not move either (the byline and tag
+  // triggers rewrite thousands of rows' summaries at once) it is left out, so such a statement
+  // takes no lock on the months.
   await sql.raw(`CREATE FUNCTION count_sitemap_months() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_OP = 'INSERT' THEN
@@ -46,11 +50,13 @@ export async function up (db: Kysely<any>): Promise<void> {
       ELSE
         INSERT INTO sitemap_months AS s (blog_id, month, posts, lastmod)
           SELECT blog_id, month, sum(delta), max(lastmod) FROM (
-            SELECT n.blog_id, ${MONTH('n')} AS month, 1 AS delta, n.updated_at AS lastmod FROM new_posts n WHERE ${INDEXABLE('n')}
+            SELECT n.blog_id, ${MONTH('n')} AS month, 1 AS delta, n.updated_at AS lastmod
+            FROM new_posts n LEFT JOIN old_posts o ON o.id = n.id
+            WHERE ${INDEXABLE('n')} AND NOT (o.id IS NOT NULL AND ${SAME_PAGE} AND o.updated_at >= n.updated_at)
             UNION ALL
-            SELECT o.blog_id, ${MONTH('o')}, -1, CASE WHEN EXISTS (SELECT 1 FROM new_posts n WHERE n.id = o.id AND ${INDEXABLE('n')}
-              AND n.blog_id = o.blog_id AND ${MONTH('n')} = ${MONTH('o')}) THEN '-infinity'::timestamptz ELSE now() END
-            FROM old_posts o WHERE ${INDEXABLE('o')}
+            SELECT o.blog_id, ${MONTH('o')}, -1, CASE WHEN n.id IS NOT NULL AND ${SAME_PAGE} THEN '-infinity'::timestamptz ELSE now() END
+            FROM old_posts o LEFT JOIN new_posts n ON n.id = o.id
+            WHERE ${INDEXABLE('o')} AND NOT (n.id IS NOT NULL AND ${SAME_PAGE} AND o.updated_at >= n.updated_at)
           ) AS moved
           GROUP BY 1, 2 ORDER BY 1, 2
         ON CONFLICT (blog_id, month) DO UPDATE SET posts = s.posts + EXCLUDED.posts, lastmod = greatest(s.lastmod, EXCLUDED.lastmod);

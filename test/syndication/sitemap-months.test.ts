@@ -138,6 +138,7 @@ t.test('the per-month counts never drift, whatever the writes', async (t) => {
     ['SQL: scheduled posts come due', async () => sql`UPDATE posts SET published_at = now() - interval '1 minute' WHERE status = 'scheduled'`.execute(app.db)],
     ['SQL: archive a post, restore a deleted one', async () => sql`UPDATE posts SET status = CASE WHEN deleted_at IS NULL THEN 'archived' ELSE status END, deleted_at = NULL
       WHERE id = (SELECT id FROM posts ORDER BY md5(id::text || ${String(made++)}) LIMIT 1)`.execute(app.db)],
+    ['SQL: rewrite every post, updated_at kept (as the byline triggers do)', async () => sql`UPDATE posts SET author_summaries = author_summaries`.execute(app.db)],
     ['SQL: remove a post for good', async () => {
       const { rows } = await sql<{ id: string }>`DELETE FROM posts WHERE id = (SELECT id FROM posts ORDER BY md5(id::text || ${String(made++)}) LIMIT 1) RETURNING id`.execute(app.db)
       for (const { id } of rows) if (posts.includes(id)) posts.splice(posts.indexOf(id), 1)
@@ -197,6 +198,13 @@ t.test('a month\'s lastmod follows its posts\' edits, and moves on when a post l
   t.same((await october())?.lastmod, await updatedAt(ids[1]!), 'lastmod: the newest post\'s updated_at')
   await call('PATCH', `/v1/posts/${ids[0]}`, { title: 'Edited' })
   t.same((await october())?.lastmod, await updatedAt(ids[0]!), 'an edit moves lastmod to the edited post\'s updated_at')
+
+  // A statement that rewrites posts without moving their updated_at (the byline and tag
+  // triggers rewrite thousands at once) leaves the months alone: no row of them written or locked.
+  const versions = async () => (await sql<{ v: string }>`SELECT xmin::text AS v FROM sitemap_months ORDER BY blog_id, month`.execute(app.db)).rows
+  const unchanged = await versions()
+  await sql`UPDATE posts SET author_summaries = author_summaries, tag_summaries = tag_summaries`.execute(app.db)
+  t.same(await versions(), unchanged, 'rewriting posts with their updated_at kept writes no month')
 
   const before = (await october())!.lastmod
   const { rows: [removal] } = await sql<{ at: Date }>`WITH gone AS (DELETE FROM posts WHERE id = ${ids[0]!}) SELECT now() AS at`.execute(app.db)
