@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { LRUCache } from 'lru-cache'
 import { Counter } from 'prom-client'
 import { staleKeysFor } from '../changes/surrogate-keys.ts'
 import { apiBaseUrl } from './public-url.ts'
+import { bodyPacking } from './body-packing.ts'
 import { etagMatches } from './caching.ts'
 import { isCompressible, MIN_COMPRESSIBLE_BYTES, negotiateCoding } from './compression.ts'
 import { Doorkeeper } from './doorkeeper.ts'
@@ -31,7 +31,7 @@ import { TagIndex } from './tag-index.ts'
 interface CachedResponse {
   /** The bytes as sent (never a string: writing one encodes it again on every hit); undefined while packed. */
   payload: Buffer | undefined
-  /** An uncompressed body as kept until it is asked for again: deflated (see pack()). */
+  /** An uncompressed body as kept until it is asked for again: packed (see pack()). */
   packed: Buffer | undefined
   /** Hits served from `packed`. */
   unpackedHits: number
@@ -108,20 +108,21 @@ export function ownedBytes (payload: Buffer): Buffer {
 
 // Most entries are asked for again rarely if ever: under a long tail of article pages (Zipf
 // over a million posts) three in four requests were hits at 64 MB, and hits are what keeps the
-// database free. An uncompressed body is therefore kept deflated, a third of its size, so the
-// same memory holds about three times the entries; a hit inflates it (17 µs for a 6 KB post,
-// against some 0.55 ms of API and database time for a miss). At its eighth hit within its time
-// to live it is kept as it is sent: a hot page (the latest feed, thousands of hits a second)
-// pays for seven inflations, an article read a few times a minute stays small. In the long
+// database free. An uncompressed body is therefore kept packed (body-packing.ts: Zstandard, or
+// deflate), a third of its size, so the same memory holds about three times the entries; a hit
+// unpacks it (14-20 µs for an 8 KB post, against some 0.2 ms of API and database time for a
+// miss). At its eighth hit within its time to live it is kept as it is sent: a hot page (the
+// latest feed, thousands of hits a second) pays for seven unpackings, an article read a few
+// times a minute stays small. In the long
 // tail, promoting at the second hit gave hit rates of 80-83 %, at the eighth 88 % (one run each;
 // npm run bench --only 'long tail'). Responses already compressed for the client are kept as
 // they are.
 const KEEP_UNPACKED_AT_HIT = 8
 
-/** The body deflated (level 1: fastest) for keeping, or undefined when that would not save a fifth. */
+/** The body packed for keeping, or undefined when that would not save a fifth. */
 function pack (payload: Buffer): Buffer | undefined {
   if (payload.length < MIN_COMPRESSIBLE_BYTES) return undefined
-  const packed = deflateRawSync(payload, { level: 1 })
+  const packed = bodyPacking.pack(payload)
   return packed.length < payload.length * 0.8 ? ownedBytes(packed) : undefined
 }
 
@@ -193,7 +194,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
 
   /** The body of an entry kept packed; at its KEEP_UNPACKED_AT_HIT-th hit the entry keeps it unpacked (for the rest of its time to live). */
   const unpack = (key: string, entry: CachedResponse): Buffer => {
-    const body = inflateRawSync(entry.packed as Buffer)
+    const body = bodyPacking.unpack(entry.packed as Buffer)
     entry.unpackedHits++
     if (entry.unpackedHits < KEEP_UNPACKED_AT_HIT || cache.peek(key) !== entry) return body
     const remainingMs = Math.floor(cache.getRemainingTTL(key))
