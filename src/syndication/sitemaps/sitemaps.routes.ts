@@ -7,7 +7,7 @@ import { BLOGS } from '../../content/addressing/addressables.ts'
 import { findOrRedirect, RenamedResponse } from '../../content/addressing/find-or-redirect.ts'
 import { withThousandsSeparators } from '../../content/common/fields.ts'
 import { linksFor, postUrls, type Links } from '../../content/common/site.ts'
-import { badRequest, problemResponses } from '../../http/errors.ts'
+import { AppError, badRequest, problemResponses } from '../../http/errors.ts'
 import { setSurrogateKeys } from '../../http/caching.ts'
 import { integerParam } from '../../http/pagination.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
@@ -19,6 +19,14 @@ import { newsSitemapPosts, sitemapIndexEntries, sitemapPosts, type SitemapPostRo
 // website addresses. A sitemap page is one blog's posts of one month (at most 50,000 URLs; a
 // bigger month gets more pages); the indexes list the pages with their lastmod. Cached and
 // purged like feeds: through the change log (posts:list, the blog).
+//
+// A sitemap or index with nothing to list is a 404, not an empty document: sitemaps.org's
+// schemas require at least one <url> in a urlset and one <sitemap> in an index (an empty one
+// fails xmllint --schema), and Search Console counts an empty sitemap as an error. That is a blog
+// without indexable posts yet, and a month (or page) with none, as when its last post was
+// unpublished: the 404 tells a crawler that kept the address that it is gone. Google News
+// sitemaps are the exception: they list the last 48 hours, which may hold nothing for a while,
+// and a news sitemap that comes and goes would read as broken.
 
 export const MAX_URLS = 50_000
 export const NEWS_HOURS = 48
@@ -51,6 +59,8 @@ const SitemapQuerySchema = z.object({
   page: integerParam(1, 1000).optional().describe('For months with more than 50,000 posts: the page.')
 }).strict()
 
+const nothingToList = (message: string) => new AppError(404, 'not_found', message)
+
 const xmlResponse = (description: string) => ({ 200: { description, content: { 'application/xml': { schema: z.string() } } } })
 
 const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
@@ -59,8 +69,9 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
   async function sitemapIndex (request: FastifyRequest, reply: FastifyReply, blogId: string | undefined) {
     const address = { before: text(`${linksFor(request).apiBase}/v1/blogs/`), after: '/sitemap.xml?month=' }
     const entries = await sitemapIndexEntries(app.db, blogId, address, MAX_URLS)
+    if (entries === '') throw nothingToList(`There is no sitemap index: no indexable post has been published${blogId === undefined ? '' : ' in this blog'} yet.`)
     setSurrogateKeys(reply, [...postListKeys(blogId === undefined ? [] : [{ type: 'blog', id: blogId }]), ...blogKeys([], true)])
-    return sendXml(reply, document('sitemapindex', `xmlns="${NS.sitemap}"`, entries === '' ? [] : [entries]))
+    return sendXml(reply, document('sitemapindex', `xmlns="${NS.sitemap}"`, [entries]))
   }
 
   async function newsSitemap (request: FastifyRequest, reply: FastifyReply, blogId: string | undefined) {
@@ -81,7 +92,7 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
     schema: {
       tags: ['Sitemaps'], operationId: 'getSitemapIndex', summary: 'Sitemap index of the network',
       description: 'A sitemaps.org index of every blog\'s sitemap pages (one per blog and month, at most 50,000 URLs each), with lastmod.',
-      querystring: z.object({}).strict(), response: { ...xmlResponse('The sitemap index.'), ...problemResponses(400) }
+      querystring: z.object({}).strict(), response: { ...xmlResponse('The sitemap index.'), ...problemResponses(400, 404) }
     }
   }, async (request, reply) => sitemapIndex(request, reply, undefined))
 
@@ -111,6 +122,7 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
     }
     const links = linksFor(request)
     const rows = await sitemapPosts(app.db, blog.id, month, ((page ?? 1) - 1) * MAX_URLS, MAX_URLS)
+    if (rows.length === 0) throw nothingToList(`There is no sitemap page for ${month}${page === undefined ? '' : `, page ${page}`}: the blog has no indexable post there.`)
     setSurrogateKeys(reply, [...postListKeys([{ type: 'blog', id: blog.id }]), ...blogKeys([blog.id])])
     return sendXml(reply, document('urlset', `xmlns="${NS.sitemap}"`,
       rows.map((row) => `  <url>${element('loc', urlOf(row, links))}${element('lastmod', row.updated_at.toISOString())}</url>`)))
