@@ -1300,9 +1300,9 @@ export interface components {
             description?: string;
             /** @description Defaults to en. */
             language?: string;
-            /** @description The blog's website (http or https, no trailing slash needed); null: the network's. */
+            /** @description The blog's website (http or https, no trailing slash needed; kept as URL parsers serialize it: ASCII, the host in punycode); null: the network's. */
             website_url?: string | null;
-            /** @description Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}. null: website_url/{slug}, or the network's settings. */
+            /** @description Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}, and give none longer than 2,048 characters. Kept as URL parsers serialize it (ASCII). null: website_url/{slug}, or the network's settings. */
             post_url_template?: string | null;
             logo_url?: string | null;
             icon_url?: string | null;
@@ -1326,9 +1326,9 @@ export interface components {
             description?: string;
             /** @description Defaults to en. */
             language?: string;
-            /** @description The blog's website (http or https, no trailing slash needed); null: the network's. */
+            /** @description The blog's website (http or https, no trailing slash needed; kept as URL parsers serialize it: ASCII, the host in punycode); null: the network's. */
             website_url?: string | null;
-            /** @description Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}. null: website_url/{slug}, or the network's settings. */
+            /** @description Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}, and give none longer than 2,048 characters. Kept as URL parsers serialize it (ASCII). null: website_url/{slug}, or the network's settings. */
             post_url_template?: string | null;
             logo_url?: string | null;
             icon_url?: string | null;

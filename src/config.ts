@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { isPostUrlTemplate, POST_URL_TEMPLATE_RULE, type SiteSettings } from './content/common/site.ts'
+import { isPostUrlTemplate, normalizedPostUrlTemplate, normalizedWebsite, POST_URL_TEMPLATE_RULE, postUrlTemplateFits, postUrlTemplateTooLong, websiteFits, websiteTooLong, type SiteSettings } from './content/common/site.ts'
 
 // Environment variables arrive as strings, and an empty one (`FOO=`) means "not set":
 // treating it as a value would turn `DATABASE_URL=` into a connection attempt to nowhere.
@@ -52,7 +52,8 @@ export const EnvironmentSchema = z.object({
     .refine((value) => value === undefined || URL.canParse(value), 'must be an absolute URL such as https://api.example.com')
     .describe('Public URL of the API, used for absolute links (pagination, feeds, api_url). When unset, links use the scheme and host each request came to (a phone on the LAN gets links it can follow), and http://localhost:PORT where there is no request (webhooks).'),
   WEBSITE_URL: optionalString
-    .refine((value) => value === undefined || isHttpUrl(value), 'must be an absolute http(s) URL such as https://news.example.com')
+    .refine((value) => value === undefined || isHttpUrl(value), { error: 'must be an absolute http(s) URL such as https://news.example.com', abort: true })
+    .refine((value) => value === undefined || websiteFits(value, true), { error: (issue) => websiteTooLong(issue.input as string, true) })
     .describe('The network\'s website, where readers read the articles: the default for blogs that name no website of their own, and the link of network-wide feeds. Post pages default to WEBSITE_URL/{blog}/{slug}.'),
   CORS_ORIGINS: withDefault(z.string(), '*')
     .refine((value) => splitList(value).every((origin) => origin === '*' || URL.canParse(origin)),
@@ -73,7 +74,8 @@ export const EnvironmentSchema = z.object({
   RESPONSE_CACHE_TTL_SECONDS: withDefault(z.coerce.number().int().min(1).max(86_400), '60')
     .describe('Longest a response stays in the in-process cache, as a backstop to change-driven invalidation.'),
   POST_URL_TEMPLATE: optionalString
-    .refine((value) => value === undefined || isPostUrlTemplate(value), `${POST_URL_TEMPLATE_RULE}, e.g. https://news.example.com/{blog}/{yyyy}/{mm}/{slug}`)
+    .refine((value) => value === undefined || isPostUrlTemplate(value), { error: `${POST_URL_TEMPLATE_RULE}, e.g. https://news.example.com/{blog}/{yyyy}/{mm}/{slug}`, abort: true })
+    .refine((value) => value === undefined || postUrlTemplateFits(value), { error: (issue) => postUrlTemplateTooLong(issue.input as string) })
     .describe('The network\'s default web address of a post, from {blog} {slug} {id} {yyyy} {mm} {dd}, for blogs with neither a template nor a website of their own. Without it (and without WEBSITE_URL), `url` is the post\'s API URL.'),
   PUBLIC_READ: withDefault(z.enum(['true', 'false']), 'true')
     .describe('true: published content is readable without a key; false: reads need a key with content:read.'),
@@ -209,7 +211,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     logFormat: e.LOG_FORMAT,
     publicBaseUrl,
     publicBaseUrlFixed: e.PUBLIC_BASE_URL !== undefined,
-    site: Object.freeze({ website: e.WEBSITE_URL?.replace(/\/+$/, ''), postUrlTemplate: e.POST_URL_TEMPLATE }),
+    // As blogs' own (content/common/site.ts): ASCII, as URL parsers serialize them.
+    site: Object.freeze({
+      website: e.WEBSITE_URL === undefined ? undefined : normalizedWebsite(e.WEBSITE_URL),
+      postUrlTemplate: e.POST_URL_TEMPLATE === undefined ? undefined : normalizedPostUrlTemplate(e.POST_URL_TEMPLATE)
+    }),
     corsOrigins: corsOrigins.length === 0 || corsOrigins.includes('*') ? '*' : Object.freeze(corsOrigins),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     cache: Object.freeze({ maxAge: e.CACHE_MAX_AGE, staleWhileRevalidate: e.CACHE_STALE_WHILE_REVALIDATE }),

@@ -3,6 +3,7 @@ import { AppError } from '../../http/errors.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 import { BLOGS } from '../addressing/addressables.ts'
 import { pickDefined } from '../common/fields.ts'
+import { normalizedPostUrlTemplate, normalizedWebsite } from '../common/site.ts'
 import { deletePostsOfBlog, movePostsToBlog, postIdsOf } from '../posts/posts.writes.repository.ts'
 import { postChangesFor } from '../posts/posts.writes.service.ts'
 import { ownLastModified } from '../resources/last-modified.ts'
@@ -30,7 +31,8 @@ export const blogsRoutes = routePlugin('blogs-routes', async (app) => {
     titleOf: (body) => body.title,
     toColumns: (body) => pickDefined({
       slug: body.slug, title: body.title, description: body.description, language: body.language,
-      website_url: typeof body.website_url === 'string' ? body.website_url.replace(/\/+$/, '') : body.website_url, post_url_template: body.post_url_template,
+      website_url: typeof body.website_url === 'string' ? normalizedWebsite(body.website_url) : body.website_url,
+      post_url_template: typeof body.post_url_template === 'string' ? normalizedPostUrlTemplate(body.post_url_template) : body.post_url_template,
       logo_url: body.logo_url, icon_url: body.icon_url, cover_image_url: body.cover_image_url,
       social_accounts: body.social_accounts === undefined ? undefined : JSON.stringify(body.social_accounts)
     }),

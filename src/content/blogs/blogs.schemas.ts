@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
 import { HttpUrlSchema, LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
-import { PostUrlTemplateSchema } from '../common/site.ts'
+import { PostUrlTemplateSchema, websiteFits, websiteTooLong } from '../common/site.ts'
 import { AuthorLinkSchema } from '../authors/authors.schemas.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
 
@@ -52,9 +52,10 @@ const blogWriteFields = {
   title: z.string().trim().min(1).max(200),
   description: z.string().max(5000).optional().describe('The "About this blog" text.'),
   language: LanguageTagSchema.optional().describe('Defaults to en.'),
-  website_url: HttpUrlSchema.nullable().optional().describe('The blog\'s website (http or https, no trailing slash needed); null: the network\'s.'),
+  website_url: HttpUrlSchema.refine(websiteFits, { error: (issue) => websiteTooLong(issue.input as string) }).nullable().optional()
+    .describe('The blog\'s website (http or https, no trailing slash needed; kept as URL parsers serialize it: ASCII, the host in punycode); null: the network\'s.'),
   post_url_template: PostUrlTemplateSchema.nullable().optional()
-    .describe('Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}. null: website_url/{slug}, or the network\'s settings.'),
+    .describe('Post addresses from {blog} {slug} {id} {yyyy} {mm} {dd}; must name {slug} or {id}, and give none longer than 2,048 characters. Kept as URL parsers serialize it (ASCII). null: website_url/{slug}, or the network\'s settings.'),
   logo_url: HttpUrlSchema.nullable().optional(),
   icon_url: HttpUrlSchema.nullable().optional(),
   cover_image_url: HttpUrlSchema.nullable().optional(),

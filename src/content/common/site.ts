@@ -21,7 +21,55 @@ export function isPostUrlTemplate (value: string): boolean {
 
 export const POST_URL_TEMPLATE_RULE = `must be an absolute http(s) URL template naming the post with {slug} or {id}; placeholders: ${PLACEHOLDERS.map((name) => `{${name}}`).join(' ')}`
 
+// Post addresses are written as given into JSON, feeds and sitemaps, so the settings they are
+// built from are kept as the WHATWG URL parser serializes them: ASCII only (an IDN host in
+// punycode, anything else outside URL syntax percent-encoded: spaces, quotes, <, >, non-ASCII
+// letters), the form RFC 3986, sitemaps.org and feed validators expect; a raw space or quote in
+// a <loc> or an RSS <link> is not a URI. And no address may be longer than 2,048 characters,
+// the most sitemaps.org's schema (and Google's crawlers) take: the longest address a setting can
+// give, every placeholder at its longest, must fit.
+
+export const MAX_POST_URL = 2048
+/** The longest value of each placeholder: slugs (SlugSchema) and ids (UUIDs). */
+const LONGEST: Record<(typeof PLACEHOLDERS)[number], number> = { blog: 100, slug: 100, id: 36, yyyy: 4, mm: 2, dd: 2 }
+const PLACEHOLDER = /\{(blog|slug|id|yyyy|mm|dd)\}/g
+
+/** An http(s) URL in the parser's serialization, without trailing slashes (a website, as post addresses start with it). */
+export function normalizedWebsite (url: string): string {
+  return new URL(url).href.replace(/\/+$/, '')
+}
+
+/** A post URL template in the parser's serialization, its placeholders kept as they are. */
+export function normalizedPostUrlTemplate (template: string): string {
+  const names: string[] = []
+  // Markers the parser keeps as they are anywhere in a URL, host included (lowercase ASCII).
+  const marked = template.replace(PLACEHOLDER, (_, name: string) => `zzplaceholder${names.push(name) - 1}zz`)
+  return new URL(marked).href.replace(/zzplaceholder(\d+)zz/g, (_, index: string) => `{${names[Number(index)]}}`)
+}
+
+/** How long the longest post address from `template` can be. */
+export function longestPostUrl (template: string): number {
+  return template.replace(PLACEHOLDER, (_, name: keyof typeof LONGEST) => 'x'.repeat(LONGEST[name])).length
+}
+
+/** The template of the post addresses a website gives (the blog's: website/{slug}; the network's: website/{blog}/{slug}). */
+const websiteTemplate = (url: string, network: boolean) => `${normalizedWebsite(url)}${network ? '/{blog}' : ''}/{slug}`
+/** Whether every post address from `template` fits; true for what is not a URL at all (another rule says so). */
+const fits = (template: () => string): boolean => {
+  try {
+    return longestPostUrl(template()) <= MAX_POST_URL
+  } catch {
+    return true
+  }
+}
+const tooLong = (template: string) => `gives post addresses of up to ${longestPostUrl(template)} characters, more than the ${MAX_POST_URL} that sitemaps and crawlers take`
+export const websiteFits = (url: string, network = false) => fits(() => websiteTemplate(url, network))
+export const websiteTooLong = (url: string, network = false) => tooLong(websiteTemplate(url, network))
+export const postUrlTemplateFits = (template: string) => fits(() => normalizedPostUrlTemplate(template))
+export const postUrlTemplateTooLong = (template: string) => tooLong(normalizedPostUrlTemplate(template))
+
 export const PostUrlTemplateSchema = z.string().max(500).refine(isPostUrlTemplate, POST_URL_TEMPLATE_RULE)
+  .refine(postUrlTemplateFits, { error: (issue) => postUrlTemplateTooLong(issue.input as string) })
 
 /** The network's website settings (WEBSITE_URL, POST_URL_TEMPLATE). */
 export interface SiteSettings {
