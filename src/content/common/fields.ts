@@ -16,7 +16,13 @@ export function toTimestamp (value: Date | string): string {
 export const LANGUAGE_TAG = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/
 export const LanguageTagSchema = z.string().regex(LANGUAGE_TAG, 'must be a BCP 47 language tag such as en or en-GB')
 
-export const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)
+// Kept as the WHATWG URL parser serializes it (normalize): ASCII, an IDN host in punycode, spaces,
+// quotes, <, > and non-ASCII letters percent-encoded. These URLs go out as written into JSON,
+// feeds (an image's enclosure and media:content), NewsArticle JSON-LD and webhook deliveries,
+// where a raw space or quote is not a URI (content/common/site.ts has the same rule for the
+// settings post addresses are built from).
+export const HttpUrlSchema = z.url({ protocol: /^https?$/, normalize: true, error: 'must be an http(s) URL' })
+  .max(2000, 'must be at most 2,000 characters, as a URL parser writes it (non-ASCII letters percent-encoded)')
 
 /** The entries whose value is not undefined: a PATCH changes only the fields it names. */
 export function pickDefined (values: Record<string, unknown>): Record<string, unknown> {
