@@ -277,7 +277,7 @@ export interface paths {
         };
         /**
          * A post as NewsArticle structured data
-         * @description schema.org NewsArticle JSON-LD for the article page's <script type="application/ld+json">, following Google's article guidelines. Public posts only.
+         * @description schema.org NewsArticle JSON-LD for the article page (its script element of type `application/ld+json`), following Google's article guidelines. Public posts only.
          */
         get: operations["getPostNewsArticle"];
         put?: never;
@@ -2640,7 +2640,8 @@ export interface components {
                 context: string | null;
                 /** @description NotFoundError, BadRequestError, UnauthorizedError, NoPermissionError, ValidationError, TooManyRequestsError... */
                 type: string;
-                details: unknown | null;
+                /** @description Anything, null included: Ghost puts validation details here. */
+                details: unknown;
                 property: string | null;
                 help: string | null;
                 code: string | null;
@@ -2649,7 +2650,7 @@ export interface components {
             }[];
         };
         /**
-         * @description schema.org NewsArticle (JSON-LD), for <script type="application/ld+json">.
+         * @description schema.org NewsArticle (JSON-LD), for the page's script element of type `application/ld+json`.
          * @example {
          *       "@context": "https://schema.org",
          *       "@type": "NewsArticle",

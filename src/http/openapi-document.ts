@@ -49,8 +49,10 @@ export function withStandardResponses (document: Json): Json {
   for (const [method, operation] of operations(document)) {
     const access = operation['x-access']
     if (access === undefined) continue
-    // A scoped operation needs a key; a public one takes one (PUBLIC_READ=false, higher limits, previews).
-    if (access !== 'none') operation.security ??= access === 'public' ? [{}, { bearerAuth: [] }] : access === 'query-key' ? [{ ghostContentKey: [] }] : [{ bearerAuth: [] }]
+    // A scoped operation needs a key; a public one takes one (PUBLIC_READ=false, higher limits,
+    // previews); the health checks take none, said with an empty list (an operation without
+    // `security` leaves it unsaid, as linters point out).
+    operation.security ??= access === 'none' ? [] : access === 'public' ? [{}, { bearerAuth: [] }] : access === 'query-key' ? [{ ghostContentKey: [] }] : [{ bearerAuth: [] }]
     const responses = operation.responses ?? (operation.responses = {})
     for (const [status, response] of Object.entries(standardResponses(access, method))) {
       responses[status] = { ...response, ...responses[status], headers: response.headers }

@@ -187,7 +187,7 @@ export const GhostErrorSchema = z.object({
     message: z.string(),
     context: z.string().nullable(),
     type: z.string().describe('NotFoundError, BadRequestError, UnauthorizedError, NoPermissionError, ValidationError, TooManyRequestsError...'),
-    details: z.unknown().nullable(),
+    details: z.unknown().describe('Anything, null included: Ghost puts validation details here.'),
     property: z.string().nullable(),
     help: z.string().nullable(),
     code: z.string().nullable(),

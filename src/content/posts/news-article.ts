@@ -35,7 +35,7 @@ export const NewsArticleSchema = z.object({
   wordCount: z.number().int().min(0)
 }).meta({
   id: 'NewsArticle',
-  description: 'schema.org NewsArticle (JSON-LD), for <script type="application/ld+json">.',
+  description: 'schema.org NewsArticle (JSON-LD), for the page\'s script element of type `application/ld+json`.',
   examples: [{
     '@context': 'https://schema.org',
     '@type': 'NewsArticle',

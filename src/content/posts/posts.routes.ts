@@ -176,7 +176,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       tags: ['Posts'],
       operationId: 'getPostNewsArticle',
       summary: 'A post as NewsArticle structured data',
-      description: 'schema.org NewsArticle JSON-LD for the article page\'s <script type="application/ld+json">, following Google\'s article guidelines. Public posts only.',
+      description: 'schema.org NewsArticle JSON-LD for the article page (its script element of type `application/ld+json`), following Google\'s article guidelines. Public posts only.',
       params: PostIdParamsSchema,
       querystring: z.object({}).strict(),
       response: { 200: { description: 'The NewsArticle document.', content: { 'application/ld+json': { schema: NewsArticleSchema } } }, ...problemResponses(400, 404) }
