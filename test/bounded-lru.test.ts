@@ -9,15 +9,21 @@ const gc = runInNewContext('gc') as () => void
 
 const kept: unknown[] = []
 
-/** Heap bytes that what `make` returns holds, after full collections on either side. */
+/**
+ * Heap bytes that what `make` returns holds, after full collections on either side: the mean
+ * of ten, made after one that is not counted. The first call of a function also leaves its
+ * compiled code and feedback on the heap (some 240 KB here, measured as the cache's on a busy
+ * machine, where compilation finishes later); ten at once make what is left of such noise small.
+ */
 function heapKeptBy (make: () => unknown): number {
+  kept.push(make())
   gc()
   const before = process.memoryUsage().heapUsed
-  const made = make()
+  const made = Array.from({ length: 10 }, make)
   gc()
   const after = process.memoryUsage().heapUsed
   kept.push(made)
-  return after - before
+  return (after - before) / 10
 }
 
 t.test('keeps at most `entries`, evicting the least recently used', async (t) => {
@@ -44,11 +50,11 @@ t.test('takes memory as it fills, where lru-cache given `max` takes it all when 
   const preallocated = heapKeptBy(() => new LRUCache<string, number>({ max: 100_000, ttl: 60_000 }))
   const bounded = heapKeptBy(() => boundedLru<string, number>({ entries: 100_000, ttlMs: 60_000 }))
   t.ok(preallocated > 2_000_000, `lru-cache with max 100,000 and a TTL keeps ${preallocated} bytes empty (the case this helper avoids)`)
-  t.ok(bounded < 100_000, `the bounded one keeps ${bounded} bytes empty`)
+  t.ok(bounded < 20_000, `the bounded one keeps ${bounded} bytes empty`)
   const filled = heapKeptBy(() => {
     const lru = boundedLru<string, number>({ entries: 100_000 })
     for (let i = 0; i < 1_000; i++) lru.set(`key-${i}`, i)
     return lru
   })
-  t.ok(filled < 1_000_000, `and ${filled} bytes with 1,000 entries`)
+  t.ok(filled < 500_000, `and ${filled} bytes with 1,000 entries`)
 })
