@@ -12,14 +12,18 @@ import { sql, type Kysely } from 'kysely'
 const APPEND_LOCK = 7_350_001
 const PLACEHOLDER = /\{(blog|slug|id|yyyy|mm|dd)\}/g
 
+const serialized = (url: string) => new URL(url).href.replace(/%(?![0-9A-Fa-f]{2})/g, '%25')
+
 function normalizedWebsite (url: string): string {
-  return new URL(url).href.replace(/\/+$/, '')
+  return serialized(url).replace(/\/+$/, '')
 }
 
 function normalizedPostUrlTemplate (template: string): string {
+  let tag = 'zzplaceholder'
+  while (template.toLowerCase().includes(tag)) tag += 'z'
   const names: string[] = []
-  const marked = template.replace(PLACEHOLDER, (_, name: string) => `zzplaceholder${names.push(name) - 1}zz`)
-  return new URL(marked).href.replace(/zzplaceholder(\d+)zz/g, (_, index: string) => `{${names[Number(index)]}}`)
+  const marked = template.replace(PLACEHOLDER, (_, name: string) => `${tag}${names.push(name) - 1}zz`)
+  return serialized(marked).replace(new RegExp(`${tag}(\\d+)zz`, 'g'), (_, index: string) => `{${names[Number(index)]}}`)
 }
 
 /** The normalized form, or the value as it is when it cannot be parsed (left to whoever edits it next). */

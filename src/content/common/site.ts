@@ -34,17 +34,23 @@ export const MAX_POST_URL = 2048
 const LONGEST: Record<(typeof PLACEHOLDERS)[number], number> = { blog: 100, slug: 100, id: 36, yyyy: 4, mm: 2, dd: 2 }
 const PLACEHOLDER = /\{(blog|slug|id|yyyy|mm|dd)\}/g
 
+/** The parser's serialization, with a `%` that starts no escape written as one (%25): the parser leaves it, RFC 3986 does not. */
+const serialized = (url: string) => new URL(url).href.replace(/%(?![0-9A-Fa-f]{2})/g, '%25')
+
 /** An http(s) URL in the parser's serialization, without trailing slashes (a website, as post addresses start with it). */
 export function normalizedWebsite (url: string): string {
-  return new URL(url).href.replace(/\/+$/, '')
+  return serialized(url).replace(/\/+$/, '')
 }
 
 /** A post URL template in the parser's serialization, its placeholders kept as they are. */
 export function normalizedPostUrlTemplate (template: string): string {
+  // Markers the parser keeps as they are anywhere in a URL, host included (lowercase ASCII), and
+  // that the template itself does not hold (in any case: the parser lowercases a host).
+  let tag = 'zzplaceholder'
+  while (template.toLowerCase().includes(tag)) tag += 'z'
   const names: string[] = []
-  // Markers the parser keeps as they are anywhere in a URL, host included (lowercase ASCII).
-  const marked = template.replace(PLACEHOLDER, (_, name: string) => `zzplaceholder${names.push(name) - 1}zz`)
-  return new URL(marked).href.replace(/zzplaceholder(\d+)zz/g, (_, index: string) => `{${names[Number(index)]}}`)
+  const marked = template.replace(PLACEHOLDER, (_, name: string) => `${tag}${names.push(name) - 1}zz`)
+  return serialized(marked).replace(new RegExp(`${tag}(\\d+)zz`, 'g'), (_, index: string) => `{${names[Number(index)]}}`)
 }
 
 /** How long the longest post address from `template` can be. */

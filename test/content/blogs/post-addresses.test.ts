@@ -27,12 +27,14 @@ const WEBSITES = [
   'https://news.example.com/back\\slash',
   'https://news.example.com/tab\there',
   'https://news.example.com/ünïcödé/%41?q=a b&r=ü#frag ment',
-  'https://東京.example.jp/記事'
+  'https://東京.example.jp/記事',
+  'https://news.example.com/100%/%zz'
 ]
 const TEMPLATES = [
   'https://{blog}.Example.com/{yyyy}/{mm}/{slug}?ref=a b&x="q"',
   'https://пример.рф/{blog}/статья/{slug}',
-  'https://news.example.com/<{id}>/{slug}'
+  'https://news.example.com/<{id}>/{slug}',
+  'https://ZZPlaceholder0zz.example.com/{slug}'
 ]
 
 const urisOf = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].map((match) => (match[1] as string).replaceAll('&amp;', '&'))
@@ -97,6 +99,7 @@ t.test('the network\'s WEBSITE_URL and POST_URL_TEMPLATE are normalized and boun
   t.throws(() => loadConfig({ POST_URL_TEMPLATE: 'https://news.example.com/' + '{blog}'.repeat(21) + '{slug}' }), /POST_URL_TEMPLATE: gives post addresses/)
   t.throws(() => loadConfig({ WEBSITE_URL: 'not a url' }), /WEBSITE_URL: must be an absolute http\(s\) URL/)
   t.equal(normalizedPostUrlTemplate('https://{blog}.example.com/{yyyy}/{mm}/{dd}/{id}/{slug}'), 'https://{blog}.example.com/{yyyy}/{mm}/{dd}/{id}/{slug}', 'a template in ASCII stays as it is')
+  t.equal(normalizedPostUrlTemplate('https://zzplaceholder0zz.example.com/{slug}'), 'https://zzplaceholder0zz.example.com/{slug}', 'text like the markers stays text')
 })
 
 t.test('the migration normalizes the settings of blogs written before it, as a change of each blog', async (t) => {
