@@ -49,4 +49,7 @@ t.test('every URL field of every write is kept as a URI', async (t) => {
   const long = await send('PATCH', '/v1/blogs/flag', { logo_url: 'https://static.example.com/' + 'ж'.repeat(400) })
   t.equal(long.statusCode, 400)
   t.match(long.json(), { errors: [{ path: 'body.logo_url', message: /at most 2,000 characters, as a URL parser writes it/ }] })
+  const stray = await send('PATCH', '/v1/blogs/flag', { logo_url: 'https://static.example.com/100%.png' })
+  t.equal(stray.statusCode, 400)
+  t.match(stray.json(), { errors: [{ path: 'body.logo_url', message: /% that starts no percent-escape/ }] })
 })

@@ -23,6 +23,8 @@ export const LanguageTagSchema = z.string().regex(LANGUAGE_TAG, 'must be a BCP 4
 // settings post addresses are built from).
 export const HttpUrlSchema = z.url({ protocol: /^https?$/, normalize: true, error: 'must be an http(s) URL' })
   .max(2000, 'must be at most 2,000 characters, as a URL parser writes it (non-ASCII letters percent-encoded)')
+  // The parser leaves a `%` that starts no escape as it is; no URI has one (libxml2 refuses it in a sitemap).
+  .refine((url) => !/%(?![0-9A-Fa-f]{2})/.test(url), 'has a % that starts no percent-escape: write it as %25')
 
 /** The entries whose value is not undefined: a PATCH changes only the fields it names. */
 export function pickDefined (values: Record<string, unknown>): Record<string, unknown> {
