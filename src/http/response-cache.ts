@@ -113,10 +113,9 @@ export function ownedBytes (payload: Buffer): Buffer {
 // unpacks it (14-20 µs for an 8 KB post, against some 0.2 ms of API and database time for a
 // miss). At its eighth hit within its time to live it is kept as it is sent: a hot page (the
 // latest feed, thousands of hits a second) pays for seven unpackings, an article read a few
-// times a minute stays small. In the long
-// tail, promoting at the second hit gave hit rates of 80-83 %, at the eighth 88 % (one run each;
-// npm run bench --only 'long tail'). Responses already compressed for the client are kept as
-// they are.
+// times a minute stays small. In the long tail, promoting at the second hit gave hit rates of
+// 80-83 %, at the eighth 88 % (one run each; npm run bench --only 'long tail'). Responses
+// already compressed for the client are kept as they are.
 const KEEP_UNPACKED_AT_HIT = 8
 
 /** The body packed for keeping, or undefined when that would not save a fifth. */
