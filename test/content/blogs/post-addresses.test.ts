@@ -27,14 +27,15 @@ const WEBSITES = [
   'https://news.example.com/back\\slash',
   'https://news.example.com/tab\there',
   'https://news.example.com/ünïcödé/%41?q=a b&r=ü#frag ment',
-  'https://東京.example.jp/記事',
-  'https://news.example.com/100%/%zz'
+  'https://東京.example.jp/記事'
 ]
 const TEMPLATES = [
   'https://{blog}.Example.com/{yyyy}/{mm}/{slug}?ref=a b&x="q"',
   'https://пример.рф/{blog}/статья/{slug}',
   'https://news.example.com/<{id}>/{slug}',
-  'https://ZZPlaceholder0zz.example.com/{slug}'
+  'https://ZZPlaceholder0zz.example.com/{slug}',
+  // A website with a stray % is a 400 like any URL field's (url-fields.test.ts); a template's is written %25.
+  'https://news.example.com/100%/%zz/{slug}'
 ]
 
 const urisOf = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].map((match) => (match[1] as string).replaceAll('&amp;', '&'))
