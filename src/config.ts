@@ -63,14 +63,14 @@ export const EnvironmentSchema = z.object({
     .describe('Seconds a shared cache or browser may reuse a public GET response (Cache-Control max-age).'),
   CACHE_STALE_WHILE_REVALIDATE: withDefault(z.coerce.number().int().min(0).max(31_536_000), '300')
     .describe('Seconds a cache may serve a stale response while it revalidates in the background.'),
-  RESPONSE_CACHE_MAX_MB: withDefault(z.coerce.number().int().min(0).max(16_384), '64')
-    .describe('Memory for the in-process cache of public GET responses, in MiB; 0 turns it off. Entries are dropped precisely when content changes (in every process).'),
+  RESPONSE_CACHE_MAX_MB: withDefault(z.coerce.number().min(0).max(16_384), '64')
+    .describe('Memory for the in-process cache of public GET responses, in MiB (fractions allowed); 0 turns it off. Entries are dropped precisely when content changes (in every process).'),
   NODE_ENV: optionalString
     .describe('production turns response validation off by default (see RESPONSE_VALIDATION); nothing else depends on it.'),
   RESPONSE_VALIDATION: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['strict', 'off']).optional())
     .describe('strict: every response is checked against its schema and must match it exactly (tests); off: serialized as is. Default strict, or off with NODE_ENV=production.'),
   RESPONSE_CACHE_MIN_USES: withDefault(z.coerce.number().int().min(1).max(2), '2')
-    .describe('2: a response is stored the second time it is asked for within a while (one-off requests for old articles do not push out pages that are read again); 1: at the first.'),
+    .describe('2: a response is stored the second time it is asked for within a while, and once the cache is full only when asked for more often than the entry it would push out (one-off requests for old articles do not push out pages that are read again); 1: at the first.'),
   RESPONSE_CACHE_TTL_SECONDS: withDefault(z.coerce.number().int().min(1).max(86_400), '60')
     .describe('Longest a response stays in the in-process cache, as a backstop to change-driven invalidation.'),
   POST_URL_TEMPLATE: optionalString
@@ -220,7 +220,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     cache: Object.freeze({ maxAge: e.CACHE_MAX_AGE, staleWhileRevalidate: e.CACHE_STALE_WHILE_REVALIDATE }),
     responseValidation: e.RESPONSE_VALIDATION ?? (e.NODE_ENV === 'production' ? 'off' : 'strict'),
-    responseCache: Object.freeze({ maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlMs: e.RESPONSE_CACHE_TTL_SECONDS * 1000, minUses: e.RESPONSE_CACHE_MIN_USES }),
+    responseCache: Object.freeze({ maxBytes: Math.floor(e.RESPONSE_CACHE_MAX_MB * 1024 * 1024), ttlMs: e.RESPONSE_CACHE_TTL_SECONDS * 1000, minUses: e.RESPONSE_CACHE_MIN_USES }),
     publicRead: e.PUBLIC_READ === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     feeds: Object.freeze({ ttlMinutes: e.FEED_TTL_MINUTES, websubHub: e.WEBSUB_HUB_URL }),

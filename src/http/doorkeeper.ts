@@ -1,3 +1,5 @@
+import { keyHashes } from './key-hashes.ts'
+
 // Which keys were asked for recently, in constant memory: the response cache's admission test
 // (response-cache.ts). Behind a CDN most article pages that reach the origin are asked for once
 // in a long while; storing each of them (deflating it, indexing its tags, evicting another
@@ -33,7 +35,7 @@ export class Doorkeeper {
 
   /** Whether `key` was seen within the window; it is remembered from now on either way. */
   seen (key: string): boolean {
-    const [h1, h2] = hashes(key)
+    const [h1, h2] = keyHashes(key)
     let inNewer = true
     let inOlder = true
     for (let i = 0; i < PROBES; i++) {
@@ -57,22 +59,4 @@ export class Doorkeeper {
     this.#newer = emptied
     this.#inNewer = 0
   }
-}
-
-/**
- * Two 32-bit hashes of a string for double hashing: FNV-1a over its UTF-16 code units, and
- * that hash through MurmurHash3's finalizer (made odd, so the probes never coincide).
- */
-function hashes (key: string): [number, number] {
-  let h = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  let g = h ^ (h >>> 16)
-  g = Math.imul(g, 0x85ebca6b)
-  g ^= g >>> 13
-  g = Math.imul(g, 0xc2b2ae35)
-  g ^= g >>> 16
-  return [h >>> 0, (g | 1) >>> 0]
 }

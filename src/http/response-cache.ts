@@ -4,10 +4,10 @@ import { LRUCache } from 'lru-cache'
 import { Counter } from 'prom-client'
 import { staleKeysFor } from '../changes/surrogate-keys.ts'
 import { apiBaseUrl } from './public-url.ts'
+import { admissionPolicy } from './admission.ts'
 import { bodyPacking } from './body-packing.ts'
 import { etagMatches } from './caching.ts'
 import { isCompressible, MIN_COMPRESSIBLE_BYTES, negotiateCoding } from './compression.ts'
-import { Doorkeeper } from './doorkeeper.ts'
 import { TagIndex } from './tag-index.ts'
 
 // An in-process cache of public GET responses: the serialized bytes with their ETag and
@@ -21,8 +21,9 @@ import { TagIndex } from './tag-index.ts'
 // the data from before the change. A TTL backstops anything missed (a dropped LISTEN
 // connection is also answered by dropping everything). A miss is computed once: concurrent
 // requests for the same key wait for the first one (single flight). By default a response is
-// stored the second time its key misses within a while (RESPONSE_CACHE_MIN_USES, doorkeeper.ts),
-// or at once when other requests waited for it.
+// stored the second time its key misses within a while (RESPONSE_CACHE_MIN_USES), and once the
+// cache is full only when its key is asked for more often than the entry it would push out
+// (admission.ts); or at once when other requests waited for it.
 //
 // The lookup is a preValidation hook: it runs after authentication (onRequest) and the rate
 // limiter (preParsing) by Fastify's lifecycle, whatever the order of registration, so a cached
@@ -138,11 +139,10 @@ function entryOverhead (key: string, entry: CachedResponse): number {
 async function responseCache (app: FastifyInstance): Promise<void> {
   const { maxBytes, ttlMs, minUses } = app.config.responseCache
   if (maxBytes === 0) return
-  // Remembers some ten times as many keys as the cache holds entries (a few KB each).
-  const doorkeeper = minUses === 1 ? undefined : new Doorkeeper(maxBytes / 256)
+  const admission = admissionPolicy(minUses, maxBytes)
   const admissions = new Counter({
     name: 'response_cache_admissions_total',
-    help: 'Cacheable responses computed on a miss, by whether they were stored (admitted) or not yet (declined: first asked for within the doorkeeper\'s window, RESPONSE_CACHE_MIN_USES=2).',
+    help: 'Cacheable responses computed on a miss, by whether they were stored (admitted) or not (declined: first asked for within the doorkeeper\'s window; outranked: the cache is full and the entry it would push out is asked for as often or more). Only admitted with RESPONSE_CACHE_MIN_USES=1.',
     labelNames: ['decision'] as const,
     registers: [app.metrics.registry]
   })
@@ -191,6 +191,17 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     byTag.add(key, tagsOf(entry))
   }
 
+  /**
+   * The key of the entry that storing `bytes` more would push out (the least recently used one),
+   * or undefined while there is room. `bytes` is a body as sent: kept packed it takes less, so
+   * room for those bytes (and the entry's few hundred of overhead) is room enough.
+   */
+  const victimOf = (bytes: number): string | undefined => {
+    if (cache.calculatedSize + bytes <= cache.maxSize) return undefined
+    const leastRecentlyUsed = cache.rkeys().next()
+    return leastRecentlyUsed.done === true ? undefined : leastRecentlyUsed.value
+  }
+
   /** The body of an entry kept packed; at its KEEP_UNPACKED_AT_HIT-th hit the entry keeps it unpacked (for the rest of its time to live). */
   const unpack = (key: string, entry: CachedResponse): Buffer => {
     const body = bodyPacking.unpack(entry.packed as Buffer)
@@ -214,6 +225,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   app.addHook('preValidation', async (request, reply) => {
     if (!isCacheableRequest(request)) return
     const key = keyOf(request)
+    admission.record(key)
     const entry = cache.get(key)
     if (entry !== undefined) {
       app.metrics.responseCache.inc({ result: 'hit' })
@@ -237,10 +249,10 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     if (flight === undefined) return
     leaders.delete(request)
     if (!isCacheableResponse(reply) || flight.epoch !== app.changeFollower.epoch) return flight.finish(undefined)
-    // Nobody waits for a declined one (waiters admit it), so nothing is built for it.
-    const admitted = doorkeeper === undefined || flight.waiters > 0 || doorkeeper.seen(flight.key)
-    admissions.inc({ decision: admitted ? 'admitted' : 'declined' })
-    if (!admitted) return flight.finish(undefined)
+    // Nobody waits for one not stored (waiters admit it), so nothing is built for it.
+    const decision = flight.waiters > 0 ? 'admitted' : admission.decide(flight.key, victimOf(payload.length))
+    admissions.inc({ decision })
+    if (decision !== 'admitted') return flight.finish(undefined)
     const headers: Record<string, string> = {}
     for (const name of STORED_HEADERS) {
       const value = reply.getHeader(name)

@@ -14,8 +14,8 @@ import { CHANGES_CHANNEL } from '../../src/changes/change-log.repository.ts'
 // second request; the default, the second miss, has a test of its own.
 const ENV = { RATE_LIMIT_ANONYMOUS: '100000', RATE_LIMIT_READ: '100000', RATE_LIMIT_WRITE: '100000', PUBLIC_BASE_URL: 'http://api.test', RESPONSE_CACHE_MIN_USES: '1' }
 
-async function admissions (app: FastifyInstance): Promise<{ admitted: number, declined: number }> {
-  const counts = { admitted: 0, declined: 0 }
+async function admissions (app: FastifyInstance): Promise<{ admitted: number, declined: number, outranked: number }> {
+  const counts = { admitted: 0, declined: 0, outranked: 0 }
   const metric = app.metrics.registry.getSingleMetric('response_cache_admissions_total')
   for (const value of (await metric?.get())?.values ?? []) counts[value.labels.decision as keyof typeof counts] = value.value
   return counts
@@ -174,7 +174,7 @@ t.test('by default a response is stored the second time it is asked for, or the 
   const url = `/v1/posts/${id}`
   const answers = [await a.inject({ url }), await a.inject({ url })]
   t.same(await lookups(a), { hit: 0, miss: 2, shared: 0 }, 'computed twice')
-  t.same(await admissions(a), { admitted: 1, declined: 1 }, 'declined the first time, stored the second')
+  t.same(await admissions(a), { admitted: 1, declined: 1, outranked: 0 }, 'declined the first time, stored the second')
   answers.push(await a.inject({ url }))
   t.same(await lookups(a), { hit: 1, miss: 2, shared: 0 }, 'then served from the cache')
   for (const res of answers) {
@@ -186,9 +186,35 @@ t.test('by default a response is stored the second time it is asked for, or the 
   const feed = await Promise.all(Array.from({ length: 10 }, () => a.inject({ url: '/v1/feeds/latest' })))
   t.equal(new Set(feed.map((res) => res.body)).size, 1)
   t.same(await lookups(a), { hit: 1, miss: 3, shared: 9 }, 'one computation, shared by the others')
-  t.same(await admissions(a), { admitted: 2, declined: 1 })
+  t.same(await admissions(a), { admitted: 2, declined: 1, outranked: 0 })
   t.equal((await a.inject({ url: '/v1/feeds/latest' })).statusCode, 200)
   t.equal((await lookups(a)).hit, 2, 'and stored')
+})
+
+t.test('once full, a response is stored only when asked for more often than the entry it would push out', async (t) => {
+  const { a, publish } = await twoApps(t, { RESPONSE_CACHE_MIN_USES: '2', RESPONSE_CACHE_MAX_MB: '0.03' })
+  const ids: string[] = []
+  for (let i = 0; i < 41; i++) ids.push(await publish(`Story ${i}`))
+  await quiet(a)
+  const read = async (id: string) => t.equal((await a.inject({ url: `/v1/posts/${id}` })).statusCode, 200)
+  const [popular, rising, thrice, ...others] = ids as [string, string, string, ...string[]]
+  for (let i = 0; i < 5; i++) await read(popular)
+  t.same(await admissions(a), { admitted: 1, declined: 1, outranked: 0 }, 'the popular page stored at its second miss')
+  // Thirty-eight other pages read twice each: 30 KB holds some of them; then the least recently used
+  // entry is the popular page, read five times, and a page read twice does not push it out.
+  for (const id of others) { await read(id); await read(id) }
+  const full = await admissions(a)
+  t.ok(full.outranked > 0 && full.admitted > 1, `stored while there was room, then outranked: ${JSON.stringify(full)}`)
+  // Nor does one read three times: the popular page missed twice, but its hits count too.
+  for (let i = 0; i < 3; i++) await read(thrice)
+  const before = await lookups(a)
+  await read(popular)
+  t.equal((await lookups(a)).hit, before.hit + 1, 'the popular page is still a hit')
+  // A page asked for more often than the popular one takes its place.
+  for (let i = 0; i < 8; i++) await read(rising)
+  const after = await lookups(a)
+  await read(rising)
+  t.equal((await lookups(a)).hit, after.hit + 1, 'the rising page is stored')
 })
 
 t.test('RESPONSE_CACHE_MAX_MB=0 turns the cache off', async (t) => {
