@@ -32,12 +32,13 @@ const storeAll: AdmissionPolicy = { record: () => {}, decide: () => 'admitted' }
 
 /**
  * The policy for a cache of `maxBytes`: the doorkeeper remembers some ten times as many keys as
- * the cache holds entries (a few KB each), the sketch's rows are some twice as wide.
+ * the cache holds entries (a few KB each), the sketch has as many counters a row as there are
+ * entries, and so halves its counts every ten times as many lookups (as Caffeine sizes its own).
  */
 export function admissionPolicy (minUses: number, maxBytes: number): AdmissionPolicy {
   if (minUses === 1) return storeAll
   const doorkeeper = new Doorkeeper(maxBytes / 256)
-  const frequencies = new FrequencySketch(maxBytes / 2048)
+  const frequencies = new FrequencySketch(maxBytes / 4096)
   return {
     record: (key) => { frequencies.increment(key) },
     decide (key, victim) {

@@ -159,6 +159,10 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     maxSize: options.maxBytes,
     sizeCalculation: (entry, key) => (entry.payload ?? entry.packed as Buffer).length + entryOverhead(key, entry),
     ttl: options.ttlMs,
+    // Dropped when it expires, not when next looked at: an expired entry would otherwise keep
+    // its memory, and the admission test would weigh newcomers against live entries while
+    // storing one only pushes out dead ones (after a change of traffic, nothing was stored).
+    ttlAutopurge: true,
     dispose: (entry, key) => { byTag.remove(key, tagsOf(entry)) }
   })
   const flights = new Map<string, Flight>()
