@@ -12,7 +12,9 @@
 # REVALIDATE=1 every request carries the path's current ETag in If-None-Match: the 304 path.
 # `long-tail` instead of a path: the benchmark's long tail (long-tail.ts), posts by blog and slug
 # drawn with Zipf 1.0 from all of them; give it a cache size to see the response cache's part
-# (the response cache's hit rate is printed from /metrics then).
+# (the response cache's hit rate is printed from /metrics then). WARM_SECONDS (default 3) is how
+# long the load runs before the measured window: a cache's steady state takes some 30 s of the
+# long tail to reach (its 100,000 paths asked for once and more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,7 +66,7 @@ if [ "$path" = long-tail ]; then
 else
   load () { npx autocannon -c 50 -d "$1" "${headers[@]}" --json "$url" 2> /dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d }).on("end", () => console.log(JSON.parse(s).requests.total))'; }
 fi
-load 3 > /dev/null
+load "${WARM_SECONDS:-3}" > /dev/null
 api_before=$(ticks "$api"); pg_before=$(postgres_ticks)
 requests=$(load "$seconds")
 api_after=$(ticks "$api"); pg_after=$(postgres_ticks)

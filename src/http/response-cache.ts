@@ -94,6 +94,13 @@ function isCacheableResponse (reply: FastifyReply): boolean {
 const keyOf = (request: FastifyRequest): string =>
   `${apiBaseUrl(request)}${request.url}\n${request.headers.accept ?? ''}\n${negotiateCoding(request.headers['accept-encoding']) ?? 'identity'}`
 
+// What the admission test counts lookups of: the response whatever its content coding (the
+// cache key without its last line). Clients that change what they accept (a CDN reconfigured,
+// browsers and apps mixed) ask for the same pages, and a page's popularity learnt in one coding
+// then holds in the others: storing the pages of a new coding is not held back by the counts of
+// the old coding's entries it pushes out.
+const resourceOf = (key: string): string => key.slice(0, key.lastIndexOf('\n'))
+
 /**
  * The bytes in memory of their own. A Buffer can be a view of a larger block that it keeps
  * alive: zlib returns compressed bytes as a slice of its 16 KB output chunk, and small Buffers
@@ -196,14 +203,14 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   }
 
   /**
-   * The key of the entry that storing `bytes` more would push out (the least recently used one),
+   * The resource of the entry that storing `bytes` more would push out (the least recently used),
    * or undefined while there is room. `bytes` is a body as sent: kept packed it takes less, so
    * room for those bytes (and the entry's few hundred of overhead) is room enough.
    */
   const victimOf = (bytes: number): string | undefined => {
     if (cache.calculatedSize + bytes <= cache.maxSize) return undefined
     const leastRecentlyUsed = cache.rkeys().next()
-    return leastRecentlyUsed.done === true ? undefined : leastRecentlyUsed.value
+    return leastRecentlyUsed.done === true ? undefined : resourceOf(leastRecentlyUsed.value)
   }
 
   /** The body of an entry kept packed; at its KEEP_UNPACKED_AT_HIT-th hit the entry keeps it unpacked (for the rest of its time to live). */
@@ -229,7 +236,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   app.addHook('preValidation', async (request, reply) => {
     if (!isCacheableRequest(request)) return
     const key = keyOf(request)
-    admission.record(key)
+    admission.record(resourceOf(key))
     const entry = cache.get(key)
     if (entry !== undefined) {
       app.metrics.responseCache.inc({ result: 'hit' })
@@ -254,7 +261,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     leaders.delete(request)
     if (!isCacheableResponse(reply) || flight.epoch !== app.changeFollower.epoch) return flight.finish(undefined)
     // Nobody waits for one not stored (waiters admit it), so nothing is built for it.
-    const decision = flight.waiters > 0 ? 'admitted' : admission.decide(flight.key, victimOf(payload.length))
+    const decision = flight.waiters > 0 ? 'admitted' : admission.decide(resourceOf(flight.key), victimOf(payload.length))
     admissions.inc({ decision })
     if (decision !== 'admitted') return flight.finish(undefined)
     const headers: Record<string, string> = {}
