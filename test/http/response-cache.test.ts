@@ -217,6 +217,28 @@ t.test('once full, a response is stored only when asked for more often than the 
   t.equal((await lookups(a)).hit, after.hit + 1, 'the rising page is stored')
 })
 
+t.test('a page is counted whatever the coding it is asked for in', async (t) => {
+  const { a, publish } = await twoApps(t, { RESPONSE_CACHE_MIN_USES: '2', RESPONSE_CACHE_MAX_MB: '0.03' })
+  const ids: string[] = []
+  for (let i = 0; i < 40; i++) ids.push(await publish(`Story ${i} ${'with a headline long enough '.repeat(9)}`))
+  await quiet(a)
+  const read = async (id: string, coding?: string) => {
+    const res = await a.inject({ url: `/v1/posts/${id}`, headers: coding === undefined ? {} : { 'accept-encoding': coding } })
+    t.equal(res.statusCode, 200)
+    return res
+  }
+  const [page, ...others] = ids as [string, ...string[]]
+  for (const id of others) { await read(id); await read(id) }
+  t.ok((await admissions(a)).outranked > 0, 'the cache is full')
+  for (let i = 0; i < 3; i++) await read(page)
+  // Asked for three times as it is sent uncompressed: its first brotli request is already its
+  // fourth, more than the twice of the entry it would push out, so it is stored at once.
+  t.equal((await read(page, 'br')).headers['content-encoding'], 'br')
+  const before = await lookups(a)
+  t.equal((await read(page, 'br')).headers['content-encoding'], 'br')
+  t.equal((await lookups(a)).hit, before.hit + 1, 'the second brotli request is a hit')
+})
+
 t.test('RESPONSE_CACHE_MAX_MB=0 turns the cache off', async (t) => {
   const { a } = await twoApps(t, { RESPONSE_CACHE_MAX_MB: '0' })
   t.equal((await a.inject({ url: '/v1/feeds/latest' })).statusCode, 200)
