@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
-import { Counter } from 'prom-client'
+import { Counter, Gauge } from 'prom-client'
 import { staleKeysFor } from '../changes/surrogate-keys.ts'
 import { apiBaseUrl } from './public-url.ts'
 import { admissionPolicy } from './admission.ts'
@@ -171,6 +171,18 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     // storing one only pushes out dead ones (after a change of traffic, nothing was stored).
     ttlAutopurge: true,
     dispose: (entry, key) => { byTag.remove(key, tagsOf(entry)) }
+  })
+  new Gauge({
+    name: 'response_cache_entries',
+    help: 'Responses the response cache holds.',
+    registers: [app.metrics.registry],
+    collect () { this.set(cache.size) }
+  })
+  new Gauge({
+    name: 'response_cache_bytes',
+    help: 'What the response cache counts against RESPONSE_CACHE_MAX_MB: its bodies as kept, and an estimate of each entry\'s key, headers and objects.',
+    registers: [app.metrics.registry],
+    collect () { this.set(cache.calculatedSize) }
   })
   const flights = new Map<string, Flight>()
   const leaders = new WeakMap<FastifyRequest, Flight>()

@@ -27,6 +27,12 @@ async function lookups (app: FastifyInstance): Promise<{ hit: number, miss: numb
   return counts
 }
 
+/** What the response cache holds, from its gauges. */
+async function cacheSize (app: FastifyInstance): Promise<{ entries: number, bytes: number }> {
+  const gauge = async (name: string) => (await app.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? NaN
+  return { entries: await gauge('response_cache_entries'), bytes: await gauge('response_cache_bytes') }
+}
+
 /** Two API processes' worth of app on one database: A takes the writes, B only reads. */
 async function twoApps (t: Test, env: Record<string, string> = {}) {
   const { app: a } = await buildTestApp(t, { ...ENV, ...env })
@@ -215,6 +221,43 @@ t.test('once full, a response is stored only when asked for more often than the 
   const after = await lookups(a)
   await read(rising)
   t.equal((await lookups(a)).hit, after.hit + 1, 'the rising page is stored')
+})
+
+t.test('entries past their time to live make room: after a change of traffic the new pages are stored', async (t) => {
+  const { a, publish } = await twoApps(t, { RESPONSE_CACHE_MIN_USES: '2', RESPONSE_CACHE_MAX_MB: '0.03', RESPONSE_CACHE_TTL_SECONDS: '2' })
+  const ids: string[] = []
+  for (let i = 0; i < 40; i++) ids.push(await publish(`Story ${i}`))
+  await quiet(a)
+  const read = async (id: string) => t.equal((await a.inject({ url: `/v1/posts/${id}` })).statusCode, 200)
+  const old = ids.slice(0, 30)
+  const fresh = ids.slice(30)
+  // Each old page read four times: the cache fills, and the pages after that are outranked.
+  for (const id of old) for (let i = 0; i < 4; i++) await read(id)
+  const filled = await admissions(a)
+  t.ok(filled.outranked > 0, `the cache is full of pages read four times: ${JSON.stringify(filled)}`)
+  t.ok((await cacheSize(a)).entries > 0)
+  // Nothing reads the old pages any more. Once they have expired, pages read twice are stored at
+  // their second miss: no dead entry outranks them.
+  await new Promise((resolve) => setTimeout(resolve, 2_100))
+  for (const id of fresh) { await read(id); await read(id) }
+  const shifted = await admissions(a)
+  t.equal(shifted.outranked, filled.outranked, 'none outranked')
+  t.equal(shifted.admitted, filled.admitted + fresh.length, 'each stored at its second miss')
+  const before = await lookups(a)
+  for (const id of fresh) await read(id)
+  t.equal((await lookups(a)).hit, before.hit + fresh.length, 'and each a hit after')
+})
+
+t.test('entries past their time to live give back their memory unasked', async (t) => {
+  const { a, publish } = await twoApps(t, { RESPONSE_CACHE_TTL_SECONDS: '1' })
+  const id = await publish('Story')
+  await quiet(a)
+  t.equal((await a.inject({ url: `/v1/posts/${id}` })).statusCode, 200)
+  const stored = await cacheSize(a)
+  t.equal(stored.entries, 1, 'stored')
+  t.ok(stored.bytes > 0)
+  t.ok(await waitFor(async () => (await cacheSize(a)).entries === 0, 5_000) < 5_000, 'dropped with no request for it')
+  t.equal((await cacheSize(a)).bytes, 0)
 })
 
 t.test('a page is counted whatever the coding it is asked for in', async (t) => {
