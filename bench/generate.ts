@@ -16,7 +16,7 @@ import {
 
 const CHUNK = 5_000
 const TABLES = ['posts', 'post_authors', 'post_tags'] as const
-/** Triggers on posts that write the post's own row (the others copy it elsewhere, as the loaders do). */
+/** Triggers on posts that keep what each post's row alone gives: its search vector, its JSON runs (the others copy it elsewhere, as the loaders do). */
 const ROW_TRIGGERS = ['posts_search_by_language', 'posts_json_runs'] as const
 
 export interface GenerateResult { posts: number, loadSeconds: number, indexSeconds: number, postsPerSecond: number }
@@ -32,7 +32,7 @@ export async function existingBenchPosts (db: Kysely<DB>): Promise<number | unde
 export async function generate (database: Database, options: { posts: number, url?: string | undefined, log: (line: string) => void }): Promise<GenerateResult> {
   const { db } = database
   const now = Date.now()
-  await sql`TRUNCATE posts, post_authors, post_tags, slug_redirects, changes, webhook_deliveries, blogs, authors, tags CASCADE`.execute(db)
+  await sql`TRUNCATE posts, post_json_runs, post_json_runs_backfill, post_authors, post_tags, slug_redirects, changes, webhook_deliveries, blogs, authors, tags CASCADE`.execute(db)
   await db.insertInto('blogs').values(blogRows()).execute()
   for (let i = 0; i < AUTHORS; i += 1_000) await db.insertInto('authors').values(authorRows().slice(i, i + 1_000)).execute()
   for (let i = 0; i < TAGS; i += 1_000) await db.insertInto('tags').values(tagRows().slice(i, i + 1_000)).execute()
@@ -57,7 +57,7 @@ export async function generate (database: Database, options: { posts: number, ur
     for (const index of indexes) await sql.raw(`DROP INDEX ${index.name}`).execute(db)
     // The loaders skip triggers (replication role), but each post's search vector and JSON runs
     // are kept by them: they must fire, or full-text queries would measure empty vectors and
-    // lists would compute every post's JSON (post_json_on_the_row).
+    // lists would compute every post's JSON (post_json_on_the_row, post_json_runs_table).
     for (const trigger of ROW_TRIGGERS) await sql`ALTER TABLE posts ENABLE ALWAYS TRIGGER ${sql.ref(trigger)}`.execute(db)
     try {
       // Two loaders, one per core: each takes every other chunk.

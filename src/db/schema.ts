@@ -99,10 +99,20 @@ export interface PostsTable {
   author_summaries: ColumnType<Array<{ id: string, slug: string, name: string }>, never, never>
   /** Kept by triggers from post_tags and tags. */
   tag_summaries: ColumnType<Array<{ id: string, slug: string, name: string }>, never, never>
-  /** Runs of the post's JSON as the API sends them, kept by a trigger from the row (post_json_on_the_row); null on posts not written since. */
-  json_summary: ColumnType<string | null, never, never>
-  json_dates_seo: ColumnType<string | null, never, never>
-  json_seo_rest: ColumnType<string | null, never, never>
+}
+
+/** Runs of a post's JSON as the API sends them, kept by a trigger from its row (post_json_runs_table); none for a post the background pass has not reached yet. */
+export interface PostJsonRunsTable {
+  post_id: ColumnType<string, never, never>
+  json_summary: ColumnType<string, never, never>
+  json_dates_seo: ColumnType<string, never, never>
+  json_seo_rest: ColumnType<string, never, never>
+}
+
+/** Where the background pass that gives older posts their runs goes on from (json-runs-backfill.ts); no row once it is done. */
+export interface PostJsonRunsBackfillTable {
+  only_row: Generated<boolean>
+  after_id: string
 }
 
 export interface PostAuthorsTable {
@@ -221,6 +231,8 @@ export interface DB {
   authors: AuthorsTable
   tags: TagsTable
   posts: PostsTable
+  post_json_runs: PostJsonRunsTable
+  post_json_runs_backfill: PostJsonRunsBackfillTable
   post_authors: PostAuthorsTable
   post_tags: PostTagsTable
   slug_redirects: SlugRedirectsTable

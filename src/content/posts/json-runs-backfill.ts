@@ -1,25 +1,29 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Executor } from '../../db/database.ts'
+import type { Kysely } from 'kysely'
+import type { DB } from '../../db/schema.ts'
 import { storeMissingRuns } from './post-json.repository.ts'
 
-// Posts written before the post_json_on_the_row migration, outside its window, have no JSON
-// runs: their JSON is computed on every read, a deep page's or an old article's. This pass
-// gives them theirs in the background, a batch at a time with a pause between (each batch is
-// its own short transaction, so writers wait on no more than a batch's rows), from the moment
-// the app is ready until none is left; then it stops for good (every later write has the
-// trigger). Several processes may run it at once: SKIP LOCKED keeps them off each other's rows.
+// A post has no JSON runs when it was written before they were kept and lies outside the window
+// of the newest and scheduled posts that the migrations gave theirs (post_json_on_the_row, and
+// post_json_runs_table, which moved them into a table of their own): its JSON is computed on
+// every read, a deep page's or an old article's. This pass gives them theirs in the background,
+// walking the posts in id order a batch at a time with a pause between (each batch is its own
+// short transaction, so writers wait on no more than a batch's rows), from the moment the app is
+// ready until it has walked them all; then it stops for good (every later write has the
+// trigger). Several processes may run it at once: they take turns on the row that says where it
+// stands.
 
 const BATCH = 500
 const PAUSE_MS = 50
 
-/** Stores every missing run, a batch at a time, until none is left or `stopped()`; returns how many posts got theirs. */
-export async function storeAllMissingRuns (db: Executor, stopped: () => boolean = () => false, pauseMs = 0): Promise<number> {
+/** Walks on, a batch at a time, until the pass is done or `stopped()`; returns how many posts got their runs. */
+export async function storeAllMissingRuns (db: Kysely<DB>, stopped: () => boolean = () => false, pauseMs = 0): Promise<number> {
   let total = 0
   while (!stopped()) {
-    const stored = await storeMissingRuns(db, BATCH)
-    total += stored
-    if (stored === 0) break
+    const step = await storeMissingRuns(db, BATCH)
+    total += step.stored
+    if (step.done) break
     if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs).unref())
   }
   return total

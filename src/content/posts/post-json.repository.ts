@@ -1,5 +1,5 @@
-import type { Executor } from '../../db/database.ts'
-import { sql, type RawBuilder } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
+import type { DB } from '../../db/schema.ts'
 import { templateParts, type CompiledTemplate } from '../common/site.ts'
 import type { PostField } from './posts.schemas.ts'
 import type { PostStatus } from './post-status.ts'
@@ -188,16 +188,17 @@ function rowFieldExpression (field: RowField): Value {
 }
 
 /**
- * Runs of a post's members whose text depends on nothing but its row, kept on the row as that
- * text by a trigger (the post_json_on_the_row migration; test/content/posts/post-json.test.ts
- * holds them to what is computed here): a page of posts is then mostly read rather than
- * escaped, which was two thirds of PostgreSQL's time building it (the newest page's 21 posts
- * at 1,000,000, run 2,000 times in a server-side loop: 0.47-0.63 ms a page, 0.22-0.24 ms with
- * these runs read from columns). The rest depends on the request's links (url, api_url, the
- * canonical URL's default), on the clock (status), or on the blog (its object, kept on its
- * row in the same way). A run is used where the fields asked for hold it whole and in order
- * (the defaults do); a post written before the migration and outside its window has none until
- * the background pass (json-runs-backfill.ts) gives it them.
+ * Runs of a post's members whose text depends on nothing but its row, kept as that text by a
+ * trigger (the post_json_on_the_row migration; test/content/posts/post-json.test.ts holds them
+ * to what is computed here): a page of posts is then mostly read rather than escaped, which was
+ * two thirds of PostgreSQL's time building it (the newest page's 21 posts at 1,000,000, run
+ * 2,000 times in a server-side loop: 0.47-0.63 ms a page, 0.22-0.24 ms with these runs read
+ * from columns). They are kept in a table of their own, `r` (post_json_runs_table: on the
+ * post's row, the search vector pushed them into the TOAST table). The rest depends on the
+ * request's links (url, api_url, the canonical URL's default), on the clock (status), or on the
+ * blog (its object, kept on its row in the same way). A run is used where the fields asked for
+ * hold it whole and in order (the defaults do); a post written before the migration and outside
+ * its window has none until the background pass (json-runs-backfill.ts) gives it them.
  */
 const SUMMARY_RUN: readonly RowField[] = ['title', 'subtitle', 'excerpt', 'word_count', 'reading_time_minutes', 'lead_image', 'language', 'is_breaking', 'is_featured', 'authors', 'tags']
 const DATES_AND_SEO_RUN: readonly PostField[] = ['published_at', 'updated_at', 'seo']
@@ -217,6 +218,9 @@ export function storedRunText (run: StoredRun): Expression {
 }
 
 export const STORED_RUNS: readonly StoredRun[] = ['json_summary', 'json_dates_seo', 'json_seo_rest']
+
+/** The alias queries join post_json_runs as, on `p` (posts.repository.ts, withJsonColumns). */
+export const RUNS = 'r'
 
 const startsRun = (fields: readonly PostField[], at: number, run: readonly PostField[]): boolean => run.every((field, i) => fields[at + i] === field)
 
@@ -250,7 +254,7 @@ export interface PostJsonOptions {
 export function postJson (fields: readonly PostField[], { urlTemplate, apiUrlTemplate, sortTime, everyPostPublic, runs }: PostJsonOptions): RawBuilder<string | null> {
   const url = postUrlJson(urlTemplate, sortTime)
   return withStoredTexts(runs, (storedText) => {
-    const run = (name: StoredRun): Expression => storedText(sql.ref(`p.${name}`), storedRunText(name))
+    const run = (name: StoredRun): Expression => storedText(sql.ref(`${RUNS}.${name}`), storedRunText(name))
     const member = (field: PostField): Value => {
       switch (field) {
         case 'blog': return blogJson(storedText)
@@ -330,12 +334,33 @@ export function feedItemJson (full: boolean, { urlTemplate, sortTime, runs }: Pi
   })
 }
 
+/** One step of the background pass of posts without runs: how many it gave theirs, and whether it has walked every post. */
+export interface RunsBackfillStep { stored: number, done: boolean }
+
 /**
- * Has the trigger write the runs of up to `limit` posts that have none (any update does),
- * found through the partial index of such posts (posts_without_json_runs); returns how many.
+ * Gives runs to those of the next `limit` posts in id order, from where the pass stands, that
+ * have none (computed as the trigger computes them), and moves the pass on; at the end it
+ * deletes the pass's row, so later starts find nothing to do. Processes that run it at once
+ * take turns on that row. A post written meanwhile has its runs from the trigger: ON CONFLICT
+ * leaves them, and a write that commits after the pass read the post upserts its own.
  */
-export async function storeMissingRuns (db: Executor, limit: number): Promise<number> {
-  const result = await sql`UPDATE posts SET json_summary = NULL
-    WHERE id IN (SELECT id FROM posts WHERE json_summary IS NULL ORDER BY id LIMIT ${sql.lit(limit)} FOR UPDATE SKIP LOCKED)`.execute(db)
-  return Number(result.numAffectedRows ?? 0)
+export async function storeMissingRuns (db: Kysely<DB>, limit: number): Promise<RunsBackfillStep> {
+  return await db.transaction().execute(async (tx) => {
+    const progress = await tx.selectFrom('post_json_runs_backfill').select('after_id').forUpdate().executeTakeFirst()
+    if (progress === undefined) return { done: true, stored: 0 }
+    const { rows } = await sql<{ walked: string, last_id: string | null, stored: string }>`
+      WITH batch AS (SELECT id FROM posts WHERE id > ${progress.after_id} ORDER BY id LIMIT ${sql.lit(limit)}),
+      stored AS (
+        INSERT INTO post_json_runs (post_id, json_summary, json_dates_seo, json_seo_rest)
+        SELECT p.id, ${sql.join(STORED_RUNS.map(storedRunText))} FROM posts p JOIN batch ON batch.id = p.id
+        WHERE NOT EXISTS (SELECT 1 FROM post_json_runs r WHERE r.post_id = p.id)
+        ON CONFLICT (post_id) DO NOTHING
+        RETURNING post_id)
+      SELECT (SELECT count(*) FROM batch) AS walked, (SELECT max(id::text) FROM batch) AS last_id, (SELECT count(*) FROM stored) AS stored`.execute(tx)
+    const { walked, last_id: lastId, stored } = rows[0] as { walked: string, last_id: string | null, stored: string }
+    const done = Number(walked) < limit || lastId === null
+    if (done) await tx.deleteFrom('post_json_runs_backfill').execute()
+    else await tx.updateTable('post_json_runs_backfill').set({ after_id: lastId }).execute()
+    return { done, stored: Number(stored) }
+  })
 }

@@ -5,7 +5,7 @@ import { param, preparedQuery, preparedQueryByShape, shapeKey } from '../../db/p
 import type { DB, PostsTable } from '../../db/schema.ts'
 import { OUT_OF_TIME, withinTimeBudget } from '../../db/time-budget.ts'
 import { networkPostUrlTemplate, postApiUrlTemplate, type CompiledTemplate, type Links } from '../common/site.ts'
-import { feedItemJson, jsonTemplate, postJson, type PostJsonOptions } from './post-json.repository.ts'
+import { feedItemJson, jsonTemplate, postJson, RUNS, type PostJsonOptions } from './post-json.repository.ts'
 import { PUBLIC_STATUSES, type PostStatus } from './post-status.ts'
 import type { PostField } from './posts.schemas.ts'
 
@@ -372,7 +372,9 @@ export async function findPostsJson (db: Executor, keys: PostKey[], audience: Au
   return answers
 }
 
-function withJsonColumns (query: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
+function withJsonColumns (posts: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
+  // Each post's runs by its primary key (unused, as by a feed's items, PostgreSQL drops the join).
+  const query = posts.leftJoin(`post_json_runs as ${RUNS}`, `${RUNS}.post_id`, 'p.id')
   const time = sortTime(audience)
   const options: PostJsonOptions = {
     urlTemplate: urlTemplateOf(shape),

@@ -8,7 +8,7 @@ import { OUT_OF_TIME } from '../../../src/db/time-budget.ts'
 import { DEFAULT_LIST_FIELDS, POST_FIELDS, type PostField } from '../../../src/content/posts/posts.schemas.ts'
 import { newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
-import { blogsWithDriftedJson, postsWithDriftedRuns } from '../../helpers/post-json-runs.ts'
+import { blogsWithDriftedJson, forgetRuns, postsWithDriftedRuns } from '../../helpers/post-json-runs.ts'
 import { migrateDownThrough } from '../../helpers/migrations.ts'
 import { seededRandom } from '../../helpers/random-writes.ts'
 import { migrateToLatest } from '../../../src/db/migrator.ts'
@@ -138,11 +138,8 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
   await sql`ALTER TABLE blogs ENABLE TRIGGER blogs_json_summary`.execute(db)
   t.same(await blogsWithDriftedJson(db), [withTemplate.id], 'which the drift check tells')
   // Posts written before the migration, outside its window, have no runs: their text is computed.
-  await sql`ALTER TABLE posts DISABLE TRIGGER posts_json_runs`.execute(db)
-  const { numAffectedRows: withoutRuns } = await sql`UPDATE posts SET json_summary = NULL, json_dates_seo = NULL, json_seo_rest = NULL
-    WHERE id IN (SELECT id FROM posts ORDER BY id LIMIT 20)`.execute(db)
-  await sql`ALTER TABLE posts ENABLE TRIGGER posts_json_runs`.execute(db)
-  t.equal(Number(withoutRuns), 20, 'a third of the posts without runs')
+  const withoutRuns = await forgetRuns(db, sql`id IN (SELECT id FROM posts ORDER BY id LIMIT 20)`)
+  t.equal(withoutRuns, 20, 'a third of the posts without runs')
   t.equal((await postsWithDriftedRuns(db)).length, 3 * 20, 'which the drift check tells, each run')
 
   const fieldSets: Array<[string, readonly PostField[]]> = [
@@ -220,9 +217,7 @@ t.test('posts left without runs get them from the background pass, and their JSO
     return listed === OUT_OF_TIME ? [] : listed.rows.map((row) => row.json)
   }
   const before = await page()
-  await sql`ALTER TABLE posts DISABLE TRIGGER posts_json_runs`.execute(db)
-  await sql`UPDATE posts SET json_summary = NULL, json_dates_seo = NULL, json_seo_rest = NULL`.execute(db)
-  await sql`ALTER TABLE posts ENABLE TRIGGER posts_json_runs`.execute(db)
+  await forgetRuns(db)
   t.equal((await postsWithDriftedRuns(db)).length, 3 * 1_203, 'every post without its runs')
   t.same(await page(), before, 'computed, the same JSON')
 
@@ -231,10 +226,10 @@ t.test('posts left without runs get them from the background pass, and their JSO
   t.same(await page(), before, 'read from the rows, the same JSON')
   t.equal(await storeAllMissingRuns(db), 0, 'a second pass finds none')
   let batches = 0
-  await sql`ALTER TABLE posts DISABLE TRIGGER posts_json_runs`.execute(db)
-  await sql`UPDATE posts SET json_summary = NULL`.execute(db)
-  await sql`ALTER TABLE posts ENABLE TRIGGER posts_json_runs`.execute(db)
+  await forgetRuns(db)
   t.equal(await storeAllMissingRuns(db, () => batches++ >= 1), 500, 'stopped after a batch, it leaves the rest for the next start')
+  t.equal(await storeAllMissingRuns(db), 703, 'which the next start goes on from')
+  t.same(await postsWithDriftedRuns(db), [], 'every post has its runs again')
 })
 
 t.test('the app runs the pass when it is ready, with its background jobs', async (t) => {
@@ -244,9 +239,7 @@ t.test('the app runs the pass when it is ready, with its background jobs', async
   await db.insertInto('posts').values(Array.from({ length: 600 }, (_, k) => ({
     id: `01900000-0000-7000-8000-${String(k).padStart(12, '0')}`, blog_id: blog.id, slug: `old-${k}`, title: `Old ${k}`, status: 'published' as const, published_at: new Date(Date.UTC(2015, 0, 1) + k * 60_000)
   }))).execute()
-  await sql`ALTER TABLE posts DISABLE TRIGGER posts_json_runs`.execute(db)
-  await sql`UPDATE posts SET json_summary = NULL`.execute(db)
-  await sql`ALTER TABLE posts ENABLE TRIGGER posts_json_runs`.execute(db)
+  await forgetRuns(db)
   await app.ready()
   // It runs in the background and logs when it has found none left: wait for that (generously:
   // a busy machine is slow, not wrong).
