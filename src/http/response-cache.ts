@@ -183,10 +183,12 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     registers: [app.metrics.registry],
     collect () { this.set(cache.calculatedSize) }
   })
+  /** Whether `entry` is past its time to live at `now` (performance.now()). */
+  const expired = (entry: CachedResponse, now = performance.now()): boolean => entry.expiresAt <= now
   /** The live entry under `key`; one past its time to live is dropped. */
   const lookup = (key: string): CachedResponse | undefined => {
     const entry = cache.get(key)
-    if (entry === undefined || entry.expiresAt > performance.now()) return entry
+    if (entry === undefined || !expired(entry)) return entry
     cache.delete(key)
     return undefined
   }
@@ -194,9 +196,9 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   // not: one walk over the entries (15,000-20,000 at the default size under the long tail).
   const sweep = setInterval(() => {
     const now = performance.now()
-    const expired: string[] = []
-    cache.forEach((entry, key) => { if (entry.expiresAt <= now) expired.push(key) })
-    for (const key of expired) cache.delete(key)
+    const dead: string[] = []
+    cache.forEach((entry, key) => { if (expired(entry, now)) dead.push(key) })
+    for (const key of dead) cache.delete(key)
   }, Math.max(500, options.ttlMs / 2))
   sweep.unref()
   const flights = new Map<string, Flight>()
@@ -242,7 +244,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
       if (cache.calculatedSize + bytes <= cache.maxSize) return undefined
       const leastRecentlyUsed = cache.rkeys().next()
       if (leastRecentlyUsed.done === true) return undefined
-      if ((cache.peek(leastRecentlyUsed.value) as CachedResponse).expiresAt > now) return resourceOf(leastRecentlyUsed.value)
+      if (!expired(cache.peek(leastRecentlyUsed.value) as CachedResponse, now)) return resourceOf(leastRecentlyUsed.value)
       cache.delete(leastRecentlyUsed.value)
     }
   }

@@ -353,6 +353,7 @@ export async function storeMissingRuns (db: Kysely<DB>, limit: number): Promise<
       stored AS (
         INSERT INTO post_json_runs (post_id, json_summary, json_dates_seo, json_seo_rest)
         SELECT p.id, ${sql.join(STORED_RUNS.map(storedRunText))} FROM posts p JOIN batch ON batch.id = p.id
+        -- Not computed for posts that have them; ON CONFLICT for a writer's that commit meanwhile.
         WHERE NOT EXISTS (SELECT 1 FROM post_json_runs r WHERE r.post_id = p.id)
         ON CONFLICT (post_id) DO NOTHING
         RETURNING post_id)
