@@ -1916,7 +1916,7 @@ export interface components {
             title: string;
             subtitle: string | null;
             excerpt: string | null;
-            /** @description Sanitized HTML of the article. On single posts; on lists with `formats=html` or `fields=body_html`. */
+            /** @description Sanitized HTML of the article, its links and images as the editor wrote them (relative ones resolve against `url`; feeds resolve them). On single posts; on lists with `formats=html` or `fields=body_html`. */
             body_html: string;
             /** @description The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`. */
             body_text?: string;
@@ -2017,7 +2017,7 @@ export interface components {
             title: string;
             subtitle: string | null;
             excerpt: string | null;
-            /** @description Sanitized HTML of the article. On single posts; on lists with `formats=html` or `fields=body_html`. */
+            /** @description Sanitized HTML of the article, its links and images as the editor wrote them (relative ones resolve against `url`; feeds resolve them). On single posts; on lists with `formats=html` or `fields=body_html`. */
             body_html?: string;
             /** @description The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`. */
             body_text?: string;
@@ -2119,7 +2119,7 @@ export interface components {
             title: string;
             subtitle: string | null;
             excerpt: string | null;
-            /** @description Sanitized HTML of the article. On single posts; on lists with `formats=html` or `fields=body_html`. */
+            /** @description Sanitized HTML of the article, its links and images as the editor wrote them (relative ones resolve against `url`; feeds resolve them). On single posts; on lists with `formats=html` or `fields=body_html`. */
             body_html?: string;
             /** @description The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`. */
             body_text?: string;
@@ -2167,7 +2167,7 @@ export interface components {
             title?: string;
             subtitle?: string | null;
             excerpt?: string | null;
-            /** @description Sanitized HTML of the article. On single posts; on lists with `formats=html` or `fields=body_html`. */
+            /** @description Sanitized HTML of the article, its links and images as the editor wrote them (relative ones resolve against `url`; feeds resolve them). On single posts; on lists with `formats=html` or `fields=body_html`. */
             body_html?: string;
             /** @description The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`. */
             body_text?: string;
@@ -2941,7 +2941,7 @@ export interface components {
             /** @description The lead image URL. */
             thumbnail: string | null;
             is_breaking: boolean;
-            /** @description With content=full. */
+            /** @description With content=full: the article's HTML, its relative links and images resolved against `url`. */
             content_html?: string;
         };
         /**
@@ -3039,7 +3039,7 @@ export interface components {
                 url: string;
                 title: string;
                 summary?: string;
-                /** @description With content=full. */
+                /** @description With content=full: the article's HTML, its relative links and images resolved against `url`. */
                 content_html?: string;
                 /** @description Without content=full: the excerpt, or the title. */
                 content_text?: string;

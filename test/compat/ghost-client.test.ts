@@ -4,6 +4,7 @@ import { createApiKey } from '../../src/access/api-keys/api-keys.service.ts'
 import { revokeApiKey } from '../../src/access/api-keys/api-keys.repository.ts'
 import { seedDemo } from '../../src/demo/seed-demo.ts'
 import { newApiKey, newBlog, newPost } from '../helpers/factories.ts'
+import { htmlUrlReferences } from '../helpers/html-url-references.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
 // Ghost's own JavaScript client, @tryghost/content-api, unchanged, against a running server:
@@ -150,4 +151,15 @@ t.test('Ghost resources this API does not have answer Ghost\'s 404', async (t) =
   for (const resource of ['tiers', 'newsletters'] as const) {
     await t.rejects((site as unknown as Record<string, { browse: () => Promise<unknown> }>)[resource]!.browse(), { name: 'NotFoundError' }, resource)
   }
+})
+
+t.test('html comes with its links and images absolute, as Ghost sends it', async (t) => {
+  const { app, site } = shared
+  const flag = await app.db.selectFrom('blogs').select('id').where('slug', '=', 'under-the-black-flag').executeTakeFirstOrThrow()
+  await newPost(app.db, { blogId: flag.id, slug: 'with-relative-links', title: 'Relative links', bodyText: 'See <a href="/about">about</a>, <a href="#notes">the notes</a> and <img src="images/map.jpg" alt="A map">.' })
+  const post = await site.posts.read({ slug: 'with-relative-links' }, { formats: 'html' }) as Post
+  t.match(post.url, /^https:\/\/news\.example\.com\//)
+  t.same(htmlUrlReferences(post.html).map((reference) => reference.value), ['/about', '#notes', 'images/map.jpg'].map((ref) => new URL(ref, post.url).href),
+    'resolved against the post\'s address (read back with parse5)')
+  t.match((await app.inject({ url: '/v1/blogs/under-the-black-flag/posts/with-relative-links' })).json().data.body_html, 'href="/about"', 'the JSON API keeps them as written')
 })

@@ -1,4 +1,5 @@
 import { DOMParser, type Element } from '@xmldom/xmldom'
+import { htmlUrlReferences } from './html-url-references.ts'
 
 // The rules of each feed format, as validators and readers apply them, checked on the document
 // itself (parsed by @xmldom/xmldom, not by our code): RSS 2.0 (rssboard.org/rss-specification
@@ -15,6 +16,12 @@ const isAbsoluteHttp = (value: string | null | undefined): boolean => value != n
 const children = (parent: Element, name: string, ns?: string): Element[] =>
   Array.from(parent.childNodes).filter((node): node is Element => node.nodeType === 1 && (ns === undefined ? (node as Element).nodeName === name : (node as Element).localName === name && (node as Element).namespaceURI === ns))
 const text = (element: Element | undefined): string => element?.textContent?.trim() ?? ''
+
+/** What the W3C Feed Validator warns of (ContainsRelRef): links and images in an item's HTML that only resolve on the publisher's own pages. */
+function relativeReferences (html: string, at: string): string[] {
+  const relative = htmlUrlReferences(html).filter((reference) => reference.relative)
+  return relative.length === 0 ? [] : [`${at} should not contain relative URL references: ${relative.map((r) => `${r.element}[${r.attribute}]="${r.value}"`).join(', ')}`]
+}
 
 function parseXml (xml: string): { root: Element | undefined, errors: string[] } {
   const errors: string[] = []
@@ -65,6 +72,8 @@ export function rssViolations (xml: string): string[] {
       if (type !== null && !MEDIA_TYPE.test(type)) problems.push(`${at}: media:content type must be a media type`)
     }
     for (const creator of item.getElementsByTagNameNS('http://purl.org/dc/elements/1.1/', 'creator')) if (text(creator) === '') problems.push(`${at}: empty dc:creator`)
+    for (const description of children(item, 'description')) problems.push(...relativeReferences(text(description), `${at}: <description>`))
+    for (const content of item.getElementsByTagNameNS('http://purl.org/rss/1.0/modules/content/', 'encoded')) problems.push(...relativeReferences(text(content), `${at}: content:encoded`))
   }
   return problems
 }
@@ -107,6 +116,9 @@ export function atomViolations (xml: string): string[] {
     if (content === undefined && !entryLinks.some((link) => (link.getAttribute('rel') ?? 'alternate') === 'alternate')) problems.push(`${at}: without <content>, a link rel="alternate" is required`)
     for (const summary of children(entry, 'summary', ATOM_NS)) textConstruct(summary, `${at} summary`)
     if (content !== undefined) textConstruct(content, `${at} content`)
+    for (const html of [content, ...children(entry, 'summary', ATOM_NS)]) {
+      if (html?.getAttribute('type') === 'html') problems.push(...relativeReferences(text(html), `${at}: <${html.localName}>`))
+    }
     for (const link of entryLinks) {
       if (!isAbsoluteHttp(link.getAttribute('href'))) problems.push(`${at}: link href must be absolute`)
       const type = link.getAttribute('type')
@@ -140,6 +152,7 @@ export function jsonFeedViolations (body: string): string[] {
     if (ids.has(item.id as string)) problems.push(`${at}: id repeats`)
     ids.add(item.id as string)
     if (typeof item.content_html !== 'string' && typeof item.content_text !== 'string') problems.push(`${at}: content_html or content_text is required`)
+    if (typeof item.content_html === 'string') problems.push(...relativeReferences(item.content_html, `${at}: content_html`))
     for (const key of ['url', 'image', 'external_url']) if (item[key] !== undefined && !isAbsoluteHttp(item[key] as string)) problems.push(`${at}: ${key} must be absolute`)
     for (const key of ['date_published', 'date_modified']) if (item[key] !== undefined && !RFC_3339.test(item[key] as string)) problems.push(`${at}: ${key} must be RFC 3339`)
     if (item.authors !== undefined) {

@@ -150,6 +150,9 @@ t.test('every feed, in every format, keeps the format\'s rules and reads the sam
   // The lead image with its words: caption, credit and alt text.
   await app.db.updateTable('posts').set({ lead_image_caption: 'Kerry & Lavrov in <Paris>', lead_image_credit: 'Photo: Example Wire', lead_image_alt: 'Two men at a table', lead_image_width: 1200, lead_image_height: 800 })
     .where('slug', '=', 'one').execute()
+  // Links and images as an editor writes them on the site: the full feeds must not carry them relative.
+  await app.db.updateTable('posts').set({ body_html: '<p>See <a href="/about">about</a>, <a href="#notes">the notes</a> and <img src="images/map.jpg" srcset="images/map-2x.jpg 2x" alt="A map"></p>' })
+    .where('slug', '=', 'two').execute()
   const api = (await app.inject({ url: '/v1/posts?limit=20' })).json().data as Array<{ id: string, title: string, url: string, authors: Array<{ name: string }> }>
   const paths = ['/v1/feeds/latest', '/v1/feeds/breaking', '/v1/blogs/flag/feed', '/v1/authors/ann/feed', '/v1/tags/oil/feed', '/v1/authors/bob/feed?tag=syria']
   for (const path of paths) {
@@ -210,6 +213,15 @@ t.test('the format rules catch what validators catch (the checks above can fail)
   for (const rule of ['feed: exactly one <id>', 'feed title: type must be text', 'feed <updated> must be RFC 3339', 'entry 1: <id> must be an IRI', 'an <author>, or one on the feed', 'link rel="alternate" is required']) {
     t.ok(atom.some((problem) => problem.includes(rule)), rule)
   }
+  // The W3C Feed Validator's ContainsRelRef, in each format's HTML.
+  const relativeRss = rssViolations(`<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title><link>https://a.example/</link><description>D</description>
+    <item><title>A</title><guid isPermaLink="false">a</guid><content:encoded>&lt;p&gt;&lt;a href="/about"&gt;x&lt;/a&gt; &lt;img srcset="https://i.example/a.jpg 1x, b.jpg 2x"&gt;&lt;/p&gt;</content:encoded></item></channel></rss>`)
+  t.ok(relativeRss.some((problem) => problem.includes('content:encoded should not contain relative URL references: a[href]="/about", img[srcset]="b.jpg"')), 'RSS: a relative link and srcset candidate')
+  const relativeAtom = atomViolations(`<feed xmlns="http://www.w3.org/2005/Atom"><id>https://a.example/</id><title>T</title><updated>2024-05-01T01:00:00Z</updated><author><name>A</name></author>
+    <entry><id>urn:x:1</id><title>A</title><updated>2024-05-01T01:00:00Z</updated><content type="html">&lt;img src="map.jpg"&gt;</content></entry></feed>`)
+  t.ok(relativeAtom.some((problem) => problem.includes('<content> should not contain relative URL references: img[src]="map.jpg"')), 'Atom: a relative image')
+  t.ok(jsonFeedViolations(JSON.stringify({ version: 'https://jsonfeed.org/version/1.1', title: 'T', items: [{ id: '1', content_html: '<a href="#notes">n</a>' }] }))
+    .some((problem) => problem.includes('content_html should not contain relative URL references: a[href]="#notes"')), 'JSON Feed: a fragment-only link')
   const json = jsonFeedViolations(JSON.stringify({ version: 'https://jsonfeed.org/version/1', title: 'T', items: [{ id: 1, url: '/x', image_caption: 'c' }] }))
   for (const rule of ['version must be', 'id is required', 'content_html or content_text', 'url must be absolute', '"image_caption" is not JSON Feed 1.1']) {
     t.ok(json.some((problem) => problem.includes(rule)), rule)

@@ -1,4 +1,5 @@
 import { blogWebsite, postUrls, type Links } from '../../content/common/site.ts'
+import { withAbsoluteUrls } from '../../content/posts/absolute-urls.ts'
 import { readingTimeMinutes } from '../../content/posts/post-text.ts'
 import type { PostRow, Summary } from '../../content/posts/posts.repository.ts'
 import type { BlogRow } from '../../content/blogs/blogs.repository.ts'
@@ -33,12 +34,15 @@ function summaryAuthor (author: Summary, links: Links) {
 
 export function toGhostPost (row: PostRow, links: Links, include: GhostInclude, formats: { html: boolean, plaintext: boolean }): GhostPost {
   const text = row.body_text ?? ''
+  const url = postUrls({ id: row.id, slug: row.slug, sort_time: row.sort_time, blog: { slug: row.blog_slug, website_url: row.blog_website_url, post_url_template: row.blog_post_url_template } }, links).url
   const post: GhostPost = {
     id: row.id,
     uuid: row.id,
     title: row.title,
     slug: row.slug,
-    ...(formats.html ? { html: row.body_html ?? '' } : {}),
+    // Ghost's Content API returns the links and images of `html` absolute, and its clients and
+    // themes take them so: relative ones are resolved against the post's address.
+    ...(formats.html ? { html: withAbsoluteUrls(row.body_html ?? '', url) } : {}),
     ...(formats.plaintext ? { plaintext: text } : {}),
     comment_id: row.id,
     feature_image: row.lead_image_url,
@@ -54,7 +58,7 @@ export function toGhostPost (row: PostRow, links: Links, include: GhostInclude, 
     codeinjection_foot: null,
     custom_template: null,
     canonical_url: row.canonical_url,
-    url: postUrls({ id: row.id, slug: row.slug, sort_time: row.sort_time, blog: { slug: row.blog_slug, website_url: row.blog_website_url, post_url_template: row.blog_post_url_template } }, links).url,
+    url,
     excerpt: row.excerpt ?? text.slice(0, 500),
     reading_time: readingTimeMinutes(row.word_count),
     access: true,

@@ -310,12 +310,13 @@ function withStoredTexts (runs: PostJsonOptions['runs'], build: (storedText: Sto
 }
 
 /**
- * feed-items.ts's toFeedItem in SQL (the compact JSON feed's items), for a query of public
- * posts `p` and blogs `b`; `full`: with content_html. The feed read whole rows of some forty
- * columns and mapped and serialized them: 0.63 ms of the API's CPU a request uncached, pg's
- * row parsing alone 17 % of it (bench/cpu-split.sh /v1/feeds/latest --profile).
+ * feed-items.ts's toFeedItem in SQL (the compact JSON feed's items without the article: with
+ * content=full the feed is toFeedItem's own, whose HTML has its relative links resolved), for a
+ * query of public posts `p` and blogs `b`. The feed read whole rows of some forty columns and
+ * mapped and serialized them: 0.63 ms of the API's CPU a request uncached, pg's row parsing
+ * alone 17 % of it (bench/cpu-split.sh /v1/feeds/latest --profile).
  */
-export function feedItemJson (full: boolean, { urlTemplate, sortTime, runs }: Pick<PostJsonOptions, 'urlTemplate' | 'sortTime' | 'runs'>): RawBuilder<string | null> {
+export function feedItemJson ({ urlTemplate, sortTime, runs }: Pick<PostJsonOptions, 'urlTemplate' | 'sortTime' | 'runs'>): RawBuilder<string | null> {
   return withStoredTexts(runs, (storedText) => {
     const members: Array<[string, Value]> = [
       ['id', rowFieldExpression('id')],
@@ -327,8 +328,7 @@ export function feedItemJson (full: boolean, { urlTemplate, sortTime, runs }: Pi
       ['blog', blogJson(storedText)],
       ['authors', summaries('author_summaries')],
       ['thumbnail', sql`p.lead_image_url`],
-      ['is_breaking', sql`p.is_breaking`],
-      ...(full ? [['content_html', sql`coalesce(p.body_html, '')`] satisfies [string, Value]] : [])
+      ['is_breaking', sql`p.is_breaking`]
     ]
     return concat([...memberParts(members, true), sql.lit('}')])
   })

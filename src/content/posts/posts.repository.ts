@@ -191,9 +191,9 @@ export async function listPostsAsJson (db: Executor, request: PostListRequest, s
 /** An item of the compact JSON feed as its JSON text, and when its post was last updated (for the feed's Last-Modified). */
 export interface FeedItemJsonRow { json: string, updated_at: Date }
 
-/** The compact JSON feed's items for `request` (public posts, newest first, no full-text query), as PostgreSQL writes them. */
-export async function listFeedItemsAsJson (db: Executor, request: PostListRequest, links: Links, full: boolean): Promise<FeedItemJsonRow[]> {
-  return await pageOfPosts(db, { request, asJson: { fields: [], links, feedItem: { full } } }) as FeedItemJsonRow[]
+/** The compact JSON feed's items for `request` (public posts, newest first, no full-text query, no article), as PostgreSQL writes them. */
+export async function listFeedItemsAsJson (db: Executor, request: PostListRequest, links: Links): Promise<FeedItemJsonRow[]> {
+  return await pageOfPosts(db, { request, asJson: { fields: [], links, feedItem: true } }) as FeedItemJsonRow[]
 }
 
 /** How many posts (in list order, the query aside) a full-text page looks through by walking. */
@@ -383,8 +383,8 @@ function withJsonColumns (posts: ReturnType<typeof visiblePosts>, shape: JsonSha
     everyPostPublic: audience === 'public',
     runs: shape.runs ?? 'stored or computed'
   }
-  if (shape.feedItem !== undefined) {
-    return query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), feedItemJson(shape.feedItem.full, options).as('json'), 'p.updated_at'])
+  if (shape.feedItem === true) {
+    return query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), feedItemJson(options).as('json'), 'p.updated_at'])
   }
   const selected = query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), postJson(shape.fields, options).as('json')])
   // Kept on the row by triggers (the post_byline_summaries migration), in byline order.
@@ -401,7 +401,7 @@ export type JsonShape = {
   relations?: boolean | undefined
   runs?: PostJsonOptions['runs'] | undefined
   /** Items of the compact JSON feed (feedItemJson) instead of posts, `fields` aside. */
-  feedItem?: { full: boolean } | undefined
+  feedItem?: boolean | undefined
 } & ({ links: Links } | { links?: undefined, urlTemplate: CompiledTemplate, apiUrlTemplate: CompiledTemplate })
 
 /**

@@ -41,7 +41,7 @@ const postFields = {
   title: z.string(),
   subtitle: z.string().nullable(),
   excerpt: z.string().nullable(),
-  body_html: z.string().describe('Sanitized HTML of the article. On single posts; on lists with `formats=html` or `fields=body_html`.'),
+  body_html: z.string().describe('Sanitized HTML of the article, its links and images as the editor wrote them (relative ones resolve against `url`; feeds resolve them). On single posts; on lists with `formats=html` or `fields=body_html`.'),
   body_text: z.string().optional().describe('The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`.'),
   word_count: z.number().int().min(0),
   reading_time_minutes: z.number().int().min(0),

@@ -3,6 +3,7 @@ import type { Links } from '../../content/common/site.ts'
 import { postRowUrls } from '../../content/posts/posts.mapper.ts'
 import type { PostRow } from '../../content/posts/posts.repository.ts'
 import { XML_INVALID } from '../../http/stored-text.ts'
+import { withAbsoluteUrls } from '../../content/posts/absolute-urls.ts'
 import type { FeedFormat } from './feeds.schemas.ts'
 
 // RSS 2.0 and Atom 1.0 are built with fast-xml-parser's XMLBuilder, which escapes every text
@@ -134,13 +135,14 @@ function mediaContent (row: PostRow): XmlNode | undefined {
 function renderRss (meta: FeedMeta, rows: readonly PostRow[], links: Links, full: boolean): string {
   const items = rows.map((row) => {
     const image = row.lead_image_url
+    const url = postRowUrls(row, links).url
     return present({
       title: textNode(row.title),
-      link: textNode(postRowUrls(row, links).url),
+      link: textNode(url),
       guid: textNode(postUrn(row.id), { isPermaLink: 'false' }),
       pubDate: textNode((row.published_at ?? row.sort_time).toUTCString()),
       description: row.excerpt === null ? undefined : textNode(row.excerpt),
-      'content:encoded': full ? textNode(row.body_html ?? '') : undefined,
+      'content:encoded': full ? textNode(withAbsoluteUrls(row.body_html ?? '', url)) : undefined,
       // <author> must be an e-mail address in RSS; names go in dc:creator, one per author.
       'dc:creator': row.authors.length === 0 ? undefined : row.authors.map((author) => textNode(author.name)),
       category: row.tags.length === 0 ? undefined : row.tags.map((tag) => textNode(tag.name)),
@@ -174,11 +176,13 @@ function renderRss (meta: FeedMeta, rows: readonly PostRow[], links: Links, full
 }
 
 function renderAtom (meta: FeedMeta, rows: readonly PostRow[], links: Links, full: boolean): string {
-  const entries = rows.map((row) => present({
+  const entries = rows.map((row) => {
+    const url = postRowUrls(row, links).url
+    return present({
     id: textNode(postUrn(row.id)),
     title: textNode(row.title, { type: 'text' }),
     link: [
-      attributesOf({ rel: 'alternate', type: 'text/html', href: postRowUrls(row, links).url }),
+      attributesOf({ rel: 'alternate', type: 'text/html', href: url }),
       ...(row.lead_image_url === null ? [] : [attributesOf({ rel: 'enclosure', type: imageType(row.lead_image_url), href: row.lead_image_url })])
     ],
     updated: textNode(row.updated_at.toISOString()),
@@ -186,9 +190,10 @@ function renderAtom (meta: FeedMeta, rows: readonly PostRow[], links: Links, ful
     author: row.authors.length === 0 ? undefined : row.authors.map((author) => ({ name: textNode(author.name) })),
     category: row.tags.length === 0 ? undefined : row.tags.map((tag) => attributesOf({ term: tag.slug, label: tag.name })),
     summary: row.excerpt === null ? undefined : textNode(row.excerpt, { type: 'text' }),
-    content: full ? textNode(row.body_html ?? '', { type: 'html' }) : undefined,
+    content: full ? textNode(withAbsoluteUrls(row.body_html ?? '', url), { type: 'html' }) : undefined,
     'media:content': mediaContent(row)
-  }))
+    })
+  })
   return document({
     feed: present({
       ...attributesOf({ xmlns: NS.atom, 'xmlns:media': NS.media, ...(meta.language === undefined ? {} : { 'xml:lang': meta.language }) }),
@@ -218,14 +223,16 @@ function renderJsonFeed (meta: FeedMeta, rows: readonly PostRow[], links: Links,
     ...(meta.hubUrl === undefined ? {} : { hubs: [{ type: 'WebSub', url: meta.hubUrl }] }),
     ...(meta.description === '' ? {} : { description: meta.description }),
     ...(meta.language === undefined ? {} : { language: meta.language }),
-    items: rows.map((row) => ({
+    items: rows.map((row) => {
+      const url = postRowUrls(row, links).url
+      return {
       id: postUrn(row.id),
-      url: postRowUrls(row, links).url,
+      url,
       title: row.title,
       ...(row.excerpt === null ? {} : { summary: row.excerpt }),
       // One of content_html and content_text is required: the article with content=full,
       // otherwise the excerpt (or the title) as text.
-      ...(full ? { content_html: row.body_html ?? '' } : { content_text: row.excerpt ?? row.title }),
+      ...(full ? { content_html: withAbsoluteUrls(row.body_html ?? '', url) } : { content_text: row.excerpt ?? row.title }),
       ...(row.lead_image_url === null
         ? {}
         : {
@@ -243,6 +250,7 @@ function renderJsonFeed (meta: FeedMeta, rows: readonly PostRow[], links: Links,
       date_modified: row.updated_at.toISOString(),
       authors: row.authors.map((author) => ({ name: author.name })),
       tags: row.tags.map((tag) => tag.name)
-    }))
+      }
+    })
   })
 }

@@ -15,6 +15,7 @@ import type { TagRow } from '../../content/tags/tags.repository.ts'
 import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { problemResponses } from '../../http/errors.ts'
 import { blogApiUrl, blogWebsite, linksFor } from '../../content/common/site.ts'
+import { toFeedItem } from './feed-items.ts'
 import { CONTENT_TYPES, feedUrl, negotiateFormat, renderFeed } from './feed-render.ts'
 import { FeedQuerySchema, JsonFeed11Schema, JsonFeedSchema, type FeedQuery } from './feeds.schemas.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
@@ -87,8 +88,10 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
       return updated
     }
     if (format === 'json') {
-      // The items as PostgreSQL writes them (feedItemJson; toFeedItem stays their definition).
-      const [items, latestChange] = await Promise.all([listFeedItemsAsJson(app.db, listing, links, full), latestPublicChangeTime(app.db, 'post')])
+      // The items as PostgreSQL writes them (feedItemJson; toFeedItem stays their definition),
+      // but with the article: its HTML's relative links are resolved (absolute-urls.ts) in JavaScript.
+      const fullItems = async () => (await listPosts(app.db, listing)).map((row) => ({ json: JSON.stringify(toFeedItem(row, links, true)), updated_at: row.updated_at }))
+      const [items, latestChange] = await Promise.all([full ? fullItems() : listFeedItemsAsJson(app.db, listing, links), latestPublicChangeTime(app.db, 'post')])
       headers(items, latestChange)
       const bytes = jsonPieces(reply, ['{"data":', ...arrayPieces(items.map((item) => item.json)), `,"meta":${JSON.stringify({ title: feed.title, feed_url: selfUrl })}}`], JsonFeedSchema)
       return reply.type(CONTENT_TYPES.json).send(bytes)

@@ -47,7 +47,7 @@ export const FeedItemSchema = z.object({
   authors: z.array(SummarySchema),
   thumbnail: z.string().nullable().describe('The lead image URL.'),
   is_breaking: z.boolean(),
-  content_html: z.string().optional().describe('With content=full.')
+  content_html: z.string().optional().describe('With content=full: the article\'s HTML, its relative links and images resolved against `url`.')
 }).meta({ id: 'FeedItem', examples: [EXAMPLE_FEED_ITEM] })
 export type FeedItem = z.infer<typeof FeedItemSchema>
 
@@ -72,7 +72,7 @@ export const JsonFeed11Schema = z.object({
     url: z.string(),
     title: z.string(),
     summary: z.string().optional(),
-    content_html: z.string().optional().describe('With content=full.'),
+    content_html: z.string().optional().describe('With content=full: the article\'s HTML, its relative links and images resolved against `url`.'),
     content_text: z.string().optional().describe('Without content=full: the excerpt, or the title.'),
     image: z.string().optional(),
     _lead_image: z.object({

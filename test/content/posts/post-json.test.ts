@@ -169,18 +169,17 @@ t.test('a page as PostgreSQL builds its JSON is the mapper\'s JSON, byte for byt
   // Preview sees drafts and archived posts too, so more than the public.
   t.ok(compared > 4 * 4 * 60, `${compared} posts compared`)
 
-  // The compact JSON feed's items (feedItemJson) against toFeedItem: feeds are public.
+  // The compact JSON feed's items (feedItemJson) against toFeedItem: feeds are public. (With
+  // content=full the feed is toFeedItem's own: SQL does not resolve the article's links.)
   let items = 0
   for (const [linkRule, links] of Object.entries(LINKS)) {
-    for (const full of [false, true]) {
-      const request: PostListRequest = { audience: 'public', filter: {}, sort: 'newest', limit: 100, withBody: full }
-      const [rows, listed] = await Promise.all([listPosts(db, request), listFeedItemsAsJson(db, request, links, full)])
-      t.same(listed.map((item) => item.json), rows.map((row) => JSON.stringify(toFeedItem(row, links, full))), `${linkRule}, ${full ? 'full' : 'compact'}: every feed item is toFeedItem's`)
-      t.same(listed.map((item) => item.updated_at.getTime()), rows.map((row) => row.updated_at.getTime()), 'with its post\'s update time')
-      items += rows.length
-    }
+    const request: PostListRequest = { audience: 'public', filter: {}, sort: 'newest', limit: 100, withBody: false }
+    const [rows, listed] = await Promise.all([listPosts(db, request), listFeedItemsAsJson(db, request, links)])
+    t.same(listed.map((item) => item.json), rows.map((row) => JSON.stringify(toFeedItem(row, links, false))), `${linkRule}: every feed item is toFeedItem's`)
+    t.same(listed.map((item) => item.updated_at.getTime()), rows.map((row) => row.updated_at.getTime()), 'with its post\'s update time')
+    items += rows.length
   }
-  t.ok(items > 5 * 2 * 20, `${items} feed items compared`)
+  t.ok(items > 5 * 20, `${items} feed items compared`)
 })
 
 t.test('the migration stores the runs of posts that existed before it, scheduled ones too', async (t) => {
