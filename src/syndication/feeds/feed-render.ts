@@ -179,19 +179,19 @@ function renderAtom (meta: FeedMeta, rows: readonly PostRow[], links: Links, ful
   const entries = rows.map((row) => {
     const url = postRowUrls(row, links).url
     return present({
-    id: textNode(postUrn(row.id)),
-    title: textNode(row.title, { type: 'text' }),
-    link: [
-      attributesOf({ rel: 'alternate', type: 'text/html', href: url }),
-      ...(row.lead_image_url === null ? [] : [attributesOf({ rel: 'enclosure', type: imageType(row.lead_image_url), href: row.lead_image_url })])
-    ],
-    updated: textNode(row.updated_at.toISOString()),
-    published: textNode((row.published_at ?? row.sort_time).toISOString()),
-    author: row.authors.length === 0 ? undefined : row.authors.map((author) => ({ name: textNode(author.name) })),
-    category: row.tags.length === 0 ? undefined : row.tags.map((tag) => attributesOf({ term: tag.slug, label: tag.name })),
-    summary: row.excerpt === null ? undefined : textNode(row.excerpt, { type: 'text' }),
-    content: full ? textNode(withAbsoluteUrls(row.body_html ?? '', url), { type: 'html' }) : undefined,
-    'media:content': mediaContent(row)
+      id: textNode(postUrn(row.id)),
+      title: textNode(row.title, { type: 'text' }),
+      link: [
+        attributesOf({ rel: 'alternate', type: 'text/html', href: url }),
+        ...(row.lead_image_url === null ? [] : [attributesOf({ rel: 'enclosure', type: imageType(row.lead_image_url), href: row.lead_image_url })])
+      ],
+      updated: textNode(row.updated_at.toISOString()),
+      published: textNode((row.published_at ?? row.sort_time).toISOString()),
+      author: row.authors.length === 0 ? undefined : row.authors.map((author) => ({ name: textNode(author.name) })),
+      category: row.tags.length === 0 ? undefined : row.tags.map((tag) => attributesOf({ term: tag.slug, label: tag.name })),
+      summary: row.excerpt === null ? undefined : textNode(row.excerpt, { type: 'text' }),
+      content: full ? textNode(withAbsoluteUrls(row.body_html ?? '', url), { type: 'html' }) : undefined,
+      'media:content': mediaContent(row)
     })
   })
   return document({
@@ -226,30 +226,30 @@ function renderJsonFeed (meta: FeedMeta, rows: readonly PostRow[], links: Links,
     items: rows.map((row) => {
       const url = postRowUrls(row, links).url
       return {
-      id: postUrn(row.id),
-      url,
-      title: row.title,
-      ...(row.excerpt === null ? {} : { summary: row.excerpt }),
-      // One of content_html and content_text is required: the article with content=full,
-      // otherwise the excerpt (or the title) as text.
-      ...(full ? { content_html: withAbsoluteUrls(row.body_html ?? '', url) } : { content_text: row.excerpt ?? row.title }),
-      ...(row.lead_image_url === null
-        ? {}
-        : {
-            image: row.lead_image_url,
-            // JSON Feed has no field for an image's words; extensions start with "_" (JSON Feed 1.1).
-            _lead_image: present({
-              alt: row.lead_image_alt ?? undefined,
-              caption: row.lead_image_caption ?? undefined,
-              credit: row.lead_image_credit ?? undefined,
-              width: row.lead_image_width ?? undefined,
-              height: row.lead_image_height ?? undefined
-            })
-          }),
-      date_published: (row.published_at ?? row.sort_time).toISOString(),
-      date_modified: row.updated_at.toISOString(),
-      authors: row.authors.map((author) => ({ name: author.name })),
-      tags: row.tags.map((tag) => tag.name)
+        id: postUrn(row.id),
+        url,
+        title: row.title,
+        ...(row.excerpt === null ? {} : { summary: row.excerpt }),
+        // One of content_html and content_text is required: the article with content=full,
+        // otherwise the excerpt (or the title) as text.
+        ...(full ? { content_html: withAbsoluteUrls(row.body_html ?? '', url) } : { content_text: row.excerpt ?? row.title }),
+        ...(row.lead_image_url === null
+          ? {}
+          : {
+              image: row.lead_image_url,
+              // JSON Feed has no field for an image's words; extensions start with "_" (JSON Feed 1.1).
+              _lead_image: present({
+                alt: row.lead_image_alt ?? undefined,
+                caption: row.lead_image_caption ?? undefined,
+                credit: row.lead_image_credit ?? undefined,
+                width: row.lead_image_width ?? undefined,
+                height: row.lead_image_height ?? undefined
+              })
+            }),
+        date_published: (row.published_at ?? row.sort_time).toISOString(),
+        date_modified: row.updated_at.toISOString(),
+        authors: row.authors.map((author) => ({ name: author.name })),
+        tags: row.tags.map((tag) => tag.name)
       }
     })
   })
