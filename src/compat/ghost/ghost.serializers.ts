@@ -1,6 +1,7 @@
-import { blogWebsite, postUrls, type Links } from '../../content/common/site.ts'
+import { blogWebsite, type Links } from '../../content/common/site.ts'
 import { withAbsoluteUrls } from '../../content/posts/absolute-urls.ts'
 import { readingTimeMinutes } from '../../content/posts/post-text.ts'
+import { postRowUrls } from '../../content/posts/posts.mapper.ts'
 import type { PostRow, Summary } from '../../content/posts/posts.repository.ts'
 import type { BlogRow } from '../../content/blogs/blogs.repository.ts'
 import type { GhostOwnerRow } from './ghost.repository.ts'
@@ -34,7 +35,7 @@ function summaryAuthor (author: Summary, links: Links) {
 
 export function toGhostPost (row: PostRow, links: Links, include: GhostInclude, formats: { html: boolean, plaintext: boolean }): GhostPost {
   const text = row.body_text ?? ''
-  const url = postUrls({ id: row.id, slug: row.slug, sort_time: row.sort_time, blog: { slug: row.blog_slug, website_url: row.blog_website_url, post_url_template: row.blog_post_url_template } }, links).url
+  const url = postRowUrls(row, links).url
   const post: GhostPost = {
     id: row.id,
     uuid: row.id,
