@@ -83,8 +83,16 @@ export async function latestChangeSeq (db: Executor): Promise<string> {
  * forward. Changes to drafts do not count: what a public response shows did not change.
  */
 export async function latestPublicChangeTime (db: Executor, entityType: EntityType): Promise<Date | undefined> {
-  const row = await db.selectFrom('changes').select('occurred_at').where('entity_type', '=', entityType)
-    .where('public_op', 'is not', null)
-    .orderBy('seq', 'desc').limit(1).executeTakeFirst()
-  return row?.occurred_at
+  const row = await db.selectNoFrom(latestPublicChangeTimeSql(entityType).as('occurred_at')).executeTakeFirst()
+  return row?.occurred_at ?? undefined
+}
+
+/**
+ * latestPublicChangeTime as a scalar subquery, to select alongside other rows: it reads the
+ * same snapshot as they do, in the same statement (a feed's page and its Last-Modified), and
+ * PostgreSQL runs it once per execution however many rows come back (an InitPlan).
+ */
+export function latestPublicChangeTimeSql (entityType: EntityType) {
+  return sql<Date | null>`(SELECT c.occurred_at FROM changes AS c
+    WHERE c.entity_type = ${sql.lit(entityType)} AND c.public_op IS NOT NULL ORDER BY c.seq DESC LIMIT 1)`
 }

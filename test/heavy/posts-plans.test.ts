@@ -139,6 +139,30 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
     }
   }
 
+  // A feed's page carries when the public last saw a post change (its Last-Modified,
+  // feeds.routes.ts) from a subquery of the page's own statement: PostgreSQL runs it once per
+  // execution (an InitPlan), from the newest end of the change log, and the page keeps its plan.
+  // A log of 100,000 changes, a tenth about tags and a fifth not public (drafts).
+  await sql`INSERT INTO changes (entity_type, entity_id, op, public_op)
+    SELECT CASE WHEN i % 10 = 0 THEN 'tag' ELSE 'post' END, gen_random_uuid(), 'upsert', CASE WHEN i % 5 = 0 THEN NULL ELSE 'upsert' END
+    FROM generate_series(1, 100000) i`.execute(db)
+  await sql`ANALYZE changes`.execute(db)
+  const feeds: Array<[string, PostListRequest]> = [
+    ['the latest feed', { ...base, limit: 20, filter: {}, withLatestPostChange: true }],
+    ['a tag\'s feed', { ...base, limit: 20, filter: { tagIds: [tag.id] }, withLatestPostChange: true }]
+  ]
+  for (const [name, request] of feeds) {
+    const root = await plan(db, request)
+    t.comment(`${name}:\n${render(root)}`)
+    const all = nodes(root)
+    const onChanges = all.filter((n) => n['Relation Name'] === 'changes')
+    t.ok(onChanges.length === 1 && onChanges[0]!.insideSubplan && onChanges[0]!['Actual Loops'] === 1, `${name}: the change log read once, in a subplan`)
+    const changesRead = onChanges.reduce((sum, n) => sum + (n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0), 0)
+    t.ok(onChanges[0]?.['Index Name'] === 'changes_public_idx' && changesRead <= 10, `${name}: from the newest end of the public changes' index (${changesRead} rows read)`)
+    const postsRead = postsRowsRead(all.filter((n) => !n.insideSubplan))
+    t.ok(postsRead <= 200 && !all.some((n) => !n.insideSubplan && /Sort/.test(n['Node Type'])), `${name}: the page's plan is the list's (${postsRead} posts rows, no sort)`)
+  }
+
   // Single posts by address, many in one query (post-lookups.ts): each key finds its post
   // through the primary key or the blog+slug index, for the plan made for the values and for
   // the generic plan a named statement settles on (forced here), which cannot see how many keys

@@ -2,7 +2,8 @@ import { extractFromJson, extractFromXml } from '@extractus/feed-extractor'
 import { parseFeed } from 'feedsmith'
 import Parser from 'rss-parser'
 import t, { type Test } from 'tap'
-import { newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
+import { latestPublicChangeTime } from '../../src/changes/change-log.repository.ts'
+import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 import { atomViolations, jsonFeedViolations, rssViolations } from '../helpers/feed-rules.ts'
 import { JsonFeed11Schema } from '../../src/syndication/feeds/feeds.schemas.ts'
@@ -110,6 +111,47 @@ t.test('feeds answer conditional requests with 304, and change when a post is pu
   const after = await app.inject({ url: '/v1/feeds/latest', headers: { 'if-none-match': before.headers.etag as string } })
   t.equal(after.statusCode, 200)
   t.equal(after.json().data[0].title, 'Fresh')
+})
+
+t.test('a feed\'s Last-Modified moves forward when its newest item goes, in every format and when nothing is left', async (t) => {
+  // Unpublishing the newest post leaves items older than the feed the reader has: only the
+  // change log's time (read in the page's own statement) can move Last-Modified forward, or
+  // If-Modified-Since would keep a reader on the copy that still lists the post.
+  const { app } = await buildTestApp(t, { RESPONSE_CACHE_MAX_MB: '0' })
+  const blog = await newBlog(app.db, { slug: 'flag' })
+  const lonely = await newTag(app.db, { slug: 'lonely', name: 'Lonely' })
+  const older = await newPost(app.db, { blogId: blog.id, slug: 'older', publishedAt: new Date('2024-05-01T01:00:00Z'), tagIds: [lonely.id] })
+  const newer = await newPost(app.db, { blogId: blog.id, slug: 'newer', publishedAt: new Date('2024-05-01T02:00:00Z'), tagIds: [lonely.id] })
+  await app.db.updateTable('posts').set({ updated_at: new Date('2024-05-01T03:00:00Z') }).execute()
+  const writer = await newApiKey(app.db, ['content:write'])
+  const unpublish = async (id: string) => {
+    const res = await app.inject({ method: 'POST', url: `/v1/posts/${id}/unpublish`, headers: { authorization: `Bearer ${writer}` } })
+    t.equal(res.statusCode, 200, res.body)
+    const changed = await latestPublicChangeTime(app.db, 'post')
+    t.ok(changed, 'the change log has the unpublish')
+    return new Date(Math.floor((changed as Date).getTime() / 1000) * 1000).toUTCString()
+  }
+  const feeds = ['/v1/feeds/latest', '/v1/tags/lonely/feed'].flatMap((url) => ['json', 'rss', 'atom', 'jsonfeed', 'json&content=full'].map((format) => `${url}?format=${format}`))
+  const lastModified = async (url: string) => {
+    const res = await app.inject({ url })
+    t.equal(res.statusCode, 200, url)
+    return res.headers['last-modified'] as string
+  }
+  const before = new Map<string, string>()
+  for (const url of feeds) before.set(url, await lastModified(url))
+  t.same(new Set(before.values()), new Set(['Wed, 01 May 2024 03:00:00 GMT']), 'before any change: the newest item\'s time')
+
+  const firstChange = await unpublish(newer.id)
+  for (const url of feeds) {
+    t.equal(await lastModified(url), firstChange, `${url}: the unpublish's time`)
+    t.equal((await app.inject({ url, headers: { 'if-modified-since': before.get(url) as string } })).statusCode, 200, `${url}: a reader's older copy is not current`)
+  }
+  const secondChange = await unpublish(older.id)
+  for (const url of feeds) {
+    const res = await app.inject({ url })
+    t.notMatch(res.body, /older|newer/, `${url}: nothing left to list`)
+    t.equal(res.headers['last-modified'], secondChange, `${url}: an empty feed still says when it last changed`)
+  }
 })
 
 t.test('a feed says its blog\'s language, or the one filtered on, and claims none when it mixes languages', async (t) => {

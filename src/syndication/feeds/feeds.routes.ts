@@ -9,7 +9,7 @@ import { referenceIds } from '../../content/addressing/reference-ids.ts'
 import type { AuthorRow } from '../../content/authors/authors.repository.ts'
 import type { BlogRow } from '../../content/blogs/blogs.repository.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from '../../content/posts/post-owners.ts'
-import { listFeedItemsAsJson, listPosts } from '../../content/posts/posts.repository.ts'
+import { listFeedItemsAsJson, listPosts, type FeedItemJsonRow, type LatestPostChange, type PostRow } from '../../content/posts/posts.repository.ts'
 import { resolveOwners, type ListScope } from '../../content/posts/posts.service.ts'
 import type { TagRow } from '../../content/tags/tags.repository.ts'
 import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
@@ -73,14 +73,16 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     const full = query.content === 'full'
     const owners = await resolveOwners(referenceIds(request), query, feed.scope)
     const filter = { ...owners, language: query.language, ...(feed.breakingOnly === true ? { isBreaking: true } : {}) }
-    const listing = { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public' } as const
+    // Last-Modified must move forward even when the newest item is unpublished, so it also
+    // counts the newest post change anywhere, which each row of the page carries.
+    const listing = { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public', withLatestPostChange: true } as const
     const links = linksFor(request)
     const self = new URL(request.url, links.apiBase)
     self.searchParams.delete('format')
     const selfUrl = self.toString()
-    // Last-Modified must move forward even when the newest item is unpublished, so it also
-    // counts the newest post change anywhere (asked for alongside the page).
-    const headers = (rows: ReadonlyArray<{ updated_at: Date }>, latestChange: Date | undefined) => {
+    const headers = async (rows: ReadonlyArray<{ updated_at: Date } & LatestPostChange>) => {
+      // A page with no rows has no row to carry it: then it is asked for alone.
+      const latestChange = rows.length > 0 ? rows[0]?.latest_post_change : await latestPublicChangeTime(app.db, 'post')
       const updated = new Date(Math.max(0, latestChange?.getTime() ?? 0, ...rows.map((row) => row.updated_at.getTime())))
       setLastModified(reply, updated)
       setSurrogateKeys(reply, [feedKey(feed.name), ...postListKeys(feed.owner === undefined ? [] : [feed.owner])])
@@ -90,14 +92,15 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     if (format === 'json') {
       // The items as PostgreSQL writes them (feedItemJson; toFeedItem stays their definition),
       // but with the article: its HTML's relative links are resolved (absolute-urls.ts) in JavaScript.
-      const fullItems = async () => (await listPosts(app.db, listing)).map((row) => ({ json: JSON.stringify(toFeedItem(row, links, true)), updated_at: row.updated_at }))
-      const [items, latestChange] = await Promise.all([full ? fullItems() : listFeedItemsAsJson(app.db, listing, links), latestPublicChangeTime(app.db, 'post')])
-      headers(items, latestChange)
+      const fullItems = async () => (await listPosts(app.db, listing) as Array<PostRow & LatestPostChange>)
+        .map((row) => ({ json: JSON.stringify(toFeedItem(row, links, true)), updated_at: row.updated_at, latest_post_change: row.latest_post_change }))
+      const items = full ? await fullItems() : await listFeedItemsAsJson(app.db, listing, links) as Array<FeedItemJsonRow & LatestPostChange>
+      await headers(items)
       const bytes = jsonPieces(reply, ['{"data":', ...arrayPieces(items.map((item) => item.json)), `,"meta":${JSON.stringify({ title: feed.title, feed_url: selfUrl })}}`], JsonFeedSchema)
       return reply.type(CONTENT_TYPES.json).send(bytes)
     }
-    const [rows, latestChange] = await Promise.all([listPosts(app.db, listing), latestPublicChangeTime(app.db, 'post')])
-    const updated = headers(rows, latestChange)
+    const rows = await listPosts(app.db, listing) as Array<PostRow & LatestPostChange>
+    const updated = await headers(rows)
     const meta = {
       title: feed.title,
       description: feed.description,
