@@ -1,16 +1,16 @@
-import { latestPublicChangeTime } from '../../changes/change-log.repository.ts'
-import type { Executor } from '../../db/database.ts'
+// When a resource as the API shows it last changed: its response's Last-Modified.
 
 /** A resource that embeds nothing that changes apart from it: its own row's time. */
-export async function ownLastModified (_db: Executor, row: { updated_at: Date }): Promise<Date> {
+export function ownLastModified (row: { updated_at: Date }): Date {
   return row.updated_at
 }
 
 /**
  * An author or a tag shows the time of its latest public post, which any post change can move
- * (backwards too, on an unpublish): its own row's time and the newest post change together.
+ * (backwards too, on an unpublish): its own row's time and the newest post change together,
+ * the latter read with the row, in its statement (latestPublicChangeTimeSql).
  */
-export async function bylineLastModified (db: Executor, row: { updated_at: Date }): Promise<Date> {
-  const postChange = await latestPublicChangeTime(db, 'post')
-  return postChange === undefined || postChange < row.updated_at ? row.updated_at : postChange
+export function bylineLastModified (row: { updated_at: Date, latest_post_change: Date | null }): Date {
+  const postChange = row.latest_post_change
+  return postChange === null || postChange < row.updated_at ? row.updated_at : postChange
 }

@@ -71,7 +71,7 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
   }, async (request, reply) => {
     const found = await findOrRedirect(request, spec.address, refOf(request.params))
     const row = spec.expand === undefined ? found : await spec.expand(app.db, found, request.query as Record<string, unknown>)
-    setLastModified(reply, await spec.lastModified(app.db, row))
+    setLastModified(reply, spec.lastModified(row))
     setEtagVersion(reply, row.version)
     setSurrogateKeys(reply, spec.surrogateKeys([row.id], false))
     return { data: spec.toApi(row) }

@@ -46,7 +46,7 @@ export interface ResourceSpec<Row extends ResourceRow = ResourceRow, Create exte
   /** What a response with these resources depends on (changes/surrogate-keys.ts). */
   surrogateKeys: (ids: string[], list: boolean) => string[]
   /** When the resource as the API shows it last changed (it may embed more than its own row). */
-  lastModified: (db: Executor, row: Row) => Promise<Date>
+  lastModified: (row: Row) => Date
   /** The field a slug is derived from when none is given. */
   titleOf: (body: z.infer<Create>) => string
   deleteDescription: string
