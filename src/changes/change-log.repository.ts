@@ -92,7 +92,15 @@ export async function latestPublicChangeTime (db: Executor, entityType: EntityTy
  * same snapshot as they do, in the same statement (a feed's page and its Last-Modified), and
  * PostgreSQL runs it once per execution however many rows come back (an InitPlan).
  */
-export function latestPublicChangeTimeSql (entityType: EntityType) {
+function latestPublicChangeTimeSql (entityType: EntityType) {
   return sql<Date | null>`(SELECT c.occurred_at FROM changes AS c
     WHERE c.entity_type = ${sql.lit(entityType)} AND c.public_op IS NOT NULL ORDER BY c.seq DESC LIMIT 1)`
+}
+
+/** A row selected with latestPostChangeColumn: when the public last saw a post change, in the row's snapshot. */
+export interface LatestPostChange { latest_post_change: Date | null }
+
+/** The newest public post change as the column `latest_post_change` (LatestPostChange): what feeds', authors' and tags' Last-Modified count. */
+export function latestPostChangeColumn () {
+  return latestPublicChangeTimeSql('post').as('latest_post_change')
 }

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import { latestPublicChangeTimeSql } from '../../changes/change-log.repository.ts'
+import { latestPostChangeColumn, type LatestPostChange } from '../../changes/change-log.repository.ts'
 import type { Executor } from '../../db/database.ts'
 import type { AuthorsTable } from '../../db/schema.ts'
 import { latestPublicPostAt } from '../posts/posts.repository.ts'
@@ -7,18 +7,13 @@ import { resourceReads } from '../resources/resources.repository.ts'
 import { withBylineOptions, type BylineOptions } from '../resources/byline.repository.ts'
 
 export type AuthorRow = Pick<Selectable<AuthorsTable>,
-  'id' | 'slug' | 'name' | 'bio' | 'avatar_url' | 'links' | 'version' | 'created_at' | 'updated_at'> & {
-  latest_post_at: Date | null
-  /** When the public last saw a post change (what its Last-Modified counts, resources/last-modified.ts). */
-  latest_post_change: Date | null
-  post_count?: number
-}
+  'id' | 'slug' | 'name' | 'bio' | 'avatar_url' | 'links' | 'version' | 'created_at' | 'updated_at'> & LatestPostChange & { latest_post_at: Date | null, post_count?: number }
 
 function selectAuthors (db: Executor) {
   return db.selectFrom('authors as a')
     .select(['a.id', 'a.slug', 'a.name', 'a.bio', 'a.avatar_url', 'a.links', 'a.version', 'a.created_at', 'a.updated_at'])
     .select(latestPublicPostAt('post_authors', 'a.id').as('latest_post_at'))
-    .select(latestPublicChangeTimeSql('post').as('latest_post_change'))
+    .select(latestPostChangeColumn())
 }
 
 const reads = resourceReads<AuthorRow>(selectAuthors, 'a')

@@ -1,5 +1,5 @@
 import { sql, type Compilable, type RawBuilder, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely'
-import { latestPublicChangeTimeSql } from '../../changes/change-log.repository.ts'
+import { latestPostChangeColumn } from '../../changes/change-log.repository.ts'
 import type { Executor } from '../../db/database.ts'
 import { SAME_PLAN_FOR_ANY_VALUES } from '../../db/named-statements.ts'
 import { param, preparedQuery, preparedQueryByShape, shapeKey } from '../../db/prepared.ts'
@@ -95,14 +95,11 @@ export interface PostListRequest {
   /** Gather every match and sort them instead of walking an index in order (listInWindows). */
   sortMatches?: boolean | undefined
   /**
-   * Each row also says when the public last saw a post change (`latest_post_change`,
-   * latestPublicChangeTime), from the page's own snapshot: what a feed's Last-Modified counts.
+   * Each row also says when the public last saw a post change (LatestPostChange), from the
+   * page's own snapshot: what a feed's Last-Modified counts.
    */
   withLatestPostChange?: boolean | undefined
 }
-
-/** A row of a page asked for withLatestPostChange. */
-export interface LatestPostChange { latest_post_change: Date | null }
 
 export interface Summary { id: string, slug: string, name: string }
 
@@ -440,7 +437,7 @@ export function postsQuery (db: Executor, request: PostListRequest, asJson?: Jso
   // CPU (bench/cpu-split.sh /v1/feeds/latest at 1,000,000 posts, three alternated pairs:
   // 0.44-0.48 ms a request against 0.35-0.39 now), and the two could see different snapshots.
   return request.withLatestPostChange === true
-    ? (selected as ReturnType<typeof withPostColumns>).select(latestPublicChangeTimeSql('post').as('latest_post_change')) as unknown as typeof selected
+    ? (selected as ReturnType<typeof withPostColumns>).select(latestPostChangeColumn()) as unknown as typeof selected
     : selected
 }
 

@@ -1,3 +1,5 @@
+import type { LatestPostChange } from '../../changes/change-log.repository.ts'
+
 // When a resource as the API shows it last changed: its response's Last-Modified.
 
 /** A resource that embeds nothing that changes apart from it: its own row's time. */
@@ -8,9 +10,9 @@ export function ownLastModified (row: { updated_at: Date }): Date {
 /**
  * An author or a tag shows the time of its latest public post, which any post change can move
  * (backwards too, on an unpublish): its own row's time and the newest post change together,
- * the latter read with the row, in its statement (latestPublicChangeTimeSql).
+ * the latter read with the row, in its statement (latestPostChangeColumn).
  */
-export function bylineLastModified (row: { updated_at: Date, latest_post_change: Date | null }): Date {
+export function bylineLastModified (row: { updated_at: Date } & LatestPostChange): Date {
   const postChange = row.latest_post_change
   return postChange === null || postChange < row.updated_at ? row.updated_at : postChange
 }

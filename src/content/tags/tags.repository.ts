@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import { latestPublicChangeTimeSql } from '../../changes/change-log.repository.ts'
+import { latestPostChangeColumn, type LatestPostChange } from '../../changes/change-log.repository.ts'
 import type { Executor } from '../../db/database.ts'
 import type { TagsTable } from '../../db/schema.ts'
 import { latestPublicPostAt } from '../posts/posts.repository.ts'
@@ -7,18 +7,13 @@ import { resourceReads } from '../resources/resources.repository.ts'
 import { withBylineOptions, type BylineOptions } from '../resources/byline.repository.ts'
 
 export type TagRow = Pick<Selectable<TagsTable>,
-  'id' | 'slug' | 'name' | 'description' | 'version' | 'created_at' | 'updated_at'> & {
-  latest_post_at: Date | null
-  /** When the public last saw a post change (what its Last-Modified counts, resources/last-modified.ts). */
-  latest_post_change: Date | null
-  post_count?: number
-}
+  'id' | 'slug' | 'name' | 'description' | 'version' | 'created_at' | 'updated_at'> & LatestPostChange & { latest_post_at: Date | null, post_count?: number }
 
 function selectTags (db: Executor) {
   return db.selectFrom('tags as t')
     .select(['t.id', 't.slug', 't.name', 't.description', 't.version', 't.created_at', 't.updated_at'])
     .select(latestPublicPostAt('post_tags', 't.id').as('latest_post_at'))
-    .select(latestPublicChangeTimeSql('post').as('latest_post_change'))
+    .select(latestPostChangeColumn())
 }
 
 const reads = resourceReads<TagRow>(selectTags, 't')
