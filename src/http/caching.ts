@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasScope } from '../access/scopes.ts'
@@ -30,9 +30,11 @@ export function setEtagVersion (reply: FastifyReply, version: number): void {
   versions.set(reply, version)
 }
 
+// crypto.hash, one call without a Hash object: 1.0-2.6 µs for a 800-byte body against 1.6-5.7
+// µs with createHash, 22-25 against 27-41 µs for a 28 KB page (Node 20 and 24, one run each).
 export function strongEtag (payload: string | Buffer, version?: number): string {
-  const hash = createHash('sha256').update(payload).digest('base64url').slice(0, 27)
-  return version === undefined ? `"${hash}"` : `"v${version}-${hash}"`
+  const digest = hash('sha256', payload, 'base64url').slice(0, 27)
+  return version === undefined ? `"${digest}"` : `"v${version}-${digest}"`
 }
 
 function addVary (reply: FastifyReply, header: string): void {
