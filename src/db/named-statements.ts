@@ -4,7 +4,8 @@ import type pg from 'pg'
 // Planning a post list (partial indexes to choose from, correlated subqueries for authors and
 // tags) took longer than running it: ~2.5 ms against ~1 ms. A named statement is parsed once
 // per connection, and PostgreSQL then settles on a cached plan. This decides which queries get
-// a name, and wraps a pool client so they do.
+// a name, and wraps a pool client so they do (and so that their rows die young: see
+// nameReadStatements).
 
 /** Past this many distinct query texts (IN lists of varying length make new ones), queries go unnamed. */
 const MAX_NAMED_STATEMENTS = 500
@@ -50,14 +51,34 @@ function statementName (text: string): string | undefined {
   return name
 }
 
-/** Sends the queries `shouldName` picks as named (prepared) statements; everything else as before. */
+type QueryCallback = (error: Error | null, result: pg.QueryResult) => void
+
+/**
+ * Sends the queries `shouldName` picks as named (prepared) statements; everything else as before.
+ *
+ * Kysely's queries go to `pg` with a callback, answered by a promise of our own. Given no
+ * callback, `pg` (8.23) makes the promise itself, and then the rows of every result survived
+ * V8's young-generation collections and were promoted to the old generation, where they stayed
+ * until the next full collection: 57-62 % of all bytes allocated by a loop of `pool.connect()`,
+ * `await client.query(text, [])` and `release()` were promoted, 0.1 % when the same query was
+ * given a callback (as `pool.query` does inside), on Node 20 and 24 (`node --trace-gc-nvp`, the
+ * scavenges' `promoted` bytes). Why `pg`'s own promise keeps them we did not pin down. In the
+ * API it was some 25 KB per uncached page: the old generation grew to several times the live
+ * heap between full collections, and the collector's work with it (bench/cpu-split.sh, before
+ * and after: an uncached /v1/posts page 0.51-0.55 → 0.37-0.44 ms of API CPU and peak RSS 313-321
+ * → 195 MB; the long tail 6,387-6,480 → 7,965-8,592 req/s and 418-421 → 270-304 MB).
+ * test/db/query-results-young.test.ts counts what is promoted.
+ */
 export function nameReadStatements (client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown
   ;(client as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
     if (isKyselyQuery(config, values, callback)) {
       const text = config
       const name = shouldName({ text, values: values as unknown[] }) ? statementName(text) : undefined
-      if (name !== undefined) return query({ name, text, values })
+      return new Promise<pg.QueryResult>((resolve, reject) => {
+        const answer: QueryCallback = (error, result) => { if (error === null || error === undefined) resolve(result); else reject(error) }
+        query(name === undefined ? { text, values } : { name, text, values }, answer)
+      })
     }
     return callback === undefined ? query(config, values) : query(config, values, callback)
   }
