@@ -61,13 +61,13 @@ type QueryCallback = (error: Error | null, result: pg.QueryResult) => void
  * V8's young-generation collections and were promoted to the old generation, where they stayed
  * until the next full collection: 57-62 % of all bytes allocated by a loop of `pool.connect()`,
  * `await client.query(text, [])` and `release()` were promoted, 0.1 % when the same query was
- * given a callback (as `pool.query` does inside), on Node 20 and 24 (`node --trace-gc-nvp`, the
- * scavenges' `promoted` bytes). Why `pg`'s own promise keeps them we did not pin down. In the
- * API it was some 25 KB per uncached page: the old generation grew to several times the live
- * heap between full collections, and the collector's work with it (bench/cpu-split.sh, before
- * and after: an uncached /v1/posts page 0.51-0.55 → 0.37-0.44 ms of API CPU and peak RSS 313-321
- * → 195 MB; the long tail 6,387-6,480 → 7,965-8,592 req/s and 418-421 → 270-304 MB).
- * test/db/query-results-young.test.ts counts what is promoted.
+ * given a callback (as `pool.query` does inside) (Node 24, `node --trace-gc-nvp`, the scavenges'
+ * `promoted` bytes; test/db/query-results-young.test.ts, which counts what is promoted, shows
+ * the same on Node 20). Why `pg`'s own promise keeps them we did not pin down. In the API it was
+ * some 25 KB per uncached page: the old generation grew to several times the live heap between
+ * full collections, and the collector's work with it (bench/cpu-split.sh, before and after: an
+ * uncached /v1/posts page 0.51-0.55 → 0.37-0.44 ms of API CPU and peak RSS 313-321 → 195 MB;
+ * the long tail 6,387-6,480 → 7,965-8,592 req/s and 418-421 → 270-304 MB).
  */
 export function nameReadStatements (client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown
