@@ -116,6 +116,21 @@ export function ownedBytes (payload: Buffer): Buffer {
   return copy
 }
 
+/**
+ * Gives the memory of a Buffer that owns its block back at once (ArrayBuffer.prototype.transfer
+ * detaches it; Node 21 and later, a no-op on Node 20) instead of when a collection finds the
+ * Buffer dead. A cache entry lives long enough to reach V8's old generation, where nothing is
+ * found dead before a full collection, and the bodies of entries pushed out, invalidated or
+ * expired waited for one: under the long tail (an entry pushed out for nearly every one stored)
+ * the API held up to 121 MB of Buffers for a 64 MB cache, and 65 MB since (heaptrack; the
+ * README's Performance). Only for bytes nothing else holds: the Buffer reads as empty afterwards.
+ * A view of a shared block (a pool's, zlib's chunk) is left alone.
+ */
+export function releaseBytes (bytes: Buffer): void {
+  const block = bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }
+  if (typeof block.transfer === 'function' && bytes.byteOffset === 0 && bytes.byteLength === block.byteLength) block.transfer(0)
+}
+
 // Most entries are asked for again rarely if ever: under a long tail of article pages (Zipf
 // over a million posts) three in four requests were hits at 64 MB, and hits are what keeps the
 // database free. An uncompressed body is therefore kept packed (body-packing.ts: Zstandard, or
@@ -169,7 +184,16 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     sizeCalculation: (entry, key) => (entry.payload ?? entry.packed as Buffer).length + entryOverhead(key, entry),
     // Expiry is the entry's own (expiresAt), not lru-cache's TTL: dropping each entry when it
     // expires took a timer an entry (lru-cache's ttlAutopurge), some 250 bytes of heap with it.
-    dispose: (entry, key) => { byTag.remove(key, tagsOf(entry)) }
+    // A packed body never leaves this module (a hit unpacks it, synchronously, into a Buffer of
+    // its own), so it is released as its entry goes; a body kept as sent may still be on its way
+    // to a client, and is left to the collector.
+    dispose: (entry, key) => {
+      byTag.remove(key, tagsOf(entry))
+      if (entry.packed !== undefined) {
+        releaseBytes(entry.packed)
+        entry.packed = undefined
+      }
+    }
   })
   new Gauge({
     name: 'response_cache_entries',
@@ -254,7 +278,10 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     const body = bodyPacking.unpack(entry.packed as Buffer)
     entry.unpackedHits++
     if (entry.unpackedHits < KEEP_UNPACKED_AT_HIT || cache.peek(key) !== entry) return body
-    store(key, { payload: ownedBytes(body), packed: undefined, unpackedHits: entry.unpackedHits, headers: entry.headers, expiresAt: entry.expiresAt })
+    // Stored anew (its size changes), and the replaced entry, which requests waiting for it still
+    // hold, serves the kept bytes too: its packed ones are released as it goes.
+    entry.payload = ownedBytes(body)
+    store(key, { payload: entry.payload, packed: undefined, unpackedHits: entry.unpackedHits, headers: entry.headers, expiresAt: entry.expiresAt })
     return body
   }
 
@@ -281,7 +308,9 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     if (inFlight !== undefined) {
       inFlight.waiters++
       const shared = await inFlight.done
-      if (shared !== undefined) {
+      // An entry dropped again while this request waited (invalidated, or pushed out of a small
+      // cache) has no body left: the request computes its own.
+      if (shared !== undefined && (shared.payload !== undefined || shared.packed !== undefined)) {
         app.metrics.responseCache.inc({ result: 'shared' })
         return serve(request, reply, key, shared)
       }

@@ -1,9 +1,11 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.ts'
 import { compress } from '../../src/http/compression.ts'
-import { ownedBytes } from '../../src/http/response-cache.ts'
+import { ownedBytes, releaseBytes } from '../../src/http/response-cache.ts'
 import { loadConfig } from '../../src/config.ts'
 import { newApiKey, newBlog, newPost } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
@@ -32,6 +34,12 @@ async function cacheSize (app: FastifyInstance): Promise<{ entries: number, byte
   const gauge = async (name: string) => (await app.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? NaN
   return { entries: await gauge('response_cache_entries'), bytes: await gauge('response_cache_bytes') }
 }
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+// ArrayBuffer.prototype.transfer, which gives a block back at once: Node 21 and later (not 20).
+const canRelease = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function'
+const needsRelease = canRelease ? false : 'needs ArrayBuffer.prototype.transfer (Node 21 and later)'
 
 /** Two API processes' worth of app on one database: A takes the writes, B only reads. */
 async function twoApps (t: Test, env: Record<string, string> = {}) {
@@ -406,4 +414,46 @@ t.test('a body kept packed is served byte for byte, and kept as sent from its ei
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, stored + 2_300 - Date.now())))
   await app.inject({ url })
   t.equal((await lookups(app)).miss, 2, 'computed again once its time to live is over')
+})
+
+t.test('releasing bytes gives an owned block back at once, and leaves a shared one alone', { skip: needsRelease }, async (t) => {
+  const owned = Buffer.allocUnsafeSlow(8 * 1048576).fill(1)
+  const before = process.memoryUsage().arrayBuffers
+  releaseBytes(owned)
+  const given = before - process.memoryUsage().arrayBuffers
+  t.ok(given >= 8 * 1048576, `8 MB given back with no collection (${(given / 1048576).toFixed(1)} MB)`)
+  t.equal(owned.length, 0, 'the Buffer reads as empty')
+  // Small Buffers share an 8 KB pool, and zlib hands back views of its chunk: their neighbours'
+  // bytes are in the same block.
+  const neighbour = Buffer.from('{"neighbour":true}')
+  const pooled = Buffer.from('{"data":[]}')
+  t.equal(pooled.buffer, neighbour.buffer, 'the two share a block')
+  releaseBytes(pooled)
+  t.equal(pooled.toString(), '{"data":[]}', 'a view of a shared block is left as it is')
+  t.equal(neighbour.toString(), '{"neighbour":true}', 'and so are its neighbours')
+})
+
+t.test('a packed body\'s memory goes back as its entry goes, not at the next full collection', { skip: needsRelease }, async (t) => {
+  const { app } = await buildTestApp(t, { ...ENV, RESPONSE_CACHE_TTL_SECONDS: '1' })
+  const blog = await newBlog(app.db, { slug: 'desk' })
+  // Text that packs to about half its size (letters in no order), 64 KB a post.
+  let seed = 7
+  const letter = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return String.fromCharCode(97 + (seed >> 16) % 26) }
+  const words = () => Array.from({ length: 10_000 }, () => Array.from({ length: 5 }, letter).join('')).join(' ')
+  const urls: string[] = []
+  for (let i = 0; i < 40; i++) urls.push(`/v1/posts/${(await newPost(app.db, { blogId: blog.id, bodyText: words() })).id}`)
+  for (const url of urls) t.equal((await app.inject({ url })).statusCode, 200)
+  const stored = await cacheSize(app)
+  t.equal(stored.entries, urls.length, 'all stored')
+  // Two full collections: the entries are in the old generation, as a cache's entries are once
+  // they have lived a while, where a dead Buffer stays until the next full collection.
+  gc()
+  gc()
+  const held = process.memoryUsage().arrayBuffers
+  // The sweep drops them as they expire (every half a time to live).
+  t.ok(await waitFor(async () => (await cacheSize(app)).entries === 0, 5_000) < 5_000, 'expired and dropped')
+  const given = held - process.memoryUsage().arrayBuffers
+  const packed = stored.bytes - urls.length * 2048 // less each entry's estimated key, headers and objects
+  t.ok(packed > 1048576, `over a megabyte of packed bodies (${(packed / 1048576).toFixed(1)} MB)`)
+  t.ok(given >= packed * 0.9, `their memory given back at once: ${(given / 1048576).toFixed(1)} MB of ${(packed / 1048576).toFixed(1)} MB`)
 })
