@@ -442,6 +442,7 @@ t.test('a packed body\'s memory goes back as its entry goes, not at the next ful
   const words = () => Array.from({ length: 10_000 }, () => Array.from({ length: 5 }, letter).join('')).join(' ')
   const urls: string[] = []
   for (let i = 0; i < 40; i++) urls.push(`/v1/posts/${(await newPost(app.db, { blogId: blog.id, bodyText: words() })).id}`)
+  await quiet(app)
   for (const url of urls) t.equal((await app.inject({ url })).statusCode, 200)
   const stored = await cacheSize(app)
   t.equal(stored.entries, urls.length, 'all stored')
