@@ -1,11 +1,7 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import t from 'tap'
 import { LRUCache } from 'lru-cache'
 import { boundedLru } from '../src/bounded-lru.ts'
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
+import { gc } from './helpers/gc.ts'
 
 const kept: unknown[] = []
 

@@ -103,6 +103,9 @@ const keyOf = (request: FastifyRequest): string =>
 // the old coding's entries it pushes out.
 const resourceOf = (key: string): string => key.slice(0, key.lastIndexOf('\n'))
 
+/** Whether a Buffer is the whole of its block, not a view into a larger one. */
+const ownsItsBlock = (bytes: Buffer): boolean => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+
 /**
  * The bytes in memory of their own. A Buffer can be a view of a larger block that it keeps
  * alive: zlib returns compressed bytes as a slice of its 16 KB output chunk, and small Buffers
@@ -110,7 +113,7 @@ const resourceOf = (key: string): string => key.slice(0, key.lastIndexOf('\n'))
  * a cache of 64 MB held over 400 MB of memory (the long-tail benchmark, compressed).
  */
 export function ownedBytes (payload: Buffer): Buffer {
-  if (payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength) return payload
+  if (ownsItsBlock(payload)) return payload
   const copy = Buffer.allocUnsafeSlow(payload.byteLength)
   payload.copy(copy)
   return copy
@@ -128,7 +131,7 @@ export function ownedBytes (payload: Buffer): Buffer {
  */
 export function releaseBytes (bytes: Buffer): void {
   const block = bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }
-  if (typeof block.transfer === 'function' && bytes.byteOffset === 0 && bytes.byteLength === block.byteLength) block.transfer(0)
+  if (typeof block.transfer === 'function' && ownsItsBlock(bytes)) block.transfer(0)
 }
 
 // Most entries are asked for again rarely if ever: under a long tail of article pages (Zipf

@@ -69,7 +69,7 @@ async function promotedWhileReading (database: Database): Promise<Reading> {
     profiler.start()
     // One query at a time: a result still arriving when a young collection runs is rightly kept,
     // and with one in flight that is at most one result's rows a collection (well under 1 % of
-    // the text here through pg; through PGlite 4-8 %, of what it was not pinned down); on a busy
+    // the text here through pg; through PGlite 4-8 %, the dialect's per-query share above); on a busy
     // machine four at a time kept 21 % through pg. What this guards against kept all of them,
     // over 160 %.
     await readUntil(8)

@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
 import t, { type Test } from 'tap'
@@ -8,6 +6,7 @@ import { compress } from '../../src/http/compression.ts'
 import { ownedBytes, releaseBytes } from '../../src/http/response-cache.ts'
 import { loadConfig } from '../../src/config.ts'
 import { newApiKey, newBlog, newPost } from '../helpers/factories.ts'
+import { gc } from '../helpers/gc.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 import { testServerUrl, withAdminClient } from '../helpers/test-database.ts'
 import { CHANGES_CHANNEL } from '../../src/changes/change-log.repository.ts'
@@ -35,8 +34,6 @@ async function cacheSize (app: FastifyInstance): Promise<{ entries: number, byte
   return { entries: await gauge('response_cache_entries'), bytes: await gauge('response_cache_bytes') }
 }
 
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
 // ArrayBuffer.prototype.transfer, which gives a block back at once: Node 21 and later (not 20).
 const canRelease = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function'
 const needsRelease = canRelease ? false : 'needs ArrayBuffer.prototype.transfer (Node 21 and later)'
