@@ -157,9 +157,9 @@ function pack (payload: Buffer): Buffer | undefined {
  * What an entry holds besides its body, roughly: the key and header strings (one byte a
  * character: V8 keeps ASCII strings so), and some 500 bytes of objects, tag sets and LRU slots.
  */
-function entryOverhead (key: string, entry: CachedResponse): number {
+function entryOverhead (key: string, headers: Record<string, string>): number {
   let strings = key.length
-  for (const value of Object.values(entry.headers)) strings += value.length
+  for (const value of Object.values(headers)) strings += value.length
   return 512 + strings
 }
 
@@ -184,7 +184,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   }
   const cache = new LRUCache<string, CachedResponse>({
     maxSize: options.maxBytes,
-    sizeCalculation: (entry, key) => (entry.payload ?? entry.packed as Buffer).length + entryOverhead(key, entry),
+    sizeCalculation: (entry, key) => (entry.payload ?? entry.packed as Buffer).length + entryOverhead(key, entry.headers),
     // Expiry is the entry's own (expiresAt), not lru-cache's TTL: dropping each entry when it
     // expires took a timer an entry (lru-cache's ttlAutopurge), some 250 bytes of heap with it.
     // A packed body never leaves this module (a hit unpacks it, synchronously, into a Buffer of
@@ -260,8 +260,9 @@ async function responseCache (app: FastifyInstance): Promise<void> {
 
   /**
    * The resource of the entry that storing `bytes` more would push out (the least recently used),
-   * or undefined while there is room. `bytes` is a body as sent: kept packed it takes less, so
-   * room for those bytes (and the entry's few hundred of overhead) is room enough. Expired
+   * or undefined while there is room. `bytes` is the most the entry can take: its body as sent
+   * (kept packed it takes less) and its overhead. Counted without the overhead, an entry judged
+   * to fit could still push out the least recently used one unweighed. Expired
    * entries at the least recently used end are dropped first: weighed against a newcomer, a dead
    * entry would keep it out, and after a change of traffic nothing new would be stored.
    */
@@ -327,15 +328,14 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     if (flight === undefined) return
     leaders.delete(request)
     if (!isCacheableResponse(reply) || flight.epoch !== app.changeFollower.epoch) return flight.finish(undefined)
-    // Nobody waits for one not stored (waiters admit it), so nothing is built for it.
-    const decision = flight.waiters > 0 ? 'admitted' : admission.decide(resourceOf(flight.key), victimOf(payload.length))
-    admissions.inc({ decision })
-    if (decision !== 'admitted') return flight.finish(undefined)
     const headers: Record<string, string> = {}
     for (const name of STORED_HEADERS) {
       const value = reply.getHeader(name)
       if (typeof value === 'string') headers[name] = SHARED_VALUE_HEADERS.has(name) ? shared(value) : value
     }
+    const decision = flight.waiters > 0 ? 'admitted' : admission.decide(resourceOf(flight.key), victimOf(payload.length + entryOverhead(flight.key, headers)))
+    admissions.inc({ decision })
+    if (decision !== 'admitted') return flight.finish(undefined)
     const packed = headers['content-encoding'] === undefined && isCompressible(headers['content-type'], headers['cache-control']) ? pack(payload) : undefined
     const entry: CachedResponse = {
       payload: packed === undefined ? ownedBytes(payload) : undefined,

@@ -233,6 +233,30 @@ t.test('once full, a response is stored only when asked for more often than the 
   t.equal((await lookups(a)).hit, after.hit + 1, 'the rising page is stored')
 })
 
+t.test('an entry that fits only without its overhead is weighed against the one it would push out', async (t) => {
+  const { app: sizer } = await buildTestApp(t, ENV)
+  const blog = await newBlog(sizer.db, { slug: 'desk' })
+  const [kept, newcomer] = [`/v1/posts/${(await newPost(sizer.db, { blogId: blog.id, title: 'Kept' })).id}`, `/v1/posts/${(await newPost(sizer.db, { blogId: blog.id, title: 'Newcomer' })).id}`]
+  await quiet(sizer)
+  // The two entries' sizes as stored (body and overhead), and the newcomer's body as sent.
+  await sizer.inject({ url: kept })
+  const keptSize = (await cacheSize(sizer)).bytes
+  const newcomerBody = (await sizer.inject({ url: newcomer })).rawPayload.length
+  const newcomerSize = (await cacheSize(sizer)).bytes - keptSize
+  t.ok(newcomerSize > newcomerBody, `stored, the newcomer takes more than its body (${newcomerSize} > ${newcomerBody} bytes)`)
+  // A cache with room for the newcomer's body beside the kept entry, but not for the whole entry.
+  const maxBytes = keptSize + Math.floor((newcomerBody + newcomerSize) / 2)
+  const app = await buildApp({ config: loadConfig({ ...ENV, RESPONSE_CACHE_MIN_USES: '2', RESPONSE_CACHE_MAX_MB: String(maxBytes / 1048576) }), database: sizer.database, logger: pino({ level: 'silent' }), backgroundJobs: false })
+  t.teardown(() => app.close())
+  await app.ready()
+  for (let i = 0; i < 5; i++) await app.inject({ url: kept })
+  for (let i = 0; i < 2; i++) await app.inject({ url: newcomer })
+  t.same(await admissions(app), { admitted: 1, declined: 2, outranked: 1 }, 'the newcomer, asked for twice, is outranked by the page asked for five times')
+  const before = await lookups(app)
+  await app.inject({ url: kept })
+  t.equal((await lookups(app)).hit, before.hit + 1, 'the kept page is still a hit')
+})
+
 t.test('entries past their time to live make room: after a change of traffic the new pages are stored', async (t) => {
   const { a, publish } = await twoApps(t, { RESPONSE_CACHE_MIN_USES: '2', RESPONSE_CACHE_MAX_MB: '0.03', RESPONSE_CACHE_TTL_SECONDS: '2' })
   const ids: string[] = []
