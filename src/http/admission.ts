@@ -34,7 +34,8 @@ const storeAll: AdmissionPolicy = { record: () => {}, decide: () => 'admitted' }
 /**
  * The policy for a cache of `maxBytes`: the doorkeeper remembers some ten times as many keys as
  * the cache holds entries (a few KB each), the sketch has as many counters a row as there are
- * entries, and so halves its counts every ten times as many lookups (as Caffeine sizes its own).
+ * entries (at least 4,096) and halves its counts every ten times as many lookups as there are
+ * entries (as Caffeine sizes its own).
  */
 export function admissionPolicy (minUses: number, maxBytes: number): AdmissionPolicy {
   if (minUses === 1) return storeAll
