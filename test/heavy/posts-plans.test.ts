@@ -6,13 +6,12 @@ import { publicPostCount } from '../../src/content/resources/byline.repository.t
 import { DEFAULT_POST_FIELDS, EXACT_SEARCH_COUNT_LIMIT } from '../../src/content/posts/posts.schemas.ts'
 import { publishDueQuery } from '../../src/content/posts/posts.writes.repository.ts'
 import { createTestDatabase } from '../helpers/test-database.ts'
+import { loadPlansDataset, POSTS } from '../helpers/plans-dataset.ts'
 import { ghostPostsQueries, postOrder } from '../../src/compat/ghost/ghost.repository.ts'
 import { newsSitemapPosts, sitemapMonths, sitemapMonthsQuery, sitemapPosts } from '../../src/syndication/sitemaps/sitemaps.repository.ts'
 
 // Every list walks an index in its own order at 100,000 posts: no sequential scan of posts, no
 // sort of the posts, and page 500 reads about as many rows as page 1. The plans are printed.
-
-const POSTS = 100_000
 
 interface PlanNode {
   'Node Type': string
@@ -24,30 +23,6 @@ interface PlanNode {
   'Actual Loops'?: number
   'Rows Removed by Filter'?: number
   Plans?: PlanNode[]
-}
-
-async function load (db: Kysely<DB>) {
-  const statements = [
-    sql`INSERT INTO blogs (id, slug, title) SELECT gen_random_uuid(), 'blog-' || i, 'Blog ' || i FROM generate_series(1, 50) i`,
-    sql`INSERT INTO authors (id, slug, name) SELECT gen_random_uuid(), 'author-' || i, 'Author ' || i FROM generate_series(1, 200) i`,
-    sql`INSERT INTO tags (id, slug, name) SELECT gen_random_uuid(), 'tag-' || i, 'Tag ' || i FROM generate_series(1, 500) i`,
-    // A few percent drafts and deleted posts, like a real archive.
-    // One post in fifty in French, the rest in English.
-    sql`INSERT INTO posts (id, blog_id, slug, title, body_text, language, is_breaking, status, published_at, deleted_at)
-        SELECT gen_random_uuid(), b.ids[1 + i % 50], 'post-' || i, 'Post ' || i, 'body text of post ' || i, CASE WHEN i % 50 = 7 THEN 'fr' ELSE 'en' END, i % 100 = 3,
-               CASE WHEN i % 40 = 0 THEN 'draft' ELSE 'published' END,
-               CASE WHEN i % 40 = 0 THEN NULL ELSE now() - make_interval(mins => i) END,
-               CASE WHEN i % 97 = 0 THEN now() END
-        FROM generate_series(1, ${POSTS}) i, (SELECT array_agg(id ORDER BY slug) AS ids FROM blogs) b`,
-    sql`INSERT INTO post_authors (post_id, author_id, position)
-        SELECT p.id, a.ids[1 + abs(hashtext(p.id::text)) % 200], 0
-        FROM posts p, (SELECT array_agg(id ORDER BY slug) AS ids FROM authors) a`,
-    sql`INSERT INTO post_tags (post_id, tag_id, position)
-        SELECT p.id, g.ids[1 + abs(hashtext(p.slug)) % 500], 0
-        FROM posts p, (SELECT array_agg(id ORDER BY slug) AS ids FROM tags) g`,
-    sql`ANALYZE`
-  ]
-  for (const statement of statements) await statement.execute(db)
 }
 
 async function plan (db: Kysely<DB>, request: PostListRequest): Promise<PlanNode> {
@@ -81,7 +56,7 @@ t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en'
   t.teardown(() => testDb.destroy())
   const { db } = testDb.database
   const started = Date.now()
-  await load(db)
+  await loadPlansDataset(db)
   t.comment(`loaded ${POSTS} posts in ${Date.now() - started} ms`)
 
   const blog = await db.selectFrom('blogs').select('id').where('slug', '=', 'blog-7').executeTakeFirstOrThrow()

@@ -65,7 +65,9 @@ export function resourceReads<Row> (select: (db: Executor) => AnySelect, alias: 
   const slug = `${alias}.slug`
   return {
     async list (db, page, refine = (query) => query) {
-      let query = refine(select(db)).orderBy(slug).limit(page.limit)
+      // A literal limit (a validated integer): with LIMIT $n PostgreSQL plans every page afresh,
+      // as for posts (postsQuery).
+      let query = refine(select(db)).orderBy(slug).limit(sql.lit(page.limit))
       if (page.afterSlug !== undefined) query = query.where(slug, '>', page.afterSlug)
       return query.execute() as Promise<Row[]>
     },

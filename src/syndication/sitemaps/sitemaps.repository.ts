@@ -90,7 +90,9 @@ function selectSitemapPosts (db: Executor) {
     .select(['p.id', 'p.slug', 'p.title', 'p.language', 'p.updated_at', 'b.slug as blog_slug', 'b.title as blog_title',
       'b.website_url as blog_website_url', 'b.post_url_template as blog_post_url_template'])
     .select(sql<Date>`p.published_at`.as('published_at'))
-    .where(publiclyVisible()).where('p.noindex', '=', false)
+    // A literal, like the news window's hours below: with parameters the planner could not use
+    // the values, and PostgreSQL planned each news sitemap afresh (test/heavy/plans-reused.test.ts).
+    .where(publiclyVisible()).where('p.noindex', '=', sql.lit(false))
 }
 
 /** One sitemap page: a blog's indexable posts of one month, in publication order, a slice of at most `limit`. */
@@ -104,7 +106,7 @@ export async function sitemapPosts (db: Executor, blogId: string, month: string,
 
 /** Google News: indexable posts published in the last `hours`, newest first, at most `limit`. */
 export async function newsSitemapPosts (db: Executor, blogId: string | undefined, hours: number, limit: number): Promise<SitemapPostRow[]> {
-  let query = selectSitemapPosts(db).where(sql<boolean>`p.published_at > now() - make_interval(hours => ${hours})`)
+  let query = selectSitemapPosts(db).where(sql<boolean>`p.published_at > now() - make_interval(hours => ${sql.lit(hours)})`)
   if (blogId !== undefined) query = query.where('p.blog_id', '=', blogId)
   return query.orderBy('p.published_at', 'desc').orderBy('p.id', 'desc').limit(sql.lit(limit)).execute() as Promise<SitemapPostRow[]>
 }
