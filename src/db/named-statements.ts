@@ -3,8 +3,9 @@ import type pg from 'pg'
 
 // Planning a post list (partial indexes to choose from, correlated subqueries for authors and
 // tags) took longer than running it: ~2.5 ms against ~1 ms. A named statement is parsed once
-// per connection, and PostgreSQL then settles on a cached plan. This decides which queries get
-// a name, and wraps a pool client so they do (and so that their rows die young: see
+// per connection, and PostgreSQL then settles on a cached plan, provided no parameter hides what
+// the planner needs (test/heavy/plans-reused.test.ts holds every read route to that). This
+// decides which queries get a name, and wraps a pool client so they do (and so that their rows die young: see
 // nameReadStatements).
 
 /** Past this many distinct query texts (IN lists of varying length make new ones), queries go unnamed. */
