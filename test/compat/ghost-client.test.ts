@@ -83,6 +83,12 @@ t.test('a Ghost frontend browses, filters, paginates and reads, with the officia
   t.same(await slugsOf(`published_at:>='${cut}'`), expect((post) => post.published_at >= cut), 'published_at:>=')
   t.same(await slugsOf(`(tag:syria,tag:iraq)+slug:-${direct[0]?.slug}`), expect((post) => post.slug !== direct[0]?.slug && post.tags.some((tag) => ['syria', 'iraq'].includes(tag.slug))), 'parentheses, or, negation')
   t.same(await slugsOf(`id:${direct[2]?.id}`), [direct[2]?.slug], 'id:')
+  t.same(await slugsOf(`id:${direct[2]?.id.toUpperCase()}`), [direct[2]?.slug], 'id: in capitals')
+  t.same(await slugsOf(`id:[${direct[2]?.id},${direct[5]?.id},not-an-id]`), [direct[2]?.slug, direct[5]?.slug], 'id:[a,b,c]: a value that is no id matches nothing')
+  t.same(await slugsOf(`id:-${direct[2]?.id}`), expect((post) => post.id !== direct[2]?.id), 'id:-')
+  t.same(await slugsOf(`id:-[${direct[2]?.id},not-an-id]`), expect((post) => post.id !== direct[2]?.id), 'id:-[a,b]')
+  t.same(await slugsOf('id:not-an-id'), [], 'id: with a value that is no id: nothing')
+  t.same(await slugsOf('id:-not-an-id'), direct.map((post) => post.slug), 'id:- with a value that is no id: everything')
   t.same(await slugsOf('visibility:public'), direct.map((post) => post.slug), 'visibility:public')
   t.same(await slugsOf('featured:true', { order: 'published_at asc' }), expect((post) => post.is_featured).reverse(), 'order=')
 

@@ -51,12 +51,18 @@ const OWNER_FIELDS = (alias: string): Record<string, FieldRule> => ({
   visibility: { constant: 'public' }
 })
 
+/** A filter's single value: not null, not a list. */
+function scalarValue (value: unknown, field: string): string | number | boolean {
+  if (value === null || typeof value === 'object') throw badFilter(`${field} takes a value.`)
+  return value as string | number | boolean
+}
+
 function scalar (value: unknown, kind: 'text' | 'boolean' | 'time' | 'id', field: string) {
   if (kind === 'boolean') {
     if (typeof value !== 'boolean') throw badFilter(`${field} takes true or false.`)
     return sql`${value}`
   }
-  if (value === null || typeof value === 'object') throw badFilter(`${field} takes a value.`)
+  scalarValue(value, field)
   if (kind === 'time') {
     const time = new Date(String(value).replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(value)) || /^\d{4}-\d{2}-\d{2}$/.test(String(value)) ? '' : 'Z'))
     if (Number.isNaN(time.getTime())) throw badFilter(`${field} takes a date such as '2024-05-01' or '2024-05-01 10:00:00'.`)
@@ -65,9 +71,25 @@ function scalar (value: unknown, kind: 'text' | 'boolean' | 'time' | 'id', field
   return sql`${String(value)}`
 }
 
+/**
+ * Ids compared as uuids, so the primary key finds them (compared as text, `id:` walked the list's
+ * index post by post, the whole archive for an old post's id). A value that is no UUID names no
+ * post: it matches nothing, and nothing is unequal to it.
+ */
+function idCondition (column: string, field: string, operator: Operator, value: unknown): Condition {
+  const listed = operator === '$in' || operator === '$nin'
+  if (listed && (!Array.isArray(value) || value.length === 0)) throw badFilter(`${field} takes a list such as [a,b].`)
+  const values: unknown[] = listed ? value as unknown[] : [value]
+  const ids = values.map((item) => String(scalarValue(item, field))).filter(isUuid)
+  const includes = operator === '$eq' || operator === '$in'
+  if (ids.length === 0) return sql<boolean>`${sql.lit(!includes)}`
+  const list = sql.join(ids.map((id) => sql`${id.toLowerCase()}::uuid`))
+  return includes ? sql<boolean>`${sql.ref(column)} IN (${list})` : sql<boolean>`${sql.ref(column)} NOT IN (${list})`
+}
+
 function columnCondition (column: string, kind: 'text' | 'boolean' | 'time' | 'id', field: string, operator: Operator, value: unknown): Condition {
-  // Ids are compared as text, so a value that is no UUID matches nothing instead of failing.
-  const target = kind === 'id' ? sql`${sql.ref(column)}::text` : sql.ref(column)
+  const target = sql.ref(column)
+  if (kind === 'id' && value !== null && ['$eq', '$ne', '$in', '$nin'].includes(operator)) return idCondition(column, field, operator, value)
   if (operator === '$in' || operator === '$nin') {
     if (!Array.isArray(value) || value.length === 0) throw badFilter(`${field} takes a list such as [a,b].`)
     const list = sql.join(value.map((item) => scalar(item, kind, field)))
