@@ -5,8 +5,8 @@ import type pg from 'pg'
 // tags) took longer than running it: ~2.5 ms against ~1 ms. A named statement is parsed once
 // per connection, and PostgreSQL then settles on a cached plan, provided no parameter hides what
 // the planner needs (test/heavy/plans-reused.test.ts holds every read route to that). This
-// decides which queries get a name, and wraps a pool client so they do (and so that their rows die young: see
-// nameReadStatements).
+// decides which queries get a name, and wraps a pool client so they do (and so that their rows
+// die young: see nameReadStatements).
 
 /** Past this many distinct query texts (IN lists of varying length make new ones), queries go unnamed. */
 const MAX_NAMED_STATEMENTS = 500

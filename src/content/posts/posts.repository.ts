@@ -370,9 +370,9 @@ export function postsByKeysQuery (db: Executor, { keys, keyCount = keyCountOf(ke
   // LIMIT <the number of keys> changes no result; it is there for the planner. A generic plan
   // (one for any values) counts on ten rows from unnest of an array it cannot see, and a plan
   // made for one key's array on one: the generic plan looked the dearer, and PostgreSQL planned
-  // every lookup afresh, 1.1 ms of planning against 0.1-0.6 ms of running it (50,000 posts). A LIMIT
-  // it cannot see it counts as a tenth of the rows, so the generic plan (the same nested loop
-  // over the unique index) is the cheaper from the sixth execution on, and is kept.
+  // every lookup afresh, 1.1 ms of planning against 0.1-0.6 ms of running it (50,000 posts).
+  // A LIMIT it cannot see it counts as a tenth of the rows, so the generic plan (the same nested
+  // loop over the unique index) is the cheaper from the sixth execution on, and is kept.
   const asked = 'ids' in keys
     ? sql<AskedKey>`(SELECT * FROM unnest(${keys.ids}::uuid[]) WITH ORDINALITY AS k(id, n) LIMIT ${keyCount})`
     : sql<AskedKey>`(SELECT * FROM unnest(${keys.blogIds}::uuid[], ${keys.slugs}::text[]) WITH ORDINALITY AS k(blog_id, slug, n) LIMIT ${keyCount})`
