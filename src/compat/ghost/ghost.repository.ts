@@ -83,7 +83,7 @@ function idCondition (column: string, field: string, operator: Operator, value: 
   const ids = values.map((item) => String(scalarValue(item, field))).filter(isUuid)
   const includes = operator === '$eq' || operator === '$in'
   if (ids.length === 0) return sql<boolean>`${sql.lit(!includes)}`
-  const list = sql.join(ids.map((id) => sql`${id.toLowerCase()}::uuid`))
+  const list = sql.join(ids.map((id) => sql`${id}::uuid`))
   return includes ? sql<boolean>`${sql.ref(column)} IN (${list})` : sql<boolean>`${sql.ref(column)} NOT IN (${list})`
 }
 
@@ -225,7 +225,7 @@ export async function ghostPost (db: Executor, blogId: string | undefined, key: 
   // (18 ms for the oldest of 50,000); as a uuid it is one probe of the primary key.
   if ('id' in key && !isUuid(key.id)) return undefined
   const scope = blogId === undefined ? sql<boolean>`TRUE` : sql<boolean>`p.blog_id = ${blogId}`
-  const match = 'id' in key ? sql<boolean>`p.id = ${key.id.toLowerCase()}::uuid` : sql<boolean>`p.slug = ${key.slug}`
+  const match = 'id' in key ? idCondition('p.id', 'id', '$eq', key.id) : sql<boolean>`p.slug = ${key.slug}`
   return await publicPostRows(db, bodies).where(scope).where(match).orderBy('p.published_at', 'desc').limit(sql.lit(1)).executeTakeFirst() as PostRow | undefined
 }
 
