@@ -10,6 +10,12 @@
 # this machine, as the database of a benchmark run (bench/README.md). With --profile the API
 # also writes a V8 CPU profile to bench/.profile/ (open it in Chrome's DevTools). With
 # REVALIDATE=1 every request carries the path's current ETag in If-None-Match: the 304 path.
+# RATE=n sends n requests a second in all instead of as many as the API answers: at 50
+# connections flat out, a cheap answer (a cached hit, a 304) is a race between the API and the
+# load generator for the two cores, and the pair settles into a fast or a slow rhythm from one
+# run to the next (the baseline of the 304 went from 17,000 to 34,000 req/s within one 30 s
+# run); the CPU a request costs at a fixed rate below both ceilings compares two builds of the
+# API without that noise.
 # `long-tail` instead of a path: the benchmark's long tail (long-tail.ts), posts by blog and slug
 # drawn with Zipf 1.0 from all of them; give it a cache size to see the response cache's part
 # (the response cache's hit rate is printed from /metrics then). WARM_SECONDS (default 3) is how
@@ -64,7 +70,9 @@ if [ "$path" = long-tail ]; then
   paths_file=$(mktemp -d)/long-tail-paths.json
   load () { npx tsx bench/long-tail-load.ts "http://127.0.0.1:$port" "$1" "$paths_file"; }
 else
-  load () { npx autocannon -c 50 -d "$1" "${headers[@]}" --json "$url" 2> /dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d }).on("end", () => console.log(JSON.parse(s).requests.total))'; }
+  rate=()
+  [ -n "${RATE:-}" ] && rate=(-R "$RATE")
+  load () { npx autocannon -c 50 "${rate[@]}" -d "$1" "${headers[@]}" --json "$url" 2> /dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d }).on("end", () => console.log(JSON.parse(s).requests.total))'; }
 fi
 load "${WARM_SECONDS:-3}" > /dev/null
 api_before=$(ticks "$api"); pg_before=$(postgres_ticks)

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { z } from 'zod'
 import type { ReplicaStatus } from '../db/replication.ts'
 import { problemResponses } from './errors.ts'
+import { routeDurations } from './route-durations.ts'
 import { routePlugin } from './route-plugin.ts'
 
 // Prometheus metrics through prom-client. Each app has a registry of its own, so several apps
@@ -13,7 +14,8 @@ import { routePlugin } from './route-plugin.ts'
 
 export interface Metrics {
   registry: Registry
-  responseCache: Counter<'result'>
+  /** Response-cache lookups by result, counted by the response cache (plain numbers: see below). */
+  responseCacheLookups: { hit: number, shared: number, miss: number }
 }
 
 declare module 'fastify' {
@@ -27,18 +29,23 @@ async function metrics (app: FastifyInstance): Promise<void> {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
 
-  const duration = new Histogram({
+  const duration = routeDurations(registry, {
     name: 'http_request_duration_seconds',
     help: 'Time from request to response, by route template, method and status code.',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [registry]
+    buckets: DURATION_BUCKETS
   })
-  const responseCache = new Counter({
+  // Counted as plain numbers and read when /metrics is asked for: a labelled inc() validates
+  // and hashes its labels on every cache hit (0.3 µs of a cached 304's 44, profiled).
+  const responseCacheLookups = { hit: 0, shared: 0, miss: 0 }
+  new Counter({
     name: 'response_cache_lookups_total',
     help: 'Public GETs looked up in the in-process response cache: hit, miss, or shared (waited for a miss in flight).',
     labelNames: ['result'] as const,
-    registers: [registry]
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const [result, count] of Object.entries(responseCacheLookups)) this.inc({ result }, count)
+    }
   })
   const database = app.database
   if (database.poolStats !== undefined) {
@@ -83,13 +90,9 @@ async function metrics (app: FastifyInstance): Promise<void> {
       }
     })
   }
-  app.decorate('metrics', { registry, responseCache })
+  app.decorate('metrics', { registry, responseCacheLookups })
   app.addHook('onResponse', (request, reply, done) => {
-    duration.observe({
-      method: request.method,
-      route: request.routeOptions.url ?? '(unmatched)',
-      status_code: String(reply.statusCode)
-    }, reply.elapsedTime / 1000)
+    duration.observe(request.method, request.routeOptions.url ?? '(unmatched)', reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
 }

@@ -24,7 +24,8 @@ async function admissions (app: FastifyInstance): Promise<{ admitted: number, de
 
 async function lookups (app: FastifyInstance): Promise<{ hit: number, miss: number, shared: number }> {
   const counts = { hit: 0, miss: 0, shared: 0 }
-  for (const value of (await app.metrics.responseCache.get()).values) counts[value.labels.result as keyof typeof counts] = value.value
+  // Through the registry, as /metrics reads them.
+  for (const value of (await app.metrics.registry.getSingleMetric('response_cache_lookups_total')?.get())?.values ?? []) counts[value.labels.result as keyof typeof counts] = value.value
   return counts
 }
 
