@@ -50,7 +50,7 @@ export const EnvironmentSchema = z.object({
     .describe('auto: readable lines when the output is a terminal, JSON lines otherwise (log collectors); json or pretty: always that.'),
   PUBLIC_BASE_URL: optionalString
     .refine((value) => value === undefined || URL.canParse(value), 'must be an absolute URL such as https://api.example.com')
-    .describe('Public URL of the API, used for absolute links (pagination, feeds, api_url). When unset, links use the scheme and host each request came to (a phone on the LAN gets links it can follow), and http://localhost:PORT where there is no request (webhooks).'),
+    .describe('Public URL of the API, used for absolute links (pagination, feeds, api_url). When unset, links use the scheme and host each request came to (a phone on the LAN gets links it can follow; behind a proxy TRUST_PROXY believes, its X-Forwarded-Proto and X-Forwarded-Host, which every response then names in Vary), and http://localhost:PORT where there is no request (webhooks).'),
   WEBSITE_URL: optionalString
     .refine((value) => value === undefined || isHttpUrl(value), { error: 'must be an absolute http(s) URL such as https://news.example.com', abort: true })
     .refine((value) => value === undefined || websiteFits(value, true), { error: (issue) => websiteTooLong(issue.input as string, true) })

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasScope } from '../access/scopes.ts'
 import { codedEtag, compress, isCompressible, negotiateCoding, type ContentCoding } from './compression.ts'
+import { linkHeadersBeyondHost } from './public-url.ts'
 
 // Conditional GET for every successful GET: a strong ETag from the response bytes, 304 for
 // If-None-Match (and for If-Modified-Since where the handler set Last-Modified), and a shared
@@ -50,10 +51,12 @@ function addVary (reply: FastifyReply, header: string): void {
  * at keys the answer varies on Authorization (a 200 for one, a 401 or a draft for another); a
  * key that can see drafts and scheduled posts gets nothing a shared cache may store (a 308 to a
  * draft's new slug, a 404 that tells a draft exists); and with PUBLIC_READ=false nothing is public.
+ * Every response also names the forwarded headers its links may follow (public-url.ts).
  */
-function applyKeyedPolicy (request: FastifyRequest, reply: FastifyReply, publicRead: boolean): void {
+function applyKeyedPolicy (request: FastifyRequest, reply: FastifyReply, publicRead: boolean, linkHeaders: readonly string[]): void {
   const access = request.routeOptions.config?.access
   if (access !== undefined && access !== 'none') addVary(reply, 'Authorization')
+  for (const header of linkHeaders) addVary(reply, header)
   const cacheControl = reply.getHeader('cache-control')
   if (hasScope(request.apiKey, 'content:preview')) {
     if (typeof cacheControl !== 'string' || !/\bno-store\b/.test(cacheControl) || /\bpublic\b/.test(cacheControl)) reply.header('cache-control', 'private, no-store')
@@ -109,6 +112,7 @@ async function httpCaching (app: FastifyInstance): Promise<void> {
   // With PUBLIC_READ=false every read needs a key, so nothing may sit in a shared cache.
   const privateCacheControl = `private, max-age=${policy.maxAge}`
   const observers: ResponseObserver[] = []
+  const linkHeaders = linkHeadersBeyondHost(app.config)
 
   // Callback-style: it runs on every response, and nothing in it waits.
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -127,7 +131,7 @@ async function httpCaching (app: FastifyInstance): Promise<void> {
   }
 
   function conditionalResponse (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
-    applyKeyedPolicy(request, reply, app.config.publicRead)
+    applyKeyedPolicy(request, reply, app.config.publicRead, linkHeaders)
     if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', app.config.publicRead ? publicCacheControl : privateCacheControl)

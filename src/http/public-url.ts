@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import type { Config } from '../config.ts'
 
 // Absolute links in responses (pagination, feeds, post addresses) start with the API's public
 // base URL. With PUBLIC_BASE_URL set, that is it, always. Without it, the links use the scheme
@@ -6,6 +7,16 @@ import type { FastifyRequest } from 'fastify'
 // can follow, not "localhost". The host is whatever the client sent, so it is checked to be a
 // plain host name or address (anything else falls back to the configured default), and every
 // cache of responses keys on it (response-cache.ts): a forged Host changes only its own answer.
+// Behind a proxy the API believes (TRUST_PROXY), the scheme and host are those of
+// X-Forwarded-Proto and X-Forwarded-Host, which a shared cache in front does not key on unless
+// the response names them in Vary (caching.ts): without that, one client's forged header was
+// stored in Varnish for every reader (test/scale-out/scale-out.ts).
+
+/** The request headers links follow besides Host, with this configuration: what responses vary on. */
+export function linkHeadersBeyondHost (config: Pick<Config, 'publicBaseUrlFixed' | 'trustProxy'>): string[] {
+  const trusts = config.trustProxy !== false && config.trustProxy !== 0
+  return config.publicBaseUrlFixed || !trusts ? [] : ['X-Forwarded-Host', 'X-Forwarded-Proto']
+}
 
 const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?(?::\d{1,5})?$/i
 const IP_V6_HOST = /^\[[0-9a-f:.]{2,45}\](?::\d{1,5})?$/i

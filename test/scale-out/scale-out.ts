@@ -12,6 +12,8 @@ import { closeAgents, http, type Reply } from './http.ts'
 // 1. Precision: an edit purges exactly the keys that went stale (the post and the lists it is in;
 //    the other posts of its author and tag stay cached in Varnish); publish, edit, unpublish
 //    through either process show through Varnish within a second; only the API may purge.
+//    A client that forges X-Forwarded-Host or X-Forwarded-Proto (believed: TRUST_PROXY, and no
+//    PUBLIC_BASE_URL) gets its own links, stored for it alone: the next reader's are its own.
 // 2. Rate limits: one budget per client address across both processes (Redis), the address
 //    taken from Varnish's X-Forwarded-For (TRUST_PROXY), another client unaffected.
 // 3. A bounded mixed load (SCALE_OUT_SECONDS, default 30) through Varnish while a writer
@@ -127,6 +129,7 @@ async function main (): Promise<void> {
   }
 
   await precision(seeded)
+  await forwardedHeadersUnkeyed(seeded)
   await replicaFloors(seeded)
   await searchOnReplica()
   await rateLimits()
@@ -195,6 +198,42 @@ async function precision (seeded: Array<{ id: string, slug: string }>): Promise<
 
   const forbidden = await http(`${VARNISH}/`, { method: 'PURGE', from: '127.0.0.2', headers: { 'xkey-purge': 'posts:list' } })
   check(forbidden.status === 403, `a PURGE from a client address is refused (${forbidden.status})`)
+}
+
+/**
+ * Phase 1a: web cache poisoning through headers Varnish does not key on. The processes believe
+ * Varnish's forwarded headers (TRUST_PROXY) and have no PUBLIC_BASE_URL, so a response's links
+ * follow X-Forwarded-Host and X-Forwarded-Proto; a client that sends them first must not get its
+ * links stored for everyone else (Varnish keys on Host and the URL, and on what Vary names).
+ */
+async function forwardedHeadersUnkeyed (seeded: Array<{ id: string, slug: string }>): Promise<void> {
+  console.log('# forwarded headers: a forged X-Forwarded-Host or -Proto reaches only its sender')
+  const own = `http://127.0.0.1:${PORTS.varnish}`
+  const forgeries: Array<{ headers: Record<string, string>, shows: string }> = [
+    { headers: { 'x-forwarded-host': 'evil.example' }, shows: 'http://evil.example/' },
+    { headers: { 'x-forwarded-proto': 'https' }, shows: `https://127.0.0.1:${PORTS.varnish}/` },
+    { headers: { 'x-forwarded-host': 'evil.example:8443', 'x-forwarded-proto': 'https' }, shows: 'https://evil.example:8443/' },
+    { headers: { 'x-forwarded-host': `127.0.0.1:${PORTS.varnish}, evil.example` }, shows: 'http://evil.example/' }
+  ]
+  for (const [i, forgery] of forgeries.entries()) {
+    // Pages nobody asked for yet, so the forger's request is the one that fills Varnish.
+    const paths = [
+      `/v1/posts?limit=${11 + i}`,
+      `/v1/blogs/desk/posts/${seeded[2 + i]!.slug}`,
+      `/v1/feeds/latest?format=atom&limit=${11 + i}`,
+      `/v1/feeds/latest?format=jsonfeed&limit=${11 + i}`
+    ]
+    for (const path of paths) {
+      const forged = await http(VARNISH + path, { from: '127.0.4.1', headers: forgery.headers })
+      const label = `${path} with ${JSON.stringify(forgery.headers)}`
+      check(forged.status === 200 && forged.body.includes(forgery.shows), `${label}: the sender's own links follow it (${forged.status})`)
+      const reader = await http(VARNISH + path, { from: '127.0.4.2' })
+      check(reader.status === 200 && !reader.body.includes(forgery.shows) && reader.body.includes(`${own}/`),
+        `${label}: the next reader gets links to the host it called (${reader.status}, ${String(reader.headers['x-cache'])})`)
+      const again = await http(VARNISH + path, { from: '127.0.4.2' })
+      check(again.headers['x-cache'] === 'HIT' && again.body === reader.body, `${label}: and that answer is cached for readers (${String(again.headers['x-cache'])})`)
+    }
+  }
 }
 
 /** Phase 1b: a replica that has not replayed a write never answers a read that must see it. */

@@ -118,3 +118,44 @@ t.test('with PUBLIC_BASE_URL set, the Host header changes nothing', async (t) =>
   t.match(res.json().links.self, /^https:\/\/api\.example\.com\/v1\/posts/)
   t.equal(res.json().data[0].api_url, 'https://api.example.com/v1/blogs/flag/posts/one')
 })
+
+// Behind a proxy the API believes, links follow X-Forwarded-Host and X-Forwarded-Proto, which a
+// shared cache in front does not key on: every response names them in Vary, so one client's
+// forged header cannot be stored for the next reader (with real Varnish: test/scale-out).
+t.test('links that follow forwarded headers: every response varies on them; otherwise nothing changes', async (t) => {
+  const varies = (res: { headers: Record<string, unknown> }) => String(res.headers.vary ?? '').split(',').map((v) => v.trim().toLowerCase())
+  const forged = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }
+
+  const behindProxy = await site(t, { PUBLIC_BASE_URL: '', TRUST_PROXY: '127.0.0.1', RESPONSE_CACHE_MAX_MB: '8' })
+  const get = (url: string, headers: Record<string, string> = {}) => behindProxy.app.inject({ url, headers: { host: 'news.test', ...headers } })
+  const own = await get('/v1/posts?limit=1', forged)
+  t.match(own.json().links.self, /^https:\/\/evil\.example\/v1\/posts/, 'the sender\'s links follow its forwarded headers')
+  const reader = await get('/v1/posts?limit=1')
+  t.match(reader.json().links.self, /^http:\/\/news\.test\/v1\/posts/, 'the in-process cache keys on them')
+  const etag = String(reader.headers.etag)
+  const post = await get('/v1/blogs/flag/posts/one')
+  const responses = {
+    list: own,
+    'cached list': reader,
+    post,
+    'RSS feed': await get('/v1/feeds/latest?format=rss'),
+    sitemap: await get('/v1/sitemap.xml'),
+    304: await get('/v1/posts?limit=1', { 'if-none-match': etag }),
+    404: await get('/v1/blogs/flag/posts/nowhere'),
+    'post by id in a path for slugs (308)': await get(`/v1/blogs/flag/posts/${String(post.json().data.id)}`)
+  }
+  for (const [what, res] of Object.entries(responses)) {
+    t.ok(res.statusCode < 500, `${what}: ${res.statusCode}`)
+    t.ok(varies(res).includes('x-forwarded-host') && varies(res).includes('x-forwarded-proto'), `${what} varies on X-Forwarded-Host and -Proto (${String(res.headers.vary)})`)
+  }
+  t.equal(responses[304].statusCode, 304)
+  t.equal(responses['post by id in a path for slugs (308)'].statusCode, 308)
+
+  const unbelieved: Array<Record<string, string>> = [{ PUBLIC_BASE_URL: 'https://api.example.com', TRUST_PROXY: '127.0.0.1' }, { PUBLIC_BASE_URL: '' }, { PUBLIC_BASE_URL: '', TRUST_PROXY: '0' }]
+  for (const env of unbelieved) {
+    const { app } = await site(t, env)
+    const res = await app.inject({ url: '/v1/posts?limit=1', headers: { host: 'news.test', ...forged } })
+    t.notMatch(res.json().links.self, /evil\.example/, `${JSON.stringify(env)}: forwarded headers are not believed`)
+    t.notOk(varies(res).includes('x-forwarded-host') || varies(res).includes('x-forwarded-proto'), `${JSON.stringify(env)}: and not named in Vary (${String(res.headers.vary)})`)
+  }
+})
