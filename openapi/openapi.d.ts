@@ -8804,7 +8804,7 @@ export interface operations {
                 fields?: string;
                 /** @description html (default), plaintext. */
                 formats?: string;
-                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                /** @description Per page, default 15; all, and any larger number, stop at 100 (Ghost 6's cap, for v5 clients too). */
                 limit?: string;
                 /** @description 1-based page number. */
                 page?: string;
@@ -9015,7 +9015,7 @@ export interface operations {
                 fields?: string;
                 /** @description html (default), plaintext. */
                 formats?: string;
-                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                /** @description Per page, default 15; all, and any larger number, stop at 100 (Ghost 6's cap, for v5 clients too). */
                 limit?: string;
                 /** @description 1-based page number. */
                 page?: string;
@@ -9226,7 +9226,7 @@ export interface operations {
                 fields?: string;
                 /** @description html (default), plaintext. */
                 formats?: string;
-                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                /** @description Per page, default 15; all, and any larger number, stop at 100 (Ghost 6's cap, for v5 clients too). */
                 limit?: string;
                 /** @description 1-based page number. */
                 page?: string;
@@ -9437,7 +9437,7 @@ export interface operations {
                 fields?: string;
                 /** @description html (default), plaintext. */
                 formats?: string;
-                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                /** @description Per page, default 15; all, and any larger number, stop at 100 (Ghost 6's cap, for v5 clients too). */
                 limit?: string;
                 /** @description 1-based page number. */
                 page?: string;
@@ -9707,7 +9707,7 @@ export interface operations {
                 fields?: string;
                 /** @description html (default), plaintext. */
                 formats?: string;
-                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                /** @description Per page, default 15; all, and any larger number, stop at 100 (Ghost 6's cap, for v5 clients too). */
                 limit?: string;
                 /** @description 1-based page number. */
                 page?: string;
@@ -9923,7 +9923,7 @@ export interface operations {
                 fields?: string;
                 /** @description html (default), plaintext. */
                 formats?: string;
-                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                /** @description Per page, default 15; all, and any larger number, stop at 100 (Ghost 6's cap, for v5 clients too). */
                 limit?: string;
                 /** @description 1-based page number. */
                 page?: string;
@@ -10139,7 +10139,7 @@ export interface operations {
                 fields?: string;
                 /** @description html (default), plaintext. */
                 formats?: string;
-                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                /** @description Per page, default 15; all, and any larger number, stop at 100 (Ghost 6's cap, for v5 clients too). */
                 limit?: string;
                 /** @description 1-based page number. */
                 page?: string;
@@ -10355,7 +10355,7 @@ export interface operations {
                 fields?: string;
                 /** @description html (default), plaintext. */
                 formats?: string;
-                /** @description Per page, default 15; all: up to the cap (100 for Accept-Version v6, 1,000 for v5). */
+                /** @description Per page, default 15; all, and any larger number, stop at 100 (Ghost 6's cap, for v5 clients too). */
                 limit?: string;
                 /** @description 1-based page number. */
                 page?: string;

@@ -18,7 +18,7 @@ import {
   badFilter, ghostOwnersPage, ghostPost, ghostPostsPage, ownerOrder, postOrder, type Nql
 } from './ghost.repository.ts'
 import {
-  GHOST_LIMIT_DEFAULT, GhostAuthorsSchema, GhostBrowseQuerySchema, GhostErrorSchema, GhostPagesSchema, GhostPostsSchema, GhostReadQuerySchema,
+  GHOST_LIMIT_CAP, GHOST_LIMIT_DEFAULT, GhostAuthorsSchema, GhostBrowseQuerySchema, GhostErrorSchema, GhostPagesSchema, GhostPostsSchema, GhostReadQuerySchema,
   GhostSettingsResponseSchema, GhostTagsSchema, type GhostBrowseQuery, type GhostReadQuery
 } from './ghost.schemas.ts'
 import { pickFields, toGhostAuthor, toGhostPost, toGhostSettings, toGhostTag, type GhostInclude } from './ghost.serializers.ts'
@@ -29,8 +29,6 @@ import { pickFields, toGhostAuthor, toGhostPost, toGhostSettings, toGhostTag, ty
 // visibility rule, response cache and rate limits as /v1 serve it; only the shapes, the
 // parameters (NQL filters, page numbers) and the errors are Ghost's.
 
-/** `limit=all` and any larger limit stop here, as on Ghost 6. */
-export const GHOST_LIMIT_CAP = 100
 const ACCEPTED_VERSION = 'v6.0'
 
 const ERROR_TYPES: Record<number, string> = {

@@ -203,6 +203,8 @@ export const GhostErrorSchema = z.object({
 // Query parameters, as the official client sends them: lists joined with commas.
 const csv = z.string().max(2000)
 export const GHOST_LIMIT_DEFAULT = 15
+/** `limit=all` and any larger limit stop here, as on Ghost 6 (whatever Accept-Version says). */
+export const GHOST_LIMIT_CAP = 100
 
 export const GhostBrowseQuerySchema = z.object({
   key: z.string().max(100).describe('A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`.'),
@@ -210,7 +212,7 @@ export const GhostBrowseQuerySchema = z.object({
   include: csv.optional().describe('authors, tags (posts); count.posts (authors, tags).'),
   fields: csv.optional().describe('Only these fields of each resource.'),
   formats: csv.optional().describe('html (default), plaintext.'),
-  limit: z.string().regex(/^(all|\d{1,6})$/, 'must be a number or all').optional().describe(`Per page, default ${GHOST_LIMIT_DEFAULT}; all: up to the cap (100 for Accept-Version v6, 1,000 for v5).`),
+  limit: z.string().regex(/^(all|\d{1,6})$/, 'must be a number or all').optional().describe(`Per page, default ${GHOST_LIMIT_DEFAULT}; all, and any larger number, stop at ${GHOST_LIMIT_CAP} (Ghost 6's cap, for v5 clients too).`),
   page: z.string().regex(/^\d{1,6}$/, 'must be a page number').optional().describe('1-based page number.'),
   order: z.string().max(200).optional().describe('e.g. `published_at desc` (default), `title asc`; comma-separated.')
 }).strict()
