@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
 import { Counter, Gauge } from 'prom-client'
@@ -77,8 +77,7 @@ function notModifiedHeaders (entry: CachedResponse): Record<string, string> | un
 }
 
 // Only what any anonymous reader would get, on routes that allow it.
-function isCacheableRequest (request: FastifyRequest): boolean {
-  const route = request.routeOptions.config
+function isCacheableRequest (request: FastifyRequest, route: FastifyContextConfig): boolean {
   return request.method === 'GET' && request.headers.authorization === undefined && route.access === 'public' && route.responseCache !== false
 }
 
@@ -88,13 +87,16 @@ function isCacheableResponse (reply: FastifyReply): boolean {
     !/\b(private|no-store|no-cache)\b/.test(cacheControl)
 }
 
-// Feeds answer in the format the Accept header asks for, so it is part of the key; links in a
-// response follow the host the client called when PUBLIC_BASE_URL is unset (public-url.ts), so
-// the base URL is part of it too, and a forged Host only ever gets its own entry. Entries are
-// kept in the coding they were sent in (compression.ts), so the coding the client's
-// Accept-Encoding negotiates is part of it as well (not the header itself, which varies a lot).
-const keyOf = (request: FastifyRequest): string =>
-  `${apiBaseUrl(request)}${request.url}\n${request.headers.accept ?? ''}\n${negotiateCoding(request.headers['accept-encoding']) ?? 'identity'}`
+// Feeds answer in the format the Accept header asks for, so that format is part of the key (the
+// route's `negotiates`); no other answer depends on Accept, and clients send many (an app's
+// `application/json`, fetch's and curl's `*/*`, axios's `application/json, text/plain, */*`):
+// keyed on the header itself, one page took an entry for each. Links in a response follow the
+// host the client called when PUBLIC_BASE_URL is unset (public-url.ts), so the base URL is part
+// of it too, and a forged Host only ever gets its own entry. Entries are kept in the coding they
+// were sent in (compression.ts), so the coding the client's Accept-Encoding negotiates is part of
+// it as well (not the header itself, which varies a lot).
+const keyOf = (request: FastifyRequest, route: FastifyContextConfig): string =>
+  `${apiBaseUrl(request)}${request.url}\n${route.negotiates?.(request.headers.accept) ?? ''}\n${negotiateCoding(request.headers['accept-encoding']) ?? 'identity'}`
 
 // What the admission test counts lookups of: the response whatever its content coding (the
 // cache key without its last line). Clients that change what they accept (a CDN reconfigured,
@@ -311,8 +313,9 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   // no promise is made for it (an async hook costs one and a turn of the microtask queue on
   // every cache hit).
   app.addHook('preValidation', (request, reply, done) => {
-    if (!isCacheableRequest(request)) return done()
-    const key = keyOf(request)
+    const route = request.routeOptions.config
+    if (!isCacheableRequest(request, route)) return done()
+    const key = keyOf(request, route)
     admission.record(resourceOf(key))
     const entry = lookup(key)
     if (entry !== undefined) {

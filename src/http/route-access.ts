@@ -16,6 +16,11 @@ declare module 'fastify' {
     access?: RouteAccess
     /** false: the response cache never answers or stores this route (long polls, streams). */
     responseCache?: boolean
+    /**
+     * For a route whose answer depends on the Accept header: what it makes of it (the feed format
+     * it picks), which the response cache keys on. No other route's answer depends on Accept.
+     */
+    negotiates?: (accept: string | undefined) => string
   }
 }
 

@@ -170,6 +170,30 @@ t.test('only what any anonymous reader would get is cached', async (t) => {
   t.equal((await lookups(a)).hit, 0, 'errors and the change feed (no-cache) are never stored')
 })
 
+t.test('clients that send different Accept headers share a page; feeds are kept per format their Accept picks', async (t) => {
+  const { a, publish } = await twoApps(t)
+  await publish('Shared across clients')
+  await quiet(a)
+  const get = (url: string, accept?: string) => a.inject({ url, headers: accept === undefined ? {} : { accept } })
+  // What apps, fetch and curl, axios (the Ghost client's) and browsers send.
+  const accepts = [undefined, 'application/json', '*/*', 'application/json, text/plain, */*', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8']
+  const first = await get('/v1/posts', accepts[0])
+  const before = await lookups(a)
+  for (const accept of accepts.slice(1)) t.equal((await get('/v1/posts', accept)).body, first.body, `Accept: ${String(accept)}`)
+  t.same(await lookups(a), { ...before, hit: before.hit + accepts.length - 1 }, 'a list is one entry whatever Accept says')
+
+  const formats: Array<[string, string]> = [['application/rss+xml', 'application/rss+xml'], ['application/atom+xml;q=0.9, */*;q=0.1', 'application/atom+xml'], ['application/feed+json', 'application/feed+json'], ['*/*', 'application/json']]
+  for (const [accept, type] of formats) {
+    const stored = await get('/v1/feeds/latest', accept)
+    t.match(stored.headers['content-type'], type, `a feed asked for with ${accept} is ${type}`)
+    t.match(stored.headers.vary, /\bAccept\b/, 'and varies on Accept')
+  }
+  const hitsBefore = (await lookups(a)).hit
+  const again: Array<[string, string]> = [['application/rss+xml;q=1, */*;q=0.1', 'application/rss+xml'], ['application/atom+xml', 'application/atom+xml'], ['application/json', 'application/json'], ['', 'application/json']]
+  for (const [accept, type] of again) t.match((await get('/v1/feeds/latest', accept)).headers['content-type'], type, `another Accept that picks ${type} gets its entry`)
+  t.equal((await lookups(a)).hit, hitsBefore + again.length, 'each from the cache')
+})
+
 t.test('a cold key is computed once however many ask at the same moment', async (t) => {
   const { a, publish } = await twoApps(t)
   await publish('Popular')

@@ -116,7 +116,8 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     return reply.type(CONTENT_TYPES[format]).send(renderFeed(format, meta, rows, links, full))
   }
 
-  const common = { config: { access: 'public' as const } }
+  // The format comes from the Accept header when `format=` is not given: the response cache keys on it.
+  const common = { config: { access: 'public' as const, negotiates: negotiateFormat } }
 
   app.get('/v1/feeds/latest', {
     ...common,
