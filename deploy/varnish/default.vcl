@@ -6,6 +6,7 @@ vcl 4.1;
 #   the API purges them (EDGE_PURGE_URL=http://varnish/, EDGE_PURGE_STYLE=xkey) with
 #   PURGE / and an `xkey-purge` header, once every API process has applied the change.
 # - Varnish adds the client's address to X-Forwarded-For; the API believes it (TRUST_PROXY=1).
+# - A hit carries none of the API's per-request headers (request id, rate-limit counts).
 import directors;
 import xkey;
 
@@ -44,6 +45,16 @@ sub vcl_backend_response {
 }
 
 sub vcl_deliver {
-  if (obj.hits > 0) { set resp.http.X-Cache = "HIT"; } else { set resp.http.X-Cache = "MISS"; }
+  if (obj.hits > 0) {
+    set resp.http.X-Cache = "HIT";
+    # A hit never reached the API: its request id and rate-limit counts are those of the request
+    # that filled the cache (a budget spent by another client, read by polite clients as theirs).
+    unset resp.http.X-Request-Id;
+    unset resp.http.RateLimit-Limit;
+    unset resp.http.RateLimit-Remaining;
+    unset resp.http.RateLimit-Reset;
+  } else {
+    set resp.http.X-Cache = "MISS";
+  }
   unset resp.http.xkey;
 }

@@ -232,6 +232,12 @@ async function forwardedHeadersUnkeyed (seeded: Array<{ id: string, slug: string
         `${label}: the next reader gets links to the host it called (${reader.status}, ${String(reader.headers['x-cache'])})`)
       const again = await http(VARNISH + path, { from: '127.0.4.2' })
       check(again.headers['x-cache'] === 'HIT' && again.body === reader.body, `${label}: and that answer is cached for readers (${String(again.headers['x-cache'])})`)
+      if (i === 0) {
+        // The reader's miss passed the API's rate limiter and has its own id; a hit never reached the API.
+        const perRequest = ['x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset']
+        check(perRequest.every((name) => reader.headers[name] !== undefined), `${path}: a miss carries the API's ${perRequest.join(', ')}`)
+        check(perRequest.every((name) => again.headers[name] === undefined), `${path}: a hit carries none of them (they were the request's that filled the cache)`)
+      }
     }
   }
 }
