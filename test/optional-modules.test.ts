@@ -3,11 +3,11 @@ import { modulesLoadedBy, probeDatabaseUrl, START_APP_AT_PROBE_URL } from './hel
 
 // Modules a process loads only when it uses what they are for: the Redis client (REDIS_URL),
 // the pretty log printer (a terminal), Ghost's filter grammar and the Luxon it brings (a Ghost
-// client's filter). Each is a megabyte or two of heap that a process kept for nothing, and V8
+// client's filter), any-ascii's transliteration tables (a headline with letters outside ASCII). Each is a megabyte or two of heap that a process kept for nothing, and V8
 // lets a heap grow in proportion to what it keeps (README, "Memory"). Proven in fresh processes
 // that report every module they resolve (module-probe.ts).
 
-const OPTIONAL = /\/node_modules\/(ioredis|pino-pretty|@tryghost\/nql-lang|luxon)\/|\/src\/access\/rate-limit-store\.ts$/
+const OPTIONAL = /\/node_modules\/(ioredis|pino-pretty|@tryghost\/nql-lang|luxon|any-ascii)\/|\/src\/access\/rate-limit-store\.ts$/
 
 t.test('the application\'s modules do not import them', async (t) => {
   const loaded = modulesLoadedBy(`await import('./src/app.ts'); await import('./src/bootstrap.ts')`)

@@ -23,10 +23,11 @@ export async function findPostForWrite (db: Executor, id: string): Promise<PostW
   return db.selectFrom('posts').select(WRITE_COLUMNS).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()
 }
 
-export async function postSlugTaken (db: Executor, blogId: string, slug: string, exceptId?: string): Promise<boolean> {
-  let query = db.selectFrom('posts').select('id').where('blog_id', '=', blogId).where('slug', '=', slug)
+/** Which of these slugs another post of the blog has (the post `exceptId` aside). */
+export async function takenPostSlugs (db: Executor, blogId: string, slugs: readonly string[], exceptId?: string): Promise<Set<string>> {
+  let query = db.selectFrom('posts').select('slug').where('blog_id', '=', blogId).where('slug', 'in', slugs)
   if (exceptId !== undefined) query = query.where('id', '!=', exceptId)
-  return (await query.executeTakeFirst()) !== undefined
+  return new Set((await query.execute()).map((row) => row.slug))
 }
 
 export async function insertPost (db: Executor, values: Record<string, unknown>): Promise<PostWriteRow> {

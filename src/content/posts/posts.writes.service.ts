@@ -15,7 +15,7 @@ import type { ArticleBody } from './post-body.ts'
 import { seoColumns } from './post-seo.ts'
 import type { CreatePostBody, UpdatePostBody } from './posts.schemas.ts'
 import {
-  findPostForWrite, insertPost, postPublicity, postSlugTaken, replacePostAuthors, replacePostTags, touchPosts, updatePost,
+  findPostForWrite, insertPost, postPublicity, replacePostAuthors, replacePostTags, takenPostSlugs, touchPosts, updatePost,
   type PostWriteRow
 } from './posts.writes.repository.ts'
 
@@ -110,10 +110,10 @@ export async function postChangesFor (tx: Tx, postIds: readonly string[], op: Ch
 
 async function freeSlug (tx: Tx, blogId: string, wanted: string | undefined, title: string, exceptId?: string): Promise<string> {
   if (wanted !== undefined) {
-    if (await postSlugTaken(tx, blogId, wanted, exceptId)) throw new AppError(409, 'slug_taken', `Another post in this blog already has the slug "${wanted}".`)
+    if ((await takenPostSlugs(tx, blogId, [wanted], exceptId)).size > 0) throw new AppError(409, 'slug_taken', `Another post in this blog already has the slug "${wanted}".`)
     return wanted
   }
-  return uniqueSlug(slugify(title, 'post'), (candidate) => postSlugTaken(tx, blogId, candidate, exceptId))
+  return uniqueSlug(await slugify(title, 'post'), (candidates) => takenPostSlugs(tx, blogId, candidates, exceptId))
 }
 
 export async function createPost (tx: Tx, body: CreatePostBody, rendered: ArticleBody | undefined): Promise<string> {

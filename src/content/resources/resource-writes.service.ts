@@ -10,7 +10,7 @@ import { deleteSlugRedirectsTo, recordSlugRename } from '../addressing/addressin
 import { findByReference, findOrNotFound, type Addressable } from '../addressing/find-or-redirect.ts'
 import { slugify, uniqueSlug } from '../addressing/slugs.ts'
 import type { ResourceRow, ResourceSpec } from './resource.spec.ts'
-import { currentVersion, deleteResource, insertResource, slugTaken, updateResource } from './resources.repository.ts'
+import { currentVersion, deleteResource, insertResource, takenSlugs, updateResource } from './resources.repository.ts'
 
 // Creating, changing and deleting a blog, author or tag. Every function runs in the caller's
 // transaction: the row, its slug redirects, what happens to its posts and the change-log
@@ -30,8 +30,8 @@ function slugTakenError (spec: ResourceSpec, slug: string): AppError {
 /** Returns the new resource's id. */
 export async function createResource<Create extends z.ZodObject> (tx: Tx, spec: ResourceSpec<ResourceRow, Create>, body: z.infer<Create>): Promise<string> {
   const given = (body as { slug?: string }).slug
-  if (given !== undefined && await slugTaken(tx, spec.table, given)) throw slugTakenError(spec, given)
-  const slug = given ?? await uniqueSlug(slugify(spec.titleOf(body), spec.noun), (candidate) => slugTaken(tx, spec.table, candidate))
+  if (given !== undefined && (await takenSlugs(tx, spec.table, [given])).size > 0) throw slugTakenError(spec, given)
+  const slug = given ?? await uniqueSlug(await slugify(spec.titleOf(body), spec.noun), (candidates) => takenSlugs(tx, spec.table, candidates))
   const id = uuidv7()
   await insertResource(tx, spec.table, { ...spec.toColumns(body), id, slug })
   await appendChanges(tx, [change(spec, id, 'upsert', true)])
@@ -42,7 +42,7 @@ export async function createResource<Create extends z.ZodObject> (tx: Tx, spec: 
 export async function updateResourceFields (tx: Tx, spec: ResourceSpec, ref: string, body: Record<string, unknown>, version: VersionCondition): Promise<string> {
   const row = await findOrNotFound(tx, spec.address, ref)
   const newSlug = (body as { slug?: string }).slug
-  if (newSlug !== undefined && newSlug !== row.slug && await slugTaken(tx, spec.table, newSlug, row.id)) throw slugTakenError(spec, newSlug)
+  if (newSlug !== undefined && newSlug !== row.slug && (await takenSlugs(tx, spec.table, [newSlug], row.id)).size > 0) throw slugTakenError(spec, newSlug)
   const updated = await updateResource(tx, spec.table, row.id, spec.toColumns(body), version)
   if (updated === undefined) throw preconditionFailed(await currentVersion(tx, spec.table, row.id) ?? row.version)
   if (updated.slug !== row.slug) await recordSlugRename(tx, spec.address.entity, null, row.slug, updated.slug, row.id)

@@ -8,10 +8,11 @@ import type { IdOrSlug } from '../addressing/identifiers.ts'
 
 export type ResourceTable = 'blogs' | 'authors' | 'tags'
 
-export async function slugTaken (db: Executor, table: ResourceTable, slug: string, exceptId?: string): Promise<boolean> {
-  let query = db.selectFrom(table as 'blogs').select('id').where('slug', '=', slug)
+/** Which of these slugs another row of the table has (the row `exceptId` aside). */
+export async function takenSlugs (db: Executor, table: ResourceTable, slugs: readonly string[], exceptId?: string): Promise<Set<string>> {
+  let query = db.selectFrom(table as 'blogs').select('slug').where('slug', 'in', slugs)
   if (exceptId !== undefined) query = query.where('id', '!=', exceptId)
-  return (await query.executeTakeFirst()) !== undefined
+  return new Set((await query.execute()).map((row) => row.slug))
 }
 
 export async function insertResource (db: Executor, table: ResourceTable, values: Record<string, unknown>): Promise<void> {
