@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { AppError } from '../../http/errors.ts'
 
 export const SLUG_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/
 const MAX_SLUG = 80
@@ -54,4 +55,20 @@ export async function uniqueSlug (base: string, takenAmong: (candidates: readonl
     const free = candidates.find((candidate) => !taken.has(candidate))
     if (free !== undefined) return free
   }
+}
+
+/**
+ * Stores something under the first free slug for `base` (uniqueSlug). `store` gives undefined
+ * when a concurrent write took that slug after it was found free (the unique index decides), and
+ * the next free one is tried: the API chose the slug, so the race is not the client's to resolve.
+ * Before, nine of ten posts sent at once with one headline got 409 "choose another".
+ */
+export async function storeUnderFreeSlug<T> (
+  base: string, takenAmong: (candidates: readonly string[]) => Promise<ReadonlySet<string>>, store: (slug: string) => Promise<T | undefined>
+): Promise<T> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const stored = await store(await uniqueSlug(base, takenAmong))
+    if (stored !== undefined) return stored
+  }
+  throw new AppError(409, 'conflict', `Twenty writes at once took every slug tried for "${base}"; try again.`, { headers: { 'retry-after': '1' } })
 }

@@ -1,5 +1,7 @@
-import { sql } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 import type { Executor } from '../../db/database.ts'
+import { unlessUniqueViolation } from '../../db/savepoints.ts'
+import type { DB } from '../../db/schema.ts'
 import type { VersionCondition } from '../../http/preconditions.ts'
 import type { PostStatus } from './post-status.ts'
 import { publiclyVisible } from './posts.repository.ts'
@@ -32,6 +34,11 @@ export async function takenPostSlugs (db: Executor, blogId: string, slugs: reado
 
 export async function insertPost (db: Executor, values: Record<string, unknown>): Promise<PostWriteRow> {
   return db.insertInto('posts').values(values as never).returning(WRITE_COLUMNS).executeTakeFirstOrThrow()
+}
+
+/** insertPost, or undefined when another post of the blog took the slug meanwhile (a concurrent write). */
+export async function insertPostUnlessSlugTaken (tx: Transaction<DB>, values: Record<string, unknown>): Promise<PostWriteRow | undefined> {
+  return unlessUniqueViolation(tx, 'posts_blog_slug_unique', () => insertPost(tx, values))
 }
 
 /** Updates and bumps the version, only while it is one `condition` allows. */

@@ -9,13 +9,13 @@ import { BLOGS } from '../addressing/addressables.ts'
 import { recordSlugRename, resolveIdsInOrder } from '../addressing/addressing.repository.ts'
 import { findByReference } from '../addressing/find-or-redirect.ts'
 import { isUuid } from '../addressing/identifiers.ts'
-import { slugify, uniqueSlug } from '../addressing/slugs.ts'
+import { slugify, storeUnderFreeSlug } from '../addressing/slugs.ts'
 import { pickDefined } from '../common/fields.ts'
 import type { ArticleBody } from './post-body.ts'
 import { seoColumns } from './post-seo.ts'
 import type { CreatePostBody, UpdatePostBody } from './posts.schemas.ts'
 import {
-  findPostForWrite, insertPost, postPublicity, replacePostAuthors, replacePostTags, takenPostSlugs, touchPosts, updatePost,
+  findPostForWrite, insertPost, insertPostUnlessSlugTaken, postPublicity, replacePostAuthors, replacePostTags, takenPostSlugs, touchPosts, updatePost,
   type PostWriteRow
 } from './posts.writes.repository.ts'
 
@@ -108,21 +108,18 @@ export async function postChangesFor (tx: Tx, postIds: readonly string[], op: Ch
   return posts.map((post) => ({ entityType: 'post', entityId: post.id, blogId: post.blog_id, op, publicOp: post.visible ? op : null }))
 }
 
-async function freeSlug (tx: Tx, blogId: string, wanted: string | undefined, title: string, exceptId?: string): Promise<string> {
-  if (wanted !== undefined) {
-    if ((await takenPostSlugs(tx, blogId, [wanted], exceptId)).size > 0) throw new AppError(409, 'slug_taken', `Another post in this blog already has the slug "${wanted}".`)
-    return wanted
-  }
-  return uniqueSlug(await slugify(title, 'post'), (candidates) => takenPostSlugs(tx, blogId, candidates, exceptId))
+/** A slug the client chose, or a 409 when another post of the blog has it. */
+async function chosenSlug (tx: Tx, blogId: string, wanted: string, exceptId?: string): Promise<string> {
+  if ((await takenPostSlugs(tx, blogId, [wanted], exceptId)).size > 0) throw new AppError(409, 'slug_taken', `Another post in this blog already has the slug "${wanted}".`)
+  return wanted
 }
 
 export async function createPost (tx: Tx, body: CreatePostBody, rendered: ArticleBody | undefined): Promise<string> {
   const blogId = await resolveBlogId(tx, body.blog)
   const { authorIds, tagIds } = await resolveRelated(tx, body)
-  const slug = await freeSlug(tx, blogId, body.slug, body.title)
   const publishedAt = body.status === 'published' ? (body.published_at === undefined ? 'now' : new Date(body.published_at)) : null
   const columns = contentColumns(body, rendered)
-  const post = await insertPost(tx, {
+  const values = (slug: string) => ({
     ...columns,
     body_html: columns.body_html ?? '',
     id: uuidv7(),
@@ -131,6 +128,9 @@ export async function createPost (tx: Tx, body: CreatePostBody, rendered: Articl
     status: publishedAt === null ? 'draft' : publishedAt !== 'now' && publishedAt.getTime() > Date.now() ? 'scheduled' : 'published',
     published_at: publishedAt === 'now' ? TRANSACTION_TIME : publishedAt
   })
+  const post = body.slug !== undefined
+    ? await insertPost(tx, values(await chosenSlug(tx, blogId, body.slug)))
+    : await storeUnderFreeSlug(await slugify(body.title, 'post'), (candidates) => takenPostSlugs(tx, blogId, candidates), (slug) => insertPostUnlessSlugTaken(tx, values(slug)))
   await replacePostAuthors(tx, post.id, authorIds ?? [])
   await replacePostTags(tx, post.id, tagIds ?? [])
   await recordPostChange(tx, post, false)
@@ -157,7 +157,7 @@ export async function editPost (tx: Tx, id: string, body: UpdatePostBody, render
   const blogId = body.blog === undefined ? post.blog_id : await resolveBlogId(tx, body.blog)
   const { authorIds, tagIds } = await resolveRelated(tx, body)
   const slug = body.slug !== undefined || blogId !== post.blog_id
-    ? await freeSlug(tx, blogId, body.slug ?? post.slug, body.title ?? post.slug, post.id)
+    ? await chosenSlug(tx, blogId, body.slug ?? post.slug, post.id)
     : undefined
   const updated = await applyUpdate(tx, post, { ...contentColumns(body, rendered), ...pickDefined({ blog_id: blogId === post.blog_id ? undefined : blogId, slug }) }, version)
   if (authorIds !== undefined) await replacePostAuthors(tx, post.id, authorIds)

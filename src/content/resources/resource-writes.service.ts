@@ -8,9 +8,9 @@ import { AppError } from '../../http/errors.ts'
 import { preconditionFailed, satisfies, type VersionCondition } from '../../http/preconditions.ts'
 import { deleteSlugRedirectsTo, recordSlugRename } from '../addressing/addressing.repository.ts'
 import { findByReference, findOrNotFound, type Addressable } from '../addressing/find-or-redirect.ts'
-import { slugify, uniqueSlug } from '../addressing/slugs.ts'
+import { slugify, storeUnderFreeSlug } from '../addressing/slugs.ts'
 import type { ResourceRow, ResourceSpec } from './resource.spec.ts'
-import { currentVersion, deleteResource, insertResource, takenSlugs, updateResource } from './resources.repository.ts'
+import { currentVersion, deleteResource, insertResource, insertResourceUnlessSlugTaken, takenSlugs, updateResource } from './resources.repository.ts'
 
 // Creating, changing and deleting a blog, author or tag. Every function runs in the caller's
 // transaction: the row, its slug redirects, what happens to its posts and the change-log
@@ -31,9 +31,14 @@ function slugTakenError (spec: ResourceSpec, slug: string): AppError {
 export async function createResource<Create extends z.ZodObject> (tx: Tx, spec: ResourceSpec<ResourceRow, Create>, body: z.infer<Create>): Promise<string> {
   const given = (body as { slug?: string }).slug
   if (given !== undefined && (await takenSlugs(tx, spec.table, [given])).size > 0) throw slugTakenError(spec, given)
-  const slug = given ?? await uniqueSlug(await slugify(spec.titleOf(body), spec.noun), (candidates) => takenSlugs(tx, spec.table, candidates))
   const id = uuidv7()
-  await insertResource(tx, spec.table, { ...spec.toColumns(body), id, slug })
+  const values = (slug: string) => ({ ...spec.toColumns(body), id, slug })
+  if (given !== undefined) {
+    await insertResource(tx, spec.table, values(given))
+  } else {
+    await storeUnderFreeSlug(await slugify(spec.titleOf(body), spec.noun), (candidates) => takenSlugs(tx, spec.table, candidates),
+      async (slug) => await insertResourceUnlessSlugTaken(tx, spec.table, values(slug)) ? true : undefined)
+  }
   await appendChanges(tx, [change(spec, id, 'upsert', true)])
   return id
 }

@@ -1,5 +1,7 @@
-import { sql, type SelectQueryBuilder } from 'kysely'
+import { sql, type SelectQueryBuilder, type Transaction } from 'kysely'
 import type { Executor } from '../../db/database.ts'
+import { unlessUniqueViolation } from '../../db/savepoints.ts'
+import type { DB } from '../../db/schema.ts'
 import type { VersionCondition } from '../../http/preconditions.ts'
 import type { IdOrSlug } from '../addressing/identifiers.ts'
 
@@ -17,6 +19,11 @@ export async function takenSlugs (db: Executor, table: ResourceTable, slugs: rea
 
 export async function insertResource (db: Executor, table: ResourceTable, values: Record<string, unknown>): Promise<void> {
   await db.insertInto(table as 'blogs').values(values as never).execute()
+}
+
+/** insertResource, or false when another row took the slug meanwhile (a concurrent write). */
+export async function insertResourceUnlessSlugTaken (tx: Transaction<DB>, table: ResourceTable, values: Record<string, unknown>): Promise<boolean> {
+  return await unlessUniqueViolation(tx, `${table}_slug_key`, async () => { await insertResource(tx, table, values); return true }) ?? false
 }
 
 export interface VersionedRow { id: string, slug: string, version: number }

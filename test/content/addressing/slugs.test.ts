@@ -1,6 +1,8 @@
 import t from 'tap'
+import { uuidv7 } from 'uuidv7'
 import { SLUG_PATTERN, slugify, uniqueSlug } from '../../../src/content/addressing/slugs.ts'
-import { newApiKey, newBlog } from '../../helpers/factories.ts'
+import { insertResourceUnlessSlugTaken } from '../../../src/content/resources/resources.repository.ts'
+import { newApiKey, newBlog, newTag } from '../../helpers/factories.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
 
 // Slugs made from headlines in the scripts a newsroom writes in: readable ASCII (transliterated
@@ -75,4 +77,35 @@ t.test('through the API: an Arabic headline twice gets its slug and the next, an
     t.equal(res.statusCode, 200, slug)
     t.equal(res.json().data.title, headline)
   }
+})
+
+// On PostgreSQL the ten run at once, each in its transaction on its own connection: all find the
+// same slug free, and the unique index lets one have it (on the embedded database they queue).
+t.test('ten posts and ten tags sent at once with one headline are all created, each under its own slug', async (t) => {
+  const { app } = await buildTestApp(t, { RATE_LIMIT_WRITE: '100000' })
+  await newBlog(app.db, { slug: 'live' })
+  const writer = await newApiKey(app.db, ['content:write'])
+  const send = (url: string, payload: Record<string, unknown>) => app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${writer}` }, payload })
+  const posts = await Promise.all(Array.from({ length: 10 }, () => send('/v1/posts', { blog: 'live', title: 'Live: the day\'s news', status: 'published' })))
+  t.same(posts.map((res) => res.statusCode), Array(10).fill(201), posts.map((res) => res.body.slice(0, 120)).join('\n'))
+  t.same(posts.map((res) => res.json().data.slug as string).sort(), ['live-the-days-news', ...Array.from({ length: 9 }, (_, i) => `live-the-days-news-${i + 2}`)].sort())
+  const tags = await Promise.all(Array.from({ length: 10 }, () => send('/v1/tags', { name: 'Ukraine war' })))
+  t.same(tags.map((res) => res.statusCode), Array(10).fill(201), tags.map((res) => res.body.slice(0, 120)).join('\n'))
+  t.equal(new Set(tags.map((res) => res.json().data.slug)).size, 10, 'ten tags, ten slugs')
+  const given = await Promise.all(Array.from({ length: 3 }, () => send('/v1/tags', { name: 'Chosen', slug: 'chosen' })))
+  t.same(given.map((res) => res.statusCode).sort(), [201, 409, 409], 'a slug the client chose is still its to change: one has it, the others a 409')
+})
+
+t.test('a slug taken meanwhile rolls back only its own insert: the transaction goes on and commits', async (t) => {
+  const { app } = await buildTestApp(t)
+  await newTag(app.db, { slug: 'taken' })
+  const outcome = await app.db.transaction().execute(async (tx) => {
+    const clash = await insertResourceUnlessSlugTaken(tx, 'tags', { id: uuidv7(), slug: 'taken', name: 'Clash' })
+    const next = await insertResourceUnlessSlugTaken(tx, 'tags', { id: uuidv7(), slug: 'taken-2', name: 'Next' })
+    return { clash, next }
+  })
+  t.same(outcome, { clash: false, next: true })
+  const names = (await app.db.selectFrom('tags').select(['slug', 'name']).where('slug', 'like', 'taken%').orderBy('slug').execute())
+  t.same(names, [{ slug: 'taken', name: 'Tag taken' }, { slug: 'taken-2', name: 'Next' }], 'the clash wrote nothing, the next insert committed')
+  await t.rejects(app.db.transaction().execute(async (tx) => insertResourceUnlessSlugTaken(tx, 'tags', { id: 'not-a-uuid', slug: 'other', name: 'Bad' })), 'any other error is thrown as it came')
 })
