@@ -1,4 +1,5 @@
 import { blogWebsite, type Links } from '../../content/common/site.ts'
+import { cutText } from '../../content/common/text.ts'
 import { withAbsoluteUrls } from '../../content/posts/absolute-urls.ts'
 import { readingTimeMinutes } from '../../content/posts/post-text.ts'
 import { postRowUrls } from '../../content/posts/posts.mapper.ts'
@@ -60,7 +61,7 @@ export function toGhostPost (row: PostRow, links: Links, include: GhostInclude, 
     custom_template: null,
     canonical_url: row.canonical_url,
     url,
-    excerpt: row.excerpt ?? text.slice(0, 500),
+    excerpt: row.excerpt ?? cutText(text, 500),
     reading_time: readingTimeMinutes(row.word_count),
     access: true,
     comments: false,

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { BlogRow } from '../blogs/blogs.repository.ts'
 import { blogWebsite, type Links } from '../common/site.ts'
+import { cutText } from '../common/text.ts'
 import { toPost } from './posts.mapper.ts'
 import type { PostRow } from './posts.repository.ts'
 
@@ -58,7 +59,7 @@ export const NewsArticleSchema = z.object({
 export type NewsArticle = z.infer<typeof NewsArticleSchema>
 
 function headline (title: string): string {
-  return title.length <= HEADLINE_MAX ? title : `${title.slice(0, HEADLINE_MAX - 1).trimEnd()}…`
+  return title.length <= HEADLINE_MAX ? title : `${cutText(title, HEADLINE_MAX - 1).trimEnd()}…`
 }
 
 /** Where an author's page is: on the website when one is known, else the API's author. */

@@ -29,6 +29,13 @@ t.test('a post as NewsArticle, by Google\'s rules', async (t) => {
   t.equal(doc['@type'], 'NewsArticle')
   t.ok(doc.headline.length <= 110, `headline of ${doc.headline.length} characters (at most 110)`)
   t.ok(doc.headline.endsWith('…') && long.startsWith(doc.headline.slice(0, -1)), 'cut, and says so')
+
+  // A headline whose cut falls inside an emoji: the emoji goes whole, no lone surrogate (which
+  // JSON carries as an escape and a search engine shows as a replacement character).
+  const emoji = await newPost(app.db, { blogId: blog.id, slug: 'emoji', title: `${'Crowned '.repeat(13)}abcd👑 and on past the limit`, authorIds: [ann.id] })
+  const cut = await app.inject({ url: `/v1/posts/${emoji.id}/news-article` })
+  t.notMatch(cut.body, /\\ud[89ab]/i, 'no escaped surrogate in the JSON')
+  t.equal(JSON.parse(cut.body).headline, `${'Crowned '.repeat(13)}abcd…`)
   for (const field of ['datePublished', 'dateModified']) t.match(doc[field], ISO_WITH_ZONE, `${field} is ISO 8601 with a time zone`)
   t.ok(doc.image.length >= 1 && doc.image.every((image: { url: string }) => /^https:\/\//.test(image.url)), 'absolute image URLs')
   t.ok(doc.image.every((image: { width?: number, height?: number }) => image.width === undefined || image.height === undefined || image.width * image.height >= 50_000), 'known sizes of at least 50,000 pixels')
