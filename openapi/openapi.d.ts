@@ -1920,7 +1920,9 @@ export interface components {
             body_html: string;
             /** @description The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`. */
             body_text?: string;
+            /** @description Words in the article: counted by spaces, and in scripts written without them (Chinese, Japanese, Thai, Lao, Khmer, Burmese) by Unicode word breaks. Counted when the body is written. */
             word_count: number;
+            /** @description word_count at 230 words a minute, rounded, and at least 1 for an article with words. */
             reading_time_minutes: number;
             lead_image: components["schemas"]["LeadImage"] | null;
             /** @description BCP 47 language tag. */
@@ -2021,7 +2023,9 @@ export interface components {
             body_html?: string;
             /** @description The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`. */
             body_text?: string;
+            /** @description Words in the article: counted by spaces, and in scripts written without them (Chinese, Japanese, Thai, Lao, Khmer, Burmese) by Unicode word breaks. Counted when the body is written. */
             word_count: number;
+            /** @description word_count at 230 words a minute, rounded, and at least 1 for an article with words. */
             reading_time_minutes: number;
             lead_image: components["schemas"]["LeadImage"] | null;
             /** @description BCP 47 language tag. */
@@ -2123,7 +2127,9 @@ export interface components {
             body_html?: string;
             /** @description The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`. */
             body_text?: string;
+            /** @description Words in the article: counted by spaces, and in scripts written without them (Chinese, Japanese, Thai, Lao, Khmer, Burmese) by Unicode word breaks. Counted when the body is written. */
             word_count: number;
+            /** @description word_count at 230 words a minute, rounded, and at least 1 for an article with words. */
             reading_time_minutes: number;
             lead_image: components["schemas"]["LeadImage"] | null;
             /** @description BCP 47 language tag. */
@@ -2171,7 +2177,9 @@ export interface components {
             body_html?: string;
             /** @description The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`. */
             body_text?: string;
+            /** @description Words in the article: counted by spaces, and in scripts written without them (Chinese, Japanese, Thai, Lao, Khmer, Burmese) by Unicode word breaks. Counted when the body is written. */
             word_count?: number;
+            /** @description word_count at 230 words a minute, rounded, and at least 1 for an article with words. */
             reading_time_minutes?: number;
             lead_image?: components["schemas"]["LeadImage"] | null;
             /** @description BCP 47 language tag. */

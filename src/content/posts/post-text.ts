@@ -2,9 +2,27 @@
 
 export const WORDS_PER_MINUTE = 230
 
+// Most scripts put spaces between words; Chinese, Japanese, Thai, Lao, Khmer and Burmese do not,
+// and counted by spaces a 3,000-character Chinese article was a few words and a minute's read.
+// A run of text in one of those scripts is split into words by ICU's word breaks (Intl.Segmenter,
+// with its dictionaries for these scripts). This runs where bodies are rendered (the renderer's
+// worker thread, the demo seed), never on a read: ICU's data is paged in only for such text.
+// Code point ranges, not \p{Script=...}: a property class is built from ICU's tables as well.
+const UNSPACED = /[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u19E0-\u19FF\u3040-\u30FF\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uA9E0-\uA9FF\uAA60-\uAA7F\uF900-\uFAFF\uFF66-\uFF9F\u{20000}-\u{3134F}]/u
+let wordBreaks: Intl.Segmenter | undefined
+
 export function countWords (text: string): number {
-  const words = text.trim().split(/\s+/u)
-  return words[0] === '' ? 0 : words.length
+  let count = 0
+  for (const token of text.split(/\s+/u)) {
+    if (token === '') continue
+    if (!UNSPACED.test(token)) {
+      count++
+      continue
+    }
+    wordBreaks ??= new Intl.Segmenter('und', { granularity: 'word' })
+    for (const segment of wordBreaks.segment(token)) if (segment.isWordLike === true) count++
+  }
+  return count
 }
 
 /** Whole minutes, at least one for any post with words in it. */

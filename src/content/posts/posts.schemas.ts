@@ -6,6 +6,7 @@ import { booleanParam, listParam as list } from '../common/query-params.ts'
 import { FLAGSHIP_LEAD_IMAGE } from '../../demo/flagship-post.ts'
 import { PostStatusSchema } from './post-status.ts'
 import { SeoInputSchema, SeoSchema } from './post-seo.ts'
+import { WORDS_PER_MINUTE } from './post-text.ts'
 import { CursorSchema, LimitSchema, PageLinksSchema, PageMetaSchema } from '../../http/pagination.ts'
 import { AuthorSchema } from '../authors/authors.schemas.ts'
 import { TagSchema } from '../tags/tags.schemas.ts'
@@ -43,8 +44,8 @@ const postFields = {
   excerpt: z.string().nullable(),
   body_html: z.string().describe('Sanitized HTML of the article, its links and images as the editor wrote them (relative ones resolve against `url`; feeds resolve them). On single posts; on lists with `formats=html` or `fields=body_html`.'),
   body_text: z.string().optional().describe('The article as plain text (for native apps, search, text-to-speech). With `formats=plaintext` or `fields=body_text`.'),
-  word_count: z.number().int().min(0),
-  reading_time_minutes: z.number().int().min(0),
+  word_count: z.number().int().min(0).describe('Words in the article: counted by spaces, and in scripts written without them (Chinese, Japanese, Thai, Lao, Khmer, Burmese) by Unicode word breaks. Counted when the body is written.'),
+  reading_time_minutes: z.number().int().min(0).describe(`word_count at ${WORDS_PER_MINUTE} words a minute, rounded, and at least 1 for an article with words.`),
   lead_image: LeadImageSchema.nullable(),
   language: z.string().describe('BCP 47 language tag.'),
   is_breaking: z.boolean(),
