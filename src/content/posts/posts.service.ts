@@ -14,6 +14,7 @@ import {
   DEFAULT_LIST_FIELDS, FORMATS, INCLUDABLE, POST_FIELDS, type PostField, type PostListQuery
 } from './posts.schemas.ts'
 import type { PostFilter, PostPosition, PostRelations, PostRow, PostSort } from './posts.repository.ts'
+import { searchableQuery } from './search-text.ts'
 
 // Turns a list request as clients write it (slugs, sort names, cursors, field names) into
 // what the repository asks the database, and builds the `included` section.
@@ -69,7 +70,7 @@ export async function resolveListRequest (ids: ReferenceIds, query: PostListQuer
       isFeatured: query.is_featured,
       publishedAfter: query.published_after,
       publishedBefore: query.published_before,
-      q: query.q,
+      q: query.q === undefined ? undefined : searchableQuery(query.q),
       statuses: query.status
     }
   }

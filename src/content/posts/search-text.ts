@@ -1,0 +1,29 @@
+// A search query as the index holds the text it looks for. Chinese and Japanese are written
+// without spaces between words; each run of their characters is indexed as its overlapping
+// two-character pieces (the cjk_bigrams migration: 北京会见 -> 北京 京会 会见), so a query's runs are
+// cut the same way, and a run of several pieces is asked for as a phrase (the pieces in a row,
+// where it stands in the text): q=北京 finds 今天在北京会见了, -北京会见 excludes the posts that say
+// it, and a run already inside "quotes" joins the phrase it is in. Other text is left as it came.
+
+const RUN_CHARACTERS = '\\u3040-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uff66-\\uff9f\\u{20000}-\\u{3134f}'
+const HAS_RUN = new RegExp(`[${RUN_CHARACTERS}]`, 'u')
+const RUN = new RegExp(`[${RUN_CHARACTERS}]+`, 'gu')
+
+export function searchableQuery (q: string): string {
+  if (!HAS_RUN.test(q)) return q
+  let out = ''
+  let from = 0
+  let quoted = false
+  for (const match of q.matchAll(RUN)) {
+    const before = q.slice(from, match.index)
+    for (const character of before) if (character === '"') quoted = !quoted
+    out += before
+    const characters = Array.from(match[0])
+    const pieces = characters.length === 1 ? match[0] : characters.slice(0, -1).map((character, i) => character + characters[i + 1]).join(' ')
+    const spaceBefore = out === '' || /[\s"-]$/.test(out) ? '' : ' '
+    const spaceAfter = /^[\s"]/.test(q.slice(match.index + match[0].length)) || match.index + match[0].length === q.length ? '' : ' '
+    out += quoted || characters.length === 1 ? `${spaceBefore}${pieces}${spaceAfter}` : `${spaceBefore}"${pieces}"${spaceAfter}`
+    from = match.index + match[0].length
+  }
+  return out + q.slice(from)
+}
