@@ -6,24 +6,30 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 // cache policy, whichever route raised it.
 
 export class Redirect extends Error {
-  constructor (readonly location: string) {
+  /**
+   * `keys`: the surrogate keys of what the Location was made from (the resource that moved, the
+   * blog whose slug is in it). A shared cache stores a 308 like any page, and without keys no
+   * purge reached it: a slug renamed and renamed back kept the old 308 at the edge, pointing at
+   * the slug that now redirects back, a loop until it expired (test/scale-out).
+   */
+  constructor (readonly location: string, readonly keys: readonly string[] = []) {
     super(`moved to ${location}`)
     this.name = 'Redirect'
   }
 }
 
 /** A 308 to `path` that keeps the request's query string. */
-export function redirectTo (request: FastifyRequest, path: string): Redirect {
+export function redirectTo (request: FastifyRequest, path: string, keys: readonly string[] = []): Redirect {
   const query = request.url.split('?', 2)[1]
-  return new Redirect(path + (query === undefined ? '' : `?${query}`))
+  return new Redirect(path + (query === undefined ? '' : `?${query}`), keys)
 }
 
 /** A 308 to the request's own URL with one path segment (an old slug) replaced by the current one. */
-export function redirectRenamed (request: FastifyRequest, oldSegment: string, newSegment: string): Redirect {
+export function redirectRenamed (request: FastifyRequest, oldSegment: string, newSegment: string, keys: readonly string[] = []): Redirect {
   const segments = (request.url.split('?', 2)[0] ?? '').split('/')
   const index = segments.findIndex((segment) => decodeURIComponent(segment) === oldSegment)
   if (index >= 0) segments[index] = encodeURIComponent(newSegment)
-  return redirectTo(request, segments.join('/'))
+  return redirectTo(request, segments.join('/'), keys)
 }
 
 /**
@@ -34,6 +40,7 @@ export function redirectRenamed (request: FastifyRequest, oldSegment: string, ne
 export function sendRedirect (request: FastifyRequest, reply: FastifyReply, redirect: Redirect): FastifyReply {
   const { config } = request.server
   const shareable = request.headers.authorization === undefined && config.publicRead
+  if (redirect.keys.length > 0) reply.header('surrogate-key', [...new Set(redirect.keys)].join(' '))
   return reply
     .header('cache-control', shareable ? `public, max-age=${config.cache.maxAge}` : 'private, no-store')
     .header('vary', 'Authorization')

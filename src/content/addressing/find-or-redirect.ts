@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
+import { resourceKey } from '../../changes/surrogate-keys.ts'
 import type { EntityType } from '../../changes/vocabulary.ts'
 import type { Executor } from '../../db/database.ts'
 import { notFound } from '../../http/errors.ts'
@@ -51,7 +52,7 @@ export async function lookUp<T> (
 }
 
 /** The resource a path segment names; throws a 308 to its new URL when renamed, 404 when there is none. */
-export async function findOrRedirect<Row extends { slug: string }> (request: FastifyRequest, target: Addressable<Row>, raw: string): Promise<Row> {
+export async function findOrRedirect<Row extends { id: string, slug: string }> (request: FastifyRequest, target: Addressable<Row>, raw: string): Promise<Row> {
   const db = request.server.db
   // A reader asking to see a write of its own (replicas: read-routing.ts) reads the database.
   const memo = target.memo === true && request.headers['content-api-read-after'] === undefined ? addressMemo<Row>(request.server, target.entity) : undefined
@@ -60,7 +61,7 @@ export async function findOrRedirect<Row extends { slug: string }> (request: Fas
   const epoch = request.server.changeFollower.epoch
   const result = await lookUp(db, target.entity, raw, (key) => target.find(db, key))
   if (result === undefined) throw notFound(`${target.label} "${raw}"`)
-  if ('moved' in result) throw redirectRenamed(request, raw, result.moved.slug)
+  if ('moved' in result) throw redirectRenamed(request, raw, result.moved.slug, [resourceKey(target.entity, result.moved.id)])
   memo?.set(raw, result.found, epoch)
   return result.found
 }

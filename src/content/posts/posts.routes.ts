@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { hasScope } from '../../access/scopes.ts'
-import { blogKeys, postKeys, postListKeys } from '../../changes/surrogate-keys.ts'
+import { blogKeys, postKeys, postListKeys, resourceKey } from '../../changes/surrogate-keys.ts'
 import { findBlog } from '../blogs/blogs.repository.ts'
 import { NewsArticleSchema, toNewsArticle } from './news-article.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
@@ -215,7 +215,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     // Renamed, moved to another blog, or addressed by id: send the client to the one canonical URL.
     const row = 'moved' in post ? post.moved : post.found
     if (row.slug !== slug || row.blog_id !== blog.id) {
-      throw redirectTo(request, `/v1/blogs/${encodeURIComponent(row.blog_slug)}/posts/${encodeURIComponent(row.slug)}`)
+      throw redirectTo(request, `/v1/blogs/${encodeURIComponent(row.blog_slug)}/posts/${encodeURIComponent(row.slug)}`, [resourceKey('post', row.id), resourceKey('blog', row.blog_id)])
     }
     return sendPost(reply, row, shape, audience)
   })
