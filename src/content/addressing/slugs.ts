@@ -8,9 +8,9 @@ export const SlugSchema = z.string().min(1).max(100)
   .regex(SLUG_PATTERN, 'must be lowercase letters, digits and single hyphens, like under-the-black-flag')
 
 // Headlines come in every script a newsroom writes in. Letters and digits outside ASCII are
-// transliterated with any-ascii, as Ghost's own slugify does (Путин заявил -> putin-zaiavil,
-// हिन्दी समाचार -> hindi-smacar, 2024 in Arabic-Indic digits -> 2024); before, every such headline
-// was the fallback, and a blog's Arabic posts were post, post-2 ... post-5000. Han characters are
+// transliterated with any-ascii, as Ghost's own slugify does (Путин заявил -> putin-zayavil,
+// हिन्दी समाचार -> hindi-smacar, Eastern Arabic digits ۲۰۲۴ -> 2024); before, every such headline
+// was the fallback, and a blog's Arabic posts were post, post-2, post-3 and on. Han characters are
 // syllables written without spaces, so each is a word of its own (中文新闻 -> zhong-wen-xin-wen).
 // Other symbols (emoji, punctuation, currency signs) separate words. any-ascii's tables are half a
 // megabyte of source: loaded at the first headline that needs them, never by a process that reads.
