@@ -18,7 +18,7 @@ import type { Database } from './db/database.ts'
 import { httpCachingPlugin } from './http/caching.ts'
 import { corePlugin } from './http/core.plugin.ts'
 import { corsPlugin } from './http/cors.ts'
-import { clientErrorHandler, frameworkErrorHandler } from './http/errors.ts'
+import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrorHandler } from './http/errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
 import { metricsPlugin, metricsRoutes } from './http/metrics.ts'
 import { openApiPlugin } from './http/openapi.ts'
@@ -93,7 +93,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
       const incoming = request.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     // A slow or stalled client cannot hold a connection open for ever.
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs * 2,

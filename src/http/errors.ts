@@ -40,14 +40,23 @@ export const ProblemSchema = z.object({
 
 export type Problem = z.infer<typeof ProblemSchema>
 
-const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+/**
+ * The largest request body read, in bytes (Fastify's bodyLimit). The longest post body the
+ * schema takes (500,000 UTF-16 units) is 1.5 MB of UTF-8 in Chinese, and 3 MB of JSON from a
+ * client that escapes every character past ASCII as \uXXXX (Python's json.dumps by default);
+ * at 1 MiB such posts were refused with 413 (test/content/posts/long-bodies.test.ts). Only
+ * writes read a body, and a key is checked before the body is read.
+ */
+export const BODY_LIMIT_BYTES = 4 * 1024 * 1024
+
+export const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'A parameter or the body is not valid; `errors` names each one.',
   401: 'A key is needed, or the key given is not valid.',
   403: 'The key lacks the scope this operation needs.',
   404: 'No such resource.',
   409: 'The request conflicts with the current state of the resource.',
   412: 'The resource changed since the version given in If-Match.',
-  413: 'The body is larger than allowed.',
+  413: `The body is larger than ${BODY_LIMIT_BYTES / 1024 / 1024} MiB.`,
   415: 'The body is not of a supported media type.',
   422: 'The request is well-formed but refers to things that do not exist or cannot be done.',
   429: 'Too many requests; see Retry-After.',
@@ -135,7 +144,9 @@ export function toAppError (error: unknown, log: FastifyRequest['log']): AppErro
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Fastify's own 4xx errors (bad JSON, wrong media type, body too large) carry messages
     // written for clients; keep them, with a code derived from theirs.
-    return new AppError(status, clientErrorCode(status, fastifyError.code), fastifyError.message ?? STATUS_CODES[status] ?? 'Bad request')
+    // Fastify's 413 says "Request body is too large"; ours says how large may be.
+    const message = status === 413 ? PROBLEM_DESCRIPTIONS[413] : fastifyError.message
+    return new AppError(status, clientErrorCode(status, fastifyError.code), message ?? STATUS_CODES[status] ?? 'Bad request')
   }
 
   // A data exception (SQLSTATE class 22: a NUL byte in text, a value out of range) comes from

@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { createApiKey } from '../../src/access/api-keys/api-keys.service.ts'
 import { generateOpenApiDocument } from '../../src/cli.ts'
+import { BODY_LIMIT_BYTES } from '../../src/http/errors.ts'
 import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
 import { rawRequester } from '../helpers/raw-http.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
@@ -221,7 +222,7 @@ t.test('bad input from the OpenAPI document: every case a 4xx problem, nothing w
         ['deeply nested', json, '{"title":' + '['.repeat(5000) + ']'.repeat(5000) + '}', [400]],
         ['wrong media type', { ...auth, 'content-type': 'text/plain' }, 'title=x', [415]],
         ['form encoded', { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, 'title=x', [415]],
-        ['over the size limit', json, JSON.stringify({ ...minimal, title: 'z'.repeat(2 * 1024 * 1024) }), [413]],
+        ['over the size limit', json, JSON.stringify({ ...minimal, title: 'z'.repeat(BODY_LIMIT_BYTES) }), [413]],
         ['invalid UTF-8', json, Buffer.from([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]).toString('latin1'), [400]]
       ]
       for (const [label, headers, payload, statuses] of generic) {
