@@ -3206,6 +3206,17 @@ export interface operations {
                     "application/json": components["schemas"]["Liveness"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getReadiness: {
@@ -3225,6 +3236,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Readiness"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The service or its database is unavailable; see Retry-After. */
             503: {
@@ -3260,6 +3282,17 @@ export interface operations {
                 content: {
                     "text/plain": string;
                 };
+            };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A key is needed, or the key given is not valid. */
             401: {
@@ -3471,6 +3504,15 @@ export interface operations {
             };
             /** @description The request conflicts with the current state of the resource. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 4 MiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3855,6 +3897,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 4 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not of a supported media type. */
             415: {
                 headers: {
@@ -4062,6 +4113,15 @@ export interface operations {
             };
             /** @description The request conflicts with the current state of the resource. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 4 MiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4449,6 +4509,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 4 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not of a supported media type. */
             415: {
                 headers: {
@@ -4656,6 +4725,15 @@ export interface operations {
             };
             /** @description The request conflicts with the current state of the resource. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 4 MiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5038,6 +5116,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 4 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not of a supported media type. */
             415: {
                 headers: {
@@ -5289,7 +5376,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than allowed. */
+            /** @description The body is larger than 4 MiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5648,7 +5735,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than allowed. */
+            /** @description The body is larger than 4 MiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6515,6 +6602,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 4 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not of a supported media type. */
             415: {
                 headers: {
@@ -6621,6 +6717,24 @@ export interface operations {
             };
             /** @description The resource changed since the version given in If-Match. */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 4 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported media type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7887,6 +8001,17 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookPage"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description A parameter or the body is not valid; `errors` names each one. */
             400: {
                 headers: {
@@ -8003,6 +8128,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 4 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not of a supported media type. */
             415: {
                 headers: {
@@ -8076,6 +8210,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WebhookResponse"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A key is needed, or the key given is not valid. */
             401: {
@@ -8287,6 +8432,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 4 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not of a supported media type. */
             415: {
                 headers: {
@@ -8365,6 +8519,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WebhookDeliveryPage"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A parameter or the body is not valid; `errors` names each one. */
             400: {
@@ -8461,6 +8626,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryResponse"];
                 };
             };
+            /** @description A parameter or the body is not valid; `errors` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A key is needed, or the key given is not valid. */
             401: {
                 headers: {
@@ -8483,6 +8657,24 @@ export interface operations {
             };
             /** @description No such resource. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 4 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported media type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8548,6 +8740,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ApiKeyPage"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A parameter or the body is not valid; `errors` names each one. */
             400: {
@@ -8658,6 +8861,15 @@ export interface operations {
             };
             /** @description The key lacks the scope this operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 4 MiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8834,6 +9046,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPosts"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -8864,6 +9087,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8903,6 +9154,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPosts"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -8933,6 +9195,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8972,6 +9262,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPosts"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9002,6 +9303,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9045,6 +9374,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostAuthors"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9075,6 +9415,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9114,6 +9482,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostAuthors"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9144,6 +9523,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9183,6 +9590,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostAuthors"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9213,6 +9631,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9256,6 +9702,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostTags"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9286,6 +9743,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9325,6 +9810,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostTags"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9355,6 +9851,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9394,6 +9918,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostTags"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9424,6 +9959,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9467,6 +10030,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPages"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9497,6 +10071,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9536,6 +10138,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPages"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9566,6 +10179,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9605,6 +10246,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPages"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9635,6 +10287,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9664,6 +10344,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostSettingsResponse"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9694,6 +10385,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9740,6 +10459,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPosts"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9770,6 +10500,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9810,6 +10568,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPosts"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9840,6 +10609,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9880,6 +10677,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPosts"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9910,6 +10718,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9956,6 +10792,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostAuthors"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -9986,6 +10833,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10026,6 +10901,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostAuthors"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -10056,6 +10942,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10096,6 +11010,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostAuthors"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -10126,6 +11051,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10172,6 +11125,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostTags"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -10202,6 +11166,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10242,6 +11234,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostTags"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -10272,6 +11275,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10312,6 +11343,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostTags"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -10342,6 +11384,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10388,6 +11458,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPages"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -10418,6 +11499,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10458,6 +11567,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPages"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -10488,6 +11608,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10528,6 +11676,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostPages"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -10558,6 +11717,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10590,6 +11777,17 @@ export interface operations {
                     "application/json": components["schemas"]["GhostSettingsResponse"];
                 };
             };
+            /** @description Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has. */
+            304: {
+                headers: {
+                    /** @description The version of the response. */
+                    etag?: string;
+                    /** @description How long the copy may be reused. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Default Response */
             400: {
                 headers: {
@@ -10620,6 +11818,34 @@ export interface operations {
             /** @description Default Response */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description Too many requests from this client address; retry after the time given. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per minute for this key or client address. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the limit resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GhostError"];
+                };
+            };
+            /** @description The API is overloaded or its database is unreachable. Retry after the time given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -65,7 +65,10 @@ async function access (app: FastifyInstance): Promise<void> {
   app.decorateRequest('apiKey', null)
   // Callback-style: without a key (most reads) nothing here waits, and no promise is made.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (request.headers.authorization === undefined) {
+    // Probes and documentation take no key (the document says `security: []`): a key sent to
+    // them, even a bad one, is not looked at, so a load balancer's probe never gets a 401 or a
+    // failed-key 429 for a header it was set up to send.
+    if (request.headers.authorization === undefined || request.routeOptions.config.access === 'none') {
       try {
         authorize(request, app.config.publicRead)
       } catch (error) {

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http'
+import { PROBLEM_DESCRIPTIONS } from './errors.ts'
 
 // What the Zod schemas cannot say about the API, added to the generated OpenAPI document in
 // one place so that every operation says it the same way: the statuses any route can answer
@@ -10,6 +11,7 @@ type Json = Record<string, unknown>
 interface Operation { responses?: Record<string, Json>, parameters?: Json[], security?: Json[], 'x-access'?: string }
 
 const PROBLEM = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }
+const GHOST_ERROR = { 'application/json': { schema: { $ref: '#/components/schemas/GhostError' } } }
 const header = (description: string, type = 'string') => ({ description, schema: { type } })
 
 const RATE_LIMIT_HEADERS = {
@@ -20,23 +22,36 @@ const RATE_LIMIT_HEADERS = {
 
 const WWW_AUTHENTICATE = { 'www-authenticate': header('Bearer realm="content-api", with error="invalid_token" when the key given is not valid.') }
 
-/** Statuses every operation of an access level can answer, whatever it does. */
+/** Statuses every operation can answer, from its access level and method, whatever it does. */
 function standardResponses (access: string, method: string): Record<string, Json> {
-  // Routes with their own key in the query (Ghost's) document their own errors, in their own format.
-  if (access === 'none' || access === 'query-key') return {}
-  const responses: Record<string, Json> = {
-    401: { description: 'No key where one is needed (PUBLIC_READ=false, or a scoped operation), or the key sent is unknown, malformed or revoked.', headers: WWW_AUTHENTICATE, content: PROBLEM },
-    403: { description: 'The key lacks the scope the operation (or a parameter such as status= or visibility=all) needs.', content: PROBLEM },
-    429: { description: 'Too many requests from this key or client address (or too many failed keys); retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer'), ...RATE_LIMIT_HEADERS }, content: PROBLEM },
-    503: { description: 'The API is overloaded or its database is unreachable; nothing was done. Retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer') }, content: PROBLEM }
-  }
-  if (method === 'get' && access === 'public') {
+  const responses: Record<string, Json> = {}
+  // Every GET sends an ETag (http/caching.ts), so any of them can be revalidated.
+  if (method === 'get') {
     responses[304] = {
       description: 'Not Modified: the If-None-Match (ETag) or If-Modified-Since the client sent still holds; reuse the copy it has.',
       headers: { etag: header('The version of the response.'), 'cache-control': header('How long the copy may be reused.') }
     }
   }
-  return responses
+  // Fastify reads the body of these methods before any route does, whether the route takes one or not.
+  if (method === 'post' || method === 'put' || method === 'patch') {
+    responses[400] = { description: PROBLEM_DESCRIPTIONS[400], content: PROBLEM }
+    responses[413] = { description: PROBLEM_DESCRIPTIONS[413], content: PROBLEM }
+    responses[415] = { description: PROBLEM_DESCRIPTIONS[415], content: PROBLEM }
+  }
+  // Ghost's routes (their own key in the query) answer in Ghost's error format.
+  if (access === 'query-key') {
+    responses[429] = { description: 'Too many requests from this client address; retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer'), ...RATE_LIMIT_HEADERS }, content: GHOST_ERROR }
+    responses[503] = { description: 'The API is overloaded or its database is unreachable. Retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer') }, content: GHOST_ERROR }
+  }
+  // The probes take no key, are never metered and never shed.
+  if (access === 'none' || access === 'query-key') return responses
+  return {
+    ...responses,
+    401: { description: 'No key where one is needed (PUBLIC_READ=false, or a scoped operation), or the key sent is unknown, malformed or revoked.', headers: WWW_AUTHENTICATE, content: PROBLEM },
+    403: { description: 'The key lacks the scope the operation (or a parameter such as status= or visibility=all) needs.', content: PROBLEM },
+    429: { description: 'Too many requests from this key or client address (or too many failed keys); retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer'), ...RATE_LIMIT_HEADERS }, content: PROBLEM },
+    503: { description: 'The API is overloaded or its database is unreachable; nothing was done. Retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer') }, content: PROBLEM }
+  }
 }
 
 function operations (document: Json): Array<[string, Operation]> {

@@ -1,7 +1,7 @@
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { AppError, sendProblem } from './errors.ts'
+import { AppError } from './errors.ts'
 
 // When the event loop falls behind, answer 503 at once rather than let latency grow without
 // bound; probes stay exempt so an orchestrator can still see the process.
@@ -12,10 +12,12 @@ async function overload (app: FastifyInstance): Promise<void> {
   await app.register(underPressure, {
     maxEventLoopDelay,
     retryAfter: 5,
+    // By the route, not the URL: a probe's query string (a cache buster) must not get it shed.
+    // Sent as an error, so each route's own error handler words it (Ghost's routes in Ghost's
+    // format); the request goes no further once its reply is sent.
     pressureHandler: (request, reply) => {
-      if (request.url === '/healthz' || request.url === '/readyz') return
-      reply.header('retry-after', '5')
-      sendProblem(request, reply, new AppError(503, 'overloaded', 'The API is overloaded; try again shortly.'))
+      if (request.routeOptions.config.access === 'none') return
+      reply.send(new AppError(503, 'overloaded', 'The API is overloaded; try again shortly.', { headers: { 'retry-after': '5' } }))
     }
   })
 }

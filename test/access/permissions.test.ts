@@ -37,8 +37,9 @@ const NEEDS: Record<string, Need> = {
 
 /** 401, 403, or 'pass' (anything else: the request got past access control). */
 function expected (need: Need, caller: Caller, publicRead: boolean): 401 | 403 | 'pass' {
-  if (caller === 'revoked') return 401
+  // The probes take no key: one sent, even revoked, is not looked at.
   if (need === 'none') return 'pass'
+  if (caller === 'revoked') return 401
   // Ghost routes take only a Ghost key in the query (test/compat/): a bearer key alone gets Ghost's 403.
   if (need === 'ghost-key') return 403
   if (need === 'public') {

@@ -7,21 +7,32 @@ t.test('overload: a stalled event loop sheds requests with 503 + Retry-After; pr
   const { app } = await buildTestApp(t, { OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '50' })
   await app.ready()
   t.equal((await app.inject({ url: '/v1/blogs' })).statusCode, 200)
-  // Hold the loop for well over the limit, then let under-pressure take its next sample.
-  const until = Date.now() + 1500
-  while (Date.now() < until) { /* busy: this is the overload */ }
-  await new Promise((resolve) => setTimeout(resolve, 20))
-  let shed
-  for (let i = 0; i < 50 && shed === undefined; i++) {
-    const res = await app.inject({ url: '/v1/blogs' })
-    if (res.statusCode === 503) shed = res
-    else await new Promise((resolve) => setTimeout(resolve, 20))
+  /** Holds the loop for well over the limit, lets under-pressure take its next sample, and asks until shed. */
+  const shedAnswer = async (url: string) => {
+    const until = Date.now() + 1500
+    while (Date.now() < until) { /* busy: this is the overload */ }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    for (let i = 0; i < 50; i++) {
+      const res = await app.inject({ url })
+      if (res.statusCode === 503) return res
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    return undefined
   }
+  const shed = await shedAnswer('/v1/blogs')
   t.ok(shed, 'a request was shed')
   t.equal(shed?.headers['retry-after'], '5')
   t.equal(shed?.headers['content-type'], 'application/problem+json')
   t.match(shed?.json(), { status: 503, code: 'overloaded' })
   t.equal((await app.inject({ url: '/healthz' })).statusCode, 200, 'liveness is never shed')
+  // Probes are known by their route, not their URL: a query string (a cache buster) changes nothing.
+  t.equal((await app.inject({ url: '/healthz?probe=1' })).statusCode, 200, 'nor with a query string')
+  // Ghost's routes are shed in Ghost's error format, which its client reads.
+  const ghost = await shedAnswer('/ghost/api/content/posts/?key=0123456789abcdef')
+  t.ok(ghost, 'a Ghost request was shed')
+  t.equal(ghost?.headers['retry-after'], '5')
+  t.match(ghost?.headers['content-type'], /^application\/json/)
+  t.match(ghost?.json(), { errors: [{ type: 'ServiceUnavailableError', code: 'overloaded' }] })
 })
 
 t.test('database outage: fast 503s with Retry-After, not ready, no crash, and recovery when it returns', { skip: testServerUrl() === undefined ? 'needs a PostgreSQL server the test can take away' : false }, async (t) => {
