@@ -15,7 +15,7 @@ const REPORT_ICU_CALLS = `
     owner[key] = function (...args) { note(label); return original.apply(this, args) }
   }
   for (const key of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString', 'toString']) trap(Date.prototype, key, 'Date.prototype.' + key)
-  for (const key of ['localeCompare', 'toLocaleLowerCase', 'toLocaleUpperCase']) trap(String.prototype, key, 'String.prototype.' + key)
+  for (const key of ['localeCompare', 'toLocaleLowerCase', 'toLocaleUpperCase', 'normalize']) trap(String.prototype, key, 'String.prototype.' + key)
   trap(Number.prototype, 'toLocaleString', 'Number.prototype.toLocaleString')
   trap(BigInt.prototype, 'toLocaleString', 'BigInt.prototype.toLocaleString')
   trap(Array.prototype, 'toLocaleString', 'Array.prototype.toLocaleString')

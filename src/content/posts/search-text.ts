@@ -1,4 +1,6 @@
-// A search query as the index holds the text it looks for. Chinese and Japanese are written
+// A search query as the index holds the text it looks for. The index holds text in NFKC (the
+// search_nfkc migration): é typed as one character or as e and an accent, ﬁ, ＡＢＣ and ﾆｭｰｽ all
+// find their plain spellings, so the query is put in NFKC too. Chinese and Japanese are written
 // without spaces between words; each run of their characters is indexed as its overlapping
 // two-character pieces (the cjk_bigrams migration: 北京会见 -> 北京 京会 会见), so a query's runs are
 // cut the same way, and a run of several pieces is asked for as a phrase (the pieces in a row,
@@ -9,7 +11,11 @@ const RUN_CHARACTERS = '\\u3040-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u
 const HAS_RUN = new RegExp(`[${RUN_CHARACTERS}]`, 'u')
 const RUN = new RegExp(`[${RUN_CHARACTERS}]+`, 'gu')
 
-export function searchableQuery (q: string): string {
+const NOT_ASCII = /[\u0080-\u{10ffff}]/u
+
+export function searchableQuery (query: string): string {
+  // ASCII is its own NFKC; only other text calls into ICU's normalization data.
+  const q = NOT_ASCII.test(query) ? query.normalize('NFKC') : query
   if (!HAS_RUN.test(q)) return q
   let out = ''
   let from = 0
