@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { setSurrogateKeys } from './caching.ts'
 
 // A resource that moved (a renamed slug, a post moved to another blog, a post addressed by id
 // in a path that names it by slug) answers 308 to its one canonical URL. Handlers throw a
@@ -8,9 +9,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 export class Redirect extends Error {
   /**
    * `keys`: the surrogate keys of what the Location was made from (the resource that moved, the
-   * blog whose slug is in it). A shared cache stores a 308 like any page, and without keys no
-   * purge reached it: a slug renamed and renamed back kept the old 308 at the edge, pointing at
-   * the slug that now redirects back, a loop until it expired (test/scale-out).
+   * blog whose slug is in it). A shared cache may store a 308 like any page (RFC 9111), and
+   * without keys no purge would reach it: a slug renamed and renamed back would keep the old 308
+   * at the edge, pointing at the slug that now redirects back, a loop until it expired.
+   * test/http/cache-headers.test.ts checks every public 308 names its keys; Varnish 7.1 does not
+   * store 308s, so test/scale-out checks the undo at the API only.
    */
   constructor (readonly location: string, readonly keys: readonly string[] = []) {
     super(`moved to ${location}`)
@@ -40,7 +43,7 @@ export function redirectRenamed (request: FastifyRequest, oldSegment: string, ne
 export function sendRedirect (request: FastifyRequest, reply: FastifyReply, redirect: Redirect): FastifyReply {
   const { config } = request.server
   const shareable = request.headers.authorization === undefined && config.publicRead
-  if (redirect.keys.length > 0) reply.header('surrogate-key', [...new Set(redirect.keys)].join(' '))
+  if (redirect.keys.length > 0) setSurrogateKeys(reply, redirect.keys)
   return reply
     .header('cache-control', shareable ? `public, max-age=${config.cache.maxAge}` : 'private, no-store')
     .header('vary', 'Authorization')

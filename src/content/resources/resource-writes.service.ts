@@ -37,7 +37,7 @@ export async function createResource<Create extends z.ZodObject> (tx: Tx, spec: 
     await insertResource(tx, spec.table, values(given))
   } else {
     await storeUnderFreeSlug(await slugify(spec.titleOf(body), spec.noun), (candidates) => takenSlugs(tx, spec.table, candidates),
-      async (slug) => await insertResourceUnlessSlugTaken(tx, spec.table, values(slug)) ? true : undefined)
+      (slug) => insertResourceUnlessSlugTaken(tx, spec.table, values(slug)))
   }
   await appendChanges(tx, [change(spec, id, 'upsert', true)])
   return id

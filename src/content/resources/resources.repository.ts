@@ -21,9 +21,9 @@ export async function insertResource (db: Executor, table: ResourceTable, values
   await db.insertInto(table as 'blogs').values(values as never).execute()
 }
 
-/** insertResource, or false when another row took the slug meanwhile (a concurrent write). */
-export async function insertResourceUnlessSlugTaken (tx: Transaction<DB>, table: ResourceTable, values: Record<string, unknown>): Promise<boolean> {
-  return await unlessUniqueViolation(tx, `${table}_slug_key`, async () => { await insertResource(tx, table, values); return true }) ?? false
+/** insertResource, then true; undefined when another row took the slug meanwhile (a concurrent write). */
+export async function insertResourceUnlessSlugTaken (tx: Transaction<DB>, table: ResourceTable, values: Record<string, unknown>): Promise<true | undefined> {
+  return await unlessUniqueViolation(tx, `${table}_slug_key`, async () => { await insertResource(tx, table, values); return true as const })
 }
 
 export interface VersionedRow { id: string, slug: string, version: number }

@@ -104,7 +104,7 @@ t.test('a slug taken meanwhile rolls back only its own insert: the transaction g
     const next = await insertResourceUnlessSlugTaken(tx, 'tags', { id: uuidv7(), slug: 'taken-2', name: 'Next' })
     return { clash, next }
   })
-  t.same(outcome, { clash: false, next: true })
+  t.same(outcome, { clash: undefined, next: true })
   const names = (await app.db.selectFrom('tags').select(['slug', 'name']).where('slug', 'like', 'taken%').orderBy('slug').execute())
   t.same(names, [{ slug: 'taken', name: 'Tag taken' }, { slug: 'taken-2', name: 'Next' }], 'the clash wrote nothing, the next insert committed')
   await t.rejects(app.db.transaction().execute(async (tx) => insertResourceUnlessSlugTaken(tx, 'tags', { id: 'not-a-uuid', slug: 'other', name: 'Bad' })), 'any other error is thrown as it came')
