@@ -140,7 +140,11 @@ async function changeFollower (app: FastifyInstance): Promise<void> {
     signal()
     catchUp().then(() => done(null, payload), done)
   })
-  app.addHook('onReady', async () => { void catchUp() })
+  // Ready only once the first pass has taken its position: that pass drops derived state whole
+  // (it cannot know what changed before), and made after the first requests it threw away what
+  // they had cached. A log that cannot be read does not hold the start: the pass logs it, and
+  // the next signal or write tries again.
+  app.addHook('onReady', async () => { await catchUp() })
   app.addHook('onClose', async () => { await running })
 
   app.decorate('changeFollower', {
