@@ -12,6 +12,8 @@ export interface ChangeSignal {
   wait (timeoutMs: number, abort?: AbortSignal): Promise<boolean>
   /** Calls `listener` on every signal; returns how to stop. */
   on (listener: () => void): () => void
+  /** Aborted when the process starts to close: long waits end with it, and none starts after. */
+  readonly closing: AbortSignal
 }
 
 declare module 'fastify' {
@@ -22,12 +24,23 @@ async function changeLog (app: FastifyInstance): Promise<void> {
   const emitter = new EventEmitter()
   emitter.setMaxListeners(0)
   const stop = await app.database.listen(CHANGES_CHANNEL, () => emitter.emit('change'))
+  // Before the server waits for requests in flight (preClose): a long poll otherwise held the
+  // shutdown for up to its 30 s, past SHUTDOWN_TIMEOUT_MS, and its client lost the connection
+  // when the process was killed. Woken now, it answers its page (no changes, the same cursor)
+  // and the client asks again, of another process.
+  const closing = new AbortController()
+  app.addHook('preClose', (done) => {
+    closing.abort()
+    emitter.emit('close')
+    done()
+  })
   app.addHook('onClose', async () => {
     emitter.emit('close')
     await stop()
   })
   app.decorate('changeSignal', {
     wait (timeoutMs, abort) {
+      if (closing.signal.aborted) return Promise.resolve(false)
       return new Promise<boolean>((resolve) => {
         const done = (result: boolean) => {
           clearTimeout(timer)
@@ -47,7 +60,8 @@ async function changeLog (app: FastifyInstance): Promise<void> {
     on (listener) {
       emitter.on('change', listener)
       return () => { emitter.off('change', listener) }
-    }
+    },
+    closing: closing.signal
   } satisfies ChangeSignal)
 }
 

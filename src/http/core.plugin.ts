@@ -39,6 +39,26 @@ async function core (app: FastifyInstance, { config, database }: { config: Confi
   })
   app.addHook('preValidation', refuseUnstorableText)
   registerErrorHandling(app)
+  closeConnectionsAsTheyFinish(app)
+}
+
+/**
+ * On close, Node ends the connections that are idle then, once; one busy then (a long poll, a
+ * slow page) is kept open for its client's next request after its response, and the close
+ * waited for the keep-alive timeout (72 s, past SHUTDOWN_TIMEOUT_MS: the process was killed).
+ * So while closing, each connection is ended as soon as it falls idle.
+ */
+function closeConnectionsAsTheyFinish (app: FastifyInstance): void {
+  let timer: NodeJS.Timeout | undefined
+  app.addHook('preClose', (done) => {
+    timer = setInterval(() => app.server.closeIdleConnections(), 50)
+    timer.unref()
+    done()
+  })
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(timer)
+    done()
+  })
 }
 
 export const corePlugin = fp(core, { name: 'core' })

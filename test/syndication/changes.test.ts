@@ -143,6 +143,27 @@ t.test('a long poll wakes within a second of a change', async (t) => {
   t.ok(Date.now() - quiet >= 900, 'an idle poll waits for its time')
 })
 
+t.test('a process that starts to close answers its long polls at once, so their clients ask another', async (t) => {
+  const { app } = await buildTestApp(t, LIMITS)
+  const end = (await app.inject({ url: '/v1/changes' })).json().meta.next_cursor as string
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  const polls = [0, 1, 2].map(() => fetch(`${address}/v1/changes?wait=30&since=${end}`))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  // Before, close waited for the polls' 30 s (past SHUTDOWN_TIMEOUT_MS: in production the
+  // process was killed and the clients lost their connections).
+  const closing = Date.now()
+  await app.close()
+  const closedAfter = Date.now() - closing
+  for (const poll of polls) {
+    const res = await poll
+    t.equal(res.status, 200, 'each poll is answered')
+    t.same(await res.json(), { data: [], meta: { next_cursor: end } }, 'with no changes and the cursor it came with')
+  }
+  t.ok(closedAfter < 15_000, `closed after ${closedAfter} ms, not after the polls' 30 s`)
+  const late = await app.changeSignal.wait(30_000)
+  t.equal(late, false, 'a wait that starts while closing ends at once')
+})
+
 t.test('the scheduler announces a scheduled post once its time has come, once, even when run twice at once', async (t) => {
   const { app } = await buildTestApp(t, LIMITS)
   const writer = await newApiKey(app.db, ['content:write'])

@@ -19,9 +19,11 @@ export interface ChangesDeps { db: Executor, links: Links, changeSignal: ChangeS
 
 /**
  * The next changes after `range.afterSeq`; with `waitMs`, waits for the first one to commit
- * (woken by the change signal) until the time is up or `abort` fires (the client went away).
+ * (woken by the change signal) until the time is up, `abort` fires (the client went away) or
+ * the process starts to close.
  */
-export async function nextChanges (deps: ChangesDeps, range: ChangeRange, waitMs: number, abort: AbortSignal): Promise<ChangeRow[]> {
+export async function nextChanges (deps: ChangesDeps, range: ChangeRange, waitMs: number, clientGone: AbortSignal): Promise<ChangeRow[]> {
+  const abort = AbortSignal.any([clientGone, deps.changeSignal.closing])
   let rows = await listChanges(deps.db, range)
   const deadline = Date.now() + waitMs
   while (rows.length === 0 && Date.now() < deadline && !abort.aborted) {
