@@ -16,9 +16,19 @@ export function setSurrogateKeys (reply: FastifyReply, keys: Iterable<string>): 
   reply.header('surrogate-key', [...new Set(keys)].join(' '))
 }
 
-/** Sets Last-Modified; HTTP dates have whole seconds, so the time is rounded down. */
+/**
+ * Sets Last-Modified, unless the time falls in the current second (or later: the database's
+ * clock ahead of this one). HTTP dates have whole seconds: a copy made in the second of its last
+ * change would carry the same date as a change later in that second, and a client revalidating
+ * with If-Modified-Since alone would be told that copy is current (a feed reader polling between
+ * two publishes of one second kept missing the second post). A copy dated in an earlier second
+ * was made after every change of that second, so any later change dates later. The ETag
+ * validates every copy either way (what Apache does with an mtime within the current second).
+ */
 export function setLastModified (reply: FastifyReply, time: Date): void {
-  reply.header('last-modified', new Date(Math.floor(time.getTime() / 1000) * 1000).toUTCString())
+  const second = Math.floor(time.getTime() / 1000)
+  if (second >= Math.floor(Date.now() / 1000)) return
+  reply.header('last-modified', new Date(second * 1000).toUTCString())
 }
 
 const versions = new WeakMap<FastifyReply, number>()

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/test-app.ts'
 import { newBlog, newPost } from '../helpers/factories.ts'
+import { nextSecond } from '../helpers/clock.ts'
 import { rawRequester } from '../helpers/raw-http.ts'
 
 // A 304 carries the validators and caching headers and nothing of the content: no body, no
@@ -25,6 +26,8 @@ for (const cache of ['on', 'off'] as const) {
     await newBlog(app.db, { slug: 'bare' })
     const blog = await app.db.selectFrom('blogs').select('id').where('slug', '=', 'bare').executeTakeFirstOrThrow()
     const post = await newPost(app.db, { blogId: blog.id, slug: 'validated' })
+    // Past the second of these writes, so the single post and the feeds carry Last-Modified.
+    await nextSecond()
     // Not half-closed: some of these responses take a query to compute.
     const send = await rawRequester(app, { halfClose: false })
     const request = async (method: string, url: string, headers: Record<string, string> = {}) => parse(await send(
@@ -54,3 +57,34 @@ for (const cache of ['on', 'off'] as const) {
     }
   })
 }
+
+t.test('no Last-Modified in the second of the last change: two publishes in one second cannot hide the second from If-Modified-Since', async (t) => {
+  const { app } = await buildTestApp(t, { RESPONSE_CACHE_MAX_MB: '0' })
+  const blog = await newBlog(app.db, { slug: 'burst' })
+  await newPost(app.db, { blogId: blog.id, slug: 'first', publishedAt: new Date(Date.now() - 60_000) })
+  const url = '/v1/feeds/latest?format=rss'
+
+  // A copy made in the second of its change has no date a later change of that second could share.
+  await nextSecond()
+  const second = Math.floor(Date.now() / 1000)
+  await newPost(app.db, { blogId: blog.id, slug: 'second', publishedAt: new Date() })
+  const sameSecond = await app.inject({ url })
+  if (Math.floor(Date.now() / 1000) === second) t.equal(sameSecond.headers['last-modified'], undefined, 'made in the change\'s second: no Last-Modified')
+  t.ok(sameSecond.headers.etag, 'the ETag validates it')
+  // A database clock ahead of this one dates nothing in the future (RFC 9110 8.8.2.1).
+  await app.db.updateTable('posts').set({ updated_at: new Date(Date.now() + 5_000) }).where('slug', '=', 'second').execute()
+  t.equal((await app.inject({ url })).headers['last-modified'], undefined, 'a change dated ahead of the clock: no Last-Modified')
+  await app.db.updateTable('posts').set({ updated_at: new Date(second * 1000 + 100) }).where('slug', '=', 'second').execute()
+
+  // In a later second, the date comes, and validates until the next change.
+  await nextSecond()
+  const later = await app.inject({ url })
+  const lastModified = later.headers['last-modified'] as string
+  t.equal(lastModified, new Date(second * 1000).toUTCString(), 'dated the second of the change')
+  t.equal((await app.inject({ url, headers: { 'if-modified-since': lastModified } })).statusCode, 304)
+  // The next change is in a later second than that copy was made in, so it dates later.
+  await newPost(app.db, { blogId: blog.id, slug: 'third', publishedAt: new Date() })
+  const changed = await app.inject({ url, headers: { 'if-modified-since': lastModified } })
+  t.equal(changed.statusCode, 200, 'the next change is not hidden')
+  t.match(changed.body, /third/)
+})

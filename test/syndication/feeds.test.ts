@@ -7,6 +7,7 @@ import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/facto
 import { buildTestApp } from '../helpers/test-app.ts'
 import { atomViolations, jsonFeedViolations, rssViolations } from '../helpers/feed-rules.ts'
 import { JsonFeed11Schema } from '../../src/syndication/feeds/feeds.schemas.ts'
+import { nextSecond } from '../helpers/clock.ts'
 
 // Every format is read back with parsers from npm (rss-parser for RSS and Atom,
 // @extractus/feed-extractor for JSON Feed and as a second opinion on XML), never our own code,
@@ -96,6 +97,7 @@ t.test('feeds answer conditional requests with 304, and change when a post is pu
   // The post below is written straight into the table, behind the change log that the
   // response cache follows; this test is about the route's own validators.
   const { app } = await fixture(t, { RESPONSE_CACHE_MAX_MB: '0' })
+  await nextSecond()
   for (const url of ['/v1/feeds/latest?format=rss', '/v1/feeds/latest', '/v1/tags/syria/feed?format=atom']) {
     const first = await app.inject({ url })
     t.ok(first.headers.etag)
@@ -129,6 +131,7 @@ t.test('a feed\'s Last-Modified moves forward when its newest item goes, in ever
     t.equal(res.statusCode, 200, res.body)
     const changed = await latestPublicChangeTime(app.db, 'post')
     t.ok(changed, 'the change log has the unpublish')
+    await nextSecond()
     return new Date(Math.floor((changed as Date).getTime() / 1000) * 1000).toUTCString()
   }
   const feeds = ['/v1/feeds/latest', '/v1/tags/lonely/feed'].flatMap((url) => ['json', 'rss', 'atom', 'jsonfeed', 'json&content=full'].map((format) => `${url}?format=${format}`))

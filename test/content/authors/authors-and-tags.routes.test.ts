@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../../helpers/test-app.ts'
 import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
+import { nextSecond } from '../../helpers/clock.ts'
 
 for (const kind of ['authors', 'tags'] as const) {
   const make = kind === 'authors' ? newAuthor : newTag
@@ -58,6 +59,7 @@ for (const kind of ['authors', 'tags'] as const) {
     const blog = await newBlog(app.db)
     const one = await make(app.db, { slug: 'one' })
     const post = await newPost(app.db, { blogId: blog.id, publishedAt: '2024-03-01T10:00:00Z', ...link({}, one.id) })
+    await nextSecond()
     const first = await app.inject({ url: `/v1/${kind}/one` })
     const lastModified = first.headers['last-modified'] as string
     t.ok(lastModified !== undefined && !Number.isNaN(Date.parse(lastModified)), `Last-Modified: ${lastModified}`)
@@ -68,6 +70,7 @@ for (const kind of ['authors', 'tags'] as const) {
     const key = await newApiKey(app.db, ['content:write'])
     const unpublished = await app.inject({ method: 'POST', url: `/v1/posts/${post.id}/unpublish`, headers: { authorization: `Bearer ${key}` } })
     t.equal(unpublished.statusCode, 200)
+    await nextSecond()
     const after = await app.inject({ url: `/v1/${kind}/one`, headers: { 'if-modified-since': lastModified } })
     t.equal(after.statusCode, 200, 'an unpublish changes latest_post_at, so the old date no longer validates')
     t.equal(after.json().data.latest_post_at, null)

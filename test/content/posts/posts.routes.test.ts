@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import { buildTestApp } from '../../helpers/test-app.ts'
 import { newAuthor, newBlog, newPost, newTag } from '../../helpers/factories.ts'
 import { EXACT_COUNT_LIMIT, EXACT_SEARCH_COUNT_LIMIT } from '../../../src/content/posts/posts.schemas.ts'
+import { nextSecond } from '../../helpers/clock.ts'
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000)
 
@@ -268,6 +269,7 @@ t.test('conditional GET: ETag and Last-Modified give 304; a change gives 200 aga
     t.equal((await app.inject({ url, headers: { 'if-none-match': '"stale"' } })).statusCode, 200)
   }
 
+  await nextSecond()
   const single = await app.inject({ url: `/v1/posts/${post.id}` })
   const lastModified = single.headers['last-modified'] as string
   t.equal(lastModified, new Date(Math.floor(post.updated_at.getTime() / 1000) * 1000).toUTCString())
