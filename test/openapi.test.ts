@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
 import t from 'tap'
 import { z } from 'zod'
 import { generateOpenApiDocument as generate, OPENAPI_FILE } from '../src/cli.ts'
@@ -119,6 +121,42 @@ t.test('every example in the document is valid by its own schema', async (t) => 
   }
   t.same(missing, [], 'every shape has a realistic example (Swagger UI otherwise invents -9007199254740991 and the year 3508)')
   t.ok(count >= 30, `${count} examples checked`)
+})
+
+t.test('every example and pattern holds as JSON Schema tools read the document: Ajv, patterns without the u flag', async (t) => {
+  // Validators and linters (Spectral's oas ruleset among them) compile `pattern` as ECMA-262
+  // without the `u` flag, the dialect JSON Schema tools share; there \\p{Cc} is the letters p, C,
+  // c and braces, and the q parameter's own example ("coalition") failed its pattern.
+  const document = JSON.parse(await generateOpenApiDocument()) as Record<string, unknown>
+  const ajv = new Ajv2020({ strict: false, allErrors: true, unicodeRegExp: false })
+  ;(addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020)(ajv)
+  ajv.addSchema(document, 'openapi.json')
+  const escape = (part: string) => part.replace(/~/g, '~0').replace(/\//g, '~1')
+  const checked: string[] = []
+  const failures: string[] = []
+  const check = (pointer: string, example: unknown) => {
+    const validate = ajv.getSchema(`openapi.json#${pointer}`)
+    checked.push(pointer)
+    if (validate === undefined) failures.push(`${pointer}: no schema`)
+    else if (!validate(example)) failures.push(`${pointer}: ${JSON.stringify(example).slice(0, 80)}: ${ajv.errorsText(validate.errors)}`)
+  }
+  const walk = (node: unknown, pointer: string): void => {
+    if (Array.isArray(node)) { node.forEach((child, i) => walk(child, `${pointer}/${i}`)); return }
+    if (node === null || typeof node !== 'object') return
+    const object = node as Record<string, unknown>
+    if (typeof object.pattern === 'string') {
+      t.notMatch(object.pattern, /\\[pP]\{/, `${pointer}: no Unicode property escapes`)
+      t.doesNotThrow(() => new RegExp(object.pattern as string), `${pointer}: a pattern without the u flag`)
+    }
+    // A schema's examples, and a parameter's or media type's example against its schema.
+    const isSchema = 'type' in object || '$ref' in object || 'properties' in object || 'anyOf' in object || 'oneOf' in object || 'allOf' in object
+    if (isSchema && Array.isArray(object.examples)) object.examples.forEach((example) => check(pointer, example))
+    if ('schema' in object && 'example' in object) check(`${pointer}/schema`, object.example)
+    for (const [key, child] of Object.entries(object)) walk(child, `${pointer}/${escape(key)}`)
+  }
+  walk(document, '')
+  t.same(failures, [], 'every example is valid')
+  t.ok(checked.length >= 40, `${checked.length} examples checked`)
 })
 
 t.test('the app serves the document and the docs page', async (t) => {

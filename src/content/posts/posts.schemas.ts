@@ -186,7 +186,11 @@ export const PostListQuerySchema = z.object({
   is_featured: booleanParam.optional().describe('true: only featured posts; false: none of them.'),
   published_after: dateParam.optional().describe('Only posts published after this time (exclusive); a date or a date-time with offset.'),
   published_before: dateParam.optional().describe('Only posts published before this time (exclusive); a date or a date-time with offset.'),
-  q: z.string().trim().min(1).max(200).regex(/^(?:[^\p{Cc}]|[\t\n\r])*$/u, 'must not contain control characters').optional()
+  // Control characters (C0 and C1) but tab and line breaks, written out: \p{Cc} is outside the
+  // regular expressions JSON Schema tools share, and read without the `u` flag it is the letters
+  // p, C, c and braces (Spectral's oas ruleset refused the document's own example, "coalition").
+  // eslint-disable-next-line no-control-regex -- these are the characters it refuses
+  q: z.string().trim().min(1).max(200).regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$/, 'must not contain control characters').optional()
     .describe('Full-text search, web-search syntax: "quoted phrase", -excluded, or. A search has a time limit: a page may then hold fewer posts than `limit`, even none, and still have a `next_cursor` that goes on where it stopped; follow it until it is null. By relevance, a search with more matches than can be ranked in time is a 422.').meta({ examples: ['Lavrov "coalition" -Ukraine'] }),
   sort: z.enum(['-published_at', 'published_at', 'relevance']).default('-published_at')
     .describe('-published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q).'),
