@@ -1,13 +1,14 @@
 // A search query as the index holds the text it looks for. The index holds text in NFKC (the
 // search_nfkc migration): é typed as one character or as e and an accent, ﬁ, ＡＢＣ and ﾆｭｰｽ all
 // find their plain spellings, so the query is put in NFKC too. Chinese and Japanese are written
-// without spaces between words; each run of their characters is indexed as its overlapping
-// two-character pieces (the cjk_bigrams migration: 北京会见 -> 北京 京会 会见), so a query's runs are
+// without spaces between words, and Thai, Lao, Khmer and Burmese too; each run of their characters
+// is indexed as its overlapping two-character pieces (the cjk_bigrams and southeast_asian_pieces
+// migrations: 北京会见 -> 北京 京会 会见), so a query's runs are
 // cut the same way, and a run of several pieces is asked for as a phrase (the pieces in a row,
 // where it stands in the text): q=北京 finds 今天在北京会见了, -北京会见 excludes the posts that say
 // it, and a run already inside "quotes" joins the phrase it is in. Other text is left as it came.
 
-const RUN_CHARACTERS = '\\u3040-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uff66-\\uff9f\\u{20000}-\\u{3134f}'
+const RUN_CHARACTERS = '\\u0e00-\\u0eff\\u1000-\\u109f\\u1780-\\u17ff\\u19e0-\\u19ff\\ua9e0-\\ua9ff\\uaa60-\\uaa7f\\u3040-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uff66-\\uff9f\\u{20000}-\\u{3134f}'
 const HAS_RUN = new RegExp(`[${RUN_CHARACTERS}]`, 'u')
 const RUN = new RegExp(`[${RUN_CHARACTERS}]+`, 'gu')
 

@@ -36,13 +36,16 @@ function scramble (alphabet: string[], length: number, seed = 1): string {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String.fromCodePoint(from + i))
 const LETTERS = range(0x61, 0x7a)
-// Thai (written without spaces, indexed by whole runs) and emoji are not searched inside the body.
-const SCRIPTS: Array<{ name: string, language: string, alphabet: string[], searchable: boolean }> = [
-  { name: 'Chinese', language: 'zh', alphabet: range(0x4e00, 0x9fa5), searchable: true },
-  { name: 'Japanese (kana and kanji)', language: 'ja', alphabet: [...range(0x3041, 0x3096), ...range(0x30a1, 0x30fa), ...range(0x4e00, 0x4fff)], searchable: true },
-  { name: 'Latin, distinct four-letter words', language: 'en', alphabet: LETTERS.flatMap((a) => LETTERS.flatMap((b) => LETTERS.flatMap((c) => LETTERS.map((d) => `${a}${b}${c}${d} `)))), searchable: true },
-  { name: 'Thai', language: 'th', alphabet: range(0x0e01, 0x0e2e), searchable: false },
-  { name: 'emoji (two UTF-16 units each)', language: 'en', alphabet: range(0x1f300, 0x1f5ff), searchable: false }
+// `lexemes`: how many distinct words or pieces at least are indexed. Chinese and Japanese pieces
+// and Latin words are more than a tsvector's 1 MB holds: as many as fit are kept (some 80,000),
+// not none and not a small share; Thai's 46 letters make at most 2,116 pieces. Emoji are not
+// searched inside the body (PostgreSQL's parser skips symbols).
+const SCRIPTS: Array<{ name: string, language: string, alphabet: string[], lexemes?: number }> = [
+  { name: 'Chinese', language: 'zh', alphabet: range(0x4e00, 0x9fa5), lexemes: 40_000 },
+  { name: 'Japanese (kana and kanji)', language: 'ja', alphabet: [...range(0x3041, 0x3096), ...range(0x30a1, 0x30fa), ...range(0x4e00, 0x4fff)], lexemes: 40_000 },
+  { name: 'Latin, distinct four-letter words', language: 'en', alphabet: LETTERS.flatMap((a) => LETTERS.flatMap((b) => LETTERS.flatMap((c) => LETTERS.map((d) => `${a}${b}${c}${d} `)))), lexemes: 40_000 },
+  { name: 'Thai', language: 'th', alphabet: range(0x0e01, 0x0e2e), lexemes: 2_000 },
+  { name: 'emoji (two UTF-16 units each)', language: 'en', alphabet: range(0x1f300, 0x1f5ff) }
 ]
 
 t.test('the longest body in each script is written and searchable, and its request fits the body limit', async (t) => {
@@ -62,16 +65,14 @@ t.test('the longest body in each script is written and searchable, and its reque
 
     // Its opening words are found, and its title whatever the body's length.
     const opening = text.includes(' ') ? text.split(' ').slice(0, 3).join(' ') : Array.from(text).slice(0, 4).join('')
-    for (const q of script.searchable ? [opening, `Long read ${index}`] : [`Long read ${index}`]) {
+    for (const q of script.lexemes !== undefined ? [opening, `Long read ${index}`] : [`Long read ${index}`]) {
       const found = await app.inject({ url: `/v1/posts?${new URLSearchParams({ q, fields: 'slug' }).toString()}` })
       t.equal(found.statusCode, 200)
       t.ok((found.json().data as Array<{ slug: string }>).some((hit) => hit.slug === post.slug), `${script.name}: q=${q} finds it`)
     }
     const { lexemes } = await app.db.selectFrom('posts').select(sql<number>`length(search)`.as('lexemes')).where('id', '=', post.id).executeTakeFirstOrThrow()
     t.comment(`${script.name}: ${lexemes} lexemes in the search vector`)
-    // Chinese and Japanese pieces, and Latin words, are more than a tsvector's 1 MB holds: as
-    // many as fit are kept (some 80,000), not none and not a small share.
-    if (script.searchable) t.ok(lexemes > 40_000, `${script.name}: ${lexemes} distinct words or pieces indexed`)
+    if (script.lexemes !== undefined) t.ok(lexemes > script.lexemes, `${script.name}: ${lexemes} distinct words or pieces indexed`)
   }
 })
 

@@ -43,3 +43,33 @@ t.test('through the API: words found inside runs of Chinese and Japanese, in ord
   ]
   for (const [q, slugs, language] of cases) t.same(await found(q, language), slugs, `q=${q}${language === undefined ? '' : ` language=${language}`}`)
 })
+
+t.test('Thai, Lao, Khmer and Burmese: a word is found inside a run, as in Chinese and Japanese', async (t) => {
+  // Written without spaces between words (spaces end phrases); before the southeast_asian_pieces
+  // migration only a whole run up to a space was found.
+  const { app } = await buildTestApp(t, { RATE_LIMIT_ANONYMOUS: '100000' })
+  await newBlog(app.db, { slug: 'desk' })
+  const writer = await newApiKey(app.db, ['content:write'])
+  const publish = async (title: string, body: string, language: string) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/posts', headers: { authorization: `Bearer ${writer}` }, payload: { blog: 'desk', title, body_markdown: body, language, status: 'published' } })
+    t.equal(res.statusCode, 201, res.body.slice(0, 300))
+    return res.json().data.slug as string
+  }
+  const th = await publish('ข่าวต่างประเทศวันนี้', 'นายกรัฐมนตรีเดินทางไปกรุงเทพมหานครเพื่อประชุมกับคณะผู้แทน', 'th')
+  const lo = await publish('ຂ່າວລາວມື້ນີ້', 'ນາຍົກລັດຖະມົນຕີໄດ້ເດີນທາງໄປວຽງຈັນ', 'lo')
+  const km = await publish('ព័ត៌មានថ្មីៗពីប្រទេសកម្ពុជា', 'នាយករដ្ឋមន្ត្រីបានធ្វើដំណើរទៅភ្នំពេញ', 'km')
+  const my = await publish('မြန်မာသတင်းများ', 'ဝန်ကြီးချုပ်သည်ရန်ကုန်မြို့သို့ခရီးထွက်ခဲ့သည်', 'my')
+  const found = async (q: string) => {
+    const res = await app.inject({ url: `/v1/posts?${new URLSearchParams({ q, fields: 'slug' }).toString()}` })
+    t.equal(res.statusCode, 200, res.body.slice(0, 300))
+    return (res.json().data as Array<{ slug: string }>).map((post) => post.slug).sort()
+  }
+  const cases: Array<[string, string[]]> = [
+    ['ข่าว', [th]], ['ต่างประเทศ', [th]], ['กรุงเทพ', [th]], ['ประชุม', [th]], ['ประชุมกรุงเทพ', []],
+    ['ຂ່າວ', [lo]], ['ວຽງຈັນ', [lo]],
+    ['ព័ត៌មាន', [km]], ['ភ្នំពេញ', [km]],
+    ['သတင်း', [my]], ['ရန်ကုန်', [my]],
+    ['ข่าว -กรุงเทพ', []], ['ข่าว or ຂ່າວ', [lo, th].sort()]
+  ]
+  for (const [q, slugs] of cases) t.same(await found(q), slugs, `q=${q}`)
+})
