@@ -34,10 +34,7 @@ async function changeLog (app: FastifyInstance): Promise<void> {
     emitter.emit('close')
     done()
   })
-  app.addHook('onClose', async () => {
-    emitter.emit('close')
-    await stop()
-  })
+  app.addHook('onClose', async () => { await stop() })
   app.decorate('changeSignal', {
     wait (timeoutMs, abort) {
       if (closing.signal.aborted) return Promise.resolve(false)

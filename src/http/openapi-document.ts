@@ -43,7 +43,7 @@ function standardResponses (access: string, method: string): Record<string, Json
     responses[429] = { description: 'Too many requests from this client address; retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer'), ...RATE_LIMIT_HEADERS }, content: GHOST_ERROR }
     responses[503] = { description: 'The API is overloaded or its database is unreachable. Retry after the time given.', headers: { 'retry-after': header('Seconds to wait.', 'integer') }, content: GHOST_ERROR }
   }
-  // The probes take no key, are never metered and never shed.
+  // The probes take no key, are never metered and never shed; Ghost's routes document their own key errors.
   if (access === 'none' || access === 'query-key') return responses
   return {
     ...responses,

@@ -8,7 +8,11 @@ export const WORDS_PER_MINUTE = 230
 // with its dictionaries for these scripts). This runs where bodies are rendered (the renderer's
 // worker thread, the demo seed), never on a read: ICU's data is paged in only for such text.
 // Code point ranges, not \p{Script=...}: a property class is built from ICU's tables as well.
-const UNSPACED = /[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u19E0-\u19FF\u3040-\u30FF\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uA9E0-\uA9FF\uAA60-\uAA7F\uF900-\uFAFF\uFF66-\uFF9F\u{20000}-\u{3134F}]/u
+// Search cuts runs of the same scripts into pieces (search-text.ts, and the migrations that
+// index them, which keep their own copy).
+export const UNSPACED_CHARACTERS = '\\u0E00-\\u0EFF\\u1000-\\u109F\\u1780-\\u17FF\\u19E0-\\u19FF\\u3040-\\u30FF\\u31F0-\\u31FF\\u3400-\\u4DBF' +
+  '\\u4E00-\\u9FFF\\uA9E0-\\uA9FF\\uAA60-\\uAA7F\\uF900-\\uFAFF\\uFF66-\\uFF9F\\u{20000}-\\u{3134F}'
+const UNSPACED = new RegExp(`[${UNSPACED_CHARACTERS}]`, 'u')
 let wordBreaks: Intl.Segmenter | undefined
 
 export function countWords (text: string): number {

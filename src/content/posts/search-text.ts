@@ -1,3 +1,5 @@
+import { UNSPACED_CHARACTERS } from './post-text.ts'
+
 // A search query as the index holds the text it looks for. The index holds text in NFKC (the
 // search_nfkc migration): é typed as one character or as e and an accent, ﬁ, ＡＢＣ and ﾆｭｰｽ all
 // find their plain spellings, so the query is put in NFKC too. Chinese and Japanese are written
@@ -8,9 +10,8 @@
 // where it stands in the text): q=北京 finds 今天在北京会见了, -北京会见 excludes the posts that say
 // it, and a run already inside "quotes" joins the phrase it is in. Other text is left as it came.
 
-const RUN_CHARACTERS = '\\u0e00-\\u0eff\\u1000-\\u109f\\u1780-\\u17ff\\u19e0-\\u19ff\\ua9e0-\\ua9ff\\uaa60-\\uaa7f\\u3040-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uff66-\\uff9f\\u{20000}-\\u{3134f}'
-const HAS_RUN = new RegExp(`[${RUN_CHARACTERS}]`, 'u')
-const RUN = new RegExp(`[${RUN_CHARACTERS}]+`, 'gu')
+const HAS_RUN = new RegExp(`[${UNSPACED_CHARACTERS}]`, 'u')
+const RUN = new RegExp(`[${UNSPACED_CHARACTERS}]+`, 'gu')
 
 const NOT_ASCII = /[\u0080-\u{10ffff}]/u
 
