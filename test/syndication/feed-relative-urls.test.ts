@@ -51,7 +51,7 @@ t.test('every feed format resolves an article\'s relative links against its addr
   t.equal((await app.inject({ url: '/v1/blogs/desk/posts/the-story' })).json().data.body_html, stored, 'the JSON API returns the body as stored')
 
   // What each reference must become: the URL Standard's resolution against the post's address.
-  const expected = storedRefs.map((ref) => ref.relative ? new URL(ref.value.trim(), POST_URL).href : ref.value)
+  const expected = storedRefs.map((ref) => ref.relative ? new URL(ref.value, POST_URL).href : ref.value)
   const contents: Record<string, string> = {}
   const rss = (await app.inject({ url: '/v1/feeds/latest?format=rss&content=full' })).body
   contents.rss = xmlText(rss, 'http://purl.org/rss/1.0/modules/content/', 'encoded')
@@ -83,4 +83,8 @@ t.test('a body without relative references goes out byte for byte; one that cann
   // A reference the URL parser refuses (a host with a forbidden code point) leads nowhere.
   t.equal(withAbsoluteUrls('<a href="http://exa mple.com/" title="t">x</a>', POST_URL), '<a href="http://exa mple.com/" title="t">x</a>', 'absolute by its scheme: left to the sanitizer, not this')
   t.equal(withAbsoluteUrls('<a href="//[bad" title="t">x</a>', POST_URL), '<a  title="t">x</a>', 'an unresolvable reference is dropped')
+  // Whitespace is the URL Standard's (C0 controls and space), not JavaScript's: a no-break space
+  // before a scheme makes a path, for a browser and so here (script-payloads.test.ts, the family).
+  t.equal(withAbsoluteUrls('<a href="\u00a0javascript:alert(1)">x</a>', POST_URL), '<a href="https://news.example.com/desk/2024/05/%C2%A0javascript:alert(1)">x</a>', 'U+00A0 is no space to a URL')
+  t.equal(withAbsoluteUrls('<img srcset="\ufeffjavascript:alert(1) 1x" />', POST_URL), '<img srcset="https://news.example.com/desk/2024/05/%EF%BB%BFjavascript:alert(1) 1x" />', 'nor U+FEFF, in a srcset')
 })

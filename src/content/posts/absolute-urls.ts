@@ -1,6 +1,7 @@
 import { escapeAttribute } from 'entities'
 import { Parser } from 'htmlparser2'
 import parseSrcset from 'parse-srcset'
+import { withConsoleLogSilenced } from './silenced.ts'
 
 // An article's HTML is kept as the editor wrote its links: `/about`, `images/map.jpg` and
 // `#notes` mean something on the publisher's own pages, where the frontend shows it, and the
@@ -16,11 +17,20 @@ import parseSrcset from 'parse-srcset'
 const URL_ATTRIBUTES = new Set(['href', 'src', 'cite'])
 /** Attributes that hold a list of image candidates: `url [descriptor], ...` (HTML's srcset). */
 const SRCSET_ATTRIBUTES = new Set(['srcset'])
+// Whitespace is what the standards say it is, never JavaScript's `\s` or `trim()`, which also
+// take U+00A0, U+2028, U+FEFF and the like. The URL Standard strips only C0 controls and spaces
+// around a URL: to a browser, `href="&nbsp;javascript:alert(1)"` is a relative link to a path
+// (harmless, and the sanitizer lets it through as one); trimmed first, it resolved to the
+// script itself. HTML's attribute syntax and srcset know ASCII whitespace only.
 /** Already absolute: the sanitizer keeps http, https and mailto URLs, and relative ones. */
-const ABSOLUTE = /^\s*(?:https?:\/\/|mailto:)/i
+// eslint-disable-next-line no-control-regex -- the URL Standard's leading C0 controls are the point
+const ABSOLUTE = /^[\u0000-\u0020]*(?:https?:\/\/|mailto:)/i
 /** An attribute name that holds URLs, at the end of the characters before an `=` (spaces skipped). */
 const NAME_BEFORE_EQUALS = /(?:^|[^a-z0-9-])(href|src|cite|srcset)$/i
-const ABSOLUTE_AFTER_EQUALS = /^\s*["']?(?:https?:\/\/|mailto:)/i
+const ABSOLUTE_AFTER_EQUALS = /^[\t\n\f\r ]*["']?(?:https?:\/\/|mailto:)/i
+const HTML_WHITESPACE = /[\t\n\f\r ]/
+/** What a resolved reference may lead to: the schemes the sanitizer keeps. */
+const SAFE_PROTOCOLS = new Set(['http:', 'https:', 'mailto:'])
 
 /**
  * Whether the HTML may hold a relative reference at all: most articles have none, and skip the
@@ -31,7 +41,7 @@ const ABSOLUTE_AFTER_EQUALS = /^\s*["']?(?:https?:\/\/|mailto:)/i
 function mayBeRelative (html: string): boolean {
   for (let at = html.indexOf('='); at !== -1; at = html.indexOf('=', at + 1)) {
     let end = at
-    while (end > 0 && /\s/.test(html.charAt(end - 1))) end--
+    while (end > 0 && HTML_WHITESPACE.test(html.charAt(end - 1))) end--
     // Seven characters: the longest name and the one before it.
     const name = NAME_BEFORE_EQUALS.exec(html.slice(Math.max(0, end - 7), end))?.[1]
     if (name === undefined) continue
@@ -40,10 +50,16 @@ function mayBeRelative (html: string): boolean {
   return false
 }
 
-/** `value` resolved against `base`, or undefined when it cannot be (then the attribute is dropped: it leads nowhere). */
+/**
+ * `value` resolved against `base` by the URL Standard's parser, as a browser on the article's page
+ * would; undefined when it cannot be, or when it leads anywhere but http, https or mailto (then
+ * the attribute is dropped). Against an http(s) base a relative reference keeps that scheme: the
+ * check is for any reading of a value that differs from the browser's, as trimming once did.
+ */
 function resolved (value: string, base: string): string | undefined {
   if (ABSOLUTE.test(value)) return value
-  return URL.canParse(value.trim(), base) ? new URL(value.trim(), base).href : undefined
+  const url = URL.parse(value, base)
+  return url !== null && SAFE_PROTOCOLS.has(url.protocol) ? url.href : undefined
 }
 
 /**
@@ -51,7 +67,7 @@ function resolved (value: string, base: string): string | undefined {
  * sanitize-html uses too), or as it was when every one is absolute; undefined when none is left.
  */
 function resolvedSrcset (value: string, base: string): string | undefined {
-  const parsed = parseSrcset(value)
+  const parsed = withConsoleLogSilenced(() => parseSrcset(value))
   if (parsed.every(({ url }) => ABSOLUTE.test(url))) return parsed.length === 0 ? undefined : value
   const candidates: string[] = []
   for (const { url, w, h, d } of parsed) {

@@ -2,6 +2,7 @@ import { decodeHTML } from 'entities'
 import { marked } from 'marked'
 import sanitizeHtml from 'sanitize-html'
 import { countWords } from './post-text.ts'
+import { withConsoleLogSilenced } from './silenced.ts'
 
 // Article HTML from editors' tools and ingest jobs is untrusted: it goes through a maintained
 // sanitizer with an allowlist of what a news article needs, and nothing else survives.
@@ -55,7 +56,7 @@ function withSafeRel (attribs: Record<string, string>): Record<string, string> {
 }
 
 export function sanitizeArticleHtml (html: string): string {
-  return sanitizeHtml(html, ARTICLE_HTML).trim()
+  return withConsoleLogSilenced(() => sanitizeHtml(html, ARTICLE_HTML)).trim()
 }
 
 export function markdownToHtml (markdown: string): string {
