@@ -165,8 +165,16 @@ export const SparsePostResponseSchema = z.object({ data: SparsePostSchema, inclu
 export const POST_PAGE_VARIANTS = { fields: 'SparsePostPage', preview: 'PreviewPostPage' }
 export const POST_RESPONSE_VARIANTS = { fields: 'SparsePostResponse', preview: 'PreviewPostResponse' }
 
+// A query string reads `+` as a space (HTML forms, URLSearchParams), so `...T00:00:00+05:30`
+// written into a URL unencoded arrives as `...T00:00:00 05:30`: the 400 says so, rather than
+// guessing which sign was meant.
+const UNENCODED_PLUS_OFFSET = /T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)? \d{2}:\d{2}$/
 const dateParam = z.union([z.iso.datetime({ offset: true }).meta({ examples: ['2014-10-01T00:00:00Z'] }), z.iso.date().meta({ examples: ['2014-10-01'] })],
-  { error: 'must be an ISO 8601 date or date-time' })
+  {
+    error: (issue) => typeof issue.input === 'string' && UNENCODED_PLUS_OFFSET.test(issue.input)
+      ? 'must be an ISO 8601 date or date-time; its offset starts with a space, which is how a query string reads an unencoded +: send + as %2B'
+      : 'must be an ISO 8601 date or date-time'
+  })
   .transform((value) => new Date(value))
 
 export const INCLUDABLE = ['authors', 'tags', 'blog'] as const

@@ -315,6 +315,14 @@ t.test('bad input for every parameter is a 400 problem naming it', async (t) => 
       t.ok(res.json().errors?.some((e: { path: string }) => e.path === path || e.path.startsWith(`${path}.`)), `${query.slice(0, 40)} names ${path}: ${res.body.slice(0, 300)}`)
     }
   }
+  // An offset's + written into the URL unencoded arrives as a space: the problem says so.
+  for (const query of ['published_after=2024-01-01T00:00:00+05:30', 'published_before=2024-01-01T00:00:00.123+05:30']) {
+    const res = await app.inject({ url: `/v1/posts?${query}` })
+    t.equal(res.statusCode, 400, query)
+    t.match(res.json().errors[0].message, /unencoded \+: send \+ as %2B/, `${query}: ${res.body.slice(0, 300)}`)
+    t.equal((await app.inject({ url: `/v1/posts?${query.replace('+', '%2B')}` })).statusCode, 200, `${query}, encoded`)
+  }
+  t.notMatch((await app.inject({ url: '/v1/posts?published_after=yesterday' })).json().errors[0].message, /%2B/, 'only then')
   // A cursor from one sort order cannot be used with another.
   const page = (await app.inject({ url: '/v1/posts?limit=1&sort=published_at' })).json()
   await newPost(app.db, { blogId: (await newBlog(app.db)).id })
