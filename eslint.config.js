@@ -1,4 +1,5 @@
 import js from '@eslint/js'
+import regexp from 'eslint-plugin-regexp'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -14,6 +15,17 @@ export default tseslint.config(
         property: 'env',
         message: 'Read configuration through src/config.ts only.'
       }]
+    }
+  },
+  {
+    // Regular expressions whose time can grow faster than their input (ReDoS): backtracking
+    // within one match, and a failed match tried again from every position of a run. The second
+    // found the trailing-slash strips and the URL template's placeholder search quadratic.
+    files: ['src/**', 'migrations/**', 'bin/**'],
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': ['error', { report: 'potential', ignorePartial: false }]
     }
   },
   {

@@ -193,7 +193,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const corsOrigins = splitList(e.CORS_ORIGINS)
 
-  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/(?<!\/)\/+$/, '')
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,

@@ -35,8 +35,8 @@ async function romanized (text: string): Promise<string> {
 /** "Is Moscow Walking Back 'IS Intel-Sharing' Reports?" -> "is-moscow-walking-back-is-intel-sharing-reports" */
 export async function slugify (text: string, fallback = 'untitled'): Promise<string> {
   const slug = (await romanized(text.replace(APOSTROPHES, ''))).toLowerCase()
-    .replace(APOSTROPHES, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')
-    .slice(0, MAX_SLUG).replace(/-+$/, '')
+    .replace(APOSTROPHES, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|(?<!-)-+$/g, '')
+    .slice(0, MAX_SLUG).replace(/(?<!-)-+$/, '')
   return SLUG_PATTERN.test(slug) ? slug : fallback
 }
 

@@ -64,7 +64,7 @@ function headline (title: string): string {
 
 /** Where an author's page is: on the website when one is known, else the API's author. */
 function authorUrl (links: Links, website: string | null, slug: string): string {
-  return website === null ? `${links.apiBase}/v1/authors/${encodeURIComponent(slug)}` : `${website.replace(/\/+$/, '')}/author/${encodeURIComponent(slug)}/`
+  return website === null ? `${links.apiBase}/v1/authors/${encodeURIComponent(slug)}` : `${website.replace(/(?<!\/)\/+$/, '')}/author/${encodeURIComponent(slug)}/`
 }
 
 export function toNewsArticle (row: PostRow, blog: BlogRow, links: Links): NewsArticle {
