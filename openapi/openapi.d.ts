@@ -615,7 +615,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhooks */
+        /**
+         * List webhooks
+         * @description Every webhook, oldest first, a page at a time (follow `meta.next_cursor`). A secret is shown only in the answer that created it.
+         */
         get: operations["listWebhooks"];
         put?: never;
         /**
@@ -636,7 +639,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a webhook */
+        /**
+         * Get a webhook
+         * @description Its target, the events it gets and whether it is active; what was sent to it is at `/v1/webhooks/{id}/deliveries`.
+         */
         get: operations["getWebhook"];
         put?: never;
         post?: never;
@@ -647,7 +653,10 @@ export interface paths {
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
-        /** Update a webhook */
+        /**
+         * Update a webhook
+         * @description Changes the fields given only. A new `url` is checked as on create. With `is_active: false` it gets no deliveries for changes made while it is off, and its pending ones wait until it is on again.
+         */
         patch: operations["updateWebhook"];
         trace?: never;
     };
@@ -742,7 +751,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: browse posts of the whole network */
+        /**
+         * Ghost: browse posts of the whole network
+         * @description Ghost's `GET /posts/`: the public posts, a `page` of `limit` at a time with `meta.pagination`, narrowed by an NQL `filter`, in `order`; `include=authors,tags`, `fields` and `formats=html,plaintext` as Ghost takes them, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostBrowsePosts"];
         put?: never;
         post?: never;
@@ -759,7 +771,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a post by id of the whole network */
+        /**
+         * Ghost: read a post by id of the whole network
+         * @description Ghost's `GET /posts/{id}/`: one of the public posts by its id, as a list of one; Ghost's 404 when there is none, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadPost"];
         put?: never;
         post?: never;
@@ -776,7 +791,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a post by slug of the whole network */
+        /**
+         * Ghost: read a post by slug of the whole network
+         * @description Ghost's `GET /posts/slug/{slug}/`: one of the public posts by its slug, as a list of one; Ghost's 404 when there is none, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadPostBySlug"];
         put?: never;
         post?: never;
@@ -793,7 +811,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: browse authors of the whole network */
+        /**
+         * Ghost: browse authors of the whole network
+         * @description Ghost's `GET /authors/`: the public authors, a `page` of `limit` at a time with `meta.pagination`, narrowed by an NQL `filter`, in `order`; on a site, those of its public posts; `include=count.posts` adds how many each has, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostBrowseAuthors"];
         put?: never;
         post?: never;
@@ -810,7 +831,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read an author by id of the whole network */
+        /**
+         * Ghost: read an author by id of the whole network
+         * @description Ghost's `GET /authors/{id}/`: one of the public authors by its id, as a list of one; Ghost's 404 when there is none, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadAuthor"];
         put?: never;
         post?: never;
@@ -827,7 +851,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read an author by slug of the whole network */
+        /**
+         * Ghost: read an author by slug of the whole network
+         * @description Ghost's `GET /authors/slug/{slug}/`: one of the public authors by its slug, as a list of one; Ghost's 404 when there is none, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadAuthorBySlug"];
         put?: never;
         post?: never;
@@ -844,7 +871,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: browse tags of the whole network */
+        /**
+         * Ghost: browse tags of the whole network
+         * @description Ghost's `GET /tags/`: the public tags, a `page` of `limit` at a time with `meta.pagination`, narrowed by an NQL `filter`, in `order`; on a site, those of its public posts; `include=count.posts` adds how many each has, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostBrowseTags"];
         put?: never;
         post?: never;
@@ -861,7 +891,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a tag by id of the whole network */
+        /**
+         * Ghost: read a tag by id of the whole network
+         * @description Ghost's `GET /tags/{id}/`: one of the public tags by its id, as a list of one; Ghost's 404 when there is none, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadTag"];
         put?: never;
         post?: never;
@@ -878,7 +911,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a tag by slug of the whole network */
+        /**
+         * Ghost: read a tag by slug of the whole network
+         * @description Ghost's `GET /tags/slug/{slug}/`: one of the public tags by its slug, as a list of one; Ghost's 404 when there is none, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadTagBySlug"];
         put?: never;
         post?: never;
@@ -895,7 +931,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: browse pages (always empty) of the whole network */
+        /**
+         * Ghost: browse pages (always empty) of the whole network
+         * @description Ghost's `GET /pages/`: always an empty list: this data model has no pages (a blog's "About" text is its settings' description), so it answers as a Ghost site without pages, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostBrowsePages"];
         put?: never;
         post?: never;
@@ -912,7 +951,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a page (there are none) of the whole network */
+        /**
+         * Ghost: read a page (there are none) of the whole network
+         * @description Ghost's `GET /pages/{id}/`: always Ghost's 404: there are no pages, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadPage"];
         put?: never;
         post?: never;
@@ -929,7 +971,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a page (there are none) of the whole network */
+        /**
+         * Ghost: read a page (there are none) of the whole network
+         * @description Ghost's `GET /pages/slug/{slug}/`: always Ghost's 404: there are no pages, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadPageBySlug"];
         put?: never;
         post?: never;
@@ -946,7 +991,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: settings of the whole network */
+        /**
+         * Ghost: settings of the whole network
+         * @description Ghost's `GET /settings/`: the whole network as one site ("All blogs") and its website, across every blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostSettings"];
         put?: never;
         post?: never;
@@ -963,7 +1011,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: browse posts of one blog (a Ghost site) */
+        /**
+         * Ghost: browse posts of one blog (a Ghost site)
+         * @description Ghost's `GET /posts/`: the public posts, a `page` of `limit` at a time with `meta.pagination`, narrowed by an NQL `filter`, in `order`; `include=authors,tags`, `fields` and `formats=html,plaintext` as Ghost takes them, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostBrowsePostsOfSite"];
         put?: never;
         post?: never;
@@ -980,7 +1031,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a post by id of one blog (a Ghost site) */
+        /**
+         * Ghost: read a post by id of one blog (a Ghost site)
+         * @description Ghost's `GET /posts/{id}/`: one of the public posts by its id, as a list of one; Ghost's 404 when there is none, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadPostOfSite"];
         put?: never;
         post?: never;
@@ -997,7 +1051,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a post by slug of one blog (a Ghost site) */
+        /**
+         * Ghost: read a post by slug of one blog (a Ghost site)
+         * @description Ghost's `GET /posts/slug/{slug}/`: one of the public posts by its slug, as a list of one; Ghost's 404 when there is none, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadPostBySlugOfSite"];
         put?: never;
         post?: never;
@@ -1014,7 +1071,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: browse authors of one blog (a Ghost site) */
+        /**
+         * Ghost: browse authors of one blog (a Ghost site)
+         * @description Ghost's `GET /authors/`: the public authors, a `page` of `limit` at a time with `meta.pagination`, narrowed by an NQL `filter`, in `order`; on a site, those of its public posts; `include=count.posts` adds how many each has, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostBrowseAuthorsOfSite"];
         put?: never;
         post?: never;
@@ -1031,7 +1091,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read an author by id of one blog (a Ghost site) */
+        /**
+         * Ghost: read an author by id of one blog (a Ghost site)
+         * @description Ghost's `GET /authors/{id}/`: one of the public authors by its id, as a list of one; Ghost's 404 when there is none, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadAuthorOfSite"];
         put?: never;
         post?: never;
@@ -1048,7 +1111,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read an author by slug of one blog (a Ghost site) */
+        /**
+         * Ghost: read an author by slug of one blog (a Ghost site)
+         * @description Ghost's `GET /authors/slug/{slug}/`: one of the public authors by its slug, as a list of one; Ghost's 404 when there is none, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadAuthorBySlugOfSite"];
         put?: never;
         post?: never;
@@ -1065,7 +1131,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: browse tags of one blog (a Ghost site) */
+        /**
+         * Ghost: browse tags of one blog (a Ghost site)
+         * @description Ghost's `GET /tags/`: the public tags, a `page` of `limit` at a time with `meta.pagination`, narrowed by an NQL `filter`, in `order`; on a site, those of its public posts; `include=count.posts` adds how many each has, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostBrowseTagsOfSite"];
         put?: never;
         post?: never;
@@ -1082,7 +1151,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a tag by id of one blog (a Ghost site) */
+        /**
+         * Ghost: read a tag by id of one blog (a Ghost site)
+         * @description Ghost's `GET /tags/{id}/`: one of the public tags by its id, as a list of one; Ghost's 404 when there is none, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadTagOfSite"];
         put?: never;
         post?: never;
@@ -1099,7 +1171,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a tag by slug of one blog (a Ghost site) */
+        /**
+         * Ghost: read a tag by slug of one blog (a Ghost site)
+         * @description Ghost's `GET /tags/slug/{slug}/`: one of the public tags by its slug, as a list of one; Ghost's 404 when there is none, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadTagBySlugOfSite"];
         put?: never;
         post?: never;
@@ -1116,7 +1191,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: browse pages (always empty) of one blog (a Ghost site) */
+        /**
+         * Ghost: browse pages (always empty) of one blog (a Ghost site)
+         * @description Ghost's `GET /pages/`: always an empty list: this data model has no pages (a blog's "About" text is its settings' description), so it answers as a Ghost site without pages, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostBrowsePagesOfSite"];
         put?: never;
         post?: never;
@@ -1133,7 +1211,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a page (there are none) of one blog (a Ghost site) */
+        /**
+         * Ghost: read a page (there are none) of one blog (a Ghost site)
+         * @description Ghost's `GET /pages/{id}/`: always Ghost's 404: there are no pages, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadPageOfSite"];
         put?: never;
         post?: never;
@@ -1150,7 +1231,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: read a page (there are none) of one blog (a Ghost site) */
+        /**
+         * Ghost: read a page (there are none) of one blog (a Ghost site)
+         * @description Ghost's `GET /pages/slug/{slug}/`: always Ghost's 404: there are no pages, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostReadPageBySlugOfSite"];
         put?: never;
         post?: never;
@@ -1167,7 +1251,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ghost: settings of one blog (a Ghost site) */
+        /**
+         * Ghost: settings of one blog (a Ghost site)
+         * @description Ghost's `GET /settings/`: the blog's title, description, language, images, social accounts and website, on the site that is this blog. Answers, errors included, in Ghost's shapes, as the official @tryghost/content-api client reads them.
+         */
         get: operations["ghostSettingsOfSite"];
         put?: never;
         post?: never;

@@ -144,10 +144,15 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
     const withSlug = (extra: Record<string, z.ZodType>) => ({ params: z.object({ ...(scoped ? { site: z.string().max(200) } : {}), ...extra }) })
     const where = scoped ? ' of one blog (a Ghost site)' : ' of the whole network'
     const op = (name: string) => `ghost${name}${scoped ? 'OfSite' : ''}`
+    // What each operation is, for the reference (/docs) and client generators; the parameters say the rest.
+    const ghosts = (path: string, what: string) => `Ghost's \`GET ${path}\`: ${what}${scoped ? ', on the site that is this blog' : ', across every blog'}. ` +
+      'Answers, errors included, in Ghost\'s shapes, as the official @tryghost/content-api client reads them.'
+    const browse = (kind: string, extra: string) => ghosts(`/${kind}/`, `the public ${kind}, a \`page\` of \`limit\` at a time with \`meta.pagination\`, narrowed by an NQL \`filter\`, in \`order\`; ${extra}`)
+    const readOne = (kind: string, by: string) => ghosts(`/${kind}/${by === 'id' ? '{id}' : 'slug/{slug}'}/`, `one of the public ${kind} by its ${by}, as a list of one; Ghost's 404 when there is none`)
 
     app.get(`${prefix}/posts/`, {
       ...common,
-      schema: { ...common.schema, operationId: op('BrowsePosts'), summary: `Ghost: browse posts${where}`, ...params, querystring: GhostBrowseQuerySchema, response: { 200: GhostPostsSchema, ...errors } }
+      schema: { ...common.schema, operationId: op('BrowsePosts'), summary: `Ghost: browse posts${where}`, description: browse('posts', '`include=authors,tags`, `fields` and `formats=html,plaintext` as Ghost takes them'), ...params, querystring: GhostBrowseQuerySchema, response: { 200: GhostPostsSchema, ...errors } }
     }, async (request, reply) => {
       const blog = await site(request)
       const query = request.query
@@ -179,11 +184,11 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
     }
     app.get(`${prefix}/posts/:id/`, {
       ...common,
-      schema: { ...common.schema, operationId: op('ReadPost'), summary: `Ghost: read a post by id${where}`, ...withSlug({ id: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: GhostPostsSchema, ...errors } }
+      schema: { ...common.schema, operationId: op('ReadPost'), summary: `Ghost: read a post by id${where}`, description: readOne('posts', 'id'), ...withSlug({ id: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: GhostPostsSchema, ...errors } }
     }, readPost)
     app.get(`${prefix}/posts/slug/:slug/`, {
       ...common,
-      schema: { ...common.schema, operationId: op('ReadPostBySlug'), summary: `Ghost: read a post by slug${where}`, ...withSlug({ slug: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: GhostPostsSchema, ...errors } }
+      schema: { ...common.schema, operationId: op('ReadPostBySlug'), summary: `Ghost: read a post by slug${where}`, description: readOne('posts', 'slug'), ...withSlug({ slug: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: GhostPostsSchema, ...errors } }
     }, readPost)
 
     for (const kind of ['authors', 'tags'] as const) {
@@ -194,7 +199,7 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
       const keys = (ids: string[], list: boolean) => bylineKeys(kind === 'authors' ? 'author' : 'tag', ids, list)
       app.get(`${prefix}/${kind}/`, {
         ...common,
-        schema: { ...common.schema, operationId: op(`Browse${Kind}`), summary: `Ghost: browse ${kind}${where}`, ...params, querystring: GhostBrowseQuerySchema, response: { 200: schema, ...errors } }
+        schema: { ...common.schema, operationId: op(`Browse${Kind}`), summary: `Ghost: browse ${kind}${where}`, description: browse(kind, `on a site, those of its public posts; \`include=count.posts\` adds how many each has`), ...params, querystring: GhostBrowseQuerySchema, response: { 200: schema, ...errors } }
       }, async (request, reply) => {
         const blog = await site(request)
         const query = request.query
@@ -221,11 +226,11 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
       }
       app.get(`${prefix}/${kind}/:id/`, {
         ...common,
-        schema: { ...common.schema, operationId: op(`Read${one}`), summary: `Ghost: read ${kind === 'authors' ? 'an author' : 'a tag'} by id${where}`, ...withSlug({ id: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: schema, ...errors } }
+        schema: { ...common.schema, operationId: op(`Read${one}`), summary: `Ghost: read ${kind === 'authors' ? 'an author' : 'a tag'} by id${where}`, description: readOne(kind, 'id'), ...withSlug({ id: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: schema, ...errors } }
       }, readOwner)
       app.get(`${prefix}/${kind}/slug/:slug/`, {
         ...common,
-        schema: { ...common.schema, operationId: op(`Read${one}BySlug`), summary: `Ghost: read ${kind === 'authors' ? 'an author' : 'a tag'} by slug${where}`, ...withSlug({ slug: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: schema, ...errors } }
+        schema: { ...common.schema, operationId: op(`Read${one}BySlug`), summary: `Ghost: read ${kind === 'authors' ? 'an author' : 'a tag'} by slug${where}`, description: readOne(kind, 'slug'), ...withSlug({ slug: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: schema, ...errors } }
       }, readOwner)
     }
 
@@ -233,7 +238,7 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
     // pages answer as on a Ghost site without pages: an empty list, and 404 for any one page.
     app.get(`${prefix}/pages/`, {
       ...common,
-      schema: { ...common.schema, operationId: op('BrowsePages'), summary: `Ghost: browse pages (always empty)${where}`, ...params, querystring: GhostBrowseQuerySchema, response: { 200: GhostPagesSchema, ...errors } }
+      schema: { ...common.schema, operationId: op('BrowsePages'), summary: `Ghost: browse pages (always empty)${where}`, description: ghosts('/pages/', 'always an empty list: this data model has no pages (a blog\'s "About" text is its settings\' description), so it answers as a Ghost site without pages'), ...params, querystring: GhostBrowseQuerySchema, response: { 200: GhostPagesSchema, ...errors } }
     }, async (request) => {
       await site(request)
       const { limit, page } = paging(request.query)
@@ -243,7 +248,7 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
     for (const [path, name] of [['pages/:id/', 'ReadPage'], ['pages/slug/:slug/', 'ReadPageBySlug']] as const) {
       app.get(`${prefix}/${path}`, {
         ...common,
-        schema: { ...common.schema, operationId: op(name), summary: `Ghost: read a page (there are none)${where}`, ...withSlug(path.includes(':id') ? { id: z.string().max(200) } : { slug: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: GhostPagesSchema, ...errors } }
+        schema: { ...common.schema, operationId: op(name), summary: `Ghost: read a page (there are none)${where}`, description: ghosts(`/${path.replace(':id', '{id}').replace(':slug', '{slug}')}`, 'always Ghost\'s 404: there are no pages'), ...withSlug(path.includes(':id') ? { id: z.string().max(200) } : { slug: z.string().max(200) }), querystring: GhostReadQuerySchema, response: { 200: GhostPagesSchema, ...errors } }
       }, async (request) => {
         await site(request)
         throw new AppError(404, 'not_found', 'Page not found.')
@@ -257,7 +262,7 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
 
     app.get(`${prefix}/settings/`, {
       ...common,
-      schema: { ...common.schema, operationId: op('Settings'), summary: `Ghost: settings${where}`, ...params, querystring: GhostReadQuerySchema.pick({ key: true }).strict(), response: { 200: GhostSettingsResponseSchema, ...errors } }
+      schema: { ...common.schema, operationId: op('Settings'), summary: `Ghost: settings${where}`, description: ghosts('/settings/', scoped ? 'the blog\'s title, description, language, images, social accounts and website' : 'the whole network as one site ("All blogs") and its website'), ...params, querystring: GhostReadQuerySchema.pick({ key: true }).strict(), response: { 200: GhostSettingsResponseSchema, ...errors } }
     }, async (request, reply) => {
       const blog = await site(request)
       setSurrogateKeys(reply, blog === undefined ? blogKeys([], true) : blogKeys([blog.id]))

@@ -87,7 +87,7 @@ const webhooksPlugin: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/webhooks', {
     config: ADMIN,
-    schema: { tags, security: SECURITY, operationId: 'listWebhooks', summary: 'List webhooks', querystring: ListQuerySchema, response: { 200: WebhookPageSchema.describe('A page of webhooks.'), ...problemResponses(400, 401, 403) } }
+    schema: { tags, security: SECURITY, operationId: 'listWebhooks', summary: 'List webhooks', description: 'Every webhook, oldest first, a page at a time (follow `meta.next_cursor`). A secret is shown only in the answer that created it.', querystring: ListQuerySchema, response: { 200: WebhookPageSchema.describe('A page of webhooks.'), ...problemResponses(400, 401, 403) } }
   }, async (request, reply) => {
     const page = await pageByKey(request, 'webhooks', request.query,
       (afterId, limit) => listWebhooks(app.db, { limit, afterId }), (row) => row.id)
@@ -97,7 +97,7 @@ const webhooksPlugin: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/webhooks/:id', {
     config: ADMIN,
-    schema: { tags, security: SECURITY, operationId: 'getWebhook', summary: 'Get a webhook', params: WebhookParamsSchema, response: { 200: WebhookResponseSchema.describe('The webhook.'), ...problemResponses(401, 403, 404) } }
+    schema: { tags, security: SECURITY, operationId: 'getWebhook', summary: 'Get a webhook', description: 'Its target, the events it gets and whether it is active; what was sent to it is at `/v1/webhooks/{id}/deliveries`.', params: WebhookParamsSchema, response: { 200: WebhookResponseSchema.describe('The webhook.'), ...problemResponses(401, 403, 404) } }
   }, async (request, reply) => {
     reply.header('cache-control', 'private, no-store')
     return { data: toWebhook(await load(request.params.id)) }
@@ -105,7 +105,7 @@ const webhooksPlugin: FastifyPluginAsyncZod = async (app) => {
 
   app.patch('/v1/webhooks/:id', {
     config: ADMIN,
-    schema: { tags, security: SECURITY, operationId: 'updateWebhook', summary: 'Update a webhook', params: WebhookParamsSchema, body: UpdateWebhookSchema, response: { 200: WebhookResponseSchema.describe('The webhook as it is now.'), ...problemResponses(400, 401, 403, 404, 415, 422) } }
+    schema: { tags, security: SECURITY, operationId: 'updateWebhook', summary: 'Update a webhook', description: 'Changes the fields given only. A new `url` is checked as on create. With `is_active: false` it gets no deliveries for changes made while it is off, and its pending ones wait until it is on again.', params: WebhookParamsSchema, body: UpdateWebhookSchema, response: { 200: WebhookResponseSchema.describe('The webhook as it is now.'), ...problemResponses(400, 401, 403, 404, 415, 422) } }
   }, async (request, reply) => {
     const row = await load(request.params.id)
     if (request.body.url !== undefined) await checkTarget(request.body.url)
