@@ -3,8 +3,15 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { declareAccess } from './route-access.ts'
 
-// Headers a browser client may read from a cross-origin response.
-const EXPOSED_HEADERS = ['ETag', 'Last-Modified', 'Location', 'Link', 'Retry-After', 'X-Request-Id', 'Content-Api-Read-After']
+// Headers a browser client may read from a cross-origin response: every one the API sends for
+// a client to act on, beyond the few the Fetch standard lets through anyway (Cache-Control,
+// Content-Type, Last-Modified ...). A browser hides the rest from JavaScript, so a frontend on
+// another origin could not see its rate-limit budget (RateLimit-*), why its key failed
+// (WWW-Authenticate), that a retried POST was a replay (Idempotent-Replayed), or the version a
+// Ghost client talks to (Content-Version). test/http/cors.test.ts holds the list to the OpenAPI
+// document's response headers; npm run test:cors-browser reads them in Chromium.
+export const EXPOSED_HEADERS = ['ETag', 'Last-Modified', 'Location', 'Link', 'Retry-After', 'X-Request-Id', 'Content-Api-Read-After',
+  'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'WWW-Authenticate', 'Idempotent-Replayed', 'Content-Version']
 
 async function corsPolicy (app: FastifyInstance): Promise<void> {
   const origins = app.config.corsOrigins
