@@ -3533,7 +3533,10 @@ export interface operations {
     createBlog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with the same key and body within 24 hours gets the first one's answer back (with Idempotent-Replayed: true) and writes nothing. 1 to 255 visible ASCII characters; a UUID will do. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3552,6 +3555,8 @@ export interface operations {
                     "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
                     "ratelimit-reset"?: number;
+                    /** @description true when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4142,7 +4147,10 @@ export interface operations {
     createAuthor: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with the same key and body within 24 hours gets the first one's answer back (with Idempotent-Replayed: true) and writes nothing. 1 to 255 visible ASCII characters; a UUID will do. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4161,6 +4169,8 @@ export interface operations {
                     "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
                     "ratelimit-reset"?: number;
+                    /** @description true when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4754,7 +4764,10 @@ export interface operations {
     createTag: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with the same key and body within 24 hours gets the first one's answer back (with Idempotent-Replayed: true) and writes nothing. 1 to 255 visible ASCII characters; a UUID will do. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4773,6 +4786,8 @@ export interface operations {
                     "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
                     "ratelimit-reset"?: number;
+                    /** @description true when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5400,7 +5415,10 @@ export interface operations {
     createPost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with the same key and body within 24 hours gets the first one's answer back (with Idempotent-Replayed: true) and writes nothing. 1 to 255 visible ASCII characters; a UUID will do. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5419,6 +5437,8 @@ export interface operations {
                     "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
                     "ratelimit-reset"?: number;
+                    /** @description true when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6613,7 +6633,10 @@ export interface operations {
     publishPost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with the same key and body within 24 hours gets the first one's answer back (with Idempotent-Replayed: true) and writes nothing. 1 to 255 visible ASCII characters; a UUID will do. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The post id (UUID). */
                 id: string;
@@ -6636,6 +6659,8 @@ export interface operations {
                     "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
                     "ratelimit-reset"?: number;
+                    /** @description true when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6680,6 +6705,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still in progress (code idempotency_in_progress), or the write conflicts with the resource's state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The resource changed since the version given in If-Match. */
             412: {
                 headers: {
@@ -6700,6 +6734,15 @@ export interface operations {
             };
             /** @description The body is not of a supported media type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (code idempotency_key_reused), or the request cannot be done. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6740,7 +6783,10 @@ export interface operations {
     unpublishPost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with the same key and body within 24 hours gets the first one's answer back (with Idempotent-Replayed: true) and writes nothing. 1 to 255 visible ASCII characters; a UUID will do. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The post id (UUID). */
                 id: string;
@@ -6758,6 +6804,8 @@ export interface operations {
                     "ratelimit-remaining"?: number;
                     /** @description Seconds until the limit resets. */
                     "ratelimit-reset"?: number;
+                    /** @description true when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6802,6 +6850,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still in progress (code idempotency_in_progress), or the write conflicts with the resource's state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The resource changed since the version given in If-Match. */
             412: {
                 headers: {
@@ -6822,6 +6879,15 @@ export interface operations {
             };
             /** @description The body is not of a supported media type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (code idempotency_key_reused), or the request cannot be done. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,7 +11,17 @@ import { claimIdempotencyKey, findIdempotentResponse, storeIdempotentResponse } 
 // body is a 422. Failed requests store nothing (their transaction rolled back), so they can be
 // retried as new.
 
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * true: a POST whose Idempotency-Key makes retries safe (sent through sendWrite). Only these
+     * honour the header, and the OpenAPI document says so for them (openapi-document.ts).
+     */
+    idempotent?: boolean
+  }
+}
+
+export const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 const KEEP_FOR_MS = 24 * 3_600_000
 
 export interface WriteResult {
@@ -24,9 +34,9 @@ function requestHash (request: FastifyRequest): string {
   return createHash('sha256').update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`).digest('hex')
 }
 
-/** The request's Idempotency-Key (POST only); a 400 when it is malformed. */
+/** The request's Idempotency-Key (POSTs marked idempotent only); a 400 when it is malformed. */
 export function idempotencyKeyOf (request: FastifyRequest): string | undefined {
-  const header = request.method === 'POST' ? request.headers['idempotency-key'] : undefined
+  const header = request.method === 'POST' && request.routeOptions.config.idempotent === true ? request.headers['idempotency-key'] : undefined
   const key = Array.isArray(header) ? header.join(',') : header
   if (key !== undefined && !KEY_PATTERN.test(key)) {
     throw badRequest('validation_failed', 'Idempotency-Key must be 1 to 255 visible ASCII characters.',

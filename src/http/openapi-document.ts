@@ -8,7 +8,7 @@ import { PROBLEM_DESCRIPTIONS } from './errors.ts'
 // that typed-client generators and Swagger UI turn into nonsense.
 
 type Json = Record<string, unknown>
-interface Operation { responses?: Record<string, Json>, parameters?: Json[], security?: Json[], 'x-access'?: string }
+interface Operation { responses?: Record<string, Json>, parameters?: Json[], security?: Json[], 'x-access'?: string, 'x-idempotent'?: boolean }
 
 const PROBLEM = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }
 const GHOST_ERROR = { 'application/json': { schema: { $ref: '#/components/schemas/GhostError' } } }
@@ -21,6 +21,20 @@ const RATE_LIMIT_HEADERS = {
 }
 
 const WWW_AUTHENTICATE = { 'www-authenticate': header('Bearer realm="content-api", with error="invalid_token" when the key given is not valid.') }
+
+/** What an operation that takes an Idempotency-Key (route config `idempotent`, idempotency.ts) adds. */
+const IDEMPOTENCY_KEY = {
+  in: 'header',
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Makes a retry safe: a request with the same key and body within 24 hours gets the first one\'s answer back (with Idempotent-Replayed: true) and writes nothing. 1 to 255 visible ASCII characters; a UUID will do.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' }
+}
+const IDEMPOTENCY_RESPONSES: Record<string, Json> = {
+  409: { description: 'A request with this Idempotency-Key is still in progress (code idempotency_in_progress), or the write conflicts with the resource\'s state.', content: PROBLEM },
+  422: { description: 'This Idempotency-Key was used for a different request (code idempotency_key_reused), or the request cannot be done.', content: PROBLEM }
+}
+const REPLAYED = { 'idempotent-replayed': header('true when this is the stored answer to an earlier request with the same Idempotency-Key.') }
 
 /** Statuses every operation can answer, from its access level and method, whatever it does. */
 function standardResponses (access: string, method: string): Record<string, Json> {
@@ -69,6 +83,12 @@ export function withStandardResponses (document: Json): Json {
     // `security` leaves it unsaid, as linters point out).
     operation.security ??= access === 'none' ? [] : access === 'public' ? [{}, { bearerAuth: [] }] : access === 'query-key' ? [{ ghostContentKey: [] }] : [{ bearerAuth: [] }]
     const responses = operation.responses ?? (operation.responses = {})
+    if (operation['x-idempotent'] === true) {
+      operation.parameters = [...operation.parameters ?? [], IDEMPOTENCY_KEY]
+      for (const [status, response] of Object.entries(IDEMPOTENCY_RESPONSES)) responses[status] ??= response
+      for (const [status, response] of Object.entries(responses)) if (status.startsWith('2')) response.headers = { ...(response.headers as Json | undefined), ...REPLAYED }
+      delete operation['x-idempotent']
+    }
     for (const [status, response] of Object.entries(standardResponses(access, method))) {
       responses[status] = { ...response, ...responses[status], headers: response.headers }
       if (responses[status].headers === undefined) delete responses[status].headers

@@ -108,11 +108,13 @@ async function openApi (app: FastifyInstance, { version }: { version: string }):
       ]
     },
     // Each operation carries its access rule (x-access), from which withStandardResponses adds
-    // the statuses every operation of that kind can answer.
+    // the statuses every operation of that kind can answer, and whether it takes an
+    // Idempotency-Key (x-idempotent), from which it adds the header and what comes with it.
     transform: (input) => {
       const output = jsonSchemaTransform(input)
-      const access = (input.route as { config?: { access?: string } } | undefined)?.config?.access
-      return access === undefined || output.schema === undefined ? output : { ...output, schema: { ...output.schema, 'x-access': access } }
+      const config = (input.route as { config?: { access?: string, idempotent?: boolean } } | undefined)?.config
+      if (config?.access === undefined || output.schema === undefined) return output
+      return { ...output, schema: { ...output.schema, 'x-access': config.access, ...(config.idempotent === true ? { 'x-idempotent': true } : {}) } }
     },
     transformObject: (document) => withPlainSchemas(withStandardResponses(
       withRedirectHeaders(withoutUnusedSchemas(jsonSchemaTransformObject(document))) as Record<string, unknown>)) as OpenApiDocument

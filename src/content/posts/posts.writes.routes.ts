@@ -14,6 +14,8 @@ import { routePlugin } from '../../http/route-plugin.ts'
 
 const SECURITY = [{ bearerAuth: [] }]
 const WRITE = { access: 'content:write' as const }
+/** A POST that takes an Idempotency-Key. */
+const IDEMPOTENT_WRITE = { ...WRITE, idempotent: true }
 
 const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
   // The post as an editor sees it after the write, with the version ETag for the next If-Match.
@@ -29,7 +31,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
   const ok = (description: string) => ({ 200: WrittenPostResponseSchema.describe(description) })
 
   app.post('/v1/posts', {
-    config: WRITE,
+    config: IDEMPOTENT_WRITE,
     schema: {
       tags: ['Posts'],
       operationId: 'createPost',
@@ -81,7 +83,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
   }))
 
   app.post('/v1/posts/:id/publish', {
-    config: WRITE,
+    config: IDEMPOTENT_WRITE,
     schema: {
       tags: ['Posts'],
       operationId: 'publishPost',
@@ -96,7 +98,7 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
     written(tx, await publishPost(tx, request.params.id, request.body?.at, ifMatch(request)), linksFor(request))))
 
   app.post('/v1/posts/:id/unpublish', {
-    config: WRITE,
+    config: IDEMPOTENT_WRITE,
     schema: {
       tags: ['Posts'],
       operationId: 'unpublishPost',

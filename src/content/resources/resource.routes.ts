@@ -78,7 +78,7 @@ export function registerResourceRoutes<Row extends ResourceRow, Create extends z
   })
 
   app.post(path, {
-    config: { access: 'content:write' },
+    config: { access: 'content:write', idempotent: true },
     schema: {
       tags,
       operationId: `create${Name}`,
