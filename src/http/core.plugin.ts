@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { validatorCompiler } from 'fastify-type-provider-zod'
 import type { Kysely } from 'kysely'
+import secureJsonParse from 'secure-json-parse'
 import { requireAccessRules } from './route-access.ts'
 import type { Config } from '../config.ts'
 import type { Database } from '../db/database.ts'
@@ -23,11 +24,34 @@ declare module 'fastify' {
   }
 }
 
+/** A Fastify error with its code and status, for the error handler to turn into a problem. */
+const bodyError = (code: string, message: string) => Object.assign(new Error(message), { code, statusCode: 400 })
+
+/**
+ * Fastify's own JSON parser, with the reason kept. It answered every failure "Body is not valid
+ * JSON", even valid JSON it refuses on purpose (a `__proto__` key, or `constructor` holding a
+ * `prototype`: prototype pollution), so a client could not tell what to fix; the parser's own
+ * message says where a syntax error is. Same library (secure-json-parse), same rules, same codes.
+ */
+function parseJsonBody (_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
+  if (body === '') return done(bodyError('FST_ERR_CTP_EMPTY_JSON_BODY', 'The body is empty, but its Content-Type says JSON: send a JSON value, or no Content-Type.'))
+  try {
+    done(null, secureJsonParse.parse(body, { protoAction: 'error', constructorAction: 'error' }))
+  } catch (error) {
+    const message = (error as Error).message
+    done(bodyError('FST_ERR_CTP_INVALID_JSON_BODY', message === 'Object contains forbidden prototype property'
+      ? 'The body holds a "__proto__" key, or a "constructor" with a "prototype": refused, as they could change objects of the server. Rename the field.'
+      : `The body is not valid JSON: ${message.slice(0, 200)}`))
+  }
+}
+
 async function core (app: FastifyInstance, { config, database }: { config: Config, database: Database }): Promise<void> {
   requireAccessRules(app)
   // Bodies are JSON. Fastify also parses text/plain by default; refusing it makes a wrong
   // Content-Type a clear 415 instead of a confusing validation error.
   app.removeContentTypeParser('text/plain')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(responseSerializerCompiler(config.responseValidation))
   app.decorate('config', config)

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { rawRequester } from '../helpers/raw-http.ts'
+import { newApiKey, newBlog } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
 t.test('an unknown route is a 404 problem+json that is never cached', async (t) => {
@@ -93,4 +94,29 @@ t.test('errors raised before routing (oversized or malformed request lines and h
     const problem = JSON.parse(body) as { status: number, type: string, title: string, code: string }
     t.match(problem, { status, type: String, title: String, code: String }, `${what}: a problem document`)
   }
+})
+
+t.test('a body that is not JSON, or JSON refused on purpose, is a 400 that says why', async (t) => {
+  const { app } = await buildTestApp(t)
+  const key = await newApiKey(app.db, ['content:write'])
+  await newBlog(app.db, { slug: 'desk' })
+  const send = (payload: string, contentType = 'application/json') => app.inject({ method: 'POST', url: '/v1/posts', headers: { authorization: `Bearer ${key}`, 'content-type': contentType }, payload })
+  const cases: Array<[string, string, RegExp]> = [
+    ['a trailing comma', '{"blog":"desk","title":"x",}', /^The body is not valid JSON: .*(position|property name)/],
+    ['single quotes', '{\'blog\':\'desk\'}', /^The body is not valid JSON: /],
+    ['cut short', '{"blog":"desk","title":"x"', /^The body is not valid JSON: /],
+    // Valid JSON, refused: the keys that pollute prototypes, at any depth.
+    ['a __proto__ key', '{"blog":"desk","title":"x","__proto__":{"admin":true}}', /"__proto__" key, or a "constructor" with a "prototype"/],
+    ['constructor.prototype, nested', '{"blog":"desk","title":"x","seo":{"constructor":{"prototype":{"x":1}}}}', /"__proto__" key, or a "constructor" with a "prototype"/],
+    ['an empty body', '', /^The body is empty/]
+  ]
+  for (const [what, payload, detail] of cases) {
+    const res = await send(payload)
+    t.equal(res.statusCode, 400, what)
+    t.equal(res.headers['content-type'], 'application/problem+json', what)
+    t.equal(res.json().type, payload === '' ? '/problems/ctp-empty-json-body' : '/problems/ctp-invalid-json-body', `${what}: the same problem type as before`)
+    t.match(res.json().detail, detail, `${what}: ${res.json().detail}`)
+  }
+  t.equal((await send('{"blog":"desk","title":"With a charset"}', 'application/json; charset=utf-8')).statusCode, 201, 'parameters on the media type still parse')
+  t.equal((await send('{"blog":"desk","title":"A \\"constructor\\" field is fine","excerpt":"constructor"}')).statusCode, 201, 'the words themselves are fine')
 })
