@@ -1,3 +1,4 @@
+import CachePolicy from 'http-cache-semantics'
 import t from 'tap'
 import { generateOpenApiDocument } from '../../src/cli.ts'
 import type { Scope } from '../../src/access/scopes.ts'
@@ -8,7 +9,10 @@ import { buildTestApp } from '../helpers/test-app.ts'
 // renamed addresses, with PUBLIC_READ on and off. Whatever the status (2xx, 3xx, 4xx), a
 // response that depends on the key varies on Authorization, a key that can see drafts gets
 // nothing a shared cache may keep, and with PUBLIC_READ=false nothing is public; a public 308
-// names the resource it points to, so a change to it purges the stored redirect.
+// names the resource it points to, so a change to it purges the stored redirect. Besides these
+// checks of the directives, http-cache-semantics (RFC 9111 as got, make-fetch-happen and other
+// caches implement it) judges each answer as a shared cache would: whether it may be stored,
+// and whether a stored one would be handed to a request with another key or none.
 
 type Caller = 'none' | 'read' | 'preview' | 'write' | 'admin' | 'invalid'
 const SCOPES: Record<'read' | 'preview' | 'write' | 'admin', Scope> = { read: 'content:read', preview: 'content:preview', write: 'content:write', admin: 'admin' }
@@ -51,6 +55,7 @@ for (const publicRead of [true, false]) {
     const statuses = new Set<number>()
     let checked = 0
     let publicRedirects = 0
+    let sharedStorable = 0
     for (const [path, item] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(item)) {
         // Writes with no body and unknown ids: the answers are 4xx and nothing changes.
@@ -80,6 +85,17 @@ for (const publicRead of [true, false]) {
               publicRedirects++
             }
             if (!KEYLESS_ROUTES.includes(operation.operationId)) t.match(String(res.headers.vary ?? ''), /\bAuthorization\b/, `${what}: varies on the key`)
+            const requestHeaders = caller === 'none' ? {} : { authorization: `Bearer ${keys[caller]}` }
+            const policy = new CachePolicy({ method: method.toUpperCase(), url, headers: requestHeaders }, { status: res.statusCode, headers: res.headers as CachePolicy.Headers }, { shared: true })
+            if (SEES_DRAFTS.includes(caller) || res.statusCode >= 400 || !publicRead) t.notOk(policy.storable(), `${what}: a shared cache does not store it (http-cache-semantics)`)
+            else if (policy.storable()) {
+              sharedStorable++
+              for (const other of ['none', 'read', 'preview'] as Caller[]) {
+                if (other === caller || (other === 'read' && caller === 'none')) continue
+                const otherRequest = { method: method.toUpperCase(), url, headers: other === 'none' ? {} : { authorization: `Bearer ${keys[other]}` } }
+                t.notOk(policy.satisfiesWithoutRevalidation(otherRequest), `${what}: a shared cache would not hand it to ${other}`)
+              }
+            }
             t.not(res.statusCode, 500, what)
             checked++
           }
@@ -90,6 +106,7 @@ for (const publicRead of [true, false]) {
     for (const status of [200, 308, 401, 404]) t.ok(statuses.has(status), `saw ${status}`)
     if (publicRead) t.ok(statuses.has(403), 'saw 403')
     if (publicRead) t.ok(publicRedirects > 10, `public 308s checked for their keys: ${publicRedirects}`)
+    if (publicRead) t.ok(sharedStorable > 50, `answers a shared cache may store, checked against other callers: ${sharedStorable}`)
 
     // The case that was found: a renamed draft, asked for by its old slug with a preview key.
     const leaked = await app.inject({ url: '/v1/blogs/cache-blog/posts/secret-first-headline', headers: { authorization: `Bearer ${keys.preview}` } })
