@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config.ts'
 import { offlineDatabase } from '../../src/db/database.ts'
 
 // Loads /docs in a real headless Chromium and checks that the API reference renders its
-// operations with no request leaving the machine and no Content-Security-Policy violation.
+// operations with no request leaving the machine and no Content-Security-Policy violation, and
+// that "Try it out" calls the API from the page.
 // Usage: tsx test/browser/docs-page.ts [BASE_URL]   (without BASE_URL it serves the app itself)
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -50,7 +51,14 @@ try {
     if (!operationIds.includes(id)) problems.push(`operation ${id} is not shown (saw: ${operationIds.join(', ')})`)
   }
   const title = await page.locator('.info .title').first().textContent()
-  console.log(`docs page: "${title?.trim()}", ${operationIds.length} operations shown`)
+  // "Try it out": the page calls the API from the reference, under the page's own CSP (connect-src).
+  const liveness = page.locator('[id$="-getLiveness"]').first()
+  await liveness.locator('.opblock-summary').click()
+  await liveness.locator('button.try-out__btn').click()
+  await liveness.locator('button.execute').click()
+  const tried = (await liveness.locator('.live-responses-table tbody .response-col_status').first().textContent({ timeout: 10_000 }).catch(() => undefined))?.trim()
+  if (tried !== '200') problems.push(`"Try it out" on getLiveness showed ${tried ?? 'nothing'}, not 200`)
+  console.log(`docs page: "${title?.trim()}", ${operationIds.length} operations shown; "Try it out" answered ${tried}`)
 } finally {
   await browser.close()
   await own?.stop()
