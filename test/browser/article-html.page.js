@@ -29,6 +29,10 @@ globalThis.judgeArticleHtml = () => {
     for (const element of container.querySelectorAll('*')) {
       const tag = element.tagName.toLowerCase()
       if (element.namespaceURI !== 'http://www.w3.org/1999/xhtml' || !SAFE_ELEMENTS.has(element.tagName)) found.push(`${id}: <${tag}> (${element.namespaceURI})`)
+      // A link that opens a new window (the target, compared as this browser does) must not hand
+      // it this page: noopener or noreferrer among the rel tokens this browser read.
+      if (element instanceof HTMLAnchorElement && element.hasAttribute('target') && !['', '_self', '_parent', '_top'].includes(element.target.replace(/[A-Z]/g, (c) => c.toLowerCase())) &&
+        !element.relList.contains('noopener') && !element.relList.contains('noreferrer')) found.push(`${id}: <a target="${element.target}"> opens a window with an opener`)
       for (const attribute of element.attributes) {
         if (/^on/i.test(attribute.name) || ['style', 'srcdoc', 'formaction', 'action', 'xlink:href', 'data'].includes(attribute.name)) found.push(`${id}: ${attribute.name} on <${tag}>`)
       }

@@ -11,9 +11,10 @@ import { scriptPayloads } from '../helpers/script-payloads.ts'
 // Chromium: once as a page's body (scripts run, as on a server-rendered page) and once as a div's
 // innerHTML (a frontend's component). The browser is the judge the tap suite's parse5 oracle
 // stands in for: no dialog opens (the payloads call alert, confirm, prompt or print), no handler
-// or element that runs script is in the DOM, and every link, image, frame and citation the
-// browser resolved leads to http, https or mailto (frames: the embed hosts over https).
-// Two controls, unsanitized, must be caught, or the check proves nothing.
+// or element that runs script is in the DOM, every link, image, frame and citation the browser
+// resolved leads to http, https or mailto (frames: the embed hosts over https), and a link that
+// opens a new window has noopener or noreferrer as the browser reads its rel.
+// Three controls, unsanitized, must be caught, or the check proves nothing.
 // Usage: tsx test/browser/article-html.ts
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -27,7 +28,7 @@ for (const { html } of scriptPayloads()) {
     outputs.add(stored).add(withAbsoluteUrls(stored, BASE))
   }
 }
-const CONTROLS = ['<img src=x onerror=alert(1)>', '<a href="&#x6a;avascript:alert(1)">x</a>']
+const CONTROLS = ['<img src=x onerror=alert(1)>', '<a href="&#x6a;avascript:alert(1)">x</a>', '<a href="https://x.example/" target=" _self" rel="noopener&nbsp;x">x</a>']
 
 const PAGE_SCRIPT = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'article-html.page.js'), 'utf8')
 /** The page script's functions (article-html.page.js); the functions passed to evaluate run in the page, where only its globals exist. */
@@ -64,7 +65,7 @@ try {
   await page.route('**/*', (route) => route.abort())
 
   const controls = await check(page, CONTROLS, 0)
-  const caught = CONTROLS.every((_, i) => controls.some((problem) => problem.startsWith('dialog') || problem.startsWith(`${i}:`))) && controls.some((p) => p.startsWith('dialog'))
+  const caught = CONTROLS.every((_, i) => controls.some((problem) => problem.startsWith(`${i}:`))) && controls.some((problem) => problem.startsWith('dialog'))
   if (!caught) {
     failed = true
     console.error(`the controls were not caught: ${JSON.stringify(controls)}`)

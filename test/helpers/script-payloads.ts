@@ -94,9 +94,17 @@ const IFRAME_HOSTS = ['https://www.youtube.com.evil.example/', 'https://evil.exa
   'https://www.youtube.com:443@evil.example/', 'http://www.youtube.com/', 'https://evil.example/?https://www.youtube.com/', 'https://www.youtube.com\t.evil.example/',
   'https://www.you\u00adtube.com/', 'https://ｗｗｗ.youtube.com.evil.example/', 'https://www.youtube.com\u3002evil.example/']
 
+/** Links that may open a new window: keywords with spaces or case around them, names, and rel tokens written to look like noopener. */
+function newWindowLinks (): string[] {
+  const targets = ['_blank', '_BLANK', ' _self', '_self ', '\u00a0_self', '\t_top', '_parent\n', '_top\u200b', '_ſelf', 'news', '', '_self', '_top']
+  const rels = ['', 'opener', 'OPENER nofollow', 'noopener\u00a0x', 'noreferrer\u2028', 'noopener', 'nofollow']
+  return targets.flatMap((target) => rels.map((rel) => `<a href="https://x.example/" target="${target}"${rel === '' ? '' : ` rel="${rel}"`}>x</a>`))
+}
+
 /** The whole corpus, by family. */
 export function scriptPayloads (): ScriptPayload[] {
   return [
+    ...newWindowLinks().map((html) => ({ family: 'new windows', html })),
     ...obfuscatedSchemes().flatMap((url) => inUrlAttributes(url).map((html) => ({ family: 'script URLs', html }))),
     ...parserDifferentials().map((html) => ({ family: 'parser differentials', html })),
     ...IFRAME_HOSTS.flatMap((src) => [`<iframe src="${src}"></iframe>`, `<iframe src="https://www.youtube.com/embed/x" srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>`])
@@ -104,8 +112,8 @@ export function scriptPayloads (): ScriptPayload[] {
   ]
 }
 
-// What an article may hold: harmless elements and attributes, links to http(s) and mail, and
-// frames from the embed hosts over https. Stated here as the property to check, not taken from
+// What an article may hold: harmless elements and attributes, links to http(s) and mail that
+// open no window with a handle on the page, and frames from the embed hosts over https. Stated here as the property to check, not taken from
 // the sanitizer's configuration.
 const SAFE_ELEMENTS = new Set(['p', 'br', 'hr', 'h2', 'h3', 'h4', 'h5', 'h6', 'strong', 'b', 'em', 'i', 'u', 's', 'sub', 'sup', 'small', 'mark',
   'a', 'ul', 'ol', 'li', 'blockquote', 'q', 'cite', 'code', 'pre', 'abbr', 'time', 'figure', 'figcaption', 'img', 'picture', 'source', 'iframe',
@@ -115,6 +123,9 @@ const SAFE_ATTRIBUTES = new Set(['href', 'title', 'rel', 'target', 'src', 'srcse
 const SAFE_PROTOCOLS = new Set(['http:', 'https:', 'mailto:'])
 const EMBED_HOSTS = new Set(['www.youtube.com', 'www.youtube-nocookie.com', 'player.vimeo.com', 'platform.twitter.com', 'www.instagram.com'])
 const HTML_NAMESPACE = 'http://www.w3.org/1999/xhtml'
+/** Targets that keep a link in its own window, compared as browsers do: exactly, in any ASCII case. */
+const SAME_WINDOW = new Set(['', '_self', '_parent', '_top'])
+const asciiLowerCase = (text: string) => text.replace(/[A-Z]/g, (letter) => letter.toLowerCase())
 
 interface Node { nodeName: string, tagName?: string, namespaceURI?: string, attrs?: Array<{ name: string, value: string }>, childNodes?: Node[], content?: Node }
 
@@ -134,6 +145,13 @@ export function harmfulParts (html: string, base: string): string[] {
       const tag = node.tagName
       if (node.namespaceURI !== HTML_NAMESPACE) found.push(`<${tag}> in ${node.namespaceURI ?? 'no namespace'}`)
       else if (!SAFE_ELEMENTS.has(tag)) found.push(`<${tag}>`)
+      // A link that opens a new window must not hand it this page (reverse tabnabbing): noopener
+      // or noreferrer among its rel tokens, split on ASCII whitespace.
+      const target = node.attrs?.find((attribute) => attribute.name === 'target')?.value
+      const rel = (node.attrs?.find((attribute) => attribute.name === 'rel')?.value ?? '').split(/[\t\n\f\r ]+/).map(asciiLowerCase)
+      if (tag === 'a' && target !== undefined && !SAME_WINDOW.has(asciiLowerCase(target)) && !rel.includes('noopener') && !rel.includes('noreferrer')) {
+        found.push(`<a target="${target}" rel="${rel.join(' ')}"> opens a window with an opener`)
+      }
       for (const { name, value } of node.attrs ?? []) {
         if (!SAFE_ATTRIBUTES.has(name)) found.push(`<${tag} ${name}>`)
         const urls = name === 'srcset' ? srcsetUrls(value) : ['href', 'src', 'cite'].includes(name) ? [value] : []

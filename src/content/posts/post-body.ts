@@ -38,18 +38,23 @@ const ARTICLE_HTML: sanitizeHtml.IOptions = {
 }
 
 // Targets that stay in the same browsing context; any other (_blank, _BLANK, a named window)
-// opens a new one, which must not get a handle on the article's page.
+// opens a new one, which must not get a handle on the article's page. A browser compares the
+// value as it is, in any ASCII case: " _self", "_self " and "\u00a0_self" are names of new
+// windows, which Chromium opens with an opener (once trimmed here, they got no noopener). Its
+// rel tokens are split on ASCII whitespace only: "noopener\u00a0x" is one token, not noopener.
 const SAME_CONTEXT_TARGETS = ['_self', '_parent', '_top']
+const ASCII_WHITESPACE = /[\t\n\f\r ]+/
+const asciiLowerCase = (text: string) => text.replace(/[A-Z]/g, (letter) => letter.toLowerCase())
 
 /**
  * A link that opens a new browsing context always gets rel="noopener noreferrer", and no link
  * keeps rel="opener", whatever the case of either attribute or its value.
  */
 function withSafeRel (attribs: Record<string, string>): Record<string, string> {
-  const target = attribs.target?.trim().toLowerCase()
-  const rel = (attribs.rel ?? '').split(/\s+/).filter((token) => token !== '' && token.toLowerCase() !== 'opener')
+  const target = attribs.target === undefined ? undefined : asciiLowerCase(attribs.target)
+  const rel = (attribs.rel ?? '').split(ASCII_WHITESPACE).filter((token) => token !== '' && asciiLowerCase(token) !== 'opener')
   if (target !== undefined && target !== '' && !SAME_CONTEXT_TARGETS.includes(target)) {
-    for (const token of ['noopener', 'noreferrer']) if (!rel.some((t) => t.toLowerCase() === token)) rel.push(token)
+    for (const token of ['noopener', 'noreferrer']) if (!rel.some((t) => asciiLowerCase(t) === token)) rel.push(token)
   }
   const { rel: _given, ...rest } = attribs
   return rel.length === 0 ? rest : { ...rest, rel: rel.join(' ') }

@@ -78,7 +78,10 @@ t.test('reverse tabnabbing: every link that opens a new browsing context gets re
     '<a href="https://x.example" TARGET="_Blank" REL="OPENER">2</a>',
     '<a href="https://x.example" target="popup" rel="opener nofollow">3</a>',
     '<a href="https://x.example" target=" _blank " rel="noopener">4</a>',
-    '<a href="https://x.example" rel="Opener">5</a>'
+    '<a href="https://x.example" target=" _self" rel="nofollow">5</a>',
+    '<a href="https://x.example" target="_top\u00a0">6</a>',
+    '<a href="https://x.example" target="\t_parent" rel="noopener\u00a0x">7</a>',
+    '<a href="https://x.example" rel="Opener">8</a>'
   ]
   const res = await send('POST', '/v1/posts', { blog: 'desk', title: 'Tabnabbing', body_html: links.map((link) => `<p>${link}</p>`).join('') })
   t.equal(res.statusCode, 201)
@@ -86,8 +89,9 @@ t.test('reverse tabnabbing: every link that opens a new browsing context gets re
   t.equal(anchors.length, links.length)
   for (const [i, anchor] of anchors.entries()) {
     t.notMatch(anchor, /rel="[^"]*\bopener\b/i, `${i + 1}: no opener (${anchor})`)
-    if (i < 4) t.match(anchor, /rel="[^"]*\bnoopener\b[^"]*"/, `${i + 1}: noopener (${anchor})`)
-    if (i < 4) t.match(anchor, /\bnoreferrer\b/, `${i + 1}: noreferrer`)
+    // Spaces around a keyword make it a window's name (Chromium opens one, with an opener).
+    if (i < 7) t.match(anchor, /rel="(?:[^"]* )?noopener(?: [^"]*)?"/, `${i + 1}: noopener, as a token of its own (${anchor})`)
+    if (i < 7) t.match(anchor, /\bnoreferrer\b/, `${i + 1}: noreferrer`)
   }
   t.match(anchors[2], /\bnofollow\b/, 'other rel values are kept')
 })
