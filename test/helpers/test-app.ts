@@ -16,10 +16,11 @@ export interface TestApp {
 /**
  * An app on this test's own migrated database, closed (and the database dropped) when the test
  * ends. `env` is parsed like the process environment, so tests exercise the real config path.
+ * `sameDatabaseAs` gives it another test app's database instead: a second API process's worth.
  */
-export async function buildTestApp (t: Test, env: Record<string, string> = {}, options: { backgroundJobs?: boolean } = {}): Promise<TestApp> {
-  const testDb = await createTestDatabase()
-  t.teardown(() => testDb.destroy())
+export async function buildTestApp (t: Test, env: Record<string, string> = {}, options: { backgroundJobs?: boolean, sameDatabaseAs?: TestApp } = {}): Promise<TestApp> {
+  const testDb = options.sameDatabaseAs?.testDb ?? await createTestDatabase()
+  if (options.sameDatabaseAs === undefined) t.teardown(() => testDb.destroy())
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({
     write (chunk: Buffer, _encoding, done) {

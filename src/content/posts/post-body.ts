@@ -79,10 +79,14 @@ export function htmlToText (html: string): string {
 
 export interface ArticleBody { bodyHtml: string, bodyText: string, wordCount: number }
 
+/** The HTML stored for a body written as Markdown or as HTML: rendered, then sanitized. */
+export function prepareBodyHtml (input: { html?: string | undefined, markdown?: string | undefined }): string {
+  return sanitizeArticleHtml(input.markdown !== undefined ? markdownToHtml(input.markdown) : (input.html ?? ''))
+}
+
 /** From what a client sent (HTML or Markdown) to the stored, derived body fields. */
 export function prepareBody (input: { html?: string | undefined, markdown?: string | undefined }): ArticleBody {
-  const raw = input.markdown !== undefined ? markdownToHtml(input.markdown) : (input.html ?? '')
-  const bodyHtml = sanitizeArticleHtml(raw)
+  const bodyHtml = prepareBodyHtml(input)
   const bodyText = htmlToText(bodyHtml)
   return { bodyHtml, bodyText, wordCount: countWords(bodyText) }
 }

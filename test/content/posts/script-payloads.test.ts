@@ -2,7 +2,7 @@ import { DOMParser } from '@xmldom/xmldom'
 import t from 'tap'
 import { createApiKey } from '../../../src/access/api-keys/api-keys.service.ts'
 import { withAbsoluteUrls } from '../../../src/content/posts/absolute-urls.ts'
-import { prepareBody } from '../../../src/content/posts/post-body.ts'
+import { prepareBody, prepareBodyHtml } from '../../../src/content/posts/post-body.ts'
 import { XML_INVALID } from '../../../src/http/stored-text.ts'
 import { setUpWriter } from '../../helpers/post-writes.ts'
 import { harmfulParts, oracleCounts, scriptPayloads } from '../../helpers/script-payloads.ts'
@@ -20,11 +20,15 @@ const payloads = scriptPayloads()
 t.test('every payload, as HTML and as Markdown, comes out harmless as stored and with its links resolved', async (t) => {
   const before = oracleCounts.urls
   const harmful = new Map<string, string[]>()
+  // Some 54,000 outputs, a few thousand of them distinct: each distinct one is judged once.
+  const judged = new Map<string, string[]>()
+  const judge = (text: string) => judged.get(text) ?? judged.set(text, harmfulParts(text, BASE)).get(text)!
   for (const { family, html } of payloads) {
     for (const field of ['html', 'markdown'] as const) {
-      const stored = prepareBody(field === 'html' ? { html: `<p>Before</p>${html}<p>After</p>` } : { markdown: `Before\n\n${html}\n\nAfter` }).bodyHtml
+      // The stored HTML without the text and word count prepareBody adds, which this file does not check.
+      const stored = prepareBodyHtml(field === 'html' ? { html: `<p>Before</p>${html}<p>After</p>` } : { markdown: `Before\n\n${html}\n\nAfter` })
       for (const [output, text] of [['stored', stored], ['links resolved', withAbsoluteUrls(stored, BASE)]] as const) {
-        const found = harmfulParts(text, BASE)
+        const found = judge(text)
         const key = `${family}, ${field}, ${output}`
         if (found.length > 0 && (harmful.get(key)?.length ?? 0) < 3) harmful.set(key, [...harmful.get(key) ?? [], `${JSON.stringify(html)} -> ${JSON.stringify(text)}: ${found.join('; ')}`])
       }
@@ -34,7 +38,7 @@ t.test('every payload, as HTML and as Markdown, comes out harmless as stored and
   const count = (family: string) => payloads.filter((p) => p.family === family).length
   t.ok(count('script URLs') > 20_000 && count('parser differentials') > 1_000 && count('iframe hosts') >= 30 && count('new windows') >= 90, 'the corpus is whole')
   // Most script URLs come out as relative references or absolute links: the oracle resolved them.
-  t.ok(oracleCounts.urls - before > 100_000, `the oracle resolved ${oracleCounts.urls - before} URLs`)
+  t.ok(judged.size > 10_000 && oracleCounts.urls - before > 20_000, `${judged.size} distinct outputs judged; the oracle resolved ${oracleCounts.urls - before} URLs in them`)
 })
 
 t.test('through the API: the JSON body, the feeds and Ghost\'s html carry none of it', async (t) => {

@@ -25,18 +25,16 @@ interface Page { data: Array<{ slug: string }>, meta: { next_cursor: string | nu
 t.test('a search out of time pages on from where it stopped, and loses no post', { skip: testServerUrl() === undefined && 'the embedded database cannot stop a statement' }, async (t) => {
   const limited = await buildTestApp(t, { SEARCH_TIME_LIMIT_MS: '1' })
   // The same database without a limit: a second app on it.
-  const unlimited = await buildTestApp(t, { SEARCH_TIME_LIMIT_MS: '0' })
-  for (const { app } of [limited, unlimited]) {
-    const blog = await newBlog(app.db, { slug: 'archive' })
-    await sql`
-      INSERT INTO posts (id, blog_id, slug, title, body_text, language, status, published_at)
-      SELECT gen_random_uuid(), ${blog.id}, 'post-' || i, 'Post ' || i,
-             CASE WHEN i IN (${sql.join(PHRASE_AT)}) THEN 'harbour beacon at dawn'
-                  WHEN i > ${SEARCH_WALK_WINDOW} THEN 'harbour at dawn, a beacon' ELSE 'dispatch' END,
-             'en', 'published', timestamptz '2026-11-01 12:00:00+00' - make_interval(mins => i / 2)
-      FROM generate_series(1, ${POSTS}) i`.execute(app.db)
-    await sql`ANALYZE posts`.execute(app.db)
-  }
+  const unlimited = await buildTestApp(t, { SEARCH_TIME_LIMIT_MS: '0' }, { sameDatabaseAs: limited })
+  const blog = await newBlog(limited.app.db, { slug: 'archive' })
+  await sql`
+    INSERT INTO posts (id, blog_id, slug, title, body_text, language, status, published_at)
+    SELECT gen_random_uuid(), ${blog.id}, 'post-' || i, 'Post ' || i,
+           CASE WHEN i IN (${sql.join(PHRASE_AT)}) THEN 'harbour beacon at dawn'
+                WHEN i > ${SEARCH_WALK_WINDOW} THEN 'harbour at dawn, a beacon' ELSE 'dispatch' END,
+           'en', 'published', timestamptz '2026-11-01 12:00:00+00' - make_interval(mins => i / 2)
+    FROM generate_series(1, ${POSTS}) i`.execute(limited.app.db)
+  await sql`ANALYZE posts`.execute(limited.app.db)
   const q = encodeURIComponent('"harbour beacon"')
 
   const follow = async (app: typeof limited.app, sort: string, limit: number) => {
