@@ -2927,7 +2927,7 @@ export interface components {
              * @enum {string}
              */
             op: "upsert" | "delete";
-            /** @description What it meant, e.g. post.published, post.unpublished. */
+            /** @description What it meant, e.g. post.published, post.unpublished; null when the public saw nothing, and on the delete that takes a post moved to another blog out of its old one (the change after it announces the move). */
             event: string | null;
             /** Format: date-time */
             occurred_at: string;
@@ -2945,7 +2945,7 @@ export interface components {
              * @enum {string}
              */
             op: "upsert" | "delete";
-            /** @description What it meant, e.g. post.published, post.unpublished. */
+            /** @description What it meant, e.g. post.published, post.unpublished; null when the public saw nothing, and on the delete that takes a post moved to another blog out of its old one (the change after it announces the move). */
             event: string | null;
             /** Format: date-time */
             occurred_at: string;
@@ -2963,7 +2963,7 @@ export interface components {
              * @enum {string}
              */
             op: "upsert" | "delete";
-            /** @description What it meant, e.g. post.published, post.unpublished. */
+            /** @description What it meant, e.g. post.published, post.unpublished; null when the public saw nothing, and on the delete that takes a post moved to another blog out of its old one (the change after it announces the move). */
             event: string | null;
             /** Format: date-time */
             occurred_at: string;
@@ -2981,7 +2981,7 @@ export interface components {
              * @enum {string}
              */
             op: "upsert" | "delete";
-            /** @description What it meant, e.g. post.published, post.unpublished. */
+            /** @description What it meant, e.g. post.published, post.unpublished; null when the public saw nothing, and on the delete that takes a post moved to another blog out of its old one (the change after it announces the move). */
             event: string | null;
             /** Format: date-time */
             occurred_at: string;

@@ -32,13 +32,13 @@ export interface ChangeEntry {
   op: ChangeOp
   /** What the public saw change: null when the public saw nothing (a draft edited). */
   publicOp: ChangeOp | null
-  /** The event, e.g. post.published; derived from the ops when not given. */
-  event?: ChangeEvent | undefined
+  /** The event, e.g. post.published; derived from the ops when not given; null when another entry of the same change announces it. */
+  event?: ChangeEvent | null | undefined
 }
 
 /** The event a change announces: none when the public saw nothing. */
 export function eventOf (entry: ChangeEntry): ChangeEvent | null {
-  if (entry.publicOp === null) return null
+  if (entry.publicOp === null || entry.event === null) return null
   if (entry.event !== undefined) return entry.event
   if (entry.publicOp === 'delete') return `${entry.entityType}.${entry.op === 'delete' ? 'deleted' : 'unpublished'}`
   return `${entry.entityType}.updated`

@@ -59,11 +59,15 @@ t.test('replaying the change log yields exactly what the API lists now, after ra
   const tags = ['x', 'y']
   for (const slug of tags) await send('POST', '/v1/tags', { name: slug, slug })
   const posts: string[] = []
+  const blogOf = new Map<string, string>()
+  let moves = 0
   for (let step = 0; step < 120; step++) {
     const roll = random()
     if (roll < 0.3 || posts.length === 0) {
-      const res = await send('POST', '/v1/posts', { blog: pick(blogs), title: `Post ${step}`, authors: [pick(authors)], tags: [pick(tags)], status: random() < 0.5 ? 'published' : 'draft' })
+      const blog = pick(blogs)
+      const res = await send('POST', '/v1/posts', { blog, title: `Post ${step}`, authors: [pick(authors)], tags: [pick(tags)], status: random() < 0.5 ? 'published' : 'draft' })
       posts.push(res.json().data.id)
+      blogOf.set(res.json().data.id, blog)
     } else if (roll < 0.5) {
       await send('PATCH', `/v1/posts/${pick(posts)}`, { title: `Edited ${step}`, tags: [pick(tags)] })
     } else if (roll < 0.65) {
@@ -72,6 +76,11 @@ t.test('replaying the change log yields exactly what the API lists now, after ra
       await send('POST', `/v1/posts/${pick(posts)}/unpublish`)
     } else if (roll < 0.82) {
       await send('DELETE', `/v1/posts/${pick(posts)}`)
+    } else if (roll < 0.86) {
+      // Moved to the other blog: it leaves one blog's log and enters the other's.
+      const id = pick(posts)
+      const to = blogs.find((blog) => blog !== blogOf.get(id))!
+      if ((await send('PATCH', `/v1/posts/${id}`, { blog: to })).statusCode === 200) { blogOf.set(id, to); moves++ }
     } else if (roll < 0.9) {
       await send('PATCH', `/v1/authors/${pick(authors)}`, { bio: `bio ${step}` })
     } else if (roll < 0.95) {
@@ -91,6 +100,13 @@ t.test('replaying the change log yields exactly what the API lists now, after ra
   for (const post of listed) t.same(state.get('post')?.get(post.id), post, `post ${post.id} field for field`)
   t.same(new Set(state.get('blog')?.keys()), new Set((await allPages(app, '/v1/blogs')).map((b) => b.id)))
   t.same(new Set(state.get('author')?.keys()), new Set((await allPages(app, '/v1/authors')).map((a) => a.id)))
+  // A client that follows one blog ends with exactly that blog's posts, moves in and out included.
+  t.ok(moves >= 5, `${moves} posts moved`)
+  for (const blog of blogs) {
+    const ofBlog = await replay(app, `&blog=${blog}`)
+    const listedInBlog = listed.filter((post) => post.blog.slug === blog)
+    t.same(new Set(ofBlog.get('post')?.keys()), new Set(listedInBlog.map((p) => p.id)), `blog ${blog}: the same posts`)
+  }
 })
 
 t.test('public readers never see drafts; preview keys may ask for everything; filters and bad input', async (t) => {
@@ -121,6 +137,37 @@ t.test('public readers never see drafts; preview keys may ask for everything; fi
   const idle = (await app.inject({ url: `/v1/changes?since=${end}` })).json()
   t.same(idle.data, [])
   t.equal(idle.meta.next_cursor, end, 'nothing new: the same cursor again')
+})
+
+t.test('a post moved to another blog leaves the first blog\'s log and enters the other\'s; the move is announced once', async (t) => {
+  const { app } = await buildTestApp(t, LIMITS)
+  const writer = await newApiKey(app.db, ['content:write'])
+  const preview = await newApiKey(app.db, ['content:preview'])
+  const send = (method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+    app.inject({ method, url, headers: { authorization: `Bearer ${writer}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
+  for (const slug of ['one', 'two', 'three']) await send('POST', '/v1/blogs', { title: slug, slug })
+  const published = (await send('POST', '/v1/posts', { blog: 'one', title: 'Public', status: 'published' })).json().data.id as string
+  const draft = (await send('POST', '/v1/posts', { blog: 'one', title: 'Draft' })).json().data.id as string
+  const log = async (query: string, key?: string) => ((await app.inject({ url: `/v1/changes?types=post&${query}`, headers: key === undefined ? {} : { authorization: `Bearer ${key}` } })).json().data as Array<{ id: string, op: string, event: string | null }>)
+    .map((change) => [change.id === published ? 'published' : 'draft', change.op, change.event])
+  // Where the log ends now, drafts included (a public cursor stops at the last public change).
+  const end = async () => (await app.inject({ url: '/v1/changes?visibility=all', headers: { authorization: `Bearer ${preview}` } })).json().meta.next_cursor as string
+  const start = await end()
+
+  t.equal((await send('PATCH', `/v1/posts/${published}`, { blog: 'two' })).statusCode, 200)
+  t.equal((await send('PATCH', `/v1/posts/${draft}`, { blog: 'two' })).statusCode, 200)
+  t.same(await log(`blog=one&since=${start}`), [['published', 'delete', null]], 'the old blog\'s readers see the public post go, and nothing of the draft')
+  t.same(await log(`blog=two&since=${start}`), [['published', 'upsert', 'post.updated']], 'the new blog\'s readers see it arrive')
+  t.same(await log(`since=${start}`), [['published', 'delete', null], ['published', 'upsert', 'post.updated']], 'everyone else sees both, in that order, and one event')
+  t.same(await log(`blog=one&visibility=all&since=${start}`, preview), [['published', 'delete', null], ['draft', 'delete', null]], 'preview readers see the draft leave too')
+  t.same(await log(`blog=two&visibility=all&since=${start}`, preview), [['published', 'upsert', 'post.updated'], ['draft', 'upsert', null]])
+
+  // Deleting a blog and moving its posts elsewhere moves them the same way.
+  const before = await end()
+  t.equal((await send('DELETE', '/v1/blogs/two?move_posts_to=three')).statusCode, 204)
+  t.same(await log(`blog=three&since=${before}`), [['published', 'upsert', 'post.updated']], 'the blog they moved to sees them arrive')
+  t.same(await log(`blog=three&visibility=all&since=${before}`, preview), [['published', 'upsert', 'post.updated'], ['draft', 'upsert', null]])
+  t.same((await log(`since=${before}`)).filter((change) => change[2] !== null), [['published', 'upsert', 'post.updated']], 'one event for the public post')
 })
 
 t.test('a long poll wakes within a second of a change', async (t) => {

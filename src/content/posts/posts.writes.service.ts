@@ -85,16 +85,24 @@ async function isPublic (tx: Tx, id: string): Promise<boolean> {
   return (await postPublicity(tx, [id]))[0]?.visible ?? false
 }
 
-async function recordPostChange (tx: Tx, post: PostWriteRow, wasPublic: boolean, op: ChangeOp = 'upsert'): Promise<void> {
+/**
+ * `fromBlogId`: the blog the post was in. A post moved to another blog is a delete in the old
+ * blog, then the change in the new one: a client that follows one blog (`/v1/changes?blog=`) sees
+ * a post leave it as it sees one arrive. The delete announces no event (the change does), so
+ * webhooks hear of a move once.
+ */
+async function recordPostChange (tx: Tx, post: PostWriteRow, wasPublic: boolean, op: ChangeOp = 'upsert', fromBlogId = post.blog_id): Promise<void> {
   const nowPublic = op === 'delete' ? false : await isPublic(tx, post.id)
-  await appendChanges(tx, [{
+  const change: ChangeEntry = {
     entityType: 'post',
     entityId: post.id,
     blogId: post.blog_id,
     op,
     publicOp: publicOpOf(wasPublic, nowPublic),
     event: nowPublic && !wasPublic ? 'post.published' : undefined
-  }])
+  }
+  const left: ChangeEntry = { entityType: 'post', entityId: post.id, blogId: fromBlogId, op: 'delete', publicOp: wasPublic ? 'delete' : null, event: null }
+  await appendChanges(tx, fromBlogId === post.blog_id ? [change] : [left, change])
 }
 
 /**
@@ -166,7 +174,7 @@ export async function editPost (tx: Tx, id: string, body: UpdatePostBody, render
   if (updated.slug !== post.slug || updated.blog_id !== post.blog_id) {
     await recordSlugRename(tx, 'post', post.blog_id, post.slug, updated.slug, post.id)
   }
-  await recordPostChange(tx, updated, wasPublic)
+  await recordPostChange(tx, updated, wasPublic, 'upsert', post.blog_id)
   return post.id
 }
 

@@ -27,7 +27,7 @@ const changeFields = {
   seq: z.number().int().min(1).describe('Position in the log; increasing.'),
   id: z.uuid(),
   op: ChangeOpSchema.describe('upsert: store `data`; delete: forget the resource.'),
-  event: z.string().nullable().describe('What it meant, e.g. post.published, post.unpublished.'),
+  event: z.string().nullable().describe('What it meant, e.g. post.published, post.unpublished; null when the public saw nothing, and on the delete that takes a post moved to another blog out of its old one (the change after it announces the move).'),
   occurred_at: TimestampSchema
 }
 
