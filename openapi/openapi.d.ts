@@ -3239,6 +3239,7 @@ export interface components {
              */
             id: string;
             event: string;
+            /** @description The change-log position it was made from (`seq` in /v1/changes); compaction may have removed that change since (CHANGE_LOG_COMPACT_AFTER_DAYS). */
             change_seq: number;
             /** @enum {string} */
             status: "pending" | "succeeded" | "failed";

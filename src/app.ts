@@ -30,6 +30,7 @@ import { changesRoutes } from './syndication/changes/changes.routes.ts'
 import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
 import { sitemapsRoutes } from './syndication/sitemaps/sitemaps.routes.ts'
 import { schedulerPlugin } from './syndication/scheduler.ts'
+import { changeLogCompactionPlugin } from './syndication/change-log-compaction.ts'
 import { jsonRunsBackfillPlugin } from './content/posts/json-runs-backfill.ts'
 import { dispatcherPlugin } from './syndication/webhooks/dispatcher.ts'
 import { edgePurgerPlugin } from './syndication/edge-purge/edge-purger.plugin.ts'
@@ -133,6 +134,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   // Background loops: they start when the app is ready and stop when it closes.
   if (backgroundJobs) {
     await app.register(schedulerPlugin)
+    await app.register(changeLogCompactionPlugin)
     await app.register(dispatcherPlugin)
     await app.register(jsonRunsBackfillPlugin)
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { isPostUrlTemplate, normalizedPostUrlTemplate, normalizedWebsite, POST_URL_TEMPLATE_RULE, postUrlTemplateFits, postUrlTemplateTooLong, websiteFits, websiteTooLong, type SiteSettings } from './content/common/site.ts'
+import { isPostUrlTemplate, normalizedPostUrlTemplate, normalizedWebsite, POST_URL_TEMPLATE_RULE, postUrlTemplateFits, postUrlTemplateTooLong, websiteFits, websiteTooLong, withoutTrailingSlashes, type SiteSettings } from './content/common/site.ts'
 
 // Environment variables arrive as strings, and an empty one (`FOO=`) means "not set":
 // treating it as a value would turn `DATABASE_URL=` into a connection attempt to nowhere.
@@ -105,6 +105,8 @@ export const EnvironmentSchema = z.object({
     .describe('A WebSub hub that pushes feed updates to subscribers: advertised in every feed (rel="hub") and in its Link header.'),
   SCHEDULER_INTERVAL_MS: withDefault(z.coerce.number().int().min(100).max(3_600_000), '5000')
     .describe('How often each process looks for scheduled posts whose time has come, to announce them (change log, webhooks).'),
+  CHANGE_LOG_COMPACT_AFTER_DAYS: withDefault(z.coerce.number().min(0).max(36_500), '30')
+    .describe('Days after which a change-log row that a newer row of the same resource makes redundant is deleted (log compaction): a sync client that comes back within this time sees every change since its cursor, one that comes back later sees each resource\'s latest state, never a wrong one. Each resource\'s newest change, deletes included, is kept.'),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: withDefault(z.enum(['true', 'false']), 'false')
     .describe('true lets webhooks target loopback and private addresses (tests, closed networks); false refuses them.'),
   WEBHOOK_MAX_ATTEMPTS: withDefault(z.coerce.number().int().min(1).max(50), '8')
@@ -155,6 +157,7 @@ export interface Config {
   readonly responseValidation: 'strict' | 'off'
   readonly publicRead: boolean
   readonly schedulerIntervalMs: number
+  readonly changeLogCompactAfterMs: number
   readonly feeds: { readonly ttlMinutes: number, readonly websubHub: string | undefined }
   readonly authFailuresPerMinute: number
   /** Fastify's trustProxy: false, true, a hop count, or addresses and CIDR ranges. */
@@ -193,7 +196,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const corsOrigins = splitList(e.CORS_ORIGINS)
 
-  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/(?<!\/)\/+$/, '')
+  const publicBaseUrl = withoutTrailingSlashes(e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`)
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -223,6 +226,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     responseCache: Object.freeze({ maxBytes: Math.floor(e.RESPONSE_CACHE_MAX_MB * 1024 * 1024), ttlMs: e.RESPONSE_CACHE_TTL_SECONDS * 1000, minUses: e.RESPONSE_CACHE_MIN_USES }),
     publicRead: e.PUBLIC_READ === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    changeLogCompactAfterMs: e.CHANGE_LOG_COMPACT_AFTER_DAYS * 86_400_000,
     feeds: Object.freeze({ ttlMinutes: e.FEED_TTL_MINUTES, websubHub: e.WEBSUB_HUB_URL }),
     authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES,
     trustProxy: e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY === 'true' ? true : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : Object.freeze(splitList(e.TRUST_PROXY)),

@@ -72,6 +72,48 @@ export async function listChanges (db: Executor, range: ChangeRange): Promise<Ch
   return query.execute() as Promise<ChangeRow[]>
 }
 
+export interface CompactionPass {
+  /** Where the pass began. */
+  from: string
+  /** The position compaction has reached: every row up to it was compared with the older ones. */
+  reached: string
+  /** Rows this pass deleted. */
+  deleted: number
+}
+
+/**
+ * One pass of log compaction, as Kafka compacts a topic: every row up to the new position
+ * deletes the older rows of its resource in its blog that it makes redundant for every reader
+ * (a row the public saw goes only for a newer one the public saw: a public reader between them
+ * must still hear of it). A reader who replays from any position then ends with the same state,
+ * missing only what came in between; a resource's newest row, and so every delete, stays.
+ * Looks at up to `batch` rows past the compaction cursor, none past `through` nor any from
+ * `olderThan` on; undefined when another process holds the cursor. Call inside a transaction.
+ */
+export async function compactChanges (db: Executor, options: { through: string, olderThan: Date, batch: number }): Promise<CompactionPass | undefined> {
+  const cursor = await db.selectFrom('change_cursors').select('seq').where('name', '=', COMPACTION_CURSOR).forUpdate().skipLocked().executeTakeFirst()
+  if (cursor === undefined) return undefined
+  // The next rows in order, up to the first one too young: occurred_at is the time the writing
+  // transaction began, so it can be a little out of order with seq.
+  const { rows: [window] } = await sql<{ up_to: string | null }>`
+    WITH next AS (
+      SELECT seq, occurred_at FROM changes
+      WHERE seq > ${cursor.seq}::bigint AND seq <= ${options.through}::bigint ORDER BY seq LIMIT ${options.batch})
+    SELECT coalesce((SELECT min(seq) - 1 FROM next WHERE occurred_at >= ${options.olderThan}), (SELECT max(seq) FROM next))::text AS up_to`.execute(db)
+  const upTo = window?.up_to ?? null
+  if (upTo === null || BigInt(upTo) <= BigInt(cursor.seq)) return { from: cursor.seq, reached: cursor.seq, deleted: 0 }
+  const deleted = await sql`
+    DELETE FROM changes AS older USING changes AS newer
+    WHERE newer.seq > ${cursor.seq}::bigint AND newer.seq <= ${upTo}::bigint
+      AND older.entity_type = newer.entity_type AND older.entity_id = newer.entity_id AND older.seq < newer.seq
+      AND older.blog_id IS NOT DISTINCT FROM newer.blog_id
+      AND (older.public_op IS NULL OR newer.public_op IS NOT NULL)`.execute(db)
+  await db.updateTable('change_cursors').set({ seq: upTo, updated_at: sql<Date>`now()` }).where('name', '=', COMPACTION_CURSOR).execute()
+  return { from: cursor.seq, reached: upTo, deleted: Number(deleted.numAffectedRows ?? 0n) }
+}
+
+const COMPACTION_CURSOR = 'compaction'
+
 /** The newest change's position, or '0' on an empty log. */
 export async function latestChangeSeq (db: Executor): Promise<string> {
   const row = await db.selectFrom('changes').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst()

@@ -40,11 +40,16 @@ const PLACEHOLDER = /\{(blog|slug|id|yyyy|mm|dd)\}/g
 /** The parser's serialization, with a `%` that starts no escape written as one (%25): the parser leaves it, RFC 3986 does not. */
 const serialized = (url: string) => new URL(url).href.replace(/%(?![0-9A-Fa-f]{2})/g, '%25')
 
-/** An http(s) URL in the parser's serialization, without trailing slashes (a website, as post addresses start with it). */
-export function normalizedWebsite (url: string): string {
+/** The text without the slashes it ends with. */
+export function withoutTrailingSlashes (text: string): string {
   // The look-behind starts the run's match at its first slash only: `/\/+$/` tried from every
   // slash of a long run, quadratic (eslint-plugin-regexp's no-super-linear-move).
-  return serialized(url).replace(/(?<!\/)\/+$/, '')
+  return text.replace(/(?<!\/)\/+$/, '')
+}
+
+/** An http(s) URL in the parser's serialization, without trailing slashes (a website, as post addresses start with it). */
+export function normalizedWebsite (url: string): string {
+  return withoutTrailingSlashes(serialized(url))
 }
 
 /** A post URL template in the parser's serialization, its placeholders kept as they are. */

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { BlogRow } from '../blogs/blogs.repository.ts'
-import { blogWebsite, type Links } from '../common/site.ts'
+import { blogWebsite, withoutTrailingSlashes, type Links } from '../common/site.ts'
 import { cutText } from '../common/text.ts'
 import { toPost } from './posts.mapper.ts'
 import type { PostRow } from './posts.repository.ts'
@@ -64,7 +64,7 @@ function headline (title: string): string {
 
 /** Where an author's page is: on the website when one is known, else the API's author. */
 function authorUrl (links: Links, website: string | null, slug: string): string {
-  return website === null ? `${links.apiBase}/v1/authors/${encodeURIComponent(slug)}` : `${website.replace(/(?<!\/)\/+$/, '')}/author/${encodeURIComponent(slug)}/`
+  return website === null ? `${links.apiBase}/v1/authors/${encodeURIComponent(slug)}` : `${withoutTrailingSlashes(website)}/author/${encodeURIComponent(slug)}/`
 }
 
 export function toNewsArticle (row: PostRow, blog: BlogRow, links: Links): NewsArticle {

@@ -55,6 +55,11 @@ export async function lockFanoutCursor (db: Executor): Promise<string> {
   return row.seq
 }
 
+/** How far fan-out has got, without waiting for a fan-out in progress. */
+export async function fanoutPosition (db: Executor): Promise<string> {
+  return (await db.selectFrom('change_cursors').select('seq').where('name', '=', 'webhook-fanout').executeTakeFirstOrThrow()).seq
+}
+
 export async function saveFanoutCursor (db: Executor, seq: string): Promise<void> {
   await db.updateTable('change_cursors').set({ seq, updated_at: sql<Date>`now()` }).where('name', '=', 'webhook-fanout').execute()
 }

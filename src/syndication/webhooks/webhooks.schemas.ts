@@ -46,7 +46,7 @@ export const UpdateWebhookSchema = z.object(webhookFields).partial().strict()
 export const DeliverySchema = z.object({
   id: z.uuid().describe('Also the webhook-id header of every attempt.'),
   event: z.string(),
-  change_seq: z.number().int().min(1),
+  change_seq: z.number().int().min(1).describe('The change-log position it was made from (`seq` in /v1/changes); compaction may have removed that change since (CHANGE_LOG_COMPACT_AFTER_DAYS).'),
   status: z.enum(['pending', 'succeeded', 'failed']),
   attempts: z.number().int().min(0),
   next_attempt_at: TimestampSchema.nullable(),
