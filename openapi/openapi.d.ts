@@ -6645,9 +6645,9 @@ export interface operations {
             cookie?: never;
         };
         /** @description Optional: without a body, the post is published now. */
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["PublishPostInput"] | null;
+                "application/json": components["schemas"]["PublishPostInput"];
             };
         };
         responses: {

@@ -8,7 +8,8 @@ import { PROBLEM_DESCRIPTIONS } from './errors.ts'
 // that typed-client generators and Swagger UI turn into nonsense.
 
 type Json = Record<string, unknown>
-interface Operation { responses?: Record<string, Json>, parameters?: Json[], security?: Json[], 'x-access'?: string, 'x-idempotent'?: boolean }
+interface RequestBody { required?: boolean, content?: Record<string, { schema?: Json }> }
+interface Operation { responses?: Record<string, Json>, parameters?: Json[], requestBody?: RequestBody, security?: Json[], 'x-access'?: string, 'x-idempotent'?: boolean }
 
 const PROBLEM = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }
 const GHOST_ERROR = { 'application/json': { schema: { $ref: '#/components/schemas/GhostError' } } }
@@ -99,6 +100,26 @@ export function withStandardResponses (document: Json): Json {
       if (response.description === undefined) response.description = STATUS_CODES[Number(status)] ?? 'Response'
     }
     operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a < b ? -1 : 1))
+  }
+  return document
+}
+
+/**
+ * A body a route may go without (its Zod schema `.nullish()`) comes out as a required body that
+ * may be JSON null, so typed clients (openapi-typescript, Hey API) made every caller send one:
+ * it becomes what it is, a body that is not required, of the schema alone.
+ */
+export function withOptionalBodies (document: Json): Json {
+  for (const [, operation] of operations(document)) {
+    const body = operation.requestBody
+    const json = body?.content?.['application/json']
+    const branches = json?.schema?.anyOf as Json[] | undefined
+    if (body === undefined || json?.schema === undefined || branches === undefined) continue
+    const present = branches.filter((branch) => branch.type !== 'null')
+    if (present.length === branches.length || present.length !== 1) continue
+    const { anyOf: _anyOf, ...rest } = json.schema
+    json.schema = { ...rest, ...present[0] }
+    body.required = false
   }
   return document
 }

@@ -6,9 +6,11 @@ import { parseFeed } from 'feedsmith'
 import Parser from 'rss-parser'
 import t from 'tap'
 import { seedDemo } from '../../src/demo/seed-demo.ts'
+import { editorClient, publishNow, writeDraft } from '../../examples/editor-client.ts'
 import { generateClientTypes, SPEC_FILE, TYPES_FILE } from '../../examples/generate-types.ts'
 import { allPostsOfBlog, blogRss, breakingNews, headline, newsClient, readArticle } from '../../examples/news-client.ts'
 import { atomViolations, jsonFeedViolations, rssViolations } from '../helpers/feed-rules.ts'
+import { newApiKey } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
 // The API as a frontend team meets it, from the committed OpenAPI document only: types
@@ -86,4 +88,17 @@ t.test('the example client and every feed the document lists, against a running 
     t.same((parseFeed(jsonFeed).feed as { items: Array<{ title: string }> }).items.map((item) => item.title), titles, `${path} JSON Feed via feedsmith`)
     t.same(extractFromJson(JSON.parse(jsonFeed)).entries?.map((entry) => entry.title), titles, `${path} JSON Feed via feed-extractor`)
   }
+})
+
+t.test('the editor example writes a draft and publishes it, the publish with no body, against a running server', async (t) => {
+  const { app } = await buildTestApp(t, { PUBLIC_BASE_URL: '' })
+  await seedDemo(app.db)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  const client = editorClient(`http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`, await newApiKey(app.db, ['content:write']))
+  const draft = await writeDraft(client, 'under-the-black-flag', 'Filed from the desk', 'A **first** line.')
+  t.equal(draft.status, 'draft')
+  const published = await publishNow(client, draft.id)
+  t.equal(published.status, 'published')
+  t.ok(published.published_at !== null && Date.parse(published.published_at) <= Date.now(), 'published now')
 })
