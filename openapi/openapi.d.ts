@@ -3782,7 +3782,7 @@ export interface operations {
                 /** @description Move the blog's posts to this blog first. */
                 move_posts_to?: string;
                 /** @description true: delete the blog's posts with it (for good). */
-                delete_posts?: "true";
+                delete_posts?: boolean;
             };
             header?: never;
             path: {
@@ -4399,7 +4399,7 @@ export interface operations {
                 /** @description Credit this author instead on every post of the one deleted. */
                 reassign_posts_to?: string;
                 /** @description true: take the author off their posts (the posts stay). */
-                remove_from_posts?: "true";
+                remove_from_posts?: boolean;
             };
             header?: never;
             path: {

@@ -46,7 +46,7 @@ export const authorsRoutes = routePlugin('authors-routes', async (app) => {
         await reassignAuthor(tx, author.id, target.id)
         return changes
       }
-      if (query.remove_from_posts === 'true') {
+      if (query.remove_from_posts === true) {
         const changes = await postChangesFor(tx, postIds, 'upsert')
         await removeFromPosts(tx, { authorId: author.id })
         return changes

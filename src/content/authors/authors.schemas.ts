@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
 import { HttpUrlSchema, TimestampSchema } from '../common/fields.ts'
+import { booleanParam } from '../common/query-params.ts'
 import { pageOf } from '../../http/pagination.ts'
 import { BylineGetQuerySchema, bylineListQuery, PostCountSchema } from '../resources/byline.schemas.ts'
 
@@ -55,7 +56,7 @@ export const UpdateAuthorSchema = z.object(authorWriteFields).partial().strict()
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateAuthor', examples: [{ avatar_url: 'https://static.example.com/authors/joanna-paraszczuk.jpg' }] })
 export const DeleteAuthorQuerySchema = z.object({
   reassign_posts_to: IdOrSlugSchema.optional().describe('Credit this author instead on every post of the one deleted.'),
-  remove_from_posts: z.enum(['true']).optional().describe('true: take the author off their posts (the posts stay).')
+  remove_from_posts: booleanParam.optional().describe('true: take the author off their posts (the posts stay).')
 }).strict()
 
 /** Everything the author routes validate and answer with (resources/resource.routes.ts). */

@@ -47,7 +47,7 @@ export const blogsRoutes = routePlugin('blogs-routes', async (app) => {
         await movePostsToBlog(tx, blog.id, target.id)
         return changes.map((change) => ({ ...change, blogId: target.id }))
       }
-      if (query.delete_posts === 'true') {
+      if (query.delete_posts === true) {
         const changes = await postChangesFor(tx, postIds, 'delete')
         await deletePostsOfBlog(tx, blog.id)
         return changes

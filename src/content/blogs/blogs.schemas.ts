@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { IdOrSlugSchema } from '../addressing/identifiers.ts'
 import { SlugSchema } from '../addressing/slugs.ts'
 import { HttpUrlSchema, LanguageTagSchema, TimestampSchema } from '../common/fields.ts'
+import { booleanParam } from '../common/query-params.ts'
 import { PostUrlTemplateSchema, websiteFits, websiteTooLong } from '../common/site.ts'
 import { AuthorLinkSchema } from '../authors/authors.schemas.ts'
 import { pageOf, PageQuerySchema } from '../../http/pagination.ts'
@@ -69,7 +70,7 @@ export const UpdateBlogSchema = z.object(blogWriteFields).partial().strict()
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change').meta({ id: 'UpdateBlog', examples: [{ post_url_template: 'https://news.example.com/under-the-black-flag/{yyyy}/{mm}/{slug}' }] })
 export const DeleteBlogQuerySchema = z.object({
   move_posts_to: IdOrSlugSchema.optional().describe('Move the blog\'s posts to this blog first.'),
-  delete_posts: z.enum(['true']).optional().describe('true: delete the blog\'s posts with it (for good).')
+  delete_posts: booleanParam.optional().describe('true: delete the blog\'s posts with it (for good).')
 }).strict()
 
 /** Everything the blog routes validate and answer with (resources/resource.routes.ts). */
