@@ -31,6 +31,7 @@ import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
 import { sitemapsRoutes } from './syndication/sitemaps/sitemaps.routes.ts'
 import { schedulerPlugin } from './syndication/scheduler.ts'
 import { changeLogCompactionPlugin } from './syndication/change-log-compaction.ts'
+import { webSubPublisherPlugin } from './syndication/feeds/websub-publisher.plugin.ts'
 import { jsonRunsBackfillPlugin } from './content/posts/json-runs-backfill.ts'
 import { dispatcherPlugin } from './syndication/webhooks/dispatcher.ts'
 import { edgePurgerPlugin } from './syndication/edge-purge/edge-purger.plugin.ts'
@@ -135,6 +136,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   if (backgroundJobs) {
     await app.register(schedulerPlugin)
     await app.register(changeLogCompactionPlugin)
+    await app.register(webSubPublisherPlugin)
     await app.register(dispatcherPlugin)
     await app.register(jsonRunsBackfillPlugin)
   }

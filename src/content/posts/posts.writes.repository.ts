@@ -75,6 +75,18 @@ export async function postPublicity (db: Executor, ids: readonly string[]): Prom
     .execute()
 }
 
+/** The slugs of each post's blog, authors and tags, whatever its state: whose feeds a change to it touches. */
+export async function feedOwnersOfPosts (db: Executor, ids: readonly string[]): Promise<Array<{ id: string, blog: string, authors: string[], tags: string[] }>> {
+  if (ids.length === 0) return []
+  return db.selectFrom('posts as p')
+    .innerJoin('blogs as b', 'b.id', 'p.blog_id')
+    .select(['p.id', 'b.slug as blog',
+      sql<string[]>`array(SELECT a.slug FROM post_authors pa JOIN authors a ON a.id = pa.author_id WHERE pa.post_id = p.id)`.as('authors'),
+      sql<string[]>`array(SELECT t.slug FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id)`.as('tags')])
+    .where('p.id', 'in', [...ids])
+    .execute()
+}
+
 /** Posts (tombstones included) that would stop a blog, author or tag from being deleted. */
 export async function postIdsOf (db: Executor, owner: { blogId: string } | { authorId: string } | { tagId: string }): Promise<string[]> {
   if ('blogId' in owner) {

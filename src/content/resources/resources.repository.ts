@@ -17,6 +17,13 @@ export async function takenSlugs (db: Executor, table: ResourceTable, slugs: rea
   return new Set((await query.execute()).map((row) => row.slug))
 }
 
+/** The slugs of these rows that exist, by id. */
+export async function slugsById (db: Executor, table: ResourceTable, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db.selectFrom(table as 'blogs').select(['id', 'slug']).where('id', 'in', [...ids]).execute()
+  return new Map(rows.map((row) => [row.id, row.slug]))
+}
+
 export async function insertResource (db: Executor, table: ResourceTable, values: Record<string, unknown>): Promise<void> {
   await db.insertInto(table as 'blogs').values(values as never).execute()
 }

@@ -1,0 +1,124 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Kysely } from 'kysely'
+import { Counter } from 'prom-client'
+import { listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
+import type { Config } from '../../config.ts'
+import type { Executor } from '../../db/database.ts'
+import type { DB } from '../../db/schema.ts'
+import { slugsById } from '../../content/resources/resources.repository.ts'
+import { feedOwnersOfPosts } from '../../content/posts/posts.writes.repository.ts'
+import { feedUrl } from './feed-render.ts'
+import { lockWebSubCursor, saveWebSubCursor } from './websub.repository.ts'
+
+// Feeds name a WebSub hub (WEBSUB_HUB_URL) and their own URL as the topic; WebSub (W3C, 7) says
+// the publisher MUST tell the hub when a topic is updated, which the hub then fetches and pushes
+// to its subscribers. This follows the change log as webhook fan-out does (a cursor, one process
+// at a time) and sends the hub the publish ping hubs take (Google's, Superfeedr, WebSub.rocks):
+// a form POST of hub.mode=publish with each updated topic as hub.url. A hub that does not answer
+// 2xx is asked again, the cursor unmoved, with a growing pause.
+
+const BATCH = 200
+/** Topics per ping: hubs take hub.url repeated; a form body stays well under their limits. */
+const TOPICS_PER_PING = 100
+const TIMEOUT_MS = 5_000
+const RETRY_MS = { first: 1_000, max: 300_000 }
+const FORMATS = ['rss', 'atom', 'jsonfeed'] as const
+
+/**
+ * The topic URLs a subscriber may have taken from a feed's self link: each format, with and
+ * without `content=full`, at the feed's slug address.
+ */
+function topics (apiBase: string, path: string): string[] {
+  return FORMATS.flatMap((format) => [feedUrl({ selfUrl: `${apiBase}${path}` }, format), feedUrl({ selfUrl: `${apiBase}${path}?content=full` }, format)])
+}
+
+/** Every feed whose items or title the public saw change with these changes. */
+export async function updatedTopics (db: Executor, apiBase: string, changes: readonly ChangeRow[]): Promise<string[]> {
+  const paths = new Set<string>(['/v1/feeds/latest', '/v1/feeds/breaking'])
+  const ids = (type: ChangeRow['entity_type']) => [...new Set(changes.filter((change) => change.entity_type === type).map((change) => change.entity_id))]
+  for (const post of await feedOwnersOfPosts(db, ids('post'))) {
+    paths.add(`/v1/blogs/${post.blog}/feed`)
+    for (const author of post.authors) paths.add(`/v1/authors/${author}/feed`)
+    for (const tag of post.tags) paths.add(`/v1/tags/${tag}/feed`)
+  }
+  // A blog, author or tag renamed: its own feed's title (the network feeds name it in items).
+  for (const [type, table] of [['blog', 'blogs'], ['author', 'authors'], ['tag', 'tags']] as const) {
+    for (const slug of (await slugsById(db, table, ids(type))).values()) paths.add(`/v1/${table}/${slug}/feed`)
+  }
+  return [...paths].flatMap((path) => topics(apiBase, path))
+}
+
+async function ping (hub: string, urls: readonly string[]): Promise<void> {
+  for (let i = 0; i < urls.length; i += TOPICS_PER_PING) {
+    const form = new URLSearchParams([['hub.mode', 'publish'], ...urls.slice(i, i + TOPICS_PER_PING).map((url): [string, string] => ['hub.url', url])])
+    const res = await fetch(hub, { method: 'POST', body: form, signal: AbortSignal.timeout(TIMEOUT_MS) })
+    await res.arrayBuffer()
+    if (!res.ok) throw new Error(`the WebSub hub answered ${res.status}`)
+  }
+}
+
+/**
+ * Tells the hub of the feeds the next public changes updated, and moves the cursor past them;
+ * returns how many changes it passed (0 when none, or another process is at it).
+ */
+export async function publishToHub (db: Kysely<DB>, config: Pick<Config, 'publicBaseUrl'> & { feeds: { websubHub: string | undefined } }): Promise<{ changes: number, topics: number }> {
+  const hub = config.feeds.websubHub
+  if (hub === undefined) return { changes: 0, topics: 0 }
+  return db.transaction().execute(async (tx) => {
+    const after = await lockWebSubCursor(tx)
+    if (after === undefined) return { changes: 0, topics: 0 }
+    const changes = await listChanges(tx, { afterSeq: after, limit: BATCH, visibility: 'public' })
+    const last = changes.at(-1)
+    if (last === undefined) return { changes: 0, topics: 0 }
+    const urls = await updatedTopics(tx, config.publicBaseUrl, changes)
+    await ping(hub, urls)
+    await saveWebSubCursor(tx, last.seq)
+    return { changes: changes.length, topics: urls.length }
+  })
+}
+
+/** Woken by every change; a failed ping is tried again after a pause that doubles up to 5 minutes. */
+async function webSubPublisher (app: FastifyInstance): Promise<void> {
+  if (app.config.feeds.websubHub === undefined) return
+  const pings = new Counter({ name: 'websub_pings_total', help: 'Publish pings sent to the WebSub hub (WEBSUB_HUB_URL), by result.', labelNames: ['result'] as const, registers: [app.metrics.registry] })
+  let stopped = false
+  let running: Promise<void> | undefined
+  let again = false
+  let pause = RETRY_MS.first
+  let retry: NodeJS.Timeout | undefined
+  let unsubscribe = () => {}
+  const pass = async () => {
+    try {
+      while (!stopped && (await publishToHub(app.db, app.config)).changes > 0) pings.inc({ result: 'sent' })
+      pause = RETRY_MS.first
+    } catch (error) {
+      pings.inc({ result: 'failed' })
+      app.log.warn({ err: error, retryInMs: pause }, 'telling the WebSub hub of feed updates failed; will retry')
+      retry = setTimeout(kick, pause)
+      retry.unref()
+      pause = Math.min(pause * 2, RETRY_MS.max)
+    }
+  }
+  const kick = () => {
+    if (stopped) return
+    if (running !== undefined) { again = true; return }
+    clearTimeout(retry)
+    running = pass().finally(() => {
+      running = undefined
+      if (again) { again = false; kick() }
+    })
+  }
+  app.addHook('onReady', async () => {
+    unsubscribe = app.changeSignal.on(kick)
+    kick()
+  })
+  app.addHook('onClose', async () => {
+    stopped = true
+    clearTimeout(retry)
+    unsubscribe()
+    await running
+  })
+}
+
+export const webSubPublisherPlugin = fp(webSubPublisher, { name: 'websub-publisher', dependencies: ['core', 'metrics', 'change-log'] })

@@ -1,0 +1,97 @@
+import { createServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t, { type Test } from 'tap'
+import { loadConfig } from '../../src/config.ts'
+import { publishToHub } from '../../src/syndication/feeds/websub-publisher.plugin.ts'
+import { newApiKey } from '../helpers/factories.ts'
+import { buildTestApp } from '../helpers/test-app.ts'
+
+// Feeds name a WebSub hub; WebSub says the publisher must tell the hub when a topic (a feed's
+// self URL) is updated. The hub here is a stand-in on a loopback port (hubs are third-party
+// services): it records each publish ping as the form hubs read, and can be made to fail.
+
+async function startHub (t: Test) {
+  const pings: Array<{ contentType: string | undefined, form: URLSearchParams }> = []
+  let status = 204
+  const read = async (request: IncomingMessage) => {
+    let body = ''
+    for await (const chunk of request) body += String(chunk)
+    return body
+  }
+  const server = createServer((request, response) => {
+    void read(request).then((body) => {
+      if (status < 300) pings.push({ contentType: request.headers['content-type'], form: new URLSearchParams(body) })
+      response.writeHead(status).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hub`, pings, fail: (code: number) => { status = code }, recover: () => { status = 204 } }
+}
+
+const BASE = 'https://api.example'
+
+t.test('a public change tells the hub of every feed it updated, by the self URLs those feeds give', async (t) => {
+  const hub = await startHub(t)
+  const { app } = await buildTestApp(t, { WEBSUB_HUB_URL: hub.url, PUBLIC_BASE_URL: BASE })
+  const key = await newApiKey(app.db, ['content:write'])
+  const send = (method: 'POST' | 'PATCH', url: string, payload: object) => app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload })
+  await send('POST', '/v1/blogs', { title: 'Desk', slug: 'desk' })
+  await send('POST', '/v1/authors', { name: 'Ann', slug: 'ann' })
+  await send('POST', '/v1/tags', { name: 'Harbour', slug: 'harbour' })
+  t.equal((await publishToHub(app.db, app.config)).changes, 3, 'the blog, author and tag')
+  hub.pings.length = 0
+
+  // A draft: nothing the public saw, no ping.
+  const draft = (await send('POST', '/v1/posts', { blog: 'desk', title: 'Draft', authors: ['ann'], tags: ['harbour'] })).json().data as { id: string }
+  t.same(await publishToHub(app.db, app.config), { changes: 0, topics: 0 })
+  t.equal(hub.pings.length, 0, 'no ping for a draft')
+
+  t.equal((await send('POST', `/v1/posts/${draft.id}/publish`, {})).statusCode, 200)
+  const passed = await publishToHub(app.db, app.config)
+  t.equal(passed.changes, 1)
+  t.equal(hub.pings.length, 1, 'one ping')
+  const [ping] = hub.pings
+  t.equal(ping?.contentType, 'application/x-www-form-urlencoded;charset=UTF-8', 'a form, as hubs read it')
+  t.equal(ping?.form.get('hub.mode'), 'publish')
+  const pinged = new Set(ping?.form.getAll('hub.url'))
+  t.equal(pinged.size, passed.topics)
+
+  // Each feed the post is in, each format, with and without the article: the very URL its self link gives.
+  for (const path of ['/v1/feeds/latest', '/v1/feeds/breaking', '/v1/blogs/desk/feed', '/v1/authors/ann/feed', '/v1/tags/harbour/feed']) {
+    for (const query of ['', 'content=full&']) {
+      for (const format of ['rss', 'atom', 'jsonfeed']) {
+        const res = await app.inject({ url: `${path}?${query}format=${format}` })
+        const self = /<([^>]+)>; rel="self"/.exec(String(res.headers.link))?.[1]
+        t.ok(self !== undefined && pinged.has(self), `${path}?${query}format=${format}: the hub was told of ${self}`)
+        t.ok(res.body.includes(hub.url), 'and the feed names the hub')
+      }
+    }
+  }
+  t.equal(pinged.size, 5 * 2 * 3, 'and nothing else')
+
+  // The hub fails: the ping is sent again, the same topics, once it answers.
+  hub.pings.length = 0
+  hub.fail(503)
+  await send('PATCH', `/v1/posts/${draft.id}`, { title: 'Published, then edited' })
+  await t.rejects(publishToHub(app.db, app.config), /WebSub hub answered 503/)
+  hub.recover()
+  t.equal((await publishToHub(app.db, app.config)).changes, 1, 'the same change, again')
+  t.same(new Set(hub.pings[0]?.form.getAll('hub.url')), pinged, 'the same topics')
+  t.same(await publishToHub(app.db, app.config), { changes: 0, topics: 0 }, 'then nothing more')
+})
+
+t.test('every API process pings by itself when a change commits; a hub needs PUBLIC_BASE_URL', async (t) => {
+  const hub = await startHub(t)
+  const { app } = await buildTestApp(t, { WEBSUB_HUB_URL: hub.url, PUBLIC_BASE_URL: BASE }, { backgroundJobs: true })
+  await app.ready()
+  const key = await newApiKey(app.db, ['content:write'])
+  await app.inject({ method: 'POST', url: '/v1/blogs', headers: { authorization: `Bearer ${key}` }, payload: { title: 'Desk', slug: 'desk' } })
+  await app.inject({ method: 'POST', url: '/v1/posts', headers: { authorization: `Bearer ${key}` }, payload: { blog: 'desk', title: 'Out now', status: 'published' } })
+  const deadline = Date.now() + 30_000
+  const told = () => hub.pings.some((ping) => ping.form.getAll('hub.url').includes(`${BASE}/v1/blogs/desk/feed?format=atom`))
+  while (!told() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.ok(told(), 'the blog\'s feed was announced')
+
+  t.throws(() => loadConfig({ WEBSUB_HUB_URL: hub.url }), /PUBLIC_BASE_URL/, 'without PUBLIC_BASE_URL the topics have no address')
+})
