@@ -95,3 +95,18 @@ t.test('every API process pings by itself when a change commits; a hub needs PUB
 
   t.throws(() => loadConfig({ WEBSUB_HUB_URL: hub.url }), /PUBLIC_BASE_URL/, 'without PUBLIC_BASE_URL the topics have no address')
 })
+
+t.test('a hub configured later hears of what happens from then on, not of the history before it', async (t) => {
+  const first = await buildTestApp(t, {}, { backgroundJobs: true })
+  const key = await newApiKey(first.app.db, ['content:write'])
+  await first.app.inject({ method: 'POST', url: '/v1/blogs', headers: { authorization: `Bearer ${key}` }, payload: { title: 'Old desk', slug: 'old-desk' } })
+  // A process without a hub starts (after the change): the cursor follows the log.
+  const without = await buildTestApp(t, {}, { backgroundJobs: true, sameDatabaseAs: first })
+  await without.app.ready()
+  const hub = await startHub(t)
+  const withHub = await buildTestApp(t, { WEBSUB_HUB_URL: hub.url, PUBLIC_BASE_URL: BASE }, { sameDatabaseAs: first })
+  t.same(await publishToHub(withHub.app.db, withHub.app.config), { changes: 0, topics: 0 }, 'nothing from before')
+  await first.app.inject({ method: 'POST', url: '/v1/blogs', headers: { authorization: `Bearer ${key}` }, payload: { title: 'New desk', slug: 'new-desk' } })
+  t.equal((await publishToHub(withHub.app.db, withHub.app.config)).changes, 1, 'the change after it')
+  t.ok(hub.pings[0]?.form.getAll('hub.url').includes(`${BASE}/v1/blogs/new-desk/feed?format=rss`))
+})

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import { Counter } from 'prom-client'
-import { listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
+import { latestChangeSeq, listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
 import type { Config } from '../../config.ts'
 import type { Executor } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
 import { slugsById } from '../../content/resources/resources.repository.ts'
 import { feedOwnersOfPosts } from '../../content/posts/posts.writes.repository.ts'
 import { feedUrl } from './feed-render.ts'
-import { lockWebSubCursor, saveWebSubCursor } from './websub.repository.ts'
+import { advanceWebSubCursor, lockWebSubCursor, saveWebSubCursor } from './websub.repository.ts'
 
 // Feeds name a WebSub hub (WEBSUB_HUB_URL) and their own URL as the topic; WebSub (W3C, 7) says
 // the publisher MUST tell the hub when a topic is updated, which the hub then fetches and pushes
@@ -80,7 +80,12 @@ export async function publishToHub (db: Kysely<DB>, config: Pick<Config, 'public
 
 /** Woken by every change; a failed ping is tried again after a pause that doubles up to 5 minutes. */
 async function webSubPublisher (app: FastifyInstance): Promise<void> {
-  if (app.config.feeds.websubHub === undefined) return
+  if (app.config.feeds.websubHub === undefined) {
+    // No hub to tell: the cursor follows the log, so a hub configured later hears of what
+    // happens from then on, not of the whole history in one burst.
+    app.addHook('onReady', async () => { await advanceWebSubCursor(app.db, await latestChangeSeq(app.db)) })
+    return
+  }
   const pings = new Counter({ name: 'websub_pings_total', help: 'Publish pings sent to the WebSub hub (WEBSUB_HUB_URL), by result.', labelNames: ['result'] as const, registers: [app.metrics.registry] })
   let stopped = false
   let running: Promise<void> | undefined

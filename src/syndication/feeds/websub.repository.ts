@@ -11,3 +11,8 @@ export async function lockWebSubCursor (db: Executor): Promise<string | undefine
 export async function saveWebSubCursor (db: Executor, seq: string): Promise<void> {
   await db.updateTable('change_cursors').set({ seq, updated_at: sql<Date>`now()` }).where('name', '=', 'websub').execute()
 }
+
+/** Moves the cursor forward to `seq`, never back. */
+export async function advanceWebSubCursor (db: Executor, seq: string): Promise<void> {
+  await db.updateTable('change_cursors').set({ seq: sql<string>`greatest(seq, ${seq}::bigint)`, updated_at: sql<Date>`now()` }).where('name', '=', 'websub').execute()
+}
