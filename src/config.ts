@@ -113,6 +113,8 @@ export const EnvironmentSchema = z.object({
     .describe('Delivery attempts before a webhook delivery is marked failed.'),
   WEBHOOK_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(60_000), '10000')
     .describe('How long a receiver has to answer one delivery.'),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: withDefault(z.coerce.number().min(0).max(36_500), '30')
+    .describe('Days a finished webhook delivery (succeeded, or failed for good) is kept, with its payload, for GET /v1/webhooks/{id}/deliveries and retries; then deleted. Pending deliveries are kept until they finish.'),
   WEBHOOK_RETRY_BASE_MS: withDefault(z.coerce.number().int().min(10).max(3_600_000), '5000')
     .describe('First retry delay; each further retry doubles it (with jitter), up to an hour.'),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(60_000).optional())
@@ -167,7 +169,7 @@ export interface Config {
   readonly searchTimeLimitMs: number | undefined
   readonly overloadMaxEventLoopDelayMs: number | undefined
   readonly requestTimeoutMs: number
-  readonly webhooks: { readonly allowPrivateTargets: boolean, readonly maxAttempts: number, readonly timeoutMs: number, readonly retryBaseMs: number }
+  readonly webhooks: { readonly allowPrivateTargets: boolean, readonly maxAttempts: number, readonly timeoutMs: number, readonly retryBaseMs: number, readonly deliveryRetentionMs: number }
   readonly adminApiKey: string | undefined
   readonly rateLimits: { readonly anonymous: number, readonly read: number, readonly write: number }
   readonly redisUrl: string | undefined
@@ -241,7 +243,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS === 'true',
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
-      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      deliveryRetentionMs: e.WEBHOOK_DELIVERY_RETENTION_DAYS * 86_400_000
     }),
     adminApiKey: e.ADMIN_API_KEY,
     rateLimits: Object.freeze({ anonymous: e.RATE_LIMIT_ANONYMOUS, read: e.RATE_LIMIT_READ, write: e.RATE_LIMIT_WRITE }),

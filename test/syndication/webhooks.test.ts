@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { claimDueDeliveries, insertWebhook } from '../../src/syndication/webhooks/webhooks.repository.ts'
-import { deliverDue, fanOut, retryDelay } from '../../src/syndication/webhooks/dispatcher.ts'
+import { deliverDue, fanOut, pruneOldDeliveries, retryDelay } from '../../src/syndication/webhooks/dispatcher.ts'
 import { isInternalAddress, refusedTarget, type Resolver } from '../../src/syndication/webhooks/targets.ts'
 import { uuidv7 } from 'uuidv7'
 import pino from 'pino'
@@ -183,4 +183,30 @@ t.test('webhook targets: the address checked is the address connected to (DNS re
     if (address !== 'not-an-address') t.equal(await refusedTarget(`http://${literal}/x`, false), 'the target is a private or loopback address', `http://${literal}/x refused`)
   }
   for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '2a00:1450:4001::1']) t.notOk(isInternalAddress(address), `${address} is public`)
+})
+
+t.test('finished deliveries go after WEBHOOK_DELIVERY_RETENTION_DAYS, pending ones stay; every process prunes at start', async (t) => {
+  const first = await buildTestApp(t, ENV)
+  const { app } = first
+  const admin = await newApiKey(app.db, ['admin'])
+  const auth = { authorization: `Bearer ${admin}` }
+  const hook = (await app.inject({ method: 'POST', url: '/v1/webhooks', headers: auth, payload: { url: 'http://127.0.0.1:9/in', event_types: ['*'] } })).json().data as { id: string }
+  for (const slug of ['one', 'two', 'three']) await app.inject({ method: 'POST', url: '/v1/blogs', headers: auth, payload: { title: slug, slug } })
+  t.equal(await fanOut(app.db, app.config), 3)
+  const deliveries = async () => ((await app.inject({ url: `/v1/webhooks/${hook.id}/deliveries`, headers: auth })).json().data as Array<{ id: string, status: string }>)
+  const [a, b] = (await deliveries()).map((delivery) => delivery.id)
+  await app.db.updateTable('webhook_deliveries').set({ status: 'succeeded' }).where('id', '=', a!).execute()
+  await app.db.updateTable('webhook_deliveries').set({ status: 'failed' }).where('id', '=', b!).execute()
+
+  t.equal(await pruneOldDeliveries(app.db, 86_400_000), 0, 'none is a day old')
+  t.equal(await pruneOldDeliveries(app.db, -60_000), 2, 'made before the bound: the two finished ones go')
+  t.same((await deliveries()).map((delivery) => delivery.status), ['pending'], 'the pending one stays')
+
+  await app.db.updateTable('webhook_deliveries').set({ status: 'failed' }).where('status', '=', 'pending').execute()
+  // A process with its background loops and a retention of 0 days prunes as it starts.
+  const second = await buildTestApp(t, { ...ENV, WEBHOOK_DELIVERY_RETENTION_DAYS: '0' }, { backgroundJobs: true, sameDatabaseAs: first })
+  await second.app.ready()
+  const deadline = Date.now() + 30_000
+  while ((await deliveries()).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.same(await deliveries(), [], 'pruned')
 })

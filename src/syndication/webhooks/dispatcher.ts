@@ -9,7 +9,7 @@ import type { DB } from '../../db/schema.ts'
 import { loadChangeData } from '../changes/change-data.ts'
 import { configuredLinks } from '../../content/common/site.ts'
 import {
-  activeWebhooks, claimDueDeliveries, insertDeliveries, lockFanoutCursor, recordAttempt, saveFanoutCursor,
+  activeWebhooks, claimDueDeliveries, insertDeliveries, lockFanoutCursor, pruneDeliveries, recordAttempt, saveFanoutCursor,
   type ClaimedDelivery
 } from './webhooks.repository.ts'
 import { signatureHeaders } from './signing.ts'
@@ -81,6 +81,20 @@ export async function deliverDue (db: Kysely<DB>, settings: WebhookSettings, opt
   return claimed.length
 }
 
+const PRUNE_BATCH = 1_000
+const PRUNE_INTERVAL_MS = 15 * 60_000
+
+/** Deletes the finished deliveries older than the retention, a batch at a time; returns how many. */
+export async function pruneOldDeliveries (db: Kysely<DB>, retentionMs: number): Promise<number> {
+  const before = new Date(Date.now() - retentionMs)
+  let total = 0
+  for (;;) {
+    const deleted = await pruneDeliveries(db, before, PRUNE_BATCH)
+    total += deleted
+    if (deleted < PRUNE_BATCH) return total
+  }
+}
+
 /**
  * The loop each API process runs: woken by every change (LISTEN/NOTIFY) and by a timer for
  * retries, from the moment the app is ready. Closing the app stops taking new work and waits
@@ -111,17 +125,32 @@ async function dispatcher (app: FastifyInstance, options: { pollMs?: number }): 
       if (again) { again = false; kick() }
     })
   }
+  // Finished deliveries keep their payload (a post's whole body) for the delivery log and
+  // retries, WEBHOOK_DELIVERY_RETENTION_DAYS long; without this the table grew by one per event
+  // and webhook, for good.
+  let pruning: Promise<unknown> = Promise.resolve()
+  let pruneTimer: NodeJS.Timeout | undefined
+  const prune = () => {
+    pruning = pruneOldDeliveries(app.db, app.config.webhooks.deliveryRetentionMs)
+      .then((count) => { if (count > 0) app.log.info({ count }, 'deleted finished webhook deliveries past their retention') })
+      .catch((error: unknown) => app.log.warn({ err: error }, 'deleting old webhook deliveries failed; will retry'))
+  }
   app.addHook('onReady', async () => {
     timer = setInterval(kick, options.pollMs ?? 1_000)
     timer.unref()
+    pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS)
+    pruneTimer.unref()
     unsubscribe = app.changeSignal.on(kick)
     kick()
+    prune()
   })
   app.addHook('onClose', async () => {
     stopped = true
     clearInterval(timer)
+    clearInterval(pruneTimer)
     unsubscribe()
     await running
+    await pruning
   })
 }
 

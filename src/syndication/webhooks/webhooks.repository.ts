@@ -107,6 +107,19 @@ export async function recordAttempt (db: Executor, id: string, outcome: { status
   }).where('id', '=', id).execute()
 }
 
+/**
+ * Deletes up to `limit` finished deliveries (succeeded or failed) made before `before`; returns
+ * how many. Their ids are UUIDv7, in order of creation, so the bound is a range of the primary key.
+ */
+export async function pruneDeliveries (db: Executor, before: Date, limit: number): Promise<number> {
+  const boundary = `${before.getTime().toString(16).padStart(12, '0').replace(/^(.{8})(.{4})$/, '$1-$2')}-0000-0000-000000000000`
+  const result = await db.deleteFrom('webhook_deliveries')
+    .where('id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id')
+      .where('id', '<', boundary).where('status', '!=', 'pending').orderBy('id').limit(limit))
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
 export async function pendingDeliveryCount (db: Executor): Promise<number> {
   const row = await db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow()
   return Number(row.n)
