@@ -177,6 +177,8 @@ export interface ChangeCursorsTable {
   name: string
   seq: string
   updated_at: CreatedTimestamp
+  /** Held by the process working from the cursor until then (the WebSub publisher's lease). */
+  leased_until: Date | null
 }
 
 export interface ChangeFollowersTable {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.ts'
 import { publishToHub } from '../../src/syndication/feeds/websub-publisher.plugin.ts'
+import { leaseWebSubCursor } from '../../src/syndication/feeds/websub.repository.ts'
 import { newApiKey } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
@@ -79,6 +80,13 @@ t.test('a public change tells the hub of every feed it updated, by the self URLs
   t.equal((await publishToHub(app.db, app.config)).changes, 1, 'the same change, again')
   t.same(new Set(hub.pings[0]?.form.getAll('hub.url')), pinged, 'the same topics')
   t.same(await publishToHub(app.db, app.config), { changes: 0, topics: 0 }, 'then nothing more')
+
+  // One process at a time, by a lease: while another holds the cursor, nothing is sent.
+  await send('PATCH', `/v1/posts/${draft.id}`, { title: 'Edited again' })
+  t.not(await leaseWebSubCursor(app.db, 60_000), undefined, 'another process takes the cursor')
+  t.same(await publishToHub(app.db, app.config), { changes: 0, topics: 0 }, 'so this one leaves it')
+  await app.db.updateTable('change_cursors').set({ leased_until: new Date(Date.now() - 1_000) }).where('name', '=', 'websub').execute()
+  t.equal((await publishToHub(app.db, app.config)).changes, 1, 'a lease run out (its process died) is taken over')
 })
 
 t.test('every API process pings by itself when a change commits; a hub needs PUBLIC_BASE_URL', async (t) => {

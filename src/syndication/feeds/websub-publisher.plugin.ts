@@ -9,7 +9,7 @@ import type { DB } from '../../db/schema.ts'
 import { slugsById } from '../../content/resources/resources.repository.ts'
 import { feedOwnersOfPosts } from '../../content/posts/posts.writes.repository.ts'
 import { feedUrl } from './feed-render.ts'
-import { advanceWebSubCursor, lockWebSubCursor, saveWebSubCursor } from './websub.repository.ts'
+import { advanceWebSubCursor, leaseWebSubCursor, releaseWebSubCursor } from './websub.repository.ts'
 
 // Feeds name a WebSub hub (WEBSUB_HUB_URL) and their own URL as the topic; WebSub (W3C, 7) says
 // the publisher MUST tell the hub when a topic is updated, which the hub then fetches and pushes
@@ -18,10 +18,12 @@ import { advanceWebSubCursor, lockWebSubCursor, saveWebSubCursor } from './websu
 // a form POST of hub.mode=publish with each updated topic as hub.url. A hub that does not answer
 // 2xx is asked again, the cursor unmoved, with a growing pause.
 
-const BATCH = 200
+const BATCH = 100
 /** Topics per ping: hubs take hub.url repeated; a form body stays well under their limits. */
 const TOPICS_PER_PING = 100
 const TIMEOUT_MS = 5_000
+/** Longer than a batch's pings should take (5 s each at worst); a lease that runs out early only means a second ping. */
+const LEASE_MS = 300_000
 const RETRY_MS = { first: 1_000, max: 300_000 }
 const FORMATS = ['rss', 'atom', 'jsonfeed'] as const
 
@@ -60,22 +62,30 @@ async function ping (hub: string, urls: readonly string[]): Promise<void> {
 
 /**
  * Tells the hub of the feeds the next public changes updated, and moves the cursor past them;
- * returns how many changes it passed (0 when none, or another process is at it).
+ * returns how many changes it passed (0 when none, or another process is at it). The cursor is
+ * leased, not locked, so no transaction waits on the hub; a process that dies mid-ping lets the
+ * lease run out and another pings again (hubs take a ping twice without harm).
  */
 export async function publishToHub (db: Kysely<DB>, config: Pick<Config, 'publicBaseUrl'> & { feeds: { websubHub: string | undefined } }): Promise<{ changes: number, topics: number }> {
   const hub = config.feeds.websubHub
   if (hub === undefined) return { changes: 0, topics: 0 }
-  return db.transaction().execute(async (tx) => {
-    const after = await lockWebSubCursor(tx)
-    if (after === undefined) return { changes: 0, topics: 0 }
-    const changes = await listChanges(tx, { afterSeq: after, limit: BATCH, visibility: 'public' })
+  const after = await leaseWebSubCursor(db, LEASE_MS)
+  if (after === undefined) return { changes: 0, topics: 0 }
+  try {
+    const changes = await listChanges(db, { afterSeq: after, limit: BATCH, visibility: 'public' })
     const last = changes.at(-1)
-    if (last === undefined) return { changes: 0, topics: 0 }
-    const urls = await updatedTopics(tx, config.publicBaseUrl, changes)
+    if (last === undefined) {
+      await releaseWebSubCursor(db)
+      return { changes: 0, topics: 0 }
+    }
+    const urls = await updatedTopics(db, config.publicBaseUrl, changes)
     await ping(hub, urls)
-    await saveWebSubCursor(tx, last.seq)
+    await releaseWebSubCursor(db, last.seq)
     return { changes: changes.length, topics: urls.length }
-  })
+  } catch (error) {
+    await releaseWebSubCursor(db).catch(() => {})
+    throw error
+  }
 }
 
 /** Woken by every change; a failed ping is tried again after a pause that doubles up to 5 minutes. */
