@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import { newApiKey, newBlog, newPost } from '../helpers/factories.ts'
+import { lockPurgeCursor } from '../../src/syndication/edge-purge/edge-purge.repository.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
+import { testServerUrl } from '../helpers/test-database.ts'
 
 // Edge purges by surrogate key (EDGE_PURGE_URL), against a recording HTTP server standing in for
 // the CDN's purge API (the real Varnish is in test/scale-out). What is checked: the request
@@ -103,4 +105,25 @@ t.test('xkey shape, and a failed purge is sent again', async (t) => {
   const metrics = (await app.inject({ url: '/metrics', headers: admin2 })).body
   t.match(metrics, /edge_purge_requests_total\{result="failed"\} [1-9]/)
   t.match(metrics, /edge_purge_requests_total\{result="sent"\} [1-9]/)
+})
+
+t.test('a process finds the purge cursor taken and goes on, rather than waiting out another\'s purge', { skip: testServerUrl() === undefined && 'the embedded database runs one transaction at a time' }, async (t) => {
+  const { app } = await buildTestApp(t)
+  let release = () => {}
+  const held = new Promise<void>((resolve) => { release = resolve })
+  let taken!: () => void
+  const holding = new Promise<void>((resolve) => { taken = resolve })
+  // One process sends its purge, the cursor locked, while the edge takes its time.
+  const holder = app.db.transaction().execute(async (tx) => {
+    t.type(await lockPurgeCursor(tx), 'string', 'the first takes the cursor')
+    taken()
+    await held
+  })
+  await holding
+  // The first lets go only after the second has its answer: a second that waited would wait for good.
+  const other = await app.db.transaction().execute((tx) => lockPurgeCursor(tx))
+  t.equal(other, undefined, 'the second is told it is taken, without waiting')
+  release()
+  await holder
+  t.type(await app.db.transaction().execute((tx) => lockPurgeCursor(tx)), 'string', 'then it is free again')
 })

@@ -58,6 +58,7 @@ async function edgePurger (app: FastifyInstance): Promise<void> {
   /** Purges what every live process has applied and nobody has purged yet. */
   const purgeApplied = () => app.db.transaction().execute(async (tx) => {
     const purged = await lockPurgeCursor(tx)
+    if (purged === undefined) return
     const upTo = await appliedByAll(tx, LIVE_SECONDS)
     if (upTo === undefined || BigInt(upTo) <= BigInt(purged)) return
     const keys = new Set<string>()
