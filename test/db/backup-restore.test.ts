@@ -77,6 +77,9 @@ t.test('pg_dump and pg_restore: the restored database answers as the original di
   const posts = (await app.inject({ url: '/v1/posts?limit=100' })).json().data as Array<{ blog: { slug: string }, slug: string }>
   t.ok(posts.length > 30, `${posts.length} posts`)
   for (const post of posts) urls.push(`/v1/blogs/${post.blog.slug}/posts/${post.slug}`)
+  // Last-Modified is left out while its second is not over (http/caching.ts: a validator within
+  // the current second could miss a later change): both are read once the last write's second is.
+  await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10))
   const differ: string[] = []
   for (const url of urls) {
     const [a, b] = [await app.inject({ url }), await copy.inject({ url })]
