@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely'
 import { Counter } from 'prom-client'
 import { compactChanges } from '../changes/change-log.repository.ts'
 import type { DB } from '../db/schema.ts'
+import { runInBackground } from './background-job.ts'
 import { fanoutPosition } from './webhooks/webhooks.repository.ts'
 
 // The change log gets a row for every write. Compaction (change-log.repository.ts,
@@ -35,26 +36,14 @@ export async function compactChangeLog (db: Kysely<DB>, compactAfterMs: number, 
 /** A pass when the app is ready, then every 15 minutes, until it closes. */
 async function changeLogCompaction (app: FastifyInstance): Promise<void> {
   const compacted = new Counter({ name: 'change_log_compacted_rows_total', help: 'Change-log rows deleted by compaction (CHANGE_LOG_COMPACT_AFTER_DAYS).', registers: [app.metrics.registry] })
-  let stopped = false
-  let running: Promise<unknown> = Promise.resolve()
-  let timer: NodeJS.Timeout | undefined
-  const tick = () => {
-    running = compactChangeLog(app.db, app.config.changeLogCompactAfterMs, () => stopped)
-      .then((count) => {
-        compacted.inc(count)
-        if (count > 0) app.log.info({ count }, 'compacted the change log')
-      })
-      .catch((error: unknown) => app.log.warn({ err: error }, 'change-log compaction failed; will retry'))
-  }
-  app.addHook('onReady', async () => {
-    timer = setInterval(tick, INTERVAL_MS)
-    timer.unref()
-    tick()
-  })
-  app.addHook('onClose', async () => {
-    stopped = true
-    clearInterval(timer)
-    await running
+  runInBackground(app, {
+    failure: 'change-log compaction failed',
+    everyMs: INTERVAL_MS,
+    run: async (stopped) => {
+      const count = await compactChangeLog(app.db, app.config.changeLogCompactAfterMs, stopped)
+      compacted.inc(count)
+      if (count > 0) app.log.info({ count }, 'compacted the change log')
+    }
   })
 }
 

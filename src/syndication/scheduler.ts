@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely'
 import { appendChanges } from '../changes/change-log.repository.ts'
 import { publishDuePosts } from '../content/posts/posts.writes.repository.ts'
 import type { DB } from '../db/schema.ts'
+import { runInBackground } from './background-job.ts'
 
 // A scheduled post is visible to readers from its publish time on by itself (the visibility
 // predicate compares with now()). What needs a process is the news of it: this loop marks due
@@ -30,21 +31,13 @@ export async function publishScheduledPosts (db: Kysely<DB>): Promise<number> {
 
 /** Runs a pass every SCHEDULER_INTERVAL_MS from the moment the app is ready until it closes. */
 async function scheduler (app: FastifyInstance): Promise<void> {
-  let running: Promise<unknown> = Promise.resolve()
-  let timer: NodeJS.Timeout | undefined
-  const tick = () => {
-    running = publishScheduledPosts(app.db)
-      .then((count) => { if (count > 0) app.log.info({ count }, 'published scheduled posts') })
-      .catch((error: unknown) => app.log.warn({ err: error }, 'scheduled publishing failed; will retry'))
-  }
-  app.addHook('onReady', async () => {
-    timer = setInterval(tick, app.config.schedulerIntervalMs)
-    timer.unref()
-    tick()
-  })
-  app.addHook('onClose', async () => {
-    clearInterval(timer)
-    await running
+  runInBackground(app, {
+    failure: 'scheduled publishing failed',
+    everyMs: app.config.schedulerIntervalMs,
+    run: async () => {
+      const count = await publishScheduledPosts(app.db)
+      if (count > 0) app.log.info({ count }, 'published scheduled posts')
+    }
   })
 }
 

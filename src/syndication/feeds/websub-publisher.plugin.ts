@@ -8,6 +8,7 @@ import type { Executor } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
 import { slugsById } from '../../content/resources/resources.repository.ts'
 import { feedOwnersOfPosts } from '../../content/posts/posts.writes.repository.ts'
+import { runInBackground } from '../background-job.ts'
 import { feedUrl } from './feed-render.ts'
 import { advanceWebSubCursor, leaseWebSubCursor, releaseWebSubCursor } from './websub.repository.ts'
 
@@ -24,7 +25,7 @@ const TOPICS_PER_PING = 100
 const TIMEOUT_MS = 5_000
 /** Longer than a batch's pings should take (5 s each at worst); a lease that runs out early only means a second ping. */
 const LEASE_MS = 300_000
-const RETRY_MS = { first: 1_000, max: 300_000 }
+const RETRY_MS = { firstMs: 1_000, maxMs: 300_000 }
 const FORMATS = ['rss', 'atom', 'jsonfeed'] as const
 
 /**
@@ -97,42 +98,18 @@ async function webSubPublisher (app: FastifyInstance): Promise<void> {
     return
   }
   const pings = new Counter({ name: 'websub_pings_total', help: 'Publish pings sent to the WebSub hub (WEBSUB_HUB_URL), by result.', labelNames: ['result'] as const, registers: [app.metrics.registry] })
-  let stopped = false
-  let running: Promise<void> | undefined
-  let again = false
-  let pause = RETRY_MS.first
-  let retry: NodeJS.Timeout | undefined
-  let unsubscribe = () => {}
-  const pass = async () => {
-    try {
-      while (!stopped && (await publishToHub(app.db, app.config)).changes > 0) pings.inc({ result: 'sent' })
-      pause = RETRY_MS.first
-    } catch (error) {
-      pings.inc({ result: 'failed' })
-      app.log.warn({ err: error, retryInMs: pause }, 'telling the WebSub hub of feed updates failed; will retry')
-      retry = setTimeout(kick, pause)
-      retry.unref()
-      pause = Math.min(pause * 2, RETRY_MS.max)
+  runInBackground(app, {
+    failure: 'telling the WebSub hub of feed updates failed',
+    onChanges: true,
+    retryAfterFailure: RETRY_MS,
+    run: async (stopped) => {
+      try {
+        while (!stopped() && (await publishToHub(app.db, app.config)).changes > 0) pings.inc({ result: 'sent' })
+      } catch (error) {
+        pings.inc({ result: 'failed' })
+        throw error
+      }
     }
-  }
-  const kick = () => {
-    if (stopped) return
-    if (running !== undefined) { again = true; return }
-    clearTimeout(retry)
-    running = pass().finally(() => {
-      running = undefined
-      if (again) { again = false; kick() }
-    })
-  }
-  app.addHook('onReady', async () => {
-    unsubscribe = app.changeSignal.on(kick)
-    kick()
-  })
-  app.addHook('onClose', async () => {
-    stopped = true
-    clearTimeout(retry)
-    unsubscribe()
-    await running
   })
 }
 

@@ -12,6 +12,7 @@ import {
   activeWebhooks, claimDueDeliveries, insertDeliveries, lockFanoutCursor, pruneDeliveries, recordAttempt, saveFanoutCursor,
   type ClaimedDelivery
 } from './webhooks.repository.ts'
+import { runInBackground } from '../background-job.ts'
 import { signatureHeaders } from './signing.ts'
 import type { Resolver } from './targets.ts'
 import { post } from './transport.ts'
@@ -96,61 +97,33 @@ export async function pruneOldDeliveries (db: Kysely<DB>, retentionMs: number): 
 }
 
 /**
- * The loop each API process runs: woken by every change (LISTEN/NOTIFY) and by a timer for
- * retries, from the moment the app is ready. Closing the app stops taking new work and waits
- * for the sends in flight (the database closes only after that).
+ * What each API process runs: fan-out and delivery, woken by every change (LISTEN/NOTIFY) and by
+ * a timer for retries; and the pruning of old deliveries. Closing the app stops taking new work
+ * and waits for the sends in flight (the database closes only after that).
  */
 async function dispatcher (app: FastifyInstance, options: { pollMs?: number }): Promise<void> {
-  let stopped = false
-  let running: Promise<void> | undefined
-  let again = false
-  let timer: NodeJS.Timeout | undefined
-  let unsubscribe = () => {}
-  const pass = async () => {
-    try {
-      while (!stopped) {
+  runInBackground(app, {
+    failure: 'webhook dispatch failed',
+    everyMs: options.pollMs ?? 1_000,
+    onChanges: true,
+    run: async (stopped) => {
+      while (!stopped()) {
         const fanned = await fanOut(app.db, app.config)
         const sent = await deliverDue(app.db, app.config.webhooks)
-        if (fanned === 0 && sent === 0) break
+        if (fanned === 0 && sent === 0) return
       }
-    } catch (error) {
-      app.log.warn({ err: error }, 'webhook dispatch failed; will retry')
     }
-  }
-  const kick = () => {
-    if (stopped) return
-    if (running !== undefined) { again = true; return }
-    running = pass().finally(() => {
-      running = undefined
-      if (again) { again = false; kick() }
-    })
-  }
+  })
   // Finished deliveries keep their payload (a post's whole body) for the delivery log and
   // retries, WEBHOOK_DELIVERY_RETENTION_DAYS long; without this the table grew by one per event
   // and webhook, for good.
-  let pruning: Promise<unknown> = Promise.resolve()
-  let pruneTimer: NodeJS.Timeout | undefined
-  const prune = () => {
-    pruning = pruneOldDeliveries(app.db, app.config.webhooks.deliveryRetentionMs)
-      .then((count) => { if (count > 0) app.log.info({ count }, 'deleted finished webhook deliveries past their retention') })
-      .catch((error: unknown) => app.log.warn({ err: error }, 'deleting old webhook deliveries failed; will retry'))
-  }
-  app.addHook('onReady', async () => {
-    timer = setInterval(kick, options.pollMs ?? 1_000)
-    timer.unref()
-    pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS)
-    pruneTimer.unref()
-    unsubscribe = app.changeSignal.on(kick)
-    kick()
-    prune()
-  })
-  app.addHook('onClose', async () => {
-    stopped = true
-    clearInterval(timer)
-    clearInterval(pruneTimer)
-    unsubscribe()
-    await running
-    await pruning
+  runInBackground(app, {
+    failure: 'deleting old webhook deliveries failed',
+    everyMs: PRUNE_INTERVAL_MS,
+    run: async () => {
+      const count = await pruneOldDeliveries(app.db, app.config.webhooks.deliveryRetentionMs)
+      if (count > 0) app.log.info({ count }, 'deleted finished webhook deliveries past their retention')
+    }
   })
 }
 
