@@ -6,8 +6,8 @@ import { buildApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { publiclyVisible } from '../../src/content/posts/posts.repository.ts'
 import { openPostgres } from '../../src/db/postgres.ts'
-import { loadPlansDataset, POSTS } from '../helpers/plans-dataset.ts'
-import { createTestDatabase, testServerUrl } from '../helpers/test-database.ts'
+import { createPlansDatabase, POSTS } from '../helpers/plans-dataset.ts'
+import { testServerUrl } from '../helpers/test-database.ts'
 
 // A read's statement is sent named (db/named-statements.ts) so that PostgreSQL plans it once per
 // connection: after five plans made for the values it weighs a generic plan, and keeps it when
@@ -31,9 +31,8 @@ const PLANNED_FOR_ITS_VALUES = [/ offset \$\d+/, /"p"\."published_at" [<>] \$\d+
 const skip = testServerUrl() === undefined && 'PostgreSQL only: the embedded database keeps no named statements per connection'
 
 t.test(`every named read statement keeps one plan at ${POSTS.toLocaleString('en')} posts`, { skip }, async (t) => {
-  const testDb = await createTestDatabase()
+  const testDb = await createPlansDatabase()
   t.teardown(() => testDb.destroy())
-  await loadPlansDataset(testDb.database.db)
   // One connection: pg_prepared_statements shows the statements of its own session only.
   const database = openPostgres({ url: testDb.url as string, poolSize: 1 })
   t.teardown(() => database.close())

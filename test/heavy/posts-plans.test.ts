@@ -5,8 +5,7 @@ import { countQuery, latestPublicPostAt, postsByKeysQuery, publiclyVisible, post
 import { publicPostCount } from '../../src/content/resources/byline.repository.ts'
 import { DEFAULT_POST_FIELDS, EXACT_SEARCH_COUNT_LIMIT } from '../../src/content/posts/posts.schemas.ts'
 import { publishDueQuery } from '../../src/content/posts/posts.writes.repository.ts'
-import { createTestDatabase } from '../helpers/test-database.ts'
-import { loadPlansDataset, POSTS } from '../helpers/plans-dataset.ts'
+import { createPlansDatabase, POSTS } from '../helpers/plans-dataset.ts'
 import { ghostPostsQueries, postOrder } from '../../src/compat/ghost/ghost.repository.ts'
 import { newsSitemapPosts, sitemapMonths, sitemapMonthsQuery, sitemapPosts } from '../../src/syndication/sitemaps/sitemaps.repository.ts'
 
@@ -52,12 +51,11 @@ function render (node: PlanNode, depth = 0): string {
 }
 
 t.test(`list queries use an index for their order at ${POSTS.toLocaleString('en')} posts`, async (t) => {
-  const testDb = await createTestDatabase()
+  const started = Date.now()
+  const testDb = await createPlansDatabase()
   t.teardown(() => testDb.destroy())
   const { db } = testDb.database
-  const started = Date.now()
-  await loadPlansDataset(db)
-  t.comment(`loaded ${POSTS} posts in ${Date.now() - started} ms`)
+  t.comment(`${POSTS} posts ready in ${Date.now() - started} ms`)
 
   const blog = await db.selectFrom('blogs').select('id').where('slug', '=', 'blog-7').executeTakeFirstOrThrow()
   const author = await db.selectFrom('authors').select('id').where('slug', '=', 'author-7').executeTakeFirstOrThrow()

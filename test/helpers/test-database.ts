@@ -56,9 +56,14 @@ export interface TestDatabase {
   destroy (): Promise<void>
 }
 
-export async function createTestDatabase (): Promise<TestDatabase> {
+/** A database of this file's own, a copy of the migrated template (or, on PostgreSQL, of `template`). */
+export async function createTestDatabase (options: { template?: string } = {}): Promise<TestDatabase> {
   const serverUrl = testServerUrl()
-  return serverUrl === undefined ? createEmbedded() : createPostgres(serverUrl)
+  if (serverUrl === undefined) {
+    if (options.template !== undefined) throw new Error('the embedded database has one template, the migrated one')
+    return createEmbedded()
+  }
+  return createPostgres(serverUrl, options.template ?? templateDatabaseName(serverUrl))
 }
 
 async function createEmbedded (): Promise<TestDatabase> {
@@ -73,10 +78,10 @@ async function createEmbedded (): Promise<TestDatabase> {
   }
 }
 
-async function createPostgres (serverUrl: string): Promise<TestDatabase> {
+async function createPostgres (serverUrl: string, template: string): Promise<TestDatabase> {
   const name = `${databaseName(serverUrl)}_t${process.pid}_${randomBytes(4).toString('hex')}`
   await withAdminClient(serverUrl, (client) =>
-    client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(templateDatabaseName(serverUrl))}`))
+    client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`))
   const url = withDatabaseName(serverUrl, name)
   const database = openPostgres({ url, poolSize: 5 })
   const drop = async () => {

@@ -7,6 +7,7 @@ import { migrateToLatest } from '../../src/db/migrator.ts'
 import {
   databaseName, PGLITE_TEMPLATE_FILE, quoteIdent, templateDatabaseName, testServerUrl, withAdminClient, withDatabaseName
 } from '../helpers/test-database.ts'
+import { plansTemplateName } from '../helpers/plans-dataset.ts'
 
 // Runs once before the test files (tap's `before`): migrates a template database that every
 // test file then copies. Creating and migrating a database once instead of per file is what
@@ -32,7 +33,8 @@ if (serverUrl === undefined) {
     const leftovers = await client.query<{ datname: string }>(
       'SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND datname ~ $2', [prefix, '_t[0-9]+_[0-9a-f]{8}$'])
     for (const { datname } of leftovers.rows) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`)
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(template)} WITH (FORCE)`)
+    // The heavy tests' archive is copied from a template of its own, made from this one.
+    for (const name of [plansTemplateName(serverUrl), `${plansTemplateName(serverUrl)}_building`, template]) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
     await client.query(`CREATE DATABASE ${quoteIdent(template)}`)
   })
   const database = openPostgres({ url: withDatabaseName(serverUrl, template), poolSize: 1 })
