@@ -89,6 +89,28 @@ t.test('a public change tells the hub of every feed it updated, by the self URLs
   t.equal((await publishToHub(app.db, app.config)).changes, 1, 'a lease run out (its process died) is taken over')
 })
 
+t.test('a post moved to another blog: the feed it left is told too', async (t) => {
+  const hub = await startHub(t)
+  const { app } = await buildTestApp(t, { WEBSUB_HUB_URL: hub.url, PUBLIC_BASE_URL: BASE })
+  const key = await newApiKey(app.db, ['content:write'])
+  const send = (method: 'POST' | 'PATCH', url: string, payload: object) => app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload })
+  await send('POST', '/v1/blogs', { title: 'Desk', slug: 'desk' })
+  await send('POST', '/v1/blogs', { title: 'Other desk', slug: 'other-desk' })
+  const post = (await send('POST', '/v1/posts', { blog: 'desk', title: 'Wandering', status: 'published' })).json().data as { id: string }
+  await publishToHub(app.db, app.config)
+  hub.pings.length = 0
+
+  t.equal((await send('PATCH', `/v1/posts/${post.id}`, { blog: 'other-desk' })).statusCode, 200)
+  t.equal((await publishToHub(app.db, app.config)).changes, 2, 'the delete in the blog it left, the change in the new one')
+  const pinged = new Set(hub.pings.flatMap((ping) => ping.form.getAll('hub.url')))
+  for (const blog of ['desk', 'other-desk']) {
+    for (const format of ['rss', 'atom', 'jsonfeed']) t.ok(pinged.has(`${BASE}/v1/blogs/${blog}/feed?format=${format}`), `${blog}'s ${format} feed`)
+  }
+  // The feed it left no longer has it, which is what its subscribers are told to fetch.
+  const left = await app.inject({ url: '/v1/blogs/desk/feed?format=jsonfeed' })
+  t.same(left.json().items, [], 'the blog it left lists it no more')
+})
+
 t.test('every API process pings by itself when a change commits; a hub needs PUBLIC_BASE_URL', async (t) => {
   const hub = await startHub(t)
   const { app } = await buildTestApp(t, { WEBSUB_HUB_URL: hub.url, PUBLIC_BASE_URL: BASE }, { backgroundJobs: true })

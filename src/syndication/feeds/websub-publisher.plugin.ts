@@ -46,8 +46,12 @@ export async function updatedTopics (db: Executor, apiBase: string, changes: rea
     for (const tag of post.tags) paths.add(`/v1/tags/${tag}/feed`)
   }
   // A blog, author or tag renamed: its own feed's title (the network feeds name it in items).
-  for (const [type, table] of [['blog', 'blogs'], ['author', 'authors'], ['tag', 'tags']] as const) {
-    for (const slug of (await slugsById(db, table, ids(type))).values()) paths.add(`/v1/${table}/${slug}/feed`)
+  // And the blog each post change was written under: for a post moved to another blog, that is
+  // the blog it left (its change there is a delete), whose feed lost an item.
+  const postBlogs = changes.flatMap((change) => change.entity_type === 'post' && change.blog_id !== null ? [change.blog_id] : [])
+  const owners = { blogs: [...new Set([...ids('blog'), ...postBlogs])], authors: ids('author'), tags: ids('tag') }
+  for (const [table, owned] of Object.entries(owners) as Array<[keyof typeof owners, string[]]>) {
+    for (const slug of (await slugsById(db, table, owned)).values()) paths.add(`/v1/${table}/${slug}/feed`)
   }
   return [...paths].flatMap((path) => topics(apiBase, path))
 }
