@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.ts'
 import { publishToHub } from '../../src/syndication/feeds/websub-publisher.plugin.ts'
-import { leaseWebSubCursor } from '../../src/syndication/feeds/websub.repository.ts'
+import { leaseCursor } from '../../src/changes/cursor-leases.repository.ts'
 import { newApiKey } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
@@ -83,7 +83,7 @@ t.test('a public change tells the hub of every feed it updated, by the self URLs
 
   // One process at a time, by a lease: while another holds the cursor, nothing is sent.
   await send('PATCH', `/v1/posts/${draft.id}`, { title: 'Edited again' })
-  t.not(await leaseWebSubCursor(app.db, 60_000), undefined, 'another process takes the cursor')
+  t.not(await leaseCursor(app.db, 'websub', 60_000), undefined, 'another process takes the cursor')
   t.same(await publishToHub(app.db, app.config), { changes: 0, topics: 0 }, 'so this one leaves it')
   await app.db.updateTable('change_cursors').set({ leased_until: new Date(Date.now() - 1_000) }).where('name', '=', 'websub').execute()
   t.equal((await publishToHub(app.db, app.config)).changes, 1, 'a lease run out (its process died) is taken over')

@@ -25,18 +25,3 @@ export async function appliedByAll (db: Executor, liveSeconds: number): Promise<
     .executeTakeFirst()
   return row?.seq ?? undefined
 }
-
-/** Locks the purge position until the transaction ends: one process at a time sends a range. */
-/**
- * Locks the purge cursor for this transaction; undefined when another process holds it. Not
- * waiting for it: the holder sends its purge with the lock held, and a process waiting behind it
- * would keep a connection for as long as the edge takes to answer (its next report, within a
- * second, tries again).
- */
-export async function lockPurgeCursor (db: Executor): Promise<string | undefined> {
-  return (await db.selectFrom('change_cursors').select('seq').where('name', '=', 'edge-purge').forUpdate().skipLocked().executeTakeFirst())?.seq
-}
-
-export async function savePurgeCursor (db: Executor, seq: string): Promise<void> {
-  await db.updateTable('change_cursors').set({ seq, updated_at: sql<Date>`now()` }).where('name', '=', 'edge-purge').execute()
-}

@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
 import { listChanges } from '../../changes/change-log.repository.ts'
+import { cursorPosition, leaseCursor, releaseCursor } from '../../changes/cursor-leases.repository.ts'
 import { staleKeysFor } from '../../changes/surrogate-keys.ts'
-import { appliedByAll, forgetFollower, lockPurgeCursor, reportApplied, savePurgeCursor } from './edge-purge.repository.ts'
+import { appliedByAll, forgetFollower, reportApplied } from './edge-purge.repository.ts'
 import { KEYS_PER_REQUEST, purgeRequest } from './purge-request.ts'
 
 // Purges the edge cache (EDGE_PURGE_URL) by surrogate key, precisely and in order: a purge may
@@ -13,14 +14,17 @@ import { KEYS_PER_REQUEST, purgeRequest } from './purge-request.ts'
 // floor past it (change-follower, read-routing), and a response computed across the change is
 // marked no-cache. Each process reports how far it has applied the log (after every pass, and
 // every second as a heartbeat); whichever finds that all live processes have passed the purge
-// cursor sends the keys of the changes in between, then moves the cursor, under the cursor's
-// row lock. A failed purge moves nothing and is tried again at the next report.
+// cursor sends the keys of the changes in between, then moves the cursor, holding the cursor's
+// lease (cursor-leases.repository.ts). A failed purge moves nothing and is tried again at the
+// next report.
 
 const HEARTBEAT_MS = 1_000
 /** A process that has not reported for this long (crashed, stuck) no longer holds purges back. */
 const LIVE_SECONDS = 5
 const REQUEST_TIMEOUT_MS = 5_000
 const CHANGE_BATCH = 1_000
+/** Longer than a purge should take (5 s a request at worst); a lease that runs out early only means keys purged twice. */
+const LEASE_MS = 120_000
 
 async function edgePurger (app: FastifyInstance): Promise<void> {
   const target = app.config.edgePurge
@@ -55,22 +59,37 @@ async function edgePurger (app: FastifyInstance): Promise<void> {
     }
   }
 
-  /** Purges what every live process has applied and nobody has purged yet. */
-  const purgeApplied = () => app.db.transaction().execute(async (tx) => {
-    const purged = await lockPurgeCursor(tx)
-    if (purged === undefined) return
-    const upTo = await appliedByAll(tx, LIVE_SECONDS)
-    if (upTo === undefined || BigInt(upTo) <= BigInt(purged)) return
+  /** The keys the public changes after `after`, through `through`, made stale. */
+  const staleKeysBetween = async (after: string, through: string): Promise<Set<string>> => {
     const keys = new Set<string>()
-    for (let after = purged; ;) {
-      const rows = await listChanges(tx, { afterSeq: after, throughSeq: upTo, limit: CHANGE_BATCH, visibility: 'public' })
+    for (let from = after; ;) {
+      const rows = await listChanges(app.db, { afterSeq: from, throughSeq: through, limit: CHANGE_BATCH, visibility: 'public' })
       for (const row of rows) for (const key of staleKeysFor(row.entity_type, row.entity_id)) keys.add(key)
-      if (rows.length < CHANGE_BATCH) break
-      after = rows[rows.length - 1]!.seq
+      if (rows.length < CHANGE_BATCH) return keys
+      from = rows[rows.length - 1]!.seq
     }
-    if (keys.size > 0) await send([...keys])
-    await savePurgeCursor(tx, upTo)
-  })
+  }
+
+  /** Purges what every live process has applied and nobody has purged yet; the cursor is leased, so no transaction waits on the edge. */
+  const purgeApplied = async () => {
+    // Most reports (a heartbeat a second) find nothing to purge: no lease taken for those.
+    const upTo = await appliedByAll(app.db, LIVE_SECONDS)
+    if (upTo === undefined || BigInt(upTo) <= BigInt(await cursorPosition(app.db, 'edge-purge'))) return
+    // Another process is purging; its next report, or this one's, sends what is left.
+    const lease = await leaseCursor(app.db, 'edge-purge', LEASE_MS)
+    if (lease === undefined) return
+    try {
+      const due = BigInt(upTo) > BigInt(lease.seq)
+      if (due) {
+        const keys = await staleKeysBetween(lease.seq, upTo)
+        if (keys.size > 0) await send([...keys])
+      }
+      await releaseCursor(app.db, lease, due ? upTo : undefined)
+    } catch (error) {
+      await releaseCursor(app.db, lease).catch(() => {})
+      throw error
+    }
+  }
 
   // One purge at a time in this process; a report meanwhile asks for one more after it.
   let purging: Promise<void> | undefined

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import { Counter } from 'prom-client'
 import { latestChangeSeq, listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
+import { advanceCursor, leaseCursor, releaseCursor } from '../../changes/cursor-leases.repository.ts'
 import type { Config } from '../../config.ts'
 import type { Executor } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
@@ -10,7 +11,6 @@ import { slugsById } from '../../content/resources/resources.repository.ts'
 import { feedOwnersOfPosts } from '../../content/posts/posts.writes.repository.ts'
 import { runInBackground } from '../background-job.ts'
 import { feedUrl } from './feed-render.ts'
-import { advanceWebSubCursor, leaseWebSubCursor, releaseWebSubCursor } from './websub.repository.ts'
 
 // Feeds name a WebSub hub (WEBSUB_HUB_URL) and their own URL as the topic; WebSub (W3C, 7) says
 // the publisher MUST tell the hub when a topic is updated, which the hub then fetches and pushes
@@ -74,21 +74,21 @@ async function ping (hub: string, urls: readonly string[]): Promise<void> {
 export async function publishToHub (db: Kysely<DB>, config: Pick<Config, 'publicBaseUrl'> & { feeds: { websubHub: string | undefined } }): Promise<{ changes: number, topics: number }> {
   const hub = config.feeds.websubHub
   if (hub === undefined) return { changes: 0, topics: 0 }
-  const after = await leaseWebSubCursor(db, LEASE_MS)
-  if (after === undefined) return { changes: 0, topics: 0 }
+  const lease = await leaseCursor(db, 'websub', LEASE_MS)
+  if (lease === undefined) return { changes: 0, topics: 0 }
   try {
-    const changes = await listChanges(db, { afterSeq: after, limit: BATCH, visibility: 'public' })
+    const changes = await listChanges(db, { afterSeq: lease.seq, limit: BATCH, visibility: 'public' })
     const last = changes.at(-1)
     if (last === undefined) {
-      await releaseWebSubCursor(db)
+      await releaseCursor(db, lease)
       return { changes: 0, topics: 0 }
     }
     const urls = await updatedTopics(db, config.publicBaseUrl, changes)
     await ping(hub, urls)
-    await releaseWebSubCursor(db, last.seq)
+    await releaseCursor(db, lease, last.seq)
     return { changes: changes.length, topics: urls.length }
   } catch (error) {
-    await releaseWebSubCursor(db).catch(() => {})
+    await releaseCursor(db, lease).catch(() => {})
     throw error
   }
 }
@@ -98,7 +98,7 @@ async function webSubPublisher (app: FastifyInstance): Promise<void> {
   if (app.config.feeds.websubHub === undefined) {
     // No hub to tell: the cursor follows the log, so a hub configured later hears of what
     // happens from then on, not of the whole history in one burst.
-    app.addHook('onReady', async () => { await advanceWebSubCursor(app.db, await latestChangeSeq(app.db)) })
+    app.addHook('onReady', async () => { await advanceCursor(app.db, 'websub', await latestChangeSeq(app.db)) })
     return
   }
   const pings = new Counter({ name: 'websub_pings_total', help: 'Publish pings sent to the WebSub hub (WEBSUB_HUB_URL), by result.', labelNames: ['result'] as const, registers: [app.metrics.registry] })
