@@ -43,6 +43,26 @@ export async function releaseCursor (db: Executor, lease: CursorLease, through?:
     .execute()
 }
 
+/**
+ * Runs `work` from the cursor's position while holding its lease, then gives the lease back:
+ * moved forward to the position `work` returns, or left where it was when `work` returns
+ * nothing or throws (the error goes on to the caller). False when another process holds it.
+ */
+export async function withLeasedCursor (db: Executor, name: LeasedCursor, leaseMs: number, work: (from: string) => Promise<string | undefined>): Promise<boolean> {
+  const lease = await leaseCursor(db, name, leaseMs)
+  if (lease === undefined) return false
+  let through: string | undefined
+  try {
+    through = await work(lease.seq)
+  } catch (error) {
+    // The work's error is the one worth reporting; a failed release only lets the lease run out.
+    await releaseCursor(db, lease).catch(() => {})
+    throw error
+  }
+  await releaseCursor(db, lease, through)
+  return true
+}
+
 /** Where the cursor stands, leased or not. */
 export async function cursorPosition (db: Executor, name: LeasedCursor): Promise<string> {
   return (await db.selectFrom('change_cursors').select('seq').where('name', '=', name).executeTakeFirstOrThrow()).seq

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
 import { listChanges } from '../../changes/change-log.repository.ts'
-import { cursorPosition, leaseCursor, releaseCursor } from '../../changes/cursor-leases.repository.ts'
+import { cursorPosition, withLeasedCursor } from '../../changes/cursor-leases.repository.ts'
 import { staleKeysFor } from '../../changes/surrogate-keys.ts'
 import { appliedByAll, forgetFollower, reportApplied } from './edge-purge.repository.ts'
 import { KEYS_PER_REQUEST, purgeRequest } from './purge-request.ts'
@@ -75,20 +75,13 @@ async function edgePurger (app: FastifyInstance): Promise<void> {
     // Most reports (a heartbeat a second) find nothing to purge: no lease taken for those.
     const upTo = await appliedByAll(app.db, LIVE_SECONDS)
     if (upTo === undefined || BigInt(upTo) <= BigInt(await cursorPosition(app.db, 'edge-purge'))) return
-    // Another process is purging; its next report, or this one's, sends what is left.
-    const lease = await leaseCursor(app.db, 'edge-purge', LEASE_MS)
-    if (lease === undefined) return
-    try {
-      const due = BigInt(upTo) > BigInt(lease.seq)
-      if (due) {
-        const keys = await staleKeysBetween(lease.seq, upTo)
-        if (keys.size > 0) await send([...keys])
-      }
-      await releaseCursor(app.db, lease, due ? upTo : undefined)
-    } catch (error) {
-      await releaseCursor(app.db, lease).catch(() => {})
-      throw error
-    }
+    // While another process holds the lease, its next report, or this one's, sends what is left.
+    await withLeasedCursor(app.db, 'edge-purge', LEASE_MS, async (from) => {
+      if (BigInt(upTo) <= BigInt(from)) return undefined
+      const keys = await staleKeysBetween(from, upTo)
+      if (keys.size > 0) await send([...keys])
+      return upTo
+    })
   }
 
   // One purge at a time in this process; a report meanwhile asks for one more after it.

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import { Counter } from 'prom-client'
 import { latestChangeSeq, listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
-import { advanceCursor, leaseCursor, releaseCursor } from '../../changes/cursor-leases.repository.ts'
+import { advanceCursor, withLeasedCursor } from '../../changes/cursor-leases.repository.ts'
 import type { Config } from '../../config.ts'
 import type { Executor } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
@@ -74,23 +74,17 @@ async function ping (hub: string, urls: readonly string[]): Promise<void> {
 export async function publishToHub (db: Kysely<DB>, config: Pick<Config, 'publicBaseUrl'> & { feeds: { websubHub: string | undefined } }): Promise<{ changes: number, topics: number }> {
   const hub = config.feeds.websubHub
   if (hub === undefined) return { changes: 0, topics: 0 }
-  const lease = await leaseCursor(db, 'websub', LEASE_MS)
-  if (lease === undefined) return { changes: 0, topics: 0 }
-  try {
-    const changes = await listChanges(db, { afterSeq: lease.seq, limit: BATCH, visibility: 'public' })
+  let passed = { changes: 0, topics: 0 }
+  await withLeasedCursor(db, 'websub', LEASE_MS, async (from) => {
+    const changes = await listChanges(db, { afterSeq: from, limit: BATCH, visibility: 'public' })
     const last = changes.at(-1)
-    if (last === undefined) {
-      await releaseCursor(db, lease)
-      return { changes: 0, topics: 0 }
-    }
+    if (last === undefined) return undefined
     const urls = await updatedTopics(db, config.publicBaseUrl, changes)
     await ping(hub, urls)
-    await releaseCursor(db, lease, last.seq)
-    return { changes: changes.length, topics: urls.length }
-  } catch (error) {
-    await releaseCursor(db, lease).catch(() => {})
-    throw error
-  }
+    passed = { changes: changes.length, topics: urls.length }
+    return last.seq
+  })
+  return passed
 }
 
 /** Woken by every change; a failed ping is tried again after a pause that doubles up to 5 minutes. */
