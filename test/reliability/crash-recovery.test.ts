@@ -52,8 +52,9 @@ async function allPostIds (base: string): Promise<Set<string>> {
     if (res.status !== 200) throw new Error(`${next}: ${res.status} ${await res.text()}`)
     const page = await res.json() as { data: Array<{ id: string }>, links: { next: string | null } }
     for (const post of page.data) ids.add(post.id)
-    next = page.links.next === null ? null : new URL(page.links.next).pathname + new URL(page.links.next).search
-    if (next !== null) next = base + next
+    // The link carries the public address; the next page is asked of this server all the same.
+    const link = page.links.next === null ? undefined : new URL(page.links.next)
+    next = link === undefined ? null : base + link.pathname + link.search
   }
   return ids
 }
