@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.ts'
-import { eventOf, type ChangeEntry, type ChangeEvent, type ChangeOp, type EntityType } from './vocabulary.ts'
+import { eventOf, type ChangeEntry, type ChangeEvent, type ChangeOp, type EntityType, type FeedOwnersLeft } from './vocabulary.ts'
 
 // The only module that touches the `changes` table. Writers append inside the transaction of
 // the change itself; readers (the sync API, webhooks, the response cache, feeds) read ranges.
@@ -36,10 +36,25 @@ export async function appendChanges (db: Executor, entries: readonly ChangeEntry
     blog_id: entry.blogId,
     op: entry.op,
     public_op: entry.publicOp,
-    event: eventOf(entry)
+    event: eventOf(entry),
+    left_author_ids: nonEmpty(entry.left?.authorIds),
+    left_tag_ids: nonEmpty(entry.left?.tagIds)
   }))).execute()
   // Delivered when (and only if) the transaction commits.
   await sql`SELECT pg_notify(${CHANGES_CHANNEL}, '')`.execute(db)
+}
+
+const nonEmpty = (ids: readonly string[] | undefined) => ids === undefined || ids.length === 0 ? null : [...ids]
+
+/** The authors and tags these changes took posts away from (ChangeEntry.left), each once. */
+export async function feedOwnersLeft (db: Executor, seqs: readonly string[]): Promise<FeedOwnersLeft> {
+  if (seqs.length === 0) return { authorIds: [], tagIds: [] }
+  const rows = await db.selectFrom('changes').select(['left_author_ids', 'left_tag_ids'])
+    .where('seq', 'in', [...seqs])
+    .where((eb) => eb.or([eb('left_author_ids', 'is not', null), eb('left_tag_ids', 'is not', null)]))
+    .execute()
+  const each = (pick: (row: typeof rows[number]) => string[] | null) => [...new Set(rows.flatMap((row) => pick(row) ?? []))]
+  return { authorIds: each((row) => row.left_author_ids), tagIds: each((row) => row.left_tag_ids) }
 }
 
 export interface ChangeRange {
@@ -86,7 +101,9 @@ export interface CompactionPass {
  * deletes the older rows of its resource in its blog that it makes redundant for every reader
  * (a row the public saw goes only for a newer one the public saw: a public reader between them
  * must still hear of it). A reader who replays from any position then ends with the same state,
- * missing only what came in between; a resource's newest row, and so every delete, stays.
+ * missing only what came in between; a resource's newest row, and so every delete, stays. A row
+ * that names feeds a post left (ChangeEntry.left) stays too: a newer row does not say so, and a
+ * WebSub publisher held back by its hub must still find it (byline corrections are few).
  * Looks at up to `batch` rows past the compaction cursor, none past `through` nor any from
  * `olderThan` on; undefined when another process holds the cursor. Call inside a transaction.
  */
@@ -107,7 +124,8 @@ export async function compactChanges (db: Executor, options: { through: string, 
     WHERE newer.seq > ${cursor.seq}::bigint AND newer.seq <= ${upTo}::bigint
       AND older.entity_type = newer.entity_type AND older.entity_id = newer.entity_id AND older.seq < newer.seq
       AND older.blog_id IS NOT DISTINCT FROM newer.blog_id
-      AND (older.public_op IS NULL OR newer.public_op IS NOT NULL)`.execute(db)
+      AND (older.public_op IS NULL OR newer.public_op IS NOT NULL)
+      AND older.left_author_ids IS NULL AND older.left_tag_ids IS NULL`.execute(db)
   await db.updateTable('change_cursors').set({ seq: upTo, updated_at: sql<Date>`now()` }).where('name', '=', COMPACTION_CURSOR).execute()
   return { from: cursor.seq, reached: upTo, deleted: Number(deleted.numAffectedRows ?? 0n) }
 }

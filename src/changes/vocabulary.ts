@@ -34,7 +34,11 @@ export interface ChangeEntry {
   publicOp: ChangeOp | null
   /** The event, e.g. post.published; derived from the ops when not given; null when another entry of the same change announces it. */
   event?: ChangeEvent | null | undefined
+  /** A public post's authors and tags it no longer has: their lists and feeds lost it. */
+  left?: FeedOwnersLeft | undefined
 }
+
+export interface FeedOwnersLeft { authorIds: readonly string[], tagIds: readonly string[] }
 
 /** The event a change announces: none when the public saw nothing. */
 export function eventOf (entry: ChangeEntry): ChangeEvent | null {

@@ -171,6 +171,9 @@ export interface ChangesTable {
   occurred_at: CreatedTimestamp
   tx_id: ColumnType<string, never, never>
   event: ChangeEvent | null
+  /** For a public post: the authors and tags whose lists it left with this change (a byline corrected). */
+  left_author_ids: string[] | null
+  left_tag_ids: string[] | null
 }
 
 export interface ChangeCursorsTable {

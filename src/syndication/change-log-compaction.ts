@@ -12,7 +12,8 @@ import { fanoutPosition } from './webhooks/webhooks.repository.ts'
 // are CHANGE_LOG_COMPACT_AFTER_DAYS old, so the log grows with the number of resources, not of
 // writes. Never past webhook fan-out: a webhook hears of every event, not only the latest. The
 // other readers need only each resource's latest row: sync clients (their state is the same
-// from any cursor), the response cache and the edge purge (their keys name the resource).
+// from any cursor), the response cache and the edge purge (their keys name the resource); the
+// WebSub publisher also needs the rows that name feeds a post left, which compaction keeps.
 
 const BATCH = 5_000
 const INTERVAL_MS = 15 * 60_000

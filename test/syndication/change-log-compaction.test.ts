@@ -9,7 +9,7 @@ import { buildTestApp } from '../helpers/test-app.ts'
 // Log compaction deletes change-log rows that a newer row of the same resource makes redundant.
 // Its promise: a reader replaying from any position ends in the same state as without it. Checked
 // here for every position of a log of random writes (publishes, unpublishes, edits, moves between
-// blogs, deletes, author and blog edits), for public readers, preview readers and readers of one
+// blogs, byline corrections, deletes, author and blog edits), for public readers, preview readers and readers of one
 // blog, against the log as it was before compaction.
 
 type App = Awaited<ReturnType<typeof appWithAdmin>>['app']
@@ -85,9 +85,12 @@ t.test('after compaction, a client that synced at any point of the history ends 
       await call('POST', `/v1/posts/${id}/publish`)
     } else if (roll < 0.72) {
       await call('POST', `/v1/posts/${id}/unpublish`)
-    } else if (roll < 0.84) {
+    } else if (roll < 0.82) {
       await call('PATCH', `/v1/posts/${id}`, { blog: pick(blogs) })
-    } else if (roll < 0.9) {
+    } else if (roll < 0.86) {
+      // A byline corrected: the row names the author the post left, and compaction keeps it.
+      await call('PATCH', `/v1/posts/${id}`, { authors: [pick(authors)] })
+    } else if (roll < 0.91) {
       await call('DELETE', `/v1/posts/${id}`)
     } else if (roll < 0.95) {
       await call('PATCH', `/v1/authors/${pick(authors)}`, { bio: `bio ${step}` })

@@ -4,6 +4,8 @@ import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.ts'
 import { publishToHub } from '../../src/syndication/feeds/websub-publisher.plugin.ts'
 import { leaseCursor } from '../../src/changes/cursor-leases.repository.ts'
+import { compactChangeLog } from '../../src/syndication/change-log-compaction.ts'
+import { fanOut } from '../../src/syndication/webhooks/dispatcher.ts'
 import { newApiKey } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
@@ -32,11 +34,17 @@ async function startHub (t: Test) {
 
 const BASE = 'https://api.example'
 
-t.test('a public change tells the hub of every feed it updated, by the self URLs those feeds give', async (t) => {
+/** A stand-in hub, an app that tells it of its feeds' updates, and a writer's requests to the app. */
+async function appWithHub (t: Test) {
   const hub = await startHub(t)
   const { app } = await buildTestApp(t, { WEBSUB_HUB_URL: hub.url, PUBLIC_BASE_URL: BASE })
   const key = await newApiKey(app.db, ['content:write'])
   const send = (method: 'POST' | 'PATCH', url: string, payload: object) => app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload })
+  return { hub, app, send }
+}
+
+t.test('a public change tells the hub of every feed it updated, by the self URLs those feeds give', async (t) => {
+  const { hub, app, send } = await appWithHub(t)
   await send('POST', '/v1/blogs', { title: 'Desk', slug: 'desk' })
   await send('POST', '/v1/authors', { name: 'Ann', slug: 'ann' })
   await send('POST', '/v1/tags', { name: 'Harbour', slug: 'harbour' })
@@ -90,10 +98,7 @@ t.test('a public change tells the hub of every feed it updated, by the self URLs
 })
 
 t.test('a post moved to another blog: the feed it left is told too', async (t) => {
-  const hub = await startHub(t)
-  const { app } = await buildTestApp(t, { WEBSUB_HUB_URL: hub.url, PUBLIC_BASE_URL: BASE })
-  const key = await newApiKey(app.db, ['content:write'])
-  const send = (method: 'POST' | 'PATCH', url: string, payload: object) => app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload })
+  const { hub, app, send } = await appWithHub(t)
   await send('POST', '/v1/blogs', { title: 'Desk', slug: 'desk' })
   await send('POST', '/v1/blogs', { title: 'Other desk', slug: 'other-desk' })
   const post = (await send('POST', '/v1/posts', { blog: 'desk', title: 'Wandering', status: 'published' })).json().data as { id: string }
@@ -109,6 +114,54 @@ t.test('a post moved to another blog: the feed it left is told too', async (t) =
   // The feed it left no longer has it, which is what its subscribers are told to fetch.
   const left = await app.inject({ url: '/v1/blogs/desk/feed?format=jsonfeed' })
   t.same(left.json().items, [], 'the blog it left lists it no more')
+})
+
+t.test('a byline corrected: the feeds of the authors and tags the post left are told too', async (t) => {
+  const { hub, app, send } = await appWithHub(t)
+  await send('POST', '/v1/blogs', { title: 'Desk', slug: 'desk' })
+  for (const slug of ['ann', 'bo', 'cy']) await send('POST', '/v1/authors', { name: slug, slug })
+  for (const slug of ['harbour', 'fleet']) await send('POST', '/v1/tags', { name: slug, slug })
+  const post = (await send('POST', '/v1/posts', { blog: 'desk', title: 'Bylined', status: 'published', authors: ['ann', 'bo'], tags: ['harbour', 'fleet'] })).json().data as { id: string }
+  const draft = (await send('POST', '/v1/posts', { blog: 'desk', title: 'Not yet', authors: ['cy'], tags: ['fleet'] })).json().data as { id: string }
+  await publishToHub(app.db, app.config)
+  const pingedNow = async () => {
+    hub.pings.length = 0
+    await publishToHub(app.db, app.config)
+    return new Set(hub.pings.flatMap((ping) => ping.form.getAll('hub.url')))
+  }
+  const feeds = (pinged: Set<string>, kind: string) => ['ann', 'bo', 'cy', 'harbour', 'fleet']
+    .filter((slug) => pinged.has(`${BASE}/v1/${kind}/${slug}/feed?format=atom`))
+
+  // Ann's byline was a mistake, and the post is not about the fleet after all.
+  t.equal((await send('PATCH', `/v1/posts/${post.id}`, { authors: ['bo', 'cy'], tags: ['harbour'] })).statusCode, 200)
+  let pinged = await pingedNow()
+  t.same(feeds(pinged, 'authors'), ['ann', 'bo', 'cy'], 'the author it left, and those it has')
+  t.same(feeds(pinged, 'tags'), ['harbour', 'fleet'], 'the tag it left, and the one it has')
+  for (const [kind, slug] of [['authors', 'ann'], ['tags', 'fleet']]) {
+    const left = await app.inject({ url: `/v1/${kind}/${slug}/feed?format=jsonfeed` })
+    t.same(left.json().items, [], `${slug}'s feed, which its subscribers are told to fetch, lists it no more`)
+  }
+
+  // An edit that keeps the bylines tells only of the feeds the post is in.
+  t.equal((await send('PATCH', `/v1/posts/${post.id}`, { title: 'Bylined, retitled' })).statusCode, 200)
+  pinged = await pingedNow()
+  t.same([feeds(pinged, 'authors'), feeds(pinged, 'tags')], [['bo', 'cy'], ['harbour']], 'nothing else')
+
+  // A draft's bylines were in no public feed: changing them tells nobody.
+  t.equal((await send('PATCH', `/v1/posts/${draft.id}`, { authors: ['ann'], tags: [] })).statusCode, 200)
+  t.same(await publishToHub(app.db, app.config), { changes: 0, topics: 0 }, 'no ping for a draft')
+
+  // The hub is down for longer than the log keeps superseded rows: compaction, which a later edit
+  // of the post would let drop the correction's row, keeps it, and the hub hears of Bo's feed.
+  hub.fail(503)
+  t.equal((await send('PATCH', `/v1/posts/${post.id}`, { authors: ['cy'] })).statusCode, 200)
+  t.equal((await send('PATCH', `/v1/posts/${post.id}`, { title: 'Bylined, once more' })).statusCode, 200)
+  await t.rejects(publishToHub(app.db, app.config), /WebSub hub answered 503/)
+  await fanOut(app.db, app.config, 100_000)
+  t.ok(await compactChangeLog(app.db, 0) > 0, 'compaction ran over both edits')
+  hub.recover()
+  pinged = await pingedNow()
+  t.same(feeds(pinged, 'authors'), ['bo', 'cy'], 'Bo\'s feed, which the post left before the hub came back')
 })
 
 t.test('every API process pings by itself when a change commits; a hub needs PUBLIC_BASE_URL', async (t) => {

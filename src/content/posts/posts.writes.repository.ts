@@ -54,16 +54,18 @@ export async function updatePost (
   return query.returning(WRITE_COLUMNS).executeTakeFirst()
 }
 
-export async function replacePostAuthors (db: Executor, postId: string, authorIds: readonly string[]): Promise<void> {
-  await db.deleteFrom('post_authors').where('post_id', '=', postId).execute()
-  if (authorIds.length === 0) return
-  await db.insertInto('post_authors').values(authorIds.map((author_id, position) => ({ post_id: postId, author_id, position }))).execute()
+/** Sets the post's authors, in this order; returns those it had and has no more. */
+export async function replacePostAuthors (db: Executor, postId: string, authorIds: readonly string[]): Promise<string[]> {
+  const before = await db.deleteFrom('post_authors').where('post_id', '=', postId).returning('author_id').execute()
+  if (authorIds.length > 0) await db.insertInto('post_authors').values(authorIds.map((author_id, position) => ({ post_id: postId, author_id, position }))).execute()
+  return before.map((row) => row.author_id).filter((id) => !authorIds.includes(id))
 }
 
-export async function replacePostTags (db: Executor, postId: string, tagIds: readonly string[]): Promise<void> {
-  await db.deleteFrom('post_tags').where('post_id', '=', postId).execute()
-  if (tagIds.length === 0) return
-  await db.insertInto('post_tags').values(tagIds.map((tag_id, position) => ({ post_id: postId, tag_id, position }))).execute()
+/** Sets the post's tags, in this order; returns those it had and has no more. */
+export async function replacePostTags (db: Executor, postId: string, tagIds: readonly string[]): Promise<string[]> {
+  const before = await db.deleteFrom('post_tags').where('post_id', '=', postId).returning('tag_id').execute()
+  if (tagIds.length > 0) await db.insertInto('post_tags').values(tagIds.map((tag_id, position) => ({ post_id: postId, tag_id, position }))).execute()
+  return before.map((row) => row.tag_id).filter((id) => !tagIds.includes(id))
 }
 
 /** For each of these posts: its blog, and whether the public can see it right now. */

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely'
 import { uuidv7 } from 'uuidv7'
 import { appendChanges } from '../../changes/change-log.repository.ts'
-import { publicOpOf, type ChangeEntry, type ChangeOp } from '../../changes/vocabulary.ts'
+import { publicOpOf, type ChangeEntry, type ChangeOp, type FeedOwnersLeft } from '../../changes/vocabulary.ts'
 import type { DB } from '../../db/schema.ts'
 import { AppError, notFound, type InvalidParam } from '../../http/errors.ts'
 import { preconditionFailed, satisfies, type VersionCondition } from '../../http/preconditions.ts'
@@ -85,13 +85,22 @@ async function isPublic (tx: Tx, id: string): Promise<boolean> {
   return (await postPublicity(tx, [id]))[0]?.visible ?? false
 }
 
+interface PostChange {
+  op?: ChangeOp
+  /** The blog the post was in (see recordPostChange). */
+  fromBlogId?: string
+  /** The authors and tags the post had and has no more. */
+  left?: FeedOwnersLeft
+}
+
 /**
  * `fromBlogId`: the blog the post was in. A post moved to another blog is a delete in the old
  * blog, then the change in the new one: a client that follows one blog (`/v1/changes?blog=`) sees
  * a post leave it as it sees one arrive. The delete announces no event (the change does), so
- * webhooks hear of a move once.
+ * webhooks hear of a move once. `left`, for a post the public saw: whose feeds it left, which
+ * its bylines as they are now no longer say (the WebSub publisher tells the hub of them).
  */
-async function recordPostChange (tx: Tx, post: PostWriteRow, wasPublic: boolean, op: ChangeOp = 'upsert', fromBlogId = post.blog_id): Promise<void> {
+async function recordPostChange (tx: Tx, post: PostWriteRow, wasPublic: boolean, { op = 'upsert', fromBlogId = post.blog_id, left }: PostChange = {}): Promise<void> {
   const nowPublic = op === 'delete' ? false : await isPublic(tx, post.id)
   const change: ChangeEntry = {
     entityType: 'post',
@@ -99,10 +108,11 @@ async function recordPostChange (tx: Tx, post: PostWriteRow, wasPublic: boolean,
     blogId: post.blog_id,
     op,
     publicOp: publicOpOf(wasPublic, nowPublic),
-    event: nowPublic && !wasPublic ? 'post.published' : undefined
+    event: nowPublic && !wasPublic ? 'post.published' : undefined,
+    left: wasPublic ? left : undefined
   }
-  const left: ChangeEntry = { entityType: 'post', entityId: post.id, blogId: fromBlogId, op: 'delete', publicOp: wasPublic ? 'delete' : null, event: null }
-  await appendChanges(tx, fromBlogId === post.blog_id ? [change] : [left, change])
+  const inOldBlog: ChangeEntry = { entityType: 'post', entityId: post.id, blogId: fromBlogId, op: 'delete', publicOp: wasPublic ? 'delete' : null, event: null }
+  await appendChanges(tx, fromBlogId === post.blog_id ? [change] : [inOldBlog, change])
 }
 
 /**
@@ -168,13 +178,15 @@ export async function editPost (tx: Tx, id: string, body: UpdatePostBody, render
     ? await chosenSlug(tx, blogId, body.slug ?? post.slug, post.id)
     : undefined
   const updated = await applyUpdate(tx, post, { ...contentColumns(body, rendered), ...pickDefined({ blog_id: blogId === post.blog_id ? undefined : blogId, slug }) }, version)
-  if (authorIds !== undefined) await replacePostAuthors(tx, post.id, authorIds)
-  if (tagIds !== undefined) await replacePostTags(tx, post.id, tagIds)
+  const left = {
+    authorIds: authorIds === undefined ? [] : await replacePostAuthors(tx, post.id, authorIds),
+    tagIds: tagIds === undefined ? [] : await replacePostTags(tx, post.id, tagIds)
+  }
   // The old address keeps working: within the blog it was in.
   if (updated.slug !== post.slug || updated.blog_id !== post.blog_id) {
     await recordSlugRename(tx, 'post', post.blog_id, post.slug, updated.slug, post.id)
   }
-  await recordPostChange(tx, updated, wasPublic, 'upsert', post.blog_id)
+  await recordPostChange(tx, updated, wasPublic, { fromBlogId: post.blog_id, left })
   return post.id
 }
 
@@ -183,7 +195,7 @@ export async function deletePost (tx: Tx, id: string, version: VersionCondition)
   const post = await loadPost(tx, id)
   const wasPublic = await isPublic(tx, post.id)
   const updated = await applyUpdate(tx, post, { deleted_at: new Date() }, version)
-  await recordPostChange(tx, updated, wasPublic, 'delete')
+  await recordPostChange(tx, updated, wasPublic, { op: 'delete' })
 }
 
 export async function publishPost (tx: Tx, id: string, at: string | undefined, version: VersionCondition): Promise<string> {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import { Counter } from 'prom-client'
-import { latestChangeSeq, listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
+import { feedOwnersLeft, latestChangeSeq, listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
 import { advanceCursor, withLeasedCursor } from '../../changes/cursor-leases.repository.ts'
 import type { Config } from '../../config.ts'
 import type { Executor } from '../../db/database.ts'
@@ -46,10 +46,13 @@ export async function updatedTopics (db: Executor, apiBase: string, changes: rea
     for (const tag of post.tags) paths.add(`/v1/tags/${tag}/feed`)
   }
   // A blog, author or tag renamed: its own feed's title (the network feeds name it in items).
-  // And the blog each post change was written under: for a post moved to another blog, that is
-  // the blog it left (its change there is a delete), whose feed lost an item.
+  // And the feeds a post left, which its blog and bylines as they are now do not name: the blog
+  // each post change was written under (for a post moved to another blog, the one it left: its
+  // change there is a delete), and the authors and tags a byline correction took it from.
   const postBlogs = changes.flatMap((change) => change.entity_type === 'post' && change.blog_id !== null ? [change.blog_id] : [])
-  const owners = { blogs: [...new Set([...ids('blog'), ...postBlogs])], authors: ids('author'), tags: ids('tag') }
+  const left = await feedOwnersLeft(db, changes.map((change) => change.seq))
+  const unique = (...lists: Array<readonly string[]>) => [...new Set(lists.flat())]
+  const owners = { blogs: unique(ids('blog'), postBlogs), authors: unique(ids('author'), left.authorIds), tags: unique(ids('tag'), left.tagIds) }
   for (const [table, owned] of Object.entries(owners) as Array<[keyof typeof owners, string[]]>) {
     for (const slug of (await slugsById(db, table, owned)).values()) paths.add(`/v1/${table}/${slug}/feed`)
   }
