@@ -7,7 +7,8 @@ import { requireAccessRules } from './route-access.ts'
 import type { Config } from '../config.ts'
 import type { Database } from '../db/database.ts'
 import type { DB } from '../db/schema.ts'
-import { registerErrorHandling } from './errors.ts'
+import { jsonStructureProblem, type JsonStructureProblem } from './json-structure.ts'
+import { badRequest, registerErrorHandling, type AppError } from './errors.ts'
 import { responseSerializerCompiler } from './serialization.ts'
 import { refuseUnstorableText } from './stored-text.ts'
 
@@ -27,22 +28,40 @@ declare module 'fastify' {
 /** A Fastify error with its code and status, for the error handler to turn into a problem. */
 const bodyError = (code: string, message: string) => Object.assign(new Error(message), { code, statusCode: 400 })
 
+/** Deeper than any body of this API (a post's lead image or SEO object, a webhook's list: 2-3). */
+const MAX_BODY_DEPTH = 32
+
+function structureError (found: JsonStructureProblem): AppError {
+  const path = ['body', ...found.path].join('.').slice(0, 300)
+  return found.problem === 'duplicate_key'
+    ? badRequest('duplicate_key', `The body names "${found.key.slice(0, 100)}" twice in one object (${path}): parsers disagree on which one counts, so send each key once.`,
+      [{ path, message: 'appears more than once in its object' }])
+    : badRequest('too_deeply_nested', `The body nests objects and arrays more than ${MAX_BODY_DEPTH} deep (at ${path}); no field of this API goes that deep.`,
+      [{ path, message: `nested more than ${MAX_BODY_DEPTH} deep` }])
+}
+
 /**
  * Fastify's own JSON parser, with the reason kept. It answered every failure "Body is not valid
  * JSON", even valid JSON it refuses on purpose (a `__proto__` key, or `constructor` holding a
  * `prototype`: prototype pollution), so a client could not tell what to fix; the parser's own
  * message says where a syntax error is. Same library (secure-json-parse), same rules, same codes.
+ * Before it, a key named twice in one object, or nesting deeper than any body here goes, is
+ * refused (json-structure.ts).
  */
 function parseJsonBody (_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
   if (body === '') return done(bodyError('FST_ERR_CTP_EMPTY_JSON_BODY', 'The body is empty, but its Content-Type says JSON: send a JSON value, or no Content-Type.'))
+  const structure = jsonStructureProblem(body, MAX_BODY_DEPTH)
+  if (structure !== undefined) return done(structureError(structure))
+  let value: unknown
   try {
-    done(null, secureJsonParse.parse(body, { protoAction: 'error', constructorAction: 'error' }))
+    value = secureJsonParse.parse(body, { protoAction: 'error', constructorAction: 'error' })
   } catch (error) {
     const message = (error as Error).message
-    done(bodyError('FST_ERR_CTP_INVALID_JSON_BODY', message === 'Object contains forbidden prototype property'
+    return done(bodyError('FST_ERR_CTP_INVALID_JSON_BODY', message === 'Object contains forbidden prototype property'
       ? 'The body holds a "__proto__" key, or a "constructor" with a "prototype": refused, as they could change objects of the server. Rename the field.'
       : `The body is not valid JSON: ${message.slice(0, 200)}`))
   }
+  done(null, value)
 }
 
 async function core (app: FastifyInstance, { config, database }: { config: Config, database: Database }): Promise<void> {
