@@ -52,16 +52,20 @@ async function bodyRenderer (app: FastifyInstance): Promise<void> {
     async render (input) {
       if (input.body_html === undefined && input.body_markdown === undefined) return undefined
       const field = input.body_markdown !== undefined ? 'body_markdown' : 'body_html'
-      // The clock starts when a worker starts this render (it says so on `started`); a thread
-      // that never gets to it is given up on well after that.
+      // The clock starts when a worker starts this render and stops when the HTML is rendered and
+      // sanitized (it says so on `progress`: the text and word count after that are linear); a
+      // thread that never gets that far is given up on well after that.
       const abort = new AbortController()
-      const { port1: started, port2: startedInWorker } = new MessageChannel()
+      const { port1: progress, port2: progressInWorker } = new MessageChannel()
       let budget: NodeJS.Timeout | undefined
-      started.once('message', () => { budget = setTimeout(() => abort.abort(), budgetMs) })
+      progress.on('message', (step) => {
+        clearTimeout(budget)
+        if (step === 'started') budget = setTimeout(() => abort.abort(), budgetMs)
+      })
       const backstop = setTimeout(() => abort.abort(), budgetMs + QUEUE_AND_START_MS)
       try {
-        return await pool.run({ html: input.body_html, markdown: input.body_markdown, started: startedInWorker },
-          { signal: abort.signal, transferList: [startedInWorker] }) as ArticleBody
+        return await pool.run({ html: input.body_html, markdown: input.body_markdown, progress: progressInWorker },
+          { signal: abort.signal, transferList: [progressInWorker] }) as ArticleBody
       } catch (error) {
         if (error instanceof Error && error.name === 'AbortError') throw tooComplex(field, `could not be rendered within ${budgetMs} ms`)
         if (error instanceof RangeError || (error instanceof Error && /call stack/i.test(error.message))) throw tooComplex(field, 'is nested too deeply to render')
@@ -69,7 +73,7 @@ async function bodyRenderer (app: FastifyInstance): Promise<void> {
       } finally {
         clearTimeout(budget)
         clearTimeout(backstop)
-        started.close()
+        progress.close()
       }
     }
   } satisfies BodyRenderer)

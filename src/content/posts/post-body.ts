@@ -84,9 +84,13 @@ export function prepareBodyHtml (input: { html?: string | undefined, markdown?: 
   return sanitizeArticleHtml(input.markdown !== undefined ? markdownToHtml(input.markdown) : (input.html ?? ''))
 }
 
-/** From what a client sent (HTML or Markdown) to the stored, derived body fields. */
-export function prepareBody (input: { html?: string | undefined, markdown?: string | undefined }): ArticleBody {
-  const bodyHtml = prepareBodyHtml(input)
+/** The fields derived from stored HTML: its text and word count, in time linear in its length. */
+export function deriveBodyFields (bodyHtml: string): ArticleBody {
   const bodyText = htmlToText(bodyHtml)
   return { bodyHtml, bodyText, wordCount: countWords(bodyText) }
+}
+
+/** From what a client sent (HTML or Markdown) to the stored, derived body fields. */
+export function prepareBody (input: { html?: string | undefined, markdown?: string | undefined }): ArticleBody {
+  return deriveBodyFields(prepareBodyHtml(input))
 }
