@@ -95,7 +95,7 @@ export const EnvironmentSchema = z.object({
       'must be false, true, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges')
     .describe('Which proxies in front of the API to believe about the client address (X-Forwarded-For): false (default) believes none; a hop count, or the addresses or CIDR ranges of the load balancer or CDN. Behind a CDN, set it, or every client shares one rate limit.'),
   BODY_RENDER_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(60_000), '3000')
-    .describe('Time budget for rendering and sanitizing one article body (in a worker thread); a body that takes longer is refused with a 422 naming the field.'),
+    .describe('Time budget for rendering and sanitizing one article body (in a worker thread); a body that takes longer is refused with a 422 naming the field. The text and word count derived afterwards, in time linear in the body\'s length, do not count against it.'),
   SEARCH_TIME_LIMIT_MS: withDefault(z.coerce.number().int().min(0).max(600_000), '250')
     .describe('PostgreSQL time a full-text search may take to find matches past the newest 5,000 posts of its list (and to count or rank them); 0: no limit. Out of time, a page holds what was found so far, possibly nothing, with a next_cursor that goes on from there; sort=relevance is a 422; count=estimate gives the estimate. The embedded database cannot stop a statement: there, no limit.'),
   FEED_TTL_MINUTES: withDefault(z.coerce.number().int().min(1).max(1440), '15')
