@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.ts'
-import { eventOf, type ChangeEntry, type ChangeEvent, type ChangeOp, type EntityType, type FeedOwnersLeft } from './vocabulary.ts'
+import { eventOf, type ChangeEntry, type ChangeEvent, type ChangeOp, type EntityType } from './vocabulary.ts'
 
 // The only module that touches the `changes` table. Writers append inside the transaction of
 // the change itself; readers (the sync API, webhooks, the response cache, feeds) read ranges.
@@ -14,9 +14,14 @@ export interface ChangeRow {
   public_op: ChangeOp | null
   event: ChangeEvent | null
   occurred_at: Date
+  /** A post's authors and tags as of the change (null on rows from before they were kept), and those it left. */
+  author_ids: string[] | null
+  tag_ids: string[] | null
+  left_author_ids: string[] | null
+  left_tag_ids: string[] | null
 }
 
-const CHANGE_COLUMNS = ['seq', 'entity_type', 'entity_id', 'blog_id', 'op', 'public_op', 'event', 'occurred_at'] as const
+const CHANGE_COLUMNS = ['seq', 'entity_type', 'entity_id', 'blog_id', 'op', 'public_op', 'event', 'occurred_at', 'author_ids', 'tag_ids', 'left_author_ids', 'left_tag_ids'] as const
 
 /** The channel that tells every process (and long-polling clients) that the log grew. */
 export const CHANGES_CHANNEL = 'content_changes'
@@ -30,7 +35,7 @@ const APPEND_LOCK = 7_350_001
 export async function appendChanges (db: Executor, entries: readonly ChangeEntry[]): Promise<void> {
   if (entries.length === 0) return
   await sql`SELECT pg_advisory_xact_lock(${APPEND_LOCK})`.execute(db)
-  await db.insertInto('changes').values(entries.map((entry) => ({
+  const appended = await db.insertInto('changes').values(entries.map((entry) => ({
     entity_type: entry.entityType,
     entity_id: entry.entityId,
     blog_id: entry.blogId,
@@ -38,24 +43,34 @@ export async function appendChanges (db: Executor, entries: readonly ChangeEntry
     public_op: entry.publicOp,
     event: eventOf(entry),
     left_author_ids: nonEmpty(entry.left?.authorIds),
-    left_tag_ids: nonEmpty(entry.left?.tagIds)
-  }))).execute()
+    left_tag_ids: nonEmpty(entry.left?.tagIds),
+    // Read in the change's own transaction, after it: the bylines as the change left them.
+    author_ids: entry.entityType === 'post' ? sql<string[]>`array(SELECT author_id FROM post_authors WHERE post_id = ${entry.entityId}::uuid)` : null,
+    tag_ids: entry.entityType === 'post' ? sql<string[]>`array(SELECT tag_id FROM post_tags WHERE post_id = ${entry.entityId}::uuid)` : null
+  }))).returning('seq').execute()
+  if (entries.some((entry) => entry.entityType === 'post' && entry.publicOp !== null)) await touchPostLists(db, appended.map((row) => row.seq))
   // Delivered when (and only if) the transaction commits.
   await sql`SELECT pg_notify(${CHANGES_CHANNEL}, '')`.execute(db)
 }
 
-const nonEmpty = (ids: readonly string[] | undefined) => ids === undefined || ids.length === 0 ? null : [...ids]
-
-/** The authors and tags these changes took posts away from (ChangeEntry.left), each once. */
-export async function feedOwnersLeft (db: Executor, seqs: readonly string[]): Promise<FeedOwnersLeft> {
-  if (seqs.length === 0) return { authorIds: [], tagIds: [] }
-  const rows = await db.selectFrom('changes').select(['left_author_ids', 'left_tag_ids'])
-    .where('seq', 'in', [...seqs])
-    .where((eb) => eb.or([eb('left_author_ids', 'is not', null), eb('left_tag_ids', 'is not', null)]))
-    .execute()
-  const each = (pick: (row: typeof rows[number]) => string[] | null) => [...new Set(rows.flatMap((row) => pick(row) ?? []))]
-  return { authorIds: each((row) => row.left_author_ids), tagIds: each((row) => row.left_tag_ids) }
+/**
+ * Moves the time the public last saw the posts of a blog, author or tag change (a feed's
+ * Last-Modified; post_list_changes) for the owners these changes name: each public post
+ * change's blog, its authors and tags, and those it left. The transaction's time, as occurred_at.
+ */
+async function touchPostLists (db: Executor, seqs: readonly string[]): Promise<void> {
+  await sql`
+    INSERT INTO post_list_changes (owner_type, owner_id, changed_at)
+    SELECT DISTINCT owner.owner_type, owner.owner_id, now() FROM changes AS c
+    CROSS JOIN LATERAL (
+      SELECT 'blog', c.blog_id WHERE c.blog_id IS NOT NULL
+      UNION ALL SELECT 'author', unnest(coalesce(c.author_ids, '{}') || coalesce(c.left_author_ids, '{}'))
+      UNION ALL SELECT 'tag', unnest(coalesce(c.tag_ids, '{}') || coalesce(c.left_tag_ids, '{}'))) AS owner (owner_type, owner_id)
+    WHERE c.seq = ANY(${seqs}::bigint[]) AND c.entity_type = 'post' AND c.public_op IS NOT NULL
+    ON CONFLICT (owner_type, owner_id) DO UPDATE SET changed_at = greatest(post_list_changes.changed_at, excluded.changed_at)`.execute(db)
 }
+
+const nonEmpty = (ids: readonly string[] | undefined) => ids === undefined || ids.length === 0 ? null : [...ids]
 
 export interface ChangeRange {
   afterSeq: string
@@ -138,12 +153,16 @@ export async function latestChangeSeq (db: Executor): Promise<string> {
   return row?.seq ?? '0'
 }
 
+/** A blog, author or tag, whose posts' changes alone move its lists (post_list_changes). */
+export interface PostListOwner { type: Exclude<EntityType, 'post'>, id: string }
+
 /**
  * When the newest change of this kind that the public saw happened: a time that only moves
  * forward. Changes to drafts do not count: what a public response shows did not change.
+ * `owner`: only changes to the posts of that blog, author or tag (those it lost among them).
  */
-export async function latestPublicChangeTime (db: Executor, entityType: EntityType): Promise<Date | undefined> {
-  const row = await db.selectNoFrom(latestPublicChangeTimeSql(entityType).as('occurred_at')).executeTakeFirst()
+export async function latestPublicChangeTime (db: Executor, entityType: EntityType, owner?: PostListOwner): Promise<Date | undefined> {
+  const row = await db.selectNoFrom(latestPublicChangeTimeSql(entityType, owner).as('occurred_at')).executeTakeFirst()
   return row?.occurred_at ?? undefined
 }
 
@@ -152,7 +171,10 @@ export async function latestPublicChangeTime (db: Executor, entityType: EntityTy
  * same snapshot as they do, in the same statement (a feed's page and its Last-Modified), and
  * PostgreSQL runs it once per execution however many rows come back (an InitPlan).
  */
-function latestPublicChangeTimeSql (entityType: EntityType) {
+function latestPublicChangeTimeSql (entityType: EntityType, owner?: PostListOwner) {
+  if (owner !== undefined && entityType === 'post') {
+    return sql<Date | null>`(SELECT l.changed_at FROM post_list_changes AS l WHERE l.owner_type = ${owner.type} AND l.owner_id = ${owner.id}::uuid)`
+  }
   return sql<Date | null>`(SELECT c.occurred_at FROM changes AS c
     WHERE c.entity_type = ${sql.lit(entityType)} AND c.public_op IS NOT NULL ORDER BY c.seq DESC LIMIT 1)`
 }
@@ -160,7 +182,10 @@ function latestPublicChangeTimeSql (entityType: EntityType) {
 /** A row selected with latestPostChangeColumn: when the public last saw a post change, in the row's snapshot. */
 export interface LatestPostChange { latest_post_change: Date | null }
 
-/** The newest public post change as the column `latest_post_change` (LatestPostChange): what feeds', authors' and tags' Last-Modified count. */
-export function latestPostChangeColumn () {
-  return latestPublicChangeTimeSql('post').as('latest_post_change')
+/**
+ * The newest public post change (of `owner`'s posts, when given) as the column
+ * `latest_post_change` (LatestPostChange): what feeds', authors' and tags' Last-Modified count.
+ */
+export function latestPostChangeColumn (owner?: PostListOwner) {
+  return latestPublicChangeTimeSql('post', owner).as('latest_post_change')
 }

@@ -1,3 +1,4 @@
+import type { ChangeRow } from './change-log.repository.ts'
 import type { EntityType } from './vocabulary.ts'
 
 // Surrogate keys name what a response was made from, so a cache (this process's response cache,
@@ -10,10 +11,22 @@ export function resourceKey (type: EntityType, id: string): string {
   return `${type}:${id}`
 }
 
-/** Every list of one kind of resource: `posts:list`, `blogs:list` ... */
+/**
+ * Every list of one kind of resource: `posts:list`, `blogs:list` ... Post lists embed blog,
+ * author and tag summaries, so a change to any of those purges `posts:list`; a post change
+ * purges only the lists it can be in (postListKeys).
+ */
 export function listKey (type: EntityType): string {
   return `${type}s:list`
 }
+
+/** The lists of posts of one blog, author or tag (theirs alone): `posts:in:author:<id>`. */
+export function postsOfKey (owner: { type: EntityType, id: string }): string {
+  return `posts:in:${owner.type}:${owner.id}`
+}
+
+/** Whatever any public post change can move: lists of every post, latest_post_at across authors or tags. */
+export const ANY_POST_KEY = 'posts:any'
 
 /** A feed: `feed:latest`, `feed:blog:<id>` ... */
 export function feedKey (name: string): string {
@@ -22,7 +35,7 @@ export function feedKey (name: string): string {
 
 /**
  * A single post embeds its blog, authors and tags in brief; with `include=authors` or
- * `include=tags` it embeds them whole, latest_post_at and all (see bylineKeys).
+ * `include=tags` it embeds them whole, latest_post_at and all, which their other posts move.
  */
 export function postKeys (
   post: { id: string, blog_id: string, authors: ReadonlyArray<{ id: string }>, tags: ReadonlyArray<{ id: string }> }, included: readonly string[] = []
@@ -30,26 +43,33 @@ export function postKeys (
   return [
     resourceKey('post', post.id), resourceKey('blog', post.blog_id),
     ...post.authors.map((a) => resourceKey('author', a.id)), ...post.tags.map((t) => resourceKey('tag', t.id)),
-    ...(included.includes('authors') || included.includes('tags') ? [listKey('post')] : [])
+    ...(included.includes('authors') ? post.authors.map((a) => postsOfKey({ type: 'author', id: a.id })) : []),
+    ...(included.includes('tags') ? post.tags.map((t) => postsOfKey({ type: 'tag', id: t.id })) : [])
   ]
 }
 
 /**
- * A list of posts (or a feed) scoped to some blog, author or tag. Any post change can add a post
- * to any list or drop one from it, so every such list names `posts:list`; naming each item as
- * well would add a kilobyte per response and purge nothing more.
+ * A list of posts (or a feed), of one blog, author or tag when `scope` names it, else of all of
+ * them. A scoped list changes only when a post of its owner does (staleKeysFor names the owners
+ * a post had and has); naming each item instead would add a kilobyte per response and purge
+ * nothing more. `wholeBylines`: the list embeds its posts' authors or tags whole, whose
+ * latest_post_at a post outside the list moves.
  */
-export function postListKeys (scope: ReadonlyArray<{ type: EntityType, id: string }> = []): string[] {
-  return [listKey('post'), ...scope.map((s) => resourceKey(s.type, s.id))]
+export function postListKeys (scope: ReadonlyArray<{ type: EntityType, id: string }> = [], wholeBylines = false): string[] {
+  return [
+    listKey('post'),
+    ...(scope.length === 0 || wholeBylines ? [ANY_POST_KEY] : scope.map(postsOfKey)),
+    ...scope.map((s) => resourceKey(s.type, s.id))
+  ]
 }
 
 /**
- * Authors and tags carry the time of their latest public post, which any post change can move
- * (a publish, an unpublish, a byline edit); the change row does not say whose posts those were,
- * so their responses also depend on `posts:list`.
+ * Authors and tags carry the time of their latest public post (and Ghost's post counts), and
+ * their Last-Modified counts the newest public post change anywhere (last-modified.ts), so any
+ * post change purges them.
  */
 export function bylineKeys (type: 'author' | 'tag', ids: readonly string[], list = false): string[] {
-  return [...(list ? [listKey(type)] : []), ...ids.map((id) => resourceKey(type, id)), listKey('post')]
+  return [...(list ? [listKey(type)] : []), ...ids.map((id) => resourceKey(type, id)), ANY_POST_KEY, listKey('post')]
 }
 
 /** Blogs embed nothing that another change moves. */
@@ -57,10 +77,22 @@ export function blogKeys (ids: readonly string[], list = false): string[] {
   return [...(list ? [listKey('blog')] : []), ...ids.map((id) => resourceKey('blog', id))]
 }
 
-/** What a public change to one resource makes stale, in the keys above. */
-export function staleKeysFor (type: EntityType, id: string): string[] {
+/** What a change the public saw (a row of the change log) makes stale, in the keys above. */
+export function staleKeysFor (change: Pick<ChangeRow, 'entity_type' | 'entity_id' | 'blog_id' | 'author_ids' | 'tag_ids' | 'left_author_ids' | 'left_tag_ids'>): string[] {
+  const { entity_type: type, entity_id: id } = change
   // Post lists and feeds embed blog, author and tag summaries, so any of those changing
-  // reaches them too; single posts name theirs in postKeys.
-  if (type === 'post') return [resourceKey('post', id), listKey('post')]
-  return [resourceKey(type, id), listKey(type), listKey('post')]
+  // reaches them all; single posts name theirs in postKeys.
+  if (type !== 'post') return [resourceKey(type, id), listKey(type), listKey('post')]
+  // A row from before posts' bylines were logged does not say whose lists the post was in.
+  if (change.author_ids === null || change.tag_ids === null) return [resourceKey('post', id), ANY_POST_KEY, listKey('post')]
+  // The post's blog (a move writes a row in the blog it left too), and its authors and tags as
+  // the change left them and those it took the post from.
+  const owners = (ownerType: 'author' | 'tag', now: readonly string[], left: readonly string[] | null) =>
+    [...new Set([...now, ...(left ?? [])])].map((ownerId) => postsOfKey({ type: ownerType, id: ownerId }))
+  return [
+    resourceKey('post', id), ANY_POST_KEY,
+    ...(change.blog_id === null ? [] : [postsOfKey({ type: 'blog', id: change.blog_id })]),
+    ...owners('author', change.author_ids, change.left_author_ids),
+    ...owners('tag', change.tag_ids, change.left_tag_ids)
+  ]
 }

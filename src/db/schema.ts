@@ -174,6 +174,16 @@ export interface ChangesTable {
   /** For a public post: the authors and tags whose lists it left with this change (a byline corrected). */
   left_author_ids: string[] | null
   left_tag_ids: string[] | null
+  /** For a post: its authors and tags as the change left them (with the left_ ones, whose lists it touched); null on rows from before they were kept. */
+  author_ids: string[] | null
+  tag_ids: string[] | null
+}
+
+/** When the public last saw a post of each blog, author or tag change: its feed's Last-Modified. Written by appendChanges. */
+export interface PostListChangesTable {
+  owner_type: 'blog' | 'author' | 'tag'
+  owner_id: string
+  changed_at: Date
 }
 
 export interface ChangeCursorsTable {
@@ -244,6 +254,7 @@ export interface DB {
   sitemap_months: SitemapMonthsTable
   api_keys: ApiKeysTable
   changes: ChangesTable
+  post_list_changes: PostListChangesTable
   change_cursors: ChangeCursorsTable
   change_followers: ChangeFollowersTable
   webhooks: WebhooksTable

@@ -372,7 +372,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   const follower = app.changeFollower
   follower.onChanges((rows) => {
     for (const row of rows) {
-      for (const tag of staleKeysFor(row.entity_type, row.entity_id)) {
+      for (const tag of staleKeysFor(row)) {
         for (const key of byTag.keysOf(tag)) cache.delete(key)
       }
     }

@@ -8,7 +8,7 @@ import { newBlog } from '../helpers/factories.ts'
 import { createTestDatabase } from '../helpers/test-database.ts'
 
 const TABLES = [
-  'api_keys', 'authors', 'blogs', 'change_cursors', 'change_followers', 'changes', 'idempotency_keys', 'post_authors', 'post_json_runs', 'post_json_runs_backfill', 'post_tags', 'posts',
+  'api_keys', 'authors', 'blogs', 'change_cursors', 'change_followers', 'changes', 'idempotency_keys', 'post_authors', 'post_json_runs', 'post_json_runs_backfill', 'post_list_changes', 'post_tags', 'posts',
   'sitemap_months', 'slug_redirects', 'tags', 'webhook_deliveries', 'webhooks'
 ]
 

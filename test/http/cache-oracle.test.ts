@@ -78,9 +78,9 @@ t.test(`cache oracle: cached answers equal uncached ones after every random writ
 
   const urls = () => [
     '/v1/posts', '/v1/posts?limit=3', '/v1/posts?is_breaking=true', '/v1/blogs', '/v1/authors', '/v1/tags', '/v1/changes',
-    '/v1/feeds/latest', '/v1/feeds/breaking?format=rss', '/v1/feeds/latest?format=atom', '/v1/feeds/latest?format=jsonfeed',
-    ...blogs.flatMap((b) => [`/v1/blogs/${b}`, `/v1/blogs/${b}/posts`, `/v1/blogs/${b}/feed`]),
-    ...authors.flatMap((a) => [`/v1/authors/${a}`, `/v1/authors/${a}/posts`, `/v1/authors/${a}/feed?format=rss`]),
+    '/v1/feeds/latest', '/v1/feeds/breaking?format=rss', '/v1/feeds/latest?format=atom', '/v1/feeds/latest?format=jsonfeed', '/v1/sitemap.xml',
+    ...blogs.flatMap((b) => [`/v1/blogs/${b}`, `/v1/blogs/${b}/posts`, `/v1/blogs/${b}/feed`, `/v1/blogs/${b}/posts?include=authors,tags`, `/v1/blogs/${b}/news-sitemap.xml`]),
+    ...authors.flatMap((a) => [`/v1/authors/${a}`, `/v1/authors/${a}/posts`, `/v1/authors/${a}/feed?format=rss`, `/v1/authors/${a}/posts?include=tags`]),
     ...tags.flatMap((tag) => [`/v1/tags/${tag}`, `/v1/tags/${tag}/posts?fields=title,authors`]),
     ...posts.flatMap((p) => [`/v1/posts/${p.id}`, `/v1/blogs/${p.blog}/posts/${p.slug}`, `/v1/posts/${p.id}?include=authors,tags,blog`])
   ]

@@ -5,7 +5,7 @@ import { buildApp } from '../../src/app.ts'
 import { compress } from '../../src/http/compression.ts'
 import { ownedBytes, releaseBytes } from '../../src/http/response-cache.ts'
 import { loadConfig } from '../../src/config.ts'
-import { newApiKey, newBlog, newPost } from '../helpers/factories.ts'
+import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
 import { gc } from '../helpers/gc.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 import { testServerUrl, withAdminClient } from '../helpers/test-database.ts'
@@ -174,6 +174,51 @@ t.test('a public GET is served from the cache until a change makes it stale, in 
   t.equal((await send('PATCH', '/v1/blogs/desk', { title: 'The Desk' })).statusCode, 200)
   t.equal((await a.inject({ url: '/v1/blogs/desk' })).json().data.title, 'The Desk', 'blogs too')
   t.equal((await a.inject({ url: '/v1/feeds/latest' })).json().data.some((item: { id: string }) => item.id === second), false)
+})
+
+t.test('a post change drops the lists it is or was in, in every process, and leaves other blogs\', authors\' and tags\' lists cached', async (t) => {
+  const { b, send } = await twoApps(t)
+  await newBlog(b.db, { slug: 'wire' })
+  for (const slug of ['ann', 'bo']) await newAuthor(b.db, { slug })
+  for (const slug of ['war', 'oil']) await newTag(b.db, { slug })
+  const created = await send('POST', '/v1/posts', { blog: 'desk', title: 'Convoy sighted', status: 'published', authors: ['ann'], tags: ['war'] })
+  t.equal(created.statusCode, 201, created.body)
+  const id = created.json().data.id as string
+  await send('POST', '/v1/posts', { blog: 'wire', title: 'Wire copy', status: 'published', authors: ['bo'], tags: ['oil'] })
+  const lists = {
+    desk: '/v1/blogs/desk/posts', deskFeed: '/v1/blogs/desk/feed?format=rss', wire: '/v1/blogs/wire/posts', wireFeed: '/v1/blogs/wire/feed?format=rss',
+    ann: '/v1/authors/ann/posts', bo: '/v1/authors/bo/posts', boItself: '/v1/authors/bo', war: '/v1/tags/war/posts', oil: '/v1/tags/oil/feed', latest: '/v1/feeds/latest', authors: '/v1/authors'
+  }
+  /** Whether B answers `url` from its cache. */
+  const servedFromCache = async (url: string) => {
+    const { hit } = await lookups(b)
+    const res = await b.inject({ url })
+    return { hit: (await lookups(b)).hit > hit, body: res.body }
+  }
+  /** Every list cached in B and B up to date, then what a write in A leaves cached in B. */
+  const cachedAfter = async (write: () => Promise<unknown>, seen: { url: string, text: string }) => {
+    for (const url of Object.values(lists)) t.ok(await waitFor(async () => (await servedFromCache(url)).hit, 2_000) < 2_000, `B caches ${url}`)
+    await quiet(b)
+    await write()
+    t.ok(await waitFor(async () => (await b.inject({ url: seen.url })).body.includes(seen.text), 2_000) < 2_000, 'B heard of the change')
+    await quiet(b)
+    const left: Record<string, boolean> = {}
+    for (const [name, url] of Object.entries(lists)) left[name] = (await servedFromCache(url)).hit
+    return left
+  }
+
+  const edited = await cachedAfter(() => send('PATCH', `/v1/posts/${id}`, { title: 'Convoy sighted off the cape' }), { url: lists.desk, text: 'off the cape' })
+  t.same(edited, { desk: true, deskFeed: false, wire: true, wireFeed: true, ann: false, bo: true, boItself: false, war: false, oil: true, latest: false, authors: false },
+    'an edit: its blog\'s, author\'s and tag\'s lists, every-post lists and authors (latest_post_at) refilled (the blog\'s, read to see the change, is cached again); the others still cached')
+  const corrected = await cachedAfter(() => send('PATCH', `/v1/posts/${id}`, { authors: ['bo'], tags: ['oil'] }), { url: lists.bo, text: 'off the cape' })
+  t.same(corrected, { desk: false, deskFeed: false, wire: true, wireFeed: true, ann: false, bo: true, boItself: false, war: false, oil: false, latest: false, authors: false },
+    'a byline corrected: the lists of the author and tag it left and of those it joined refilled; the other blog\'s still cached')
+  t.notOk((await b.inject({ url: lists.ann })).body.includes('off the cape'), 'the author it left lists it no more')
+  t.ok((await b.inject({ url: lists.oil })).body.includes('off the cape'), 'the tag it joined lists it')
+  const moved = await cachedAfter(() => send('PATCH', `/v1/posts/${id}`, { blog: 'wire' }), { url: lists.wire, text: 'off the cape' })
+  t.same(moved, { desk: false, deskFeed: false, wire: true, wireFeed: false, ann: true, bo: false, boItself: false, war: true, oil: false, latest: false, authors: false },
+    'moved: both blogs\' lists refilled; the author and tag it never had, still cached')
+  t.notOk((await b.inject({ url: lists.deskFeed })).body.includes('off the cape'), 'the blog it left lists it no more')
 })
 
 t.test('only what any anonymous reader would get is cached', async (t) => {

@@ -10,7 +10,8 @@ import { closeAgents, http, type Reply } from './http.ts'
 //                                                 \-> Redis (shared rate limits)
 //   npm run test:scale-out        (installs PostgreSQL server binaries, Redis, Varnish if missing)
 // 1. Precision: an edit purges exactly the keys that went stale (the post and the lists it is in;
-//    the other posts of its author and tag stay cached in Varnish); publish, edit, unpublish
+//    the other posts of its author and tag, and another blog's and tag's feeds, stay cached in
+//    Varnish, through a publish too); publish, edit, unpublish
 //    through either process show through Varnish within a second; only the API may purge.
 //    A client that forges X-Forwarded-Host or X-Forwarded-Proto (believed: TRUST_PROXY, and no
 //    PUBLIC_BASE_URL) gets its own links, stored for it alone: the next reader's are its own.
@@ -117,9 +118,11 @@ async function main (): Promise<void> {
   console.log(`# two API processes :${PORTS.api.join(', :')}, Varnish :${PORTS.varnish} (${Date.now() - started} ms)`)
 
   // Content: one desk, two authors, two tags, 30 published posts.
-  await write(API[0]!, 'POST', '/v1/blogs', { slug: 'desk', title: 'The Desk' })
-  for (const slug of ['ana', 'ben']) await write(API[0]!, 'POST', '/v1/authors', { slug, name: slug.toUpperCase() })
+  for (const slug of ['desk', 'wire']) await write(API[0]!, 'POST', '/v1/blogs', { slug, title: `The ${slug}` })
+  for (const slug of ['ana', 'ben', 'cy']) await write(API[0]!, 'POST', '/v1/authors', { slug, name: slug.toUpperCase() })
   for (const slug of ['world', 'europe']) await write(API[0]!, 'POST', '/v1/tags', { slug, name: slug })
+  // Another blog's story, by another author, under another tag: no write below touches its lists.
+  await write(API[1]!, 'POST', '/v1/posts', { blog: 'wire', title: 'Wire story', body_markdown: 'Elsewhere.', status: 'published', authors: ['cy'], tags: ['europe'] })
   const seeded: Array<{ id: string, slug: string }> = []
   for (let i = 0; i < 30; i++) {
     const res = await write(API[i % 2]!, 'POST', '/v1/posts', {
@@ -149,7 +152,9 @@ async function precision (seeded: Array<{ id: string, slug: string }>): Promise<
     siblingById: `/v1/posts/${sibling.id}`,
     feed: '/v1/feeds/latest',
     authorFeed: '/v1/authors/ana/feed',
-    tagPosts: '/v1/posts?tag=world'
+    tagPosts: '/v1/posts?tag=world',
+    otherBlogFeed: '/v1/blogs/wire/feed',
+    otherTagPosts: '/v1/tags/europe/posts'
   }
   // Read until Varnish serves each page from its cache (two seconds at most). The seeding's last
   // writes may still be reaching the processes and the edge purger: a read that overlaps one
@@ -184,6 +189,13 @@ async function precision (seeded: Array<{ id: string, slug: string }>): Promise<
     const res = await http(VARNISH + path, { from: '127.0.0.2' })
     check(res.headers['x-cache'] === 'HIT', `${path} (same author and tag) stayed cached after the edit (${String(res.headers['x-cache'])})`)
   }
+  const otherListsCached = async (after: string) => {
+    for (const path of [pages.otherBlogFeed, pages.otherTagPosts]) {
+      const res = await http(VARNISH + path, { from: '127.0.0.2' })
+      check(res.headers['x-cache'] === 'HIT' && res.body.includes('Wire story'), `${path} (another blog, author and tag) stayed cached after ${after} (${String(res.headers['x-cache'])})`)
+    }
+  }
+  await otherListsCached('the edit')
   for (const path of [pages.authorFeed, pages.tagPosts]) {
     const res = await http(VARNISH + path, { from: '127.0.0.2' })
     check(res.body.includes('Edited through B'), `${path} shows the edit`)
@@ -192,6 +204,7 @@ async function precision (seeded: Array<{ id: string, slug: string }>): Promise<
   const published = await write(API[0]!, 'POST', '/v1/posts', { blog: 'desk', title: 'Published through A', body_markdown: 'News.', status: 'published', authors: ['ben'] })
   const post = JSON.parse(published.body).data as { id: string, slug: string }
   times.publish = await visibleWithin(pages.feed, (body) => body.includes('Published through A'))
+  await otherListsCached('a publish in the desk')
   const unpublish = await write(API[1]!, 'POST', `/v1/posts/${post.id}/unpublish`)
   check(unpublish.status === 200, `unpublish through B answered ${unpublish.status}`)
   times.unpublish = await visibleWithin(pages.feed, (body) => !body.includes('Published through A'))

@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
-import { newApiKey, newBlog, newPost } from '../helpers/factories.ts'
+import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
 import { leaseCursor, releaseCursor } from '../../src/changes/cursor-leases.repository.ts'
+import { staleKeysFor } from '../../src/changes/surrogate-keys.ts'
+import { publishScheduledPosts } from '../../src/syndication/scheduler.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
 // Edge purges by surrogate key (EDGE_PURGE_URL), against a recording HTTP server standing in for
@@ -52,7 +54,7 @@ t.test('Fastly shape: one POST per change with exactly its stale keys, after eve
   t.equal(purge!.method, 'POST')
   t.match(purge!.url, /\/service\/SU1Z0isxPaozGVKXdv0eY\/purge$/)
   t.equal(purge!.headers['fastly-key'], 'fastly-token-123')
-  t.same(keysOf(purge!, 'surrogate-key'), [`post:${one.id}`, 'posts:list'].sort(), 'the edited post and the lists it is in; not its blog, not the other post')
+  t.same(keysOf(purge!, 'surrogate-key'), [`post:${one.id}`, 'posts:any', `posts:in:blog:${blog.id}`].sort(), 'the edited post and the lists it is in; not its blog, not the other post')
   t.notOk(String(purge!.headers['surrogate-key']).includes(other.id))
 
   // A second live process that has not applied the next change holds its purge back.
@@ -66,13 +68,53 @@ t.test('Fastly shape: one POST per change with exactly its stale keys, after eve
   t.equal(edge.requests.length, before, 'no purge while a live process is behind')
   await app.db.updateTable('change_followers').set({ applied_seq: await newestSeq(app), seen_at: sql<Date>`now()` }).where('process_id', '=', 'other-process').execute()
   t.ok(await until(() => edge.requests.length > before), 'purged once the other process caught up')
-  t.same(keysOf(edge.requests[before]!, 'surrogate-key'), [`post:${other.id}`, 'posts:list'].sort())
+  t.same(keysOf(edge.requests[before]!, 'surrogate-key'), [`post:${other.id}`, 'posts:any', `posts:in:blog:${blog.id}`].sort())
 
   // A process that stopped reporting (crashed) no longer holds purges back.
   await app.db.updateTable('change_followers').set({ applied_seq: '0', seen_at: sql<Date>`now() - interval '1 minute'` }).where('process_id', '=', 'other-process').execute()
   const third = await newPost(app.db, { blogId: blog.id })
   await app.inject({ method: 'DELETE', url: `/v1/posts/${third.id}`, headers: { authorization: `Bearer ${admin}` } })
   t.ok(await until(() => edge.requests.some((r) => String(r.headers['surrogate-key']).includes(third.id))), 'a dead process is left out')
+})
+
+t.test('a post change purges the lists of its blog, authors and tags, those it had and has, and no others', async (t) => {
+  const edge = await recordingEdge(t)
+  const { app } = await buildTestApp(t, { EDGE_PURGE_URL: edge.url })
+  await app.ready()
+  const admin = await newApiKey(app.db, ['admin'])
+  const [desk, wire, elsewhere] = [await newBlog(app.db), await newBlog(app.db), await newBlog(app.db)]
+  const [ann, bo, cy] = [await newAuthor(app.db), await newAuthor(app.db), await newAuthor(app.db)]
+  const [war, oil, sport] = [await newTag(app.db), await newTag(app.db), await newTag(app.db)]
+  const post = await newPost(app.db, { blogId: desk.id, authorIds: [ann.id], tagIds: [war.id] })
+  const bystander = await newPost(app.db, { blogId: elsewhere.id, authorIds: [cy.id], tagIds: [sport.id] })
+  await app.changeFollower.catchUp()
+  /** The keys purged for a write: every purge request until one names the post. */
+  const purgedBy = async (write: () => Promise<unknown>, postId = post.id) => {
+    const before = edge.requests.length
+    await write()
+    t.ok(await until(() => edge.requests.slice(before).some((r) => keysOf(r, 'xkey-purge').includes(`post:${postId}`))), 'purged')
+    return [...new Set(edge.requests.slice(before).flatMap((r) => keysOf(r, 'xkey-purge')))].sort()
+  }
+  const patch = (payload: object) => app.inject({ method: 'PATCH', url: `/v1/posts/${post.id}`, headers: { authorization: `Bearer ${admin}` }, payload })
+  const lists = (type: 'blog' | 'author' | 'tag', ...owners: Array<{ id: string }>) => owners.map((owner) => `posts:in:${type}:${owner.id}`)
+
+  t.same(await purgedBy(() => patch({ title: 'Retitled' })), [`post:${post.id}`, 'posts:any', ...lists('blog', desk), ...lists('author', ann), ...lists('tag', war)].sort(),
+    'an edit: the post, the lists of every post, and its blog\'s, author\'s and tag\'s lists')
+  t.same(await purgedBy(() => patch({ blog: wire.slug, authors: [bo.slug], tags: [oil.slug] })),
+    [`post:${post.id}`, 'posts:any', ...lists('blog', desk, wire), ...lists('author', ann, bo), ...lists('tag', war, oil)].sort(),
+    'moved to another blog with its byline corrected: the lists it left and the lists it joined')
+  t.same(await purgedBy(() => app.inject({ method: 'POST', url: `/v1/posts/${post.id}/unpublish`, headers: { authorization: `Bearer ${admin}` } })),
+    [`post:${post.id}`, 'posts:any', ...lists('blog', wire), ...lists('author', bo), ...lists('tag', oil)].sort(), 'unpublished: the lists it was in')
+  const scheduled = await newPost(app.db, { blogId: desk.id, authorIds: [ann.id, bo.id], tagIds: [oil.id], status: 'scheduled', publishedAt: new Date(Date.now() - 1_000) })
+  t.same(await purgedBy(() => publishScheduledPosts(app.db), scheduled.id),
+    [`post:${scheduled.id}`, 'posts:any', ...lists('blog', desk), ...lists('author', ann, bo), ...lists('tag', oil)].sort(), 'published on schedule: the lists it joined')
+  const all = edge.requests.flatMap((r) => keysOf(r, 'xkey-purge'))
+  t.notOk(all.some((key) => [elsewhere.id, cy.id, sport.id, bystander.id].some((id) => key.includes(id))), 'never the lists of another blog, author or tag')
+  t.notOk(all.includes('posts:list'), 'nor every list of posts, which only a blog, author or tag change purges')
+
+  // A row written before the change log named a post's bylines: every list of posts, as before.
+  t.same(staleKeysFor({ entity_type: 'post', entity_id: post.id, blog_id: desk.id, author_ids: null, tag_ids: null, left_author_ids: null, left_tag_ids: null }).sort(),
+    [`post:${post.id}`, 'posts:any', 'posts:list'].sort(), 'a row without bylines purges every list')
 })
 
 async function newestSeq (app: Awaited<ReturnType<typeof buildTestApp>>['app']): Promise<string> {

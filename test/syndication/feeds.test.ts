@@ -157,6 +157,37 @@ t.test('a feed\'s Last-Modified moves forward when its newest item goes, in ever
   }
 })
 
+t.test('an owner\'s feed counts the changes of its own posts, those that left it among them, and no others', async (t) => {
+  // Its responses are purged by those changes alone (surrogate-keys.ts), so a copy a cache kept
+  // through another blog's publish must say the time a fresh one would.
+  const { app } = await buildTestApp(t, { RESPONSE_CACHE_MAX_MB: '0' })
+  const [desk, wire] = [await newBlog(app.db, { slug: 'desk' }), await newBlog(app.db, { slug: 'wire' })]
+  await newPost(app.db, { blogId: desk.id, slug: 'desk-story', publishedAt: new Date('2024-05-01T01:00:00Z') })
+  await newPost(app.db, { blogId: wire.id, slug: 'wire-story', publishedAt: new Date('2024-05-01T01:00:00Z') })
+  await app.db.updateTable('posts').set({ updated_at: new Date('2024-05-01T03:00:00Z') }).execute()
+  const writer = await newApiKey(app.db, ['content:write'])
+  const lastModified = async (url: string) => (await app.inject({ url })).headers['last-modified'] as string
+  const feeds = ['/v1/blogs/desk/feed?format=rss', '/v1/blogs/wire/feed?format=atom', '/v1/feeds/latest?format=rss']
+  const times = async () => Object.fromEntries(await Promise.all(feeds.map(async (url) => [url, await lastModified(url)])))
+  const write = async (payload: object) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/posts', headers: { authorization: `Bearer ${writer}` }, payload })
+    t.equal(res.statusCode, 201, res.body)
+    const changed = (await latestPublicChangeTime(app.db, 'post')) as Date
+    await nextSecond()
+    return { id: res.json().data.id as string, at: new Date(Math.floor(changed.getTime() / 1000) * 1000).toUTCString() }
+  }
+  const old = 'Wed, 01 May 2024 03:00:00 GMT'
+  t.same(await times(), { [feeds[0]!]: old, [feeds[1]!]: old, [feeds[2]!]: old })
+  const published = await write({ blog: 'desk', title: 'Desk news', status: 'published', published_at: '2024-04-01T00:00:00Z' })
+  t.same(await times(), { [feeds[0]!]: published.at, [feeds[1]!]: old, [feeds[2]!]: published.at }, 'a publish in one blog moves its feed and the network\'s, not the other blog\'s')
+  const moved = await app.inject({ method: 'PATCH', url: `/v1/posts/${published.id}`, headers: { authorization: `Bearer ${writer}` }, payload: { blog: 'wire' } })
+  t.equal(moved.statusCode, 200)
+  const movedAt = new Date(Math.floor(((await latestPublicChangeTime(app.db, 'post')) as Date).getTime() / 1000) * 1000).toUTCString()
+  await nextSecond()
+  t.same(await times(), { [feeds[0]!]: movedAt, [feeds[1]!]: movedAt, [feeds[2]!]: movedAt }, 'moved: the feed it left and the feed it joined')
+  t.equal(await latestPublicChangeTime(app.db, 'post', { type: 'blog', id: desk.id }).then((d) => d?.toUTCString()), movedAt)
+})
+
 t.test('a feed says its blog\'s language, or the one filtered on, and claims none when it mixes languages', async (t) => {
   const { app } = await buildTestApp(t)
   const persian = await newBlog(app.db, { slug: 'radio-farda', title: 'Radio Farda', language: 'fa' })

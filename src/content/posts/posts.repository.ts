@@ -1,5 +1,5 @@
 import { sql, type Compilable, type RawBuilder, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely'
-import { latestPostChangeColumn } from '../../changes/change-log.repository.ts'
+import { latestPostChangeColumn, type PostListOwner } from '../../changes/change-log.repository.ts'
 import type { Executor } from '../../db/database.ts'
 import { SAME_PLAN_FOR_ANY_VALUES } from '../../db/named-statements.ts'
 import { param, preparedQuery, preparedQueryByShape, shapeKey } from '../../db/prepared.ts'
@@ -95,10 +95,11 @@ export interface PostListRequest {
   /** Gather every match and sort them instead of walking an index in order (listInWindows). */
   sortMatches?: boolean | undefined
   /**
-   * Each row also says when the public last saw a post change (LatestPostChange), from the
-   * page's own snapshot: what a feed's Last-Modified counts.
+   * Each row also says when the public last saw a post change (LatestPostChange; a post of
+   * this blog, author or tag, when one is given), from the page's own snapshot: what a feed's
+   * Last-Modified counts.
    */
-  withLatestPostChange?: boolean | undefined
+  withLatestPostChange?: true | PostListOwner | undefined
 }
 
 export interface Summary { id: string, slug: string, name: string }
@@ -453,8 +454,9 @@ export function postsQuery (db: Executor, request: PostListRequest, asJson?: Jso
   // (another connection, a query built and parsed) made an uncached feed cost a fifth more API
   // CPU (bench/cpu-split.sh /v1/feeds/latest at 1,000,000 posts, three alternated pairs:
   // 0.44-0.48 ms a request against 0.35-0.39 now), and the two could see different snapshots.
-  return request.withLatestPostChange === true
-    ? (selected as ReturnType<typeof withPostColumns>).select(latestPostChangeColumn()) as unknown as typeof selected
+  const latestOf = request.withLatestPostChange
+  return latestOf !== undefined
+    ? (selected as ReturnType<typeof withPostColumns>).select(latestPostChangeColumn(latestOf === true ? undefined : latestOf)) as unknown as typeof selected
     : selected
 }
 

@@ -112,7 +112,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     const stoppedAt = found.searchedThrough === undefined ? undefined : positionCursorKey(resolved.sort, found.searchedThrough)
     const page = paginate(request, POST_CURSOR, found.rows, query.limit, (row) => postCursorKey(resolved.sort, row), stoppedAt)
     const included = await loadIncluded(app.db, page.items.filter(hasRelations), resolved.include, config.site)
-    setSurrogateKeys(reply, postListKeys(owner === undefined ? [] : [owner]))
+    setSurrogateKeys(reply, postListKeys(owner === undefined ? [] : [owner], resolved.include.includes('authors') || resolved.include.includes('tags')))
     const posts = page.items.map((row) => row.json)
     const meta = { ...page.meta, ...(count === undefined ? {} : { total: count.total, total_exact: count.exact, estimated_total: count.total }) }
     const json = envelope(posts, included, { meta, links: page.links })

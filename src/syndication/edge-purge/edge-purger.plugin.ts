@@ -64,7 +64,7 @@ async function edgePurger (app: FastifyInstance): Promise<void> {
     const keys = new Set<string>()
     for (let from = after; ;) {
       const rows = await listChanges(app.db, { afterSeq: from, throughSeq: through, limit: CHANGE_BATCH, visibility: 'public' })
-      for (const row of rows) for (const key of staleKeysFor(row.entity_type, row.entity_id)) keys.add(key)
+      for (const row of rows) for (const key of staleKeysFor(row)) keys.add(key)
       if (rows.length < CHANGE_BATCH) return keys
       from = rows[rows.length - 1]!.seq
     }

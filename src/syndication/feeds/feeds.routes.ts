@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { latestPublicChangeTime, type LatestPostChange } from '../../changes/change-log.repository.ts'
+import { latestPublicChangeTime, type LatestPostChange, type PostListOwner } from '../../changes/change-log.repository.ts'
 import { feedKey, postListKeys } from '../../changes/surrogate-keys.ts'
-import type { EntityType } from '../../changes/vocabulary.ts'
 import { findOrRedirect, RenamedResponse } from '../../content/addressing/find-or-redirect.ts'
 import { referenceIds } from '../../content/addressing/reference-ids.ts'
 import type { AuthorRow } from '../../content/authors/authors.repository.ts'
@@ -32,7 +31,7 @@ interface FeedScope {
   language?: string | undefined
   scope: ListScope
   breakingOnly?: boolean
-  owner?: { type: EntityType, id: string }
+  owner?: PostListOwner
 }
 
 const FEED_RESPONSES = {
@@ -74,15 +73,16 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     const owners = await resolveOwners(referenceIds(request), query, feed.scope)
     const filter = { ...owners, language: query.language, ...(feed.breakingOnly === true ? { isBreaking: true } : {}) }
     // Last-Modified must move forward even when the newest item is unpublished, so it also
-    // counts the newest post change anywhere, which each row of the page carries.
-    const listing = { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public', withLatestPostChange: true } as const
+    // counts the newest post change anywhere (an owner's feed: of the owner's posts, which alone
+    // purge it: surrogate-keys.ts), which each row of the page carries.
+    const listing = { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public', withLatestPostChange: feed.owner ?? true } as const
     const links = linksFor(request)
     const self = new URL(request.url, links.apiBase)
     self.searchParams.delete('format')
     const selfUrl = self.toString()
     const headers = async (rows: ReadonlyArray<{ updated_at: Date } & LatestPostChange>) => {
       // A page with no rows has no row to carry it: then it is asked for alone.
-      const latestChange = rows.length > 0 ? rows[0]?.latest_post_change : await latestPublicChangeTime(app.db, 'post')
+      const latestChange = rows.length > 0 ? rows[0]?.latest_post_change : await latestPublicChangeTime(app.db, 'post', feed.owner)
       const updated = new Date(Math.max(0, latestChange?.getTime() ?? 0, ...rows.map((row) => row.updated_at.getTime())))
       setLastModified(reply, updated)
       setSurrogateKeys(reply, [feedKey(feed.name), ...postListKeys(feed.owner === undefined ? [] : [feed.owner])])

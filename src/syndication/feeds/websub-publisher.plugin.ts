@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import { Counter } from 'prom-client'
-import { feedOwnersLeft, latestChangeSeq, listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
+import { latestChangeSeq, listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
 import { advanceCursor, withLeasedCursor } from '../../changes/cursor-leases.repository.ts'
 import type { Config } from '../../config.ts'
 import type { Executor } from '../../db/database.ts'
@@ -50,9 +50,13 @@ export async function updatedTopics (db: Executor, apiBase: string, changes: rea
   // each post change was written under (for a post moved to another blog, the one it left: its
   // change there is a delete), and the authors and tags a byline correction took it from.
   const postBlogs = changes.flatMap((change) => change.entity_type === 'post' && change.blog_id !== null ? [change.blog_id] : [])
-  const left = await feedOwnersLeft(db, changes.map((change) => change.seq))
+  const left = (pick: (change: ChangeRow) => string[] | null) => changes.flatMap((change) => pick(change) ?? [])
   const unique = (...lists: Array<readonly string[]>) => [...new Set(lists.flat())]
-  const owners = { blogs: unique(ids('blog'), postBlogs), authors: unique(ids('author'), left.authorIds), tags: unique(ids('tag'), left.tagIds) }
+  const owners = {
+    blogs: unique(ids('blog'), postBlogs),
+    authors: unique(ids('author'), left((change) => change.left_author_ids)),
+    tags: unique(ids('tag'), left((change) => change.left_tag_ids))
+  }
   for (const [table, owned] of Object.entries(owners) as Array<[keyof typeof owners, string[]]>) {
     for (const slug of (await slugsById(db, table, owned)).values()) paths.add(`/v1/${table}/${slug}/feed`)
   }
