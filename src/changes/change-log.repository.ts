@@ -183,6 +183,14 @@ function latestPublicChangeTimeSql (entityType: EntityType, owner?: PostListOwne
 export interface LatestPostChange { latest_post_change: Date | null }
 
 /**
+ * Each row's own time as the column `latest_post_change` (LatestPostChange): when the public
+ * last saw a post of this author or tag (`idColumn`) change, those it lost among them.
+ */
+export function ownLatestPostChangeColumn (type: 'author' | 'tag', idColumn: 'a.id' | 't.id') {
+  return sql<Date | null>`(SELECT l.changed_at FROM post_list_changes AS l WHERE l.owner_type = ${sql.lit(type)} AND l.owner_id = ${sql.ref(idColumn)})`.as('latest_post_change')
+}
+
+/**
  * The newest public post change (of `owner`'s posts, when given) as the column
  * `latest_post_change` (LatestPostChange): what feeds', authors' and tags' Last-Modified count.
  */

@@ -65,11 +65,15 @@ export function postListKeys (scope: ReadonlyArray<{ type: EntityType, id: strin
 
 /**
  * Authors and tags carry the time of their latest public post (and Ghost's post counts), and
- * their Last-Modified counts the newest public post change anywhere (last-modified.ts), so any
- * post change purges them.
+ * their Last-Modified counts the last change to their posts (last-modified.ts): one author's
+ * moves with its own posts; a list of them with any post (one may join it: a site's authors are
+ * those of its posts).
  */
 export function bylineKeys (type: 'author' | 'tag', ids: readonly string[], list = false): string[] {
-  return [...(list ? [listKey(type)] : []), ...ids.map((id) => resourceKey(type, id)), ANY_POST_KEY, listKey('post')]
+  return [
+    ...(list ? [listKey(type), ANY_POST_KEY] : ids.map((id) => postsOfKey({ type, id }))),
+    ...ids.map((id) => resourceKey(type, id)), listKey('post')
+  ]
 }
 
 /** Blogs embed nothing that another change moves. */

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import { latestPostChangeColumn, type LatestPostChange } from '../../changes/change-log.repository.ts'
+import { ownLatestPostChangeColumn, type LatestPostChange } from '../../changes/change-log.repository.ts'
 import type { Executor } from '../../db/database.ts'
 import type { AuthorsTable } from '../../db/schema.ts'
 import { latestPublicPostAt } from '../posts/posts.repository.ts'
@@ -13,7 +13,7 @@ function selectAuthors (db: Executor) {
   return db.selectFrom('authors as a')
     .select(['a.id', 'a.slug', 'a.name', 'a.bio', 'a.avatar_url', 'a.links', 'a.version', 'a.created_at', 'a.updated_at'])
     .select(latestPublicPostAt('post_authors', 'a.id').as('latest_post_at'))
-    .select(latestPostChangeColumn())
+    .select(ownLatestPostChangeColumn('author', 'a.id'))
 }
 
 const reads = resourceReads<AuthorRow>(selectAuthors, 'a')

@@ -8,9 +8,9 @@ export function ownLastModified (row: { updated_at: Date }): Date {
 }
 
 /**
- * An author or a tag shows the time of its latest public post, which any post change can move
- * (backwards too, on an unpublish): its own row's time and the newest post change together,
- * the latter read with the row, in its statement (latestPostChangeColumn).
+ * An author or a tag shows the time of its latest public post, which a change to one of its
+ * posts can move (backwards too, on an unpublish): its own row's time and the newest change to
+ * its posts together, the latter read with the row, in its statement (ownLatestPostChangeColumn).
  */
 export function bylineLastModified (row: { updated_at: Date } & LatestPostChange): Date {
   const postChange = row.latest_post_change

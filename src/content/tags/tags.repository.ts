@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import { latestPostChangeColumn, type LatestPostChange } from '../../changes/change-log.repository.ts'
+import { ownLatestPostChangeColumn, type LatestPostChange } from '../../changes/change-log.repository.ts'
 import type { Executor } from '../../db/database.ts'
 import type { TagsTable } from '../../db/schema.ts'
 import { latestPublicPostAt } from '../posts/posts.repository.ts'
@@ -13,7 +13,7 @@ function selectTags (db: Executor) {
   return db.selectFrom('tags as t')
     .select(['t.id', 't.slug', 't.name', 't.description', 't.version', 't.created_at', 't.updated_at'])
     .select(latestPublicPostAt('post_tags', 't.id').as('latest_post_at'))
-    .select(latestPostChangeColumn())
+    .select(ownLatestPostChangeColumn('tag', 't.id'))
 }
 
 const reads = resourceReads<TagRow>(selectTags, 't')
