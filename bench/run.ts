@@ -67,6 +67,8 @@ interface Scenario {
   hitRate?: boolean
   /** The first path must answer a list with at least one item. */
   nonEmpty?: boolean
+  /** A post published into this blog, by this author, under this tag, every `everyMs` while the scenario runs (removed at the end). */
+  publishing?: { blog: string, author: string, tag: string, everyMs: number }
 }
 
 interface Measured { rps: number, p50: number, p99: number, errors: number, unexpected: number, bytes: number }
@@ -97,7 +99,7 @@ async function prepareDataset (): Promise<{ generated?: GenerateResult, fixtures
   }
 }
 
-interface Fixtures { blog: string, postPath: string, sitemapPage: string, author: string, tag: string, deepCursor: string, terms: string[], longTail: string[] }
+interface Fixtures { blog: string, postPath: string, sitemapPage: string, author: string, tag: string, deepCursor: string, terms: string[], longTail: string[], ownerFeeds: string[] }
 
 /** Issue 13's long-tail scenario; its targets (ratio, peak RSS) are about this one, not its compressed variant. */
 const LONG_TAIL = 'long tail: post by blog+slug, Zipf 1.0 over all posts'
@@ -107,10 +109,14 @@ async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db'])
   const post = (await sql<{ blog: string, slug: string, month: string }>`
     SELECT b.slug AS blog, p.slug, to_char(p.published_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM posts p JOIN blogs b ON b.id = p.blog_id WHERE ${visible}
     ORDER BY p.published_at DESC, p.id DESC OFFSET 500 LIMIT 1`.execute(db)).rows[0]
-  const author = (await sql<{ slug: string }>`
-    SELECT a.slug FROM post_authors pa JOIN authors a ON a.id = pa.author_id GROUP BY a.slug ORDER BY count(*) DESC LIMIT 1`.execute(db)).rows[0]
-  const tag = (await sql<{ slug: string }>`
-    SELECT t.slug FROM post_tags pt JOIN tags t ON t.id = pt.tag_id GROUP BY t.slug ORDER BY count(*) DESC LIMIT 1`.execute(db)).rows[0]
+  // Authors and tags by how many posts they have: the first is each list's fixture; the first
+  // OWNER_FEEDS, with every blog, the owner feeds a network's readers ask for.
+  const authors = (await sql<{ slug: string }>`
+    SELECT a.slug FROM post_authors pa JOIN authors a ON a.id = pa.author_id GROUP BY a.slug ORDER BY count(*) DESC, a.slug LIMIT ${OWNER_FEEDS}`.execute(db)).rows
+  const tags = (await sql<{ slug: string }>`
+    SELECT t.slug FROM post_tags pt JOIN tags t ON t.id = pt.tag_id GROUP BY t.slug ORDER BY count(*) DESC, t.slug LIMIT ${OWNER_FEEDS}`.execute(db)).rows
+  const blogs = (await sql<{ slug: string }>`SELECT slug FROM blogs ORDER BY slug`.execute(db)).rows
+  const [author, tag] = [authors[0], tags[0]]
   const total = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM posts p WHERE ${visible}`.execute(db)).rows[0]?.n)
   // Page 5,000 of 20 when there are that many public posts; otherwise the deepest page there is.
   const depth = Math.min(4_999 * 20, Math.max(0, total - 21))
@@ -130,9 +136,15 @@ async function pickFixtures (db: Awaited<ReturnType<typeof openDatabase>>['db'])
       wordOfRank(20), wordOfRank(300), wordOfRank(1_000), wordOfRank(3_000), wordOfRank(10_000),
       `${wordOfRank(20)} ${wordOfRank(1_000)}`, `"${wordOfRank(5)} ${wordOfRank(6)}"`, `${wordOfRank(300)} -${wordOfRank(20)}`
     ].map(encodeURIComponent),
-    longTail: await longTailPaths(db)
+    longTail: await longTailPaths(db),
+    ownerFeeds: [...blogs.map((b) => `/v1/blogs/${b.slug}/feed`), ...authors.map((a) => `/v1/authors/${a.slug}/feed`), ...tags.map((t) => `/v1/tags/${t.slug}/feed`)]
   }
 }
+
+/** How many authors' and tags' feeds the owner-feeds scenario asks for (each), beside every blog's. */
+const OWNER_FEEDS = 500
+/** Issue 13's origin behind a CDN: a network's owner feeds asked for while one blog publishes. */
+const OWNER_FEEDS_SCENARIO = 'owner feeds while a blog publishes'
 
 /** Accept-Encoding as browsers and CDNs send it. */
 const COMPRESSED = { 'accept-encoding': 'gzip, deflate, br' }
@@ -164,6 +176,17 @@ function scenarios (f: Fixtures): Scenario[] {
       representative: 'median',
       hitRate: true,
       headers: COMPRESSED
+    },
+    {
+      // What reaches an origin behind a CDN is each feed's first request after a purge: a
+      // publish must purge its own blog's, author's and tag's feeds, not the network's.
+      name: OWNER_FEEDS_SCENARIO,
+      variant: 'cached',
+      path: f.ownerFeeds[0] as string,
+      paths: f.ownerFeeds,
+      representative: 'median',
+      hitRate: true,
+      publishing: { blog: f.blog, author: f.author, tag: f.tag, everyMs: 500 }
     },
     { name: 'latest feed, JSON, cache off', variant: 'uncached', path: '/v1/feeds/latest' },
     { name: WRITE_SCENARIO, variant: 'cached', path: '/v1/feeds/latest' },
@@ -358,14 +381,25 @@ async function runScenario (api: Proc, baseline: Proc, scenario: Scenario): Prom
   })
   // Warm both (JIT, pool, cache), then alternate in short rounds: the machine's speed drifts
   // (shared cores), and a drift then falls on both sides alike instead of on one.
+  if (scenario.publishing !== undefined && scenario.paths !== undefined) {
+    // Every path asked for twice (the cache stores an answer at its second ask), so that what
+    // is measured is what the publishes take out of a warm cache, not the cache filling up.
+    await autocannon({ url: api.base, connections: scenario.connections ?? connections, amount: scenario.paths.length * 2, headers, requests: pathsInTurn(scenario.paths) })
+  }
+  const publisher = scenario.publishing === undefined ? undefined : publishEvery(api, scenario.publishing)
   await measure(baseline.base, scenario, headers, 1)
   await measure(api.base, scenario, headers, 2)
   const apiRounds: Measured[] = []
   const baselineRounds: Measured[] = []
   const lookupsBefore = scenario.hitRate === true ? await cacheLookups(api) : undefined
-  for (let round = 0; round < ROUNDS; round++) {
-    baselineRounds.push(await measure(baseline.base, scenario, headers, duration / ROUNDS))
-    apiRounds.push(await measure(api.base, scenario, headers, duration / ROUNDS))
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      baselineRounds.push(await measure(baseline.base, scenario, headers, duration / ROUNDS))
+      apiRounds.push(await measure(api.base, scenario, headers, duration / ROUNDS))
+    }
+  } finally {
+    const published = await publisher?.stop()
+    if (published !== undefined) log(`${scenario.name}: ${published.count} posts published meanwhile, ${published.errors} failed`)
   }
   const apiResult = combine(apiRounds)
   const baselineResult = combine(baselineRounds)
@@ -382,6 +416,41 @@ async function runScenario (api: Proc, baseline: Proc, scenario: Scenario): Prom
     peakRssMb: await peakRssMb(api.child.pid),
     memory: await memoryNow(api),
     ...(hitRate === undefined ? {} : { hitRate })
+  }
+}
+
+/** Posts published by scenarios (publishEvery), removed once the cached variant is done. */
+const publishedIds: string[] = []
+let publishErrors = 0
+
+/** Publishes a post every `everyMs` until stopped; counts what it published and what failed. */
+function publishEvery (api: Proc, into: NonNullable<Scenario['publishing']>): { stop: () => Promise<{ count: number, errors: number }> } {
+  let count = 0
+  let errors = 0
+  let stopped = false
+  const loop = (async () => {
+    for (let i = 0; !stopped; i++) {
+      const res = await fetch(`${api.base}/v1/posts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ blog: into.blog, authors: [into.author], tags: [into.tag], slug: `bench-publish-${Date.now()}-${i}`, title: `Published meanwhile ${i}`, body_markdown: 'News.', status: 'published' })
+      }).catch(() => undefined)
+      if (res?.status === 201) {
+        publishedIds.push(((await res.json()) as { data: { id: string } }).data.id)
+        count++
+      } else {
+        errors++
+      }
+      await new Promise((resolve) => setTimeout(resolve, into.everyMs))
+    }
+  })()
+  return {
+    stop: async () => {
+      stopped = true
+      await loop
+      publishErrors += errors
+      return { count, errors }
+    }
   }
 }
 
@@ -436,7 +505,7 @@ function targetsFor (rows: Row[], writes: WriteUnderLoad | undefined): Target[] 
     out.push({ target: 'a publish under read load is in the next feed response within 100 ms, no error', value: `${writes.visibleMs.map((ms) => ms.toFixed(0)).join(', ')} ms; ${writes.errors} errors`, met: slowest < 100 && writes.errors === 0, kind: 'must' })
   }
   for (const name of ['latest feed, RSS', 'blog feed', 'author feed', 'tag feed']) ratio(name, 0.6, 'goal')
-  const failures = rows.reduce((sum, r) => sum + r.api.errors + r.api.unexpected, 0)
+  const failures = rows.reduce((sum, r) => sum + r.api.errors + r.api.unexpected, 0) + publishErrors
   out.push({ target: 'zero errors and unexpected statuses', value: String(failures), met: failures === 0, kind: 'must' })
   return out
 }
@@ -545,7 +614,7 @@ try {
       }
     } finally {
       await stopProcess(api)
-      if (variant === 'cached' && writes !== undefined) await removeWrittenPosts(writes.ids)
+      if (variant === 'cached') await removeWrittenPosts([...(writes?.ids ?? []), ...publishedIds])
     }
   }
 } finally {
@@ -569,7 +638,7 @@ const recorded = rows.map(({ scenario: { paths, ...scenario }, ...row }) => ({
 }))
 await writeFile(out, JSON.stringify({ profile: profileName, posts, duration, connections, machine, at: new Date().toISOString(), generated, rows: recorded, writeUnderLoad: writes, targets }, null, 2) + '\n')
 log(`\nwritten to ${path.relative(ROOT, out)}`)
-const failures = rows.reduce((sum, r) => sum + r.api.errors + r.api.unexpected, 0) + (writes?.errors ?? 0)
+const failures = rows.reduce((sum, r) => sum + r.api.errors + r.api.unexpected, 0) + (writes?.errors ?? 0) + publishErrors
 if (failures > 0) {
   log(`${failures} errors or unexpected statuses`)
   process.exitCode = 1
