@@ -56,17 +56,22 @@ export async function appendChanges (db: Executor, entries: readonly ChangeEntry
 /**
  * Moves the time the public last saw the posts of a blog, author or tag change (a feed's
  * Last-Modified; post_list_changes) for the owners these changes name: each public post
- * change's blog, its authors and tags, and those it left. The transaction's time, as occurred_at.
+ * change's blog, its authors and tags, and those it left. The time of the append, not of the
+ * transaction's start (occurred_at): appends take turns under APPEND_LOCK, so a transaction that
+ * began earlier but appends after another has committed still moves the time past what readers
+ * of that one were told (with now(), greatest() would have kept the later start).
  */
 async function touchPostLists (db: Executor, seqs: readonly string[]): Promise<void> {
   await sql`
     INSERT INTO post_list_changes (owner_type, owner_id, changed_at)
-    SELECT DISTINCT owner.owner_type, owner.owner_id, now() FROM changes AS c
-    CROSS JOIN LATERAL (
-      SELECT 'blog', c.blog_id WHERE c.blog_id IS NOT NULL
-      UNION ALL SELECT 'author', unnest(coalesce(c.author_ids, '{}') || coalesce(c.left_author_ids, '{}'))
-      UNION ALL SELECT 'tag', unnest(coalesce(c.tag_ids, '{}') || coalesce(c.left_tag_ids, '{}'))) AS owner (owner_type, owner_id)
-    WHERE c.seq = ANY(${seqs}::bigint[]) AND c.entity_type = 'post' AND c.public_op IS NOT NULL
+    SELECT owners.owner_type, owners.owner_id, clock_timestamp() FROM (
+      SELECT DISTINCT owner.owner_type, owner.owner_id FROM changes AS c
+      CROSS JOIN LATERAL (
+        SELECT 'blog', c.blog_id WHERE c.blog_id IS NOT NULL
+        UNION ALL SELECT 'author', unnest(coalesce(c.author_ids, '{}') || coalesce(c.left_author_ids, '{}'))
+        UNION ALL SELECT 'tag', unnest(coalesce(c.tag_ids, '{}') || coalesce(c.left_tag_ids, '{}'))) AS owner (owner_type, owner_id)
+      WHERE c.seq = ANY(${seqs}::bigint[]) AND c.entity_type = 'post' AND c.public_op IS NOT NULL) AS owners
+    -- Each owner once (DISTINCT above), so no row is updated twice by one statement.
     ON CONFLICT (owner_type, owner_id) DO UPDATE SET changed_at = greatest(post_list_changes.changed_at, excluded.changed_at)`.execute(db)
 }
 
