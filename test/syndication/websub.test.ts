@@ -116,6 +116,35 @@ t.test('a post moved to another blog: the feed it left is told too', async (t) =
   t.same(left.json().items, [], 'the blog it left lists it no more')
 })
 
+t.test('an author or a blog renamed: subscribers of the old feed URL are told, then and at every later post', async (t) => {
+  const { hub, app, send } = await appWithHub(t)
+  await send('POST', '/v1/blogs', { title: 'Desk', slug: 'desk' })
+  await send('POST', '/v1/authors', { name: 'Ann', slug: 'ann' })
+  await send('POST', '/v1/posts', { blog: 'desk', title: 'Before the rename', status: 'published', authors: ['ann'] })
+  await publishToHub(app.db, app.config)
+  const pinged = () => new Set(hub.pings.splice(0).flatMap((ping) => ping.form.getAll('hub.url')))
+  pinged()
+
+  t.equal((await send('PATCH', '/v1/authors/ann', { slug: 'ann-lee' })).statusCode, 200)
+  t.equal((await send('PATCH', '/v1/blogs/desk', { slug: 'the-desk' })).statusCode, 200)
+  await publishToHub(app.db, app.config)
+  const renamed = pinged()
+  for (const path of ['/v1/authors/ann/feed', '/v1/authors/ann-lee/feed', '/v1/blogs/desk/feed', '/v1/blogs/the-desk/feed']) {
+    t.ok(renamed.has(`${BASE}${path}?format=rss`), `the rename: ${path}`)
+  }
+  // The old address still answers (a redirect), so a hub that fetches it finds the feed.
+  const old = await app.inject({ url: '/v1/authors/ann/feed?format=rss' })
+  t.equal(old.statusCode, 308)
+  t.equal(old.headers.location, '/v1/authors/ann-lee/feed?format=rss')
+
+  await send('POST', '/v1/posts', { blog: 'the-desk', title: 'After the rename', status: 'published', authors: ['ann-lee'] })
+  await publishToHub(app.db, app.config)
+  const later = pinged()
+  for (const path of ['/v1/authors/ann/feed', '/v1/authors/ann-lee/feed', '/v1/blogs/desk/feed', '/v1/blogs/the-desk/feed']) {
+    t.ok(later.has(`${BASE}${path}?format=atom`), `a later post: ${path}`)
+  }
+})
+
 t.test('a byline corrected: the feeds of the authors and tags the post left are told too', async (t) => {
   const { hub, app, send } = await appWithHub(t)
   await send('POST', '/v1/blogs', { title: 'Desk', slug: 'desk' })

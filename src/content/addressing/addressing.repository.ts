@@ -57,6 +57,15 @@ export async function recordSlugRename (
     .execute()
 }
 
+/** The slugs these blogs, authors or tags had before a rename, which still redirect to them. */
+export async function formerSlugs (db: Executor, entity: 'blog' | 'author' | 'tag', ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await db.selectFrom('slug_redirects').select('old_slug')
+    .where('entity_type', '=', entity).where('scope_id', 'is', null).where('target_id', 'in', [...ids])
+    .execute()
+  return rows.map((row) => row.old_slug)
+}
+
 export async function deleteSlugRedirectsTo (db: Executor, targetId: string): Promise<void> {
   await db.deleteFrom('slug_redirects').where('target_id', '=', targetId).execute()
 }

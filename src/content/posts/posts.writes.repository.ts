@@ -77,14 +77,13 @@ export async function postPublicity (db: Executor, ids: readonly string[]): Prom
     .execute()
 }
 
-/** The slugs of each post's blog, authors and tags, whatever its state: whose feeds a change to it touches. */
-export async function feedOwnersOfPosts (db: Executor, ids: readonly string[]): Promise<Array<{ id: string, blog: string, authors: string[], tags: string[] }>> {
+/** The ids of each post's blog, authors and tags as they are now, whatever its state: whose feeds a change to it touches. */
+export async function feedOwnersOfPosts (db: Executor, ids: readonly string[]): Promise<Array<{ id: string, blog_id: string, author_ids: string[], tag_ids: string[] }>> {
   if (ids.length === 0) return []
   return db.selectFrom('posts as p')
-    .innerJoin('blogs as b', 'b.id', 'p.blog_id')
-    .select(['p.id', 'b.slug as blog',
-      sql<string[]>`array(SELECT a.slug FROM post_authors pa JOIN authors a ON a.id = pa.author_id WHERE pa.post_id = p.id)`.as('authors'),
-      sql<string[]>`array(SELECT t.slug FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id)`.as('tags')])
+    .select(['p.id', 'p.blog_id',
+      sql<string[]>`array(SELECT pa.author_id FROM post_authors pa WHERE pa.post_id = p.id)`.as('author_ids'),
+      sql<string[]>`array(SELECT pt.tag_id FROM post_tags pt WHERE pt.post_id = p.id)`.as('tag_ids')])
     .where('p.id', 'in', [...ids])
     .execute()
 }

@@ -9,6 +9,7 @@ import type { Executor } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
 import { slugsById } from '../../content/resources/resources.repository.ts'
 import { feedOwnersOfPosts } from '../../content/posts/posts.writes.repository.ts'
+import { formerSlugs } from '../../content/addressing/addressing.repository.ts'
 import { runInBackground } from '../background-job.ts'
 import { feedUrl } from './feed-render.ts'
 
@@ -36,29 +37,37 @@ function topics (apiBase: string, path: string): string[] {
   return FORMATS.flatMap((format) => [feedUrl({ selfUrl: `${apiBase}${path}` }, format), feedUrl({ selfUrl: `${apiBase}${path}?content=full` }, format)])
 }
 
-/** Every feed whose items or title the public saw change with these changes. */
+/**
+ * Every feed whose items or title the public saw change with these changes: of each blog,
+ * author and tag changed, and of each post's blog, authors and tags (its change row names them,
+ * and those it left: a post moved or a byline corrected), at its slug and at every slug it had
+ * before a rename (subscribers keep the topic URL they subscribed to; it redirects).
+ */
 export async function updatedTopics (db: Executor, apiBase: string, changes: readonly ChangeRow[]): Promise<string[]> {
   const paths = new Set<string>(['/v1/feeds/latest', '/v1/feeds/breaking'])
-  const ids = (type: ChangeRow['entity_type']) => [...new Set(changes.filter((change) => change.entity_type === type).map((change) => change.entity_id))]
-  for (const post of await feedOwnersOfPosts(db, ids('post'))) {
-    paths.add(`/v1/blogs/${post.blog}/feed`)
-    for (const author of post.authors) paths.add(`/v1/authors/${author}/feed`)
-    for (const tag of post.tags) paths.add(`/v1/tags/${tag}/feed`)
+  const owners = { blog: new Set<string>(), author: new Set<string>(), tag: new Set<string>() }
+  const add = (type: keyof typeof owners, ...ids: ReadonlyArray<string | null>) => { for (const id of ids) if (id !== null) owners[type].add(id) }
+  const unlogged: string[] = []
+  for (const change of changes) {
+    if (change.entity_type !== 'post') {
+      add(change.entity_type, change.entity_id)
+      continue
+    }
+    add('blog', change.blog_id)
+    add('author', ...change.author_ids ?? [], ...change.left_author_ids ?? [])
+    add('tag', ...change.tag_ids ?? [], ...change.left_tag_ids ?? [])
+    if (change.author_ids === null || change.tag_ids === null) unlogged.push(change.entity_id)
   }
-  // A blog, author or tag renamed: its own feed's title (the network feeds name it in items).
-  // And the feeds a post left, which its blog and bylines as they are now do not name: the blog
-  // each post change was written under (for a post moved to another blog, the one it left: its
-  // change there is a delete), and the authors and tags a byline correction took it from.
-  const postBlogs = changes.flatMap((change) => change.entity_type === 'post' && change.blog_id !== null ? [change.blog_id] : [])
-  const left = (pick: (change: ChangeRow) => string[] | null) => changes.flatMap((change) => pick(change) ?? [])
-  const unique = (...lists: Array<readonly string[]>) => [...new Set(lists.flat())]
-  const owners = {
-    blogs: unique(ids('blog'), postBlogs),
-    authors: unique(ids('author'), left((change) => change.left_author_ids)),
-    tags: unique(ids('tag'), left((change) => change.left_tag_ids))
+  // Rows written before the log named a post's bylines: its bylines as they are now.
+  for (const post of await feedOwnersOfPosts(db, unlogged)) {
+    add('blog', post.blog_id)
+    add('author', ...post.author_ids)
+    add('tag', ...post.tag_ids)
   }
-  for (const [table, owned] of Object.entries(owners) as Array<[keyof typeof owners, string[]]>) {
-    for (const slug of (await slugsById(db, table, owned)).values()) paths.add(`/v1/${table}/${slug}/feed`)
+  for (const [type, ids] of Object.entries(owners) as Array<[keyof typeof owners, Set<string>]>) {
+    const table = `${type}s` as const
+    const slugs = [...(await slugsById(db, table, [...ids])).values(), ...await formerSlugs(db, type, [...ids])]
+    for (const slug of slugs) paths.add(`/v1/${table}/${slug}/feed`)
   }
   return [...paths].flatMap((path) => topics(apiBase, path))
 }
