@@ -4,7 +4,8 @@ import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
 import { leaseCursor, releaseCursor } from '../../src/changes/cursor-leases.repository.ts'
-import { staleKeysFor } from '../../src/changes/surrogate-keys.ts'
+import { postListKeys, staleKeysFor } from '../../src/changes/surrogate-keys.ts'
+import { listOwners } from '../../src/content/posts/posts.service.ts'
 import { publishScheduledPosts } from '../../src/syndication/scheduler.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
@@ -115,6 +116,13 @@ t.test('a post change purges the lists of its blog, authors and tags, those it h
   // A row written before the change log named a post's bylines: every list of posts, as before.
   t.same(staleKeysFor({ entity_type: 'post', entity_id: post.id, blog_id: desk.id, author_ids: null, tag_ids: null, left_author_ids: null, left_tag_ids: null }).sort(),
     [`post:${post.id}`, 'posts:any', 'posts:list'].sort(), 'a row without bylines purges every list')
+
+  // A list of the network filtered to owners (`/v1/posts?tag=a,b&author=c`) is theirs alone: of the kinds it names, the fewest.
+  t.same(listOwners({ tagIds: ['a', 'b'], authorIds: ['c'] }), [{ type: 'author', id: 'c' }], 'one author rather than two tags')
+  t.same(listOwners({ blogIds: ['d'], tagIds: ['e'] }), [{ type: 'blog', id: 'd' }])
+  t.same(listOwners({ tagIds: ['a', 'b'] }), [{ type: 'tag', id: 'a' }, { type: 'tag', id: 'b' }], 'a list of either tag: both')
+  t.same(listOwners({ blogIds: [], tagIds: undefined }), [], 'none named (or none left): every post\'s list')
+  t.same(postListKeys(listOwners({})), ['posts:list', 'posts:any'])
 })
 
 async function newestSeq (app: Awaited<ReturnType<typeof buildTestApp>>['app']): Promise<string> {

@@ -25,7 +25,7 @@ import {
   PostPageSchema, PostResponseSchema, PreviewPostPageSchema, PreviewPostResponseSchema, SinglePostQuerySchema, SparsePostPageSchema,
   SparsePostResponseSchema, type PostListQuery
 } from './posts.schemas.ts'
-import { checkedInclude, loadIncluded, POST_CURSOR, positionCursorKey, postCursorKey, resolveFields, resolveListRequest, type ListScope } from './posts.service.ts'
+import { checkedInclude, listOwners, loadIncluded, POST_CURSOR, positionCursorKey, postCursorKey, resolveFields, resolveListRequest, type ListScope } from './posts.service.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 
 const LIST_DESCRIPTION = 'Public posts, newest first unless `sort` says otherwise, a page at a time (keyset ' +
@@ -112,7 +112,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     const stoppedAt = found.searchedThrough === undefined ? undefined : positionCursorKey(resolved.sort, found.searchedThrough)
     const page = paginate(request, POST_CURSOR, found.rows, query.limit, (row) => postCursorKey(resolved.sort, row), stoppedAt)
     const included = await loadIncluded(app.db, page.items.filter(hasRelations), resolved.include, config.site)
-    setSurrogateKeys(reply, postListKeys(owner === undefined ? [] : [owner], resolved.include.includes('authors') || resolved.include.includes('tags')))
+    setSurrogateKeys(reply, postListKeys(owner === undefined ? listOwners(resolved.filter) : [owner], resolved.include.includes('authors') || resolved.include.includes('tags')))
     const posts = page.items.map((row) => row.json)
     const meta = { ...page.meta, ...(count === undefined ? {} : { total: count.total, total_exact: count.exact, estimated_total: count.total }) }
     const json = envelope(posts, included, { meta, links: page.links })

@@ -25,6 +25,17 @@ const PostCursorKey = z.tuple([z.enum(['newest', 'oldest', 'relevance']), z.iso.
 /** What a list route is about, beyond the query: one blog's, author's or tag's posts. */
 export type ListScope = { blogId?: string, authorId?: string, tagId?: string }
 
+/**
+ * The blogs, authors or tags whose posts alone a list can hold, by its filter (`?tag=a,b`: those
+ * two tags'): of the kinds it names, the one with the fewest. Only a change to a post of theirs,
+ * now or before, can move the list (surrogate-keys.ts, postListKeys). Empty when it names none.
+ */
+export function listOwners (filter: Pick<PostFilter, 'blogIds' | 'authorIds' | 'tagIds'>): Array<{ type: 'blog' | 'author' | 'tag', id: string }> {
+  const kinds = ([['blog', filter.blogIds], ['author', filter.authorIds], ['tag', filter.tagIds]] as const)
+    .flatMap(([type, ids]) => ids === undefined || ids.length === 0 ? [] : [ids.map((id) => ({ type, id }))])
+  return kinds.reduce<Array<{ type: 'blog' | 'author' | 'tag', id: string }> | undefined>((fewest, owners) => fewest === undefined || owners.length < fewest.length ? owners : fewest, undefined) ?? []
+}
+
 /** Blog, author and tag filters as clients write them: ids or slugs. */
 export interface OwnerRefs { blog?: string[] | undefined, author?: string[] | undefined, tag?: string[] | undefined }
 
