@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Executor } from '../db/database.ts'
 import { eventOf, type ChangeEntry, type ChangeEvent, type ChangeOp, type EntityType } from './vocabulary.ts'
 
@@ -19,6 +19,24 @@ export interface ChangeRow {
   tag_ids: string[] | null
   left_author_ids: string[] | null
   left_tag_ids: string[] | null
+}
+
+/** The blogs, authors and tags whose lists a post change touched, by id. */
+export interface PostChangeOwners { blog: string[], author: string[], tag: string[] }
+
+/**
+ * Whose lists a post change touched: its blog (a move writes a row in the blog it left too), its
+ * authors and tags as the change left them, and those it took the post from. Undefined for a row
+ * written before the log named a post's bylines.
+ */
+export function ownersOfPostChange (change: Pick<ChangeRow, 'blog_id' | 'author_ids' | 'tag_ids' | 'left_author_ids' | 'left_tag_ids'>): PostChangeOwners | undefined {
+  if (change.author_ids === null || change.tag_ids === null) return undefined
+  const union = (now: readonly string[], left: readonly string[] | null) => [...new Set([...now, ...(left ?? [])])]
+  return {
+    blog: change.blog_id === null ? [] : [change.blog_id],
+    author: union(change.author_ids, change.left_author_ids),
+    tag: union(change.tag_ids, change.left_tag_ids)
+  }
 }
 
 const CHANGE_COLUMNS = ['seq', 'entity_type', 'entity_id', 'blog_id', 'op', 'public_op', 'event', 'occurred_at', 'author_ids', 'tag_ids', 'left_author_ids', 'left_tag_ids'] as const
@@ -177,9 +195,7 @@ export async function latestPublicChangeTime (db: Executor, entityType: EntityTy
  * PostgreSQL runs it once per execution however many rows come back (an InitPlan).
  */
 function latestPublicChangeTimeSql (entityType: EntityType, owner?: PostListOwner) {
-  if (owner !== undefined && entityType === 'post') {
-    return sql<Date | null>`(SELECT l.changed_at FROM post_list_changes AS l WHERE l.owner_type = ${owner.type} AND l.owner_id = ${owner.id}::uuid)`
-  }
+  if (owner !== undefined && entityType === 'post') return ownerTimeSql(owner.type, sql`${owner.id}::uuid`)
   return sql<Date | null>`(SELECT c.occurred_at FROM changes AS c
     WHERE c.entity_type = ${sql.lit(entityType)} AND c.public_op IS NOT NULL ORDER BY c.seq DESC LIMIT 1)`
 }
@@ -192,7 +208,12 @@ export interface LatestPostChange { latest_post_change: Date | null }
  * last saw a post of this author or tag (`idColumn`) change, those it lost among them.
  */
 export function ownLatestPostChangeColumn (type: 'author' | 'tag', idColumn: 'a.id' | 't.id') {
-  return sql<Date | null>`(SELECT l.changed_at FROM post_list_changes AS l WHERE l.owner_type = ${sql.lit(type)} AND l.owner_id = ${sql.ref(idColumn)})`.as('latest_post_change')
+  return ownerTimeSql(type, sql.ref(idColumn)).as('latest_post_change')
+}
+
+/** An owner's time in post_list_changes, as a scalar subquery; `id` a value or the outer row's column. */
+function ownerTimeSql (type: PostListOwner['type'], id: RawBuilder<unknown> | ReturnType<typeof sql.ref>) {
+  return sql<Date | null>`(SELECT l.changed_at FROM post_list_changes AS l WHERE l.owner_type = ${sql.lit(type)} AND l.owner_id = ${id})`
 }
 
 /**

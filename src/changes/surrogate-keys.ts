@@ -1,4 +1,4 @@
-import type { ChangeRow } from './change-log.repository.ts'
+import { ownersOfPostChange, type ChangeRow } from './change-log.repository.ts'
 import type { EntityType } from './vocabulary.ts'
 
 // Surrogate keys name what a response was made from, so a cache (this process's response cache,
@@ -87,16 +87,11 @@ export function staleKeysFor (change: Pick<ChangeRow, 'entity_type' | 'entity_id
   // Post lists and feeds embed blog, author and tag summaries, so any of those changing
   // reaches them all; single posts name theirs in postKeys.
   if (type !== 'post') return [resourceKey(type, id), listKey(type), listKey('post')]
+  const owners = ownersOfPostChange(change)
   // A row from before posts' bylines were logged does not say whose lists the post was in.
-  if (change.author_ids === null || change.tag_ids === null) return [resourceKey('post', id), ANY_POST_KEY, listKey('post')]
-  // The post's blog (a move writes a row in the blog it left too), and its authors and tags as
-  // the change left them and those it took the post from.
-  const owners = (ownerType: 'author' | 'tag', now: readonly string[], left: readonly string[] | null) =>
-    [...new Set([...now, ...(left ?? [])])].map((ownerId) => postsOfKey({ type: ownerType, id: ownerId }))
+  if (owners === undefined) return [resourceKey('post', id), ANY_POST_KEY, listKey('post')]
   return [
     resourceKey('post', id), ANY_POST_KEY,
-    ...(change.blog_id === null ? [] : [postsOfKey({ type: 'blog', id: change.blog_id })]),
-    ...owners('author', change.author_ids, change.left_author_ids),
-    ...owners('tag', change.tag_ids, change.left_tag_ids)
+    ...(['blog', 'author', 'tag'] as const).flatMap((ownerType) => owners[ownerType].map((ownerId) => postsOfKey({ type: ownerType, id: ownerId })))
   ]
 }

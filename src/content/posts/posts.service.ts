@@ -31,9 +31,11 @@ export type ListScope = { blogId?: string, authorId?: string, tagId?: string }
  * now or before, can move the list (surrogate-keys.ts, postListKeys). Empty when it names none.
  */
 export function listOwners (filter: Pick<PostFilter, 'blogIds' | 'authorIds' | 'tagIds'>): Array<{ type: 'blog' | 'author' | 'tag', id: string }> {
-  const kinds = ([['blog', filter.blogIds], ['author', filter.authorIds], ['tag', filter.tagIds]] as const)
-    .flatMap(([type, ids]) => ids === undefined || ids.length === 0 ? [] : [ids.map((id) => ({ type, id }))])
-  return kinds.reduce<Array<{ type: 'blog' | 'author' | 'tag', id: string }> | undefined>((fewest, owners) => fewest === undefined || owners.length < fewest.length ? owners : fewest, undefined) ?? []
+  const named = ([['blog', filter.blogIds], ['author', filter.authorIds], ['tag', filter.tagIds]] as const)
+    .filter(([, ids]) => ids !== undefined && ids.length > 0)
+  // A stable sort: on a tie the earlier kind (blog, then author) is kept.
+  const [fewest] = [...named].sort(([, a], [, b]) => (a?.length ?? 0) - (b?.length ?? 0))
+  return fewest === undefined ? [] : (fewest[1] ?? []).map((id) => ({ type: fewest[0], id }))
 }
 
 /** Blog, author and tag filters as clients write them: ids or slugs. */

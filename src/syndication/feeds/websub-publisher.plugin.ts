@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import { Counter } from 'prom-client'
-import { latestChangeSeq, listChanges, type ChangeRow } from '../../changes/change-log.repository.ts'
+import { latestChangeSeq, listChanges, ownersOfPostChange, type ChangeRow } from '../../changes/change-log.repository.ts'
 import { advanceCursor, withLeasedCursor } from '../../changes/cursor-leases.repository.ts'
 import type { Config } from '../../config.ts'
 import type { Executor } from '../../db/database.ts'
@@ -53,10 +53,15 @@ export async function updatedTopics (db: Executor, apiBase: string, changes: rea
       add(change.entity_type, change.entity_id)
       continue
     }
-    add('blog', change.blog_id)
-    add('author', ...change.author_ids ?? [], ...change.left_author_ids ?? [])
-    add('tag', ...change.tag_ids ?? [], ...change.left_tag_ids ?? [])
-    if (change.author_ids === null || change.tag_ids === null) unlogged.push(change.entity_id)
+    const touched = ownersOfPostChange(change)
+    if (touched === undefined) {
+      add('blog', change.blog_id)
+      unlogged.push(change.entity_id)
+      continue
+    }
+    add('blog', ...touched.blog)
+    add('author', ...touched.author)
+    add('tag', ...touched.tag)
   }
   // Rows written before the log named a post's bylines: its bylines as they are now.
   for (const post of await feedOwnersOfPosts(db, unlogged)) {
