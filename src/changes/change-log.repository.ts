@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely'
+import { sql } from 'kysely'
 import type { Executor } from '../db/database.ts'
 import { eventOf, type ChangeEntry, type ChangeEvent, type ChangeOp, type EntityType } from './vocabulary.ts'
 
@@ -74,7 +74,8 @@ export async function appendChanges (db: Executor, entries: readonly ChangeEntry
 /**
  * Moves the time the public last saw the posts of a blog, author or tag change (a feed's
  * Last-Modified; post_list_changes) for the owners these changes name: each public post
- * change's blog, its authors and tags, and those it left. The time of the append, not of the
+ * change's blog, its authors and tags, and those it left; and the network's, which every public
+ * post change moves. The time of the append, not of the
  * transaction's start (occurred_at): appends take turns under APPEND_LOCK, so a transaction that
  * began earlier but appends after another has committed still moves the time past what readers
  * of that one were told (with now(), greatest() would have kept the later start).
@@ -87,7 +88,8 @@ async function touchPostLists (db: Executor, seqs: readonly string[]): Promise<v
       CROSS JOIN LATERAL (
         SELECT 'blog', c.blog_id WHERE c.blog_id IS NOT NULL
         UNION ALL SELECT 'author', unnest(coalesce(c.author_ids, '{}') || coalesce(c.left_author_ids, '{}'))
-        UNION ALL SELECT 'tag', unnest(coalesce(c.tag_ids, '{}') || coalesce(c.left_tag_ids, '{}'))) AS owner (owner_type, owner_id)
+        UNION ALL SELECT 'tag', unnest(coalesce(c.tag_ids, '{}') || coalesce(c.left_tag_ids, '{}'))
+        UNION ALL SELECT 'network', ${sql.lit(NETWORK_ID)}::uuid) AS owner (owner_type, owner_id)
       WHERE c.seq = ANY(${seqs}::bigint[]) AND c.entity_type = 'post' AND c.public_op IS NOT NULL) AS owners
     -- Each owner once (DISTINCT above), so no row is updated twice by one statement.
     ON CONFLICT (owner_type, owner_id) DO UPDATE SET changed_at = greatest(post_list_changes.changed_at, excluded.changed_at)`.execute(db)
@@ -180,24 +182,36 @@ export async function latestChangeSeq (db: Executor): Promise<string> {
 export interface PostListOwner { type: Exclude<EntityType, 'post'>, id: string }
 
 /**
- * When the newest change of this kind that the public saw happened: a time that only moves
- * forward. Changes to drafts do not count: what a public response shows did not change.
- * `owner`: only changes to the posts of that blog, author or tag (those it lost among them).
+ * The network's row in post_list_changes: every public post change moves it. Its time, not the
+ * newest change row's occurred_at (a transaction's start), is what unfiltered feeds say: a
+ * transaction that began before another committed can append after it, and its occurred_at would
+ * take a feed's Last-Modified back past what that one's readers were told.
  */
-export async function latestPublicChangeTime (db: Executor, entityType: EntityType, owner?: PostListOwner): Promise<Date | undefined> {
-  const row = await db.selectNoFrom(latestPublicChangeTimeSql(entityType, owner).as('occurred_at')).executeTakeFirst()
-  return row?.occurred_at ?? undefined
+const NETWORK_ID = '00000000-0000-0000-0000-000000000000'
+
+/**
+ * When the public last saw a post of one of `owners` change (those that left it among them), or
+ * of any with none: a time that only moves forward (touchPostLists). Changes to drafts do not
+ * count: what a public response shows did not change. Undefined before any public post change.
+ */
+export async function latestPostChangeTime (db: Executor, owners: readonly PostListOwner[] = []): Promise<Date | undefined> {
+  const row = await db.selectNoFrom(ownersTimeSql(owners).as('changed_at')).executeTakeFirst()
+  return row?.changed_at ?? undefined
 }
 
 /**
- * latestPublicChangeTime as a scalar subquery, to select alongside other rows: it reads the
- * same snapshot as they do, in the same statement (a feed's page and its Last-Modified), and
- * PostgreSQL runs it once per execution however many rows come back (an InitPlan).
+ * latestPostChangeTime as a scalar subquery, to select alongside other rows: it reads the same
+ * snapshot as they do, in the same statement (a feed's page and its Last-Modified), and
+ * PostgreSQL runs it once per execution however many rows come back (an InitPlan). The ids go in
+ * as values: a prepared page (posts.repository.ts) makes them parameters.
  */
-function latestPublicChangeTimeSql (entityType: EntityType, owner?: PostListOwner) {
-  if (owner !== undefined && entityType === 'post') return ownerTimeSql(owner.type, sql`${owner.id}::uuid`)
-  return sql<Date | null>`(SELECT c.occurred_at FROM changes AS c
-    WHERE c.entity_type = ${sql.lit(entityType)} AND c.public_op IS NOT NULL ORDER BY c.seq DESC LIMIT 1)`
+function ownersTimeSql (owners: readonly PostListOwner[]) {
+  const byType = new Map<string, unknown[]>()
+  for (const owner of owners.length === 0 ? [{ type: 'network', id: sql.lit(NETWORK_ID) }] : owners) {
+    byType.set(owner.type, [...byType.get(owner.type) ?? [], owner.id])
+  }
+  const matches = [...byType].map(([type, ids]) => sql`(l.owner_type = ${sql.lit(type)} AND l.owner_id IN (${sql.join(ids)}))`)
+  return sql<Date | null>`(SELECT max(l.changed_at) FROM post_list_changes AS l WHERE ${sql.join(matches, sql` OR `)})`
 }
 
 /** A row selected with latestPostChangeColumn: when the public last saw a post change, in the row's snapshot. */
@@ -208,18 +222,14 @@ export interface LatestPostChange { latest_post_change: Date | null }
  * last saw a post of this author or tag (`idColumn`) change, those it lost among them.
  */
 export function ownLatestPostChangeColumn (type: 'author' | 'tag', idColumn: 'a.id' | 't.id') {
-  return ownerTimeSql(type, sql.ref(idColumn)).as('latest_post_change')
-}
-
-/** An owner's time in post_list_changes, as a scalar subquery; `id` a value or the outer row's column. */
-function ownerTimeSql (type: PostListOwner['type'], id: RawBuilder<unknown> | ReturnType<typeof sql.ref>) {
-  return sql<Date | null>`(SELECT l.changed_at FROM post_list_changes AS l WHERE l.owner_type = ${sql.lit(type)} AND l.owner_id = ${id})`
+  return sql<Date | null>`(SELECT l.changed_at FROM post_list_changes AS l WHERE l.owner_type = ${sql.lit(type)} AND l.owner_id = ${sql.ref(idColumn)})`
+    .as('latest_post_change')
 }
 
 /**
- * The newest public post change (of `owner`'s posts, when given) as the column
- * `latest_post_change` (LatestPostChange): what feeds', authors' and tags' Last-Modified count.
+ * The newest public post change of `owners`' posts (of any, with none) as the column
+ * `latest_post_change` (LatestPostChange): what feeds' Last-Modified counts.
  */
-export function latestPostChangeColumn (owner?: PostListOwner) {
-  return latestPublicChangeTimeSql('post', owner).as('latest_post_change')
+export function latestPostChangeColumn (owners: readonly PostListOwner[]) {
+  return ownersTimeSql(owners).as('latest_post_change')
 }

@@ -179,9 +179,9 @@ export interface ChangesTable {
   tag_ids: string[] | null
 }
 
-/** When the public last saw a post of each blog, author or tag change: its feed's Last-Modified. Written by appendChanges. */
+/** When the public last saw a post of each blog, author or tag change (and of any: the network's row): its feed's Last-Modified. Written by appendChanges. */
 export interface PostListChangesTable {
-  owner_type: 'blog' | 'author' | 'tag'
+  owner_type: 'blog' | 'author' | 'tag' | 'network'
   owner_id: string
   changed_at: Date
 }

@@ -81,7 +81,8 @@ t.test(`cache oracle: cached answers equal uncached ones after every random writ
     '/v1/feeds/latest', '/v1/feeds/breaking?format=rss', '/v1/feeds/latest?format=atom', '/v1/feeds/latest?format=jsonfeed', '/v1/sitemap.xml',
     ...blogs.flatMap((b) => [`/v1/blogs/${b}`, `/v1/blogs/${b}/posts`, `/v1/blogs/${b}/feed`, `/v1/blogs/${b}/posts?include=authors,tags`, `/v1/blogs/${b}/news-sitemap.xml`]),
     ...authors.flatMap((a) => [`/v1/authors/${a}`, `/v1/authors/${a}/posts`, `/v1/authors/${a}/feed?format=rss`, `/v1/authors/${a}/posts?include=tags`]),
-    ...tags.flatMap((tag) => [`/v1/tags/${tag}`, `/v1/tags/${tag}/posts?fields=title,authors`, `/v1/posts?tag=${tag}`, `/v1/posts?tag=${tag},${tags[0]!}&author=${authors[0]!}`]),
+    ...tags.flatMap((tag) => [`/v1/tags/${tag}`, `/v1/tags/${tag}/posts?fields=title,authors`, `/v1/posts?tag=${tag}`, `/v1/posts?tag=${tag},${tags[0]!}&author=${authors[0]!}`,
+      `/v1/feeds/latest?tag=${tag}`, `/v1/feeds/breaking?tag=${tag},${tags[0]!}&format=rss`]),
     ...blogs.map((b) => `/v1/posts?blog=${b}&author=${authors[1]!},${authors[2]!}`),
     ...posts.flatMap((p) => [`/v1/posts/${p.id}`, `/v1/blogs/${p.blog}/posts/${p.slug}`, `/v1/posts/${p.id}?include=authors,tags,blog`])
   ]

@@ -2,12 +2,14 @@ import { extractFromJson, extractFromXml } from '@extractus/feed-extractor'
 import { parseFeed } from 'feedsmith'
 import Parser from 'rss-parser'
 import t, { type Test } from 'tap'
-import { latestPublicChangeTime } from '../../src/changes/change-log.repository.ts'
+import { sql } from 'kysely'
+import { appendChanges, latestPostChangeTime } from '../../src/changes/change-log.repository.ts'
 import { newApiKey, newAuthor, newBlog, newPost, newTag } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 import { atomViolations, jsonFeedViolations, rssViolations } from '../helpers/feed-rules.ts'
 import { JsonFeed11Schema } from '../../src/syndication/feeds/feeds.schemas.ts'
 import { nextSecond } from '../helpers/clock.ts'
+import { testServerUrl } from '../helpers/test-database.ts'
 
 // Every format is read back with parsers from npm (rss-parser for RSS and Atom,
 // @extractus/feed-extractor for JSON Feed and as a second opinion on XML), never our own code,
@@ -133,7 +135,7 @@ t.test('a feed\'s Last-Modified moves forward when its newest item goes, in ever
   const unpublish = async (id: string) => {
     const res = await app.inject({ method: 'POST', url: `/v1/posts/${id}/unpublish`, headers: { authorization: `Bearer ${writer}` } })
     t.equal(res.statusCode, 200, res.body)
-    const [network, tag] = [await latestPublicChangeTime(app.db, 'post'), await latestPublicChangeTime(app.db, 'post', { type: 'tag', id: lonely.id })]
+    const [network, tag] = [await latestPostChangeTime(app.db), await latestPostChangeTime(app.db, [{ type: 'tag', id: lonely.id }])]
     t.ok(network !== undefined && tag !== undefined, 'the change log has the unpublish')
     await nextSecond()
     return (url: string) => httpDate((url.startsWith('/v1/tags/') ? tag : network) as Date)
@@ -176,7 +178,7 @@ t.test('an owner\'s feed counts the changes of its own posts, those that left it
   /** What each feed should say after a write: the network's time from the change log, each blog's from its own posts' changes. */
   const expected = async () => {
     const [network, deskTime, wireTime] = [
-      await latestPublicChangeTime(app.db, 'post'), await latestPublicChangeTime(app.db, 'post', { type: 'blog', id: desk.id }), await latestPublicChangeTime(app.db, 'post', { type: 'blog', id: wire.id })
+      await latestPostChangeTime(app.db), await latestPostChangeTime(app.db, [{ type: 'blog', id: desk.id }]), await latestPostChangeTime(app.db, [{ type: 'blog', id: wire.id }])
     ]
     await nextSecond()
     const at = (time: Date | undefined) => time === undefined ? old : httpDate(time)
@@ -194,6 +196,48 @@ t.test('an owner\'s feed counts the changes of its own posts, those that left it
   const afterMove = await expected()
   t.ok(afterMove[feeds[0]!] !== afterPublish[feeds[0]!] && afterMove[feeds[1]!] !== old, 'both blogs\' times moved')
   t.same(await times(), afterMove, 'moved: the feed it left and the feed it joined')
+})
+
+t.test('a write that began before another committed still moves every feed\'s Last-Modified past what that one\'s readers were told', {
+  skip: testServerUrl() === undefined && 'PostgreSQL only: the embedded database has one connection, so one write waits for the other to end'
+}, async (t) => {
+  // A transaction's own time (now(), occurred_at) is when it began; one that began before
+  // another's commit can append to the change log after it. Were a feed's Last-Modified read
+  // from that, it would go back, and a reader asking If-Modified-Since with the time the other
+  // write gave it would get a 304 and never see the post the late one changed.
+  const { app } = await buildTestApp(t, { RESPONSE_CACHE_MAX_MB: '0' })
+  const blog = await newBlog(app.db, { slug: 'desk' })
+  const urgent = await newTag(app.db, { slug: 'urgent', name: 'Urgent' })
+  const late = await newPost(app.db, { blogId: blog.id, slug: 'late', title: 'Late', publishedAt: new Date('2024-05-01T01:00:00Z'), tagIds: [urgent.id], isBreaking: true })
+  const writer = await newApiKey(app.db, ['content:write'])
+  const feeds = ['/v1/feeds/latest?format=rss', '/v1/feeds/breaking?format=atom', '/v1/feeds/latest?tag=urgent', '/v1/blogs/desk/feed?format=rss', '/v1/tags/urgent/feed']
+  let begun!: () => void
+  let goAhead!: () => void
+  const [hasBegun, mayAppend] = [new Promise<void>((resolve) => { begun = resolve }), new Promise<void>((resolve) => { goAhead = resolve })]
+  const lateWrite = app.db.transaction().execute(async (trx) => {
+    await sql`SELECT now()`.execute(trx)
+    begun()
+    await mayAppend
+    await trx.updateTable('posts').set({ title: 'Late, corrected', updated_at: sql`now()` }).where('id', '=', late.id).execute()
+    await appendChanges(trx, [{ entityType: 'post', entityId: late.id, blogId: blog.id, op: 'upsert', publicOp: 'upsert' }])
+  })
+  await hasBegun
+  await nextSecond()
+  const other = await app.inject({ method: 'POST', url: '/v1/posts', headers: { authorization: `Bearer ${writer}` }, payload: { blog: 'desk', title: 'Other', status: 'published', tags: ['urgent'], is_breaking: true, published_at: '2024-04-01T00:00:00Z' } })
+  t.equal(other.statusCode, 201, other.body)
+  await nextSecond()
+  const told = new Map<string, string>()
+  for (const url of feeds) told.set(url, (await app.inject({ url })).headers['last-modified'] as string)
+  t.ok([...told.values()].every((time) => time !== undefined), 'every feed says when it last changed')
+  goAhead()
+  await lateWrite
+  await nextSecond()
+  for (const url of feeds) {
+    const res = await app.inject({ url, headers: { 'if-modified-since': told.get(url) as string } })
+    t.equal(res.statusCode, 200, `${url}: a reader told ${told.get(url) ?? ''} is sent the late write`)
+    t.match(res.body, /Late, corrected/, url)
+    t.ok(Date.parse(res.headers['last-modified'] as string) > Date.parse(told.get(url) as string), `${url}: Last-Modified moved forward (${res.headers['last-modified'] as string})`)
+  }
 })
 
 t.test('a feed says its blog\'s language, or the one filtered on, and claims none when it mixes languages', async (t) => {

@@ -96,10 +96,10 @@ export interface PostListRequest {
   sortMatches?: boolean | undefined
   /**
    * Each row also says when the public last saw a post change (LatestPostChange; a post of
-   * this blog, author or tag, when one is given), from the page's own snapshot: what a feed's
-   * Last-Modified counts.
+   * these blogs, authors or tags, when any are given), from the page's own snapshot: what a
+   * feed's Last-Modified counts.
    */
-  withLatestPostChange?: true | PostListOwner | undefined
+  withLatestPostChange?: readonly PostListOwner[] | undefined
 }
 
 export interface Summary { id: string, slug: string, name: string }
@@ -289,7 +289,9 @@ function parameterized ({ request, asJson }: PageRequest): { key: string, shape:
       },
       after: after === undefined
         ? undefined
-        : { publishedAt: value('afterTime', after.publishedAt), id: value('afterId', after.id), rank: value('afterRank', after.rank ?? 0) }
+        : { publishedAt: value('afterTime', after.publishedAt), id: value('afterId', after.id), rank: value('afterRank', after.rank ?? 0) },
+      // Each owner's id a parameter too: in the shape, each owner's feed was a shape of its own.
+      withLatestPostChange: request.withLatestPostChange?.map((owner, i) => ({ type: owner.type, id: value(`owner${i}`, owner.id) }))
     },
     asJson: asJson === undefined ? undefined : parameterizedShape(asJson, value)
   }
@@ -456,7 +458,7 @@ export function postsQuery (db: Executor, request: PostListRequest, asJson?: Jso
   // 0.44-0.48 ms a request against 0.35-0.39 now), and the two could see different snapshots.
   const latestOf = request.withLatestPostChange
   return latestOf !== undefined
-    ? (selected as ReturnType<typeof withPostColumns>).select(latestPostChangeColumn(latestOf === true ? undefined : latestOf)) as unknown as typeof selected
+    ? (selected as ReturnType<typeof withPostColumns>).select(latestPostChangeColumn(latestOf)) as unknown as typeof selected
     : selected
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { latestPublicChangeTime, type LatestPostChange, type PostListOwner } from '../../changes/change-log.repository.ts'
+import { latestPostChangeTime, type LatestPostChange, type PostListOwner } from '../../changes/change-log.repository.ts'
 import { feedKey, postListKeys } from '../../changes/surrogate-keys.ts'
 import { findOrRedirect, RenamedResponse } from '../../content/addressing/find-or-redirect.ts'
 import { referenceIds } from '../../content/addressing/reference-ids.ts'
@@ -9,7 +9,7 @@ import type { AuthorRow } from '../../content/authors/authors.repository.ts'
 import type { BlogRow } from '../../content/blogs/blogs.repository.ts'
 import { POST_OWNERS, ownerRef, type PostOwner } from '../../content/posts/post-owners.ts'
 import { listFeedItemsAsJson, listPosts, type FeedItemJsonRow, type PostRow } from '../../content/posts/posts.repository.ts'
-import { resolveOwners, type ListScope } from '../../content/posts/posts.service.ts'
+import { listOwners, resolveOwners, type ListScope } from '../../content/posts/posts.service.ts'
 import type { TagRow } from '../../content/tags/tags.repository.ts'
 import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { problemResponses } from '../../http/errors.ts'
@@ -72,20 +72,22 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     const full = query.content === 'full'
     const owners = await resolveOwners(referenceIds(request), query, feed.scope)
     const filter = { ...owners, language: query.language, ...(feed.breakingOnly === true ? { isBreaking: true } : {}) }
+    // Whose posts alone the feed can list: its owner's, or those its filter names (`?tag=x`).
+    const listedOwners = feed.owner !== undefined ? [feed.owner] : listOwners(filter)
     // Last-Modified must move forward even when the newest item is unpublished, so it also
-    // counts the newest post change anywhere (an owner's feed: of the owner's posts, which alone
-    // purge it: surrogate-keys.ts), which each row of the page carries.
-    const listing = { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public', withLatestPostChange: feed.owner ?? true } as const
+    // counts the newest change of a post of those owners (of any post, when there are none):
+    // those changes alone purge the feed (surrogate-keys.ts). Each row of the page carries it.
+    const listing = { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public', withLatestPostChange: listedOwners } as const
     const links = linksFor(request)
     const self = new URL(request.url, links.apiBase)
     self.searchParams.delete('format')
     const selfUrl = self.toString()
     const headers = async (rows: ReadonlyArray<{ updated_at: Date } & LatestPostChange>) => {
       // A page with no rows has no row to carry it: then it is asked for alone.
-      const latestChange = rows.length > 0 ? rows[0]?.latest_post_change : await latestPublicChangeTime(app.db, 'post', feed.owner)
+      const latestChange = rows.length > 0 ? rows[0]?.latest_post_change : await latestPostChangeTime(app.db, listedOwners)
       const updated = new Date(Math.max(0, latestChange?.getTime() ?? 0, ...rows.map((row) => row.updated_at.getTime())))
       setLastModified(reply, updated)
-      setSurrogateKeys(reply, [feedKey(feed.name), ...postListKeys(feed.owner === undefined ? [] : [feed.owner])])
+      setSurrogateKeys(reply, [feedKey(feed.name), ...postListKeys(listedOwners)])
       reply.header('vary', 'Accept')
       return updated
     }
