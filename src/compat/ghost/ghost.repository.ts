@@ -154,6 +154,56 @@ function toSql (node: Nql, fields: Record<string, FieldRule>, depth = 0): Condit
   return parts.length === 1 ? parts[0] as Condition : sql<boolean>`(${sql.join(parts, sql` AND `)})`
 }
 
+/** The slugs of the tags, and of the authors, every post a filter matches has one of (requiredOwnerSlugs). */
+export interface RequiredOwnerSlugs { tags?: string[], authors?: string[] }
+
+const OWNER_OF_RELATION = { post_tags: 'tags', post_authors: 'authors' } as const
+
+/**
+ * What a filter requires of every post it matches, by tag and by author: from its top-level
+ * conjuncts `tag:x`, `tag:[a,b]`, `primary_author:y` (any name of the relation), the fewest
+ * slugs for each. A kind is left out where no conjunct requires it: an OR across fields, a
+ * negation. A list so filtered holds only those tags' (or authors') posts, so only their changes
+ * can move it (surrogate-keys.ts).
+ */
+export function requiredOwnerSlugs (filter: Nql | undefined): RequiredOwnerSlugs {
+  const required: RequiredOwnerSlugs = {}
+  const visit = (node: Nql, depth: number): void => {
+    if (depth > 20) return
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$and' && Array.isArray(value)) {
+        for (const child of value) visit(child as Nql, depth + 1)
+        continue
+      }
+      const rule = POST_FIELDS[key]
+      if (rule === undefined || !('relation' in rule)) continue
+      const slugs = slugsRequired(value)
+      if (slugs === undefined) continue
+      const kind = OWNER_OF_RELATION[rule.relation]
+      if (slugs.length < (required[kind]?.length ?? Infinity)) required[kind] = slugs
+    }
+  }
+  if (filter !== undefined) visit(filter, 0)
+  return required
+}
+
+/** `x`, `{ $eq: x }` or `{ $in: [a, b] }` (beside other conditions): the slugs one of which a post must have. */
+function slugsRequired (spec: unknown): string[] | undefined {
+  const isSlug = (value: unknown) => typeof value === 'string' || typeof value === 'number'
+  if (isSlug(spec)) return [String(spec)]
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return undefined
+  const { $eq: equal, $in: among } = spec as { $eq?: unknown, $in?: unknown }
+  if (isSlug(equal)) return [String(equal)]
+  if (Array.isArray(among) && among.length > 0 && among.every(isSlug)) return [...new Set(among.map(String))]
+  return undefined
+}
+
+/** The ids of the tags or authors with these slugs; undefined unless each slug names one. */
+export async function idsOfSlugs (db: Executor, kind: 'tags' | 'authors', slugs: readonly string[]): Promise<string[] | undefined> {
+  const rows = await db.selectFrom(kind).select('id').where('slug', 'in', slugs).execute()
+  return rows.length === new Set(slugs).size ? rows.map((row) => row.id) : undefined
+}
+
 export type GhostOrder = Array<{ column: string, direction: 'asc' | 'desc' }>
 
 const POST_ORDER_COLUMNS: Record<string, string> = {

@@ -9,13 +9,13 @@ import { changeMemo } from '../../changes/change-memo.ts'
 import { blogKeys, bylineKeys, postKeys, postListKeys } from '../../changes/surrogate-keys.ts'
 import { findBlog, type BlogRow } from '../../content/blogs/blogs.repository.ts'
 import { linksFor } from '../../content/common/site.ts'
-import { checkedNames } from '../../content/posts/posts.service.ts'
+import { checkedNames, listOwners } from '../../content/posts/posts.service.ts'
 import { AppError, toAppError } from '../../http/errors.ts'
 import { setSurrogateKeys } from '../../http/caching.ts'
 import { READ_AFTER_HEADER } from '../../http/read-routing.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 import {
-  badFilter, ghostOwnersPage, ghostPost, ghostPostsPage, ownerOrder, postOrder, type Nql
+  badFilter, ghostOwnersPage, ghostPost, ghostPostsPage, idsOfSlugs, ownerOrder, postOrder, requiredOwnerSlugs, type Nql
 } from './ghost.repository.ts'
 import {
   GHOST_LIMIT_CAP, GHOST_LIMIT_DEFAULT, GhostAuthorsSchema, GhostBrowseQuerySchema, GhostErrorSchema, GhostPagesSchema, GhostPostsSchema, GhostReadQuerySchema,
@@ -132,6 +132,20 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
     return names.length === 0 ? { html: true, plaintext: false } : { html: names.includes('html'), plaintext: names.includes('plaintext') }
   }
 
+  /**
+   * Whose posts alone a list of posts can hold: its site's, and the tags or authors its filter
+   * requires (`filter=tag:x`), of the kinds the fewest (listOwners). A slug that names nothing
+   * yet may name a tag any moment: then the filter's kind is left out.
+   */
+  const owners = async (blog: BlogRow | undefined, filter: Nql | undefined) => {
+    const slugs = requiredOwnerSlugs(filter)
+    const [authorIds, tagIds] = await Promise.all([
+      slugs.authors === undefined ? undefined : idsOfSlugs(app.db, 'authors', slugs.authors),
+      slugs.tags === undefined ? undefined : idsOfSlugs(app.db, 'tags', slugs.tags)
+    ])
+    return listOwners({ blogIds: blog === undefined ? undefined : [blog.id], authorIds, tagIds })
+  }
+
   const common = {
     config: { access: 'query-key' as const },
     schema: { tags: ['Ghost compatibility'] }
@@ -161,11 +175,12 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
       const format = formats(query)
       const totalKey = JSON.stringify([blog?.id ?? null, query.filter ?? null])
       const known = mayUseTotals(request) ? postTotals.get(totalKey) : undefined
+      const filter = await parseFilter(query.filter)
       const { rows, total } = await ghostPostsPage(app.db, {
-        blogId: blog?.id, filter: await parseFilter(query.filter), order: postOrder(query.order), limit, offset, bodies: { html: format.html, text: true }
+        blogId: blog?.id, filter, order: postOrder(query.order), limit, offset, bodies: { html: format.html, text: true }
       }, known)
       if (known === undefined) postTotals.set(totalKey, total, request.changeEpochAtStart)
-      setSurrogateKeys(reply, postListKeys(blog === undefined ? [] : [{ type: 'blog', id: blog.id }]))
+      setSurrogateKeys(reply, postListKeys(await owners(blog, filter)))
       const links = linksFor(request)
       const fields = csv(query.fields)
       return { posts: rows.map((row) => pickFields(toGhostPost(row, links, wanted, format), fields)), meta: { pagination: pagination(page, limit, total) } }
