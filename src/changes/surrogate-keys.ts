@@ -64,6 +64,18 @@ export function postListKeys (scope: ReadonlyArray<{ type: EntityType, id: strin
 }
 
 /**
+ * A list of the posts it names (`?ids=`): only their changes can move it, so their own keys
+ * stand for `posts:any` (a post named before it is public is among them: its publish purges
+ * the list). `scope` and `wholeBylines` as in postListKeys.
+ */
+export function namedPostsKeys (ids: readonly string[], scope: ReadonlyArray<{ type: EntityType, id: string }> = [], wholeBylines = false): string[] {
+  return [
+    listKey('post'), ...(wholeBylines ? [ANY_POST_KEY] : []),
+    ...ids.map((id) => resourceKey('post', id)), ...scope.map((s) => resourceKey(s.type, s.id))
+  ]
+}
+
+/**
  * Authors and tags carry the time of their latest public post (and Ghost's post counts), and
  * their Last-Modified counts the last change to their posts (last-modified.ts): one author's
  * moves with its own posts; a list of them with any post (one may join it: a site's authors are

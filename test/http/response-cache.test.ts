@@ -184,12 +184,14 @@ t.test('a post change drops the lists it is or was in, in every process, and lea
   const created = await send('POST', '/v1/posts', { blog: 'desk', title: 'Convoy sighted', status: 'published', authors: ['ann'], tags: ['war'] })
   t.equal(created.statusCode, 201, created.body)
   const id = created.json().data.id as string
-  await send('POST', '/v1/posts', { blog: 'wire', title: 'Wire copy', status: 'published', authors: ['bo'], tags: ['oil'] })
+  const wireCopy = (await send('POST', '/v1/posts', { blog: 'wire', title: 'Wire copy', status: 'published', authors: ['bo'], tags: ['oil'] })).json().data.id as string
   const lists = {
     desk: '/v1/blogs/desk/posts', deskFeed: '/v1/blogs/desk/feed?format=rss', wire: '/v1/blogs/wire/posts', wireFeed: '/v1/blogs/wire/feed?format=rss',
     ann: '/v1/authors/ann/posts', bo: '/v1/authors/bo/posts', boItself: '/v1/authors/bo', war: '/v1/tags/war/posts', oil: '/v1/tags/oil/feed', latest: '/v1/feeds/latest', authors: '/v1/authors',
     // The network's list and feed filtered to one tag, and to another blog and an author: theirs alone.
-    oilFiltered: '/v1/posts?tag=oil', oilFilteredFeed: '/v1/feeds/latest?tag=oil&format=rss', wireByBo: '/v1/posts?blog=wire&author=bo'
+    oilFiltered: '/v1/posts?tag=oil', oilFilteredFeed: '/v1/feeds/latest?tag=oil&format=rss', wireByBo: '/v1/posts?blog=wire&author=bo',
+    // Lists of the posts they name: theirs alone.
+    pickedConvoy: `/v1/posts?ids=${id}`, pickedWire: `/v1/posts?ids=${wireCopy}`
   }
   /** Whether B answers `url` from its cache. */
   const servedFromCache = async (url: string) => {
@@ -210,15 +212,15 @@ t.test('a post change drops the lists it is or was in, in every process, and lea
   }
 
   const edited = await cachedAfter(() => send('PATCH', `/v1/posts/${id}`, { title: 'Convoy sighted off the cape' }), { url: lists.desk, text: 'off the cape' })
-  t.same(edited, { desk: true, deskFeed: false, wire: true, wireFeed: true, ann: false, bo: true, boItself: true, war: false, oil: true, latest: false, authors: false, oilFiltered: true, oilFilteredFeed: true, wireByBo: true },
+  t.same(edited, { desk: true, deskFeed: false, wire: true, wireFeed: true, ann: false, bo: true, boItself: true, war: false, oil: true, latest: false, authors: false, oilFiltered: true, oilFilteredFeed: true, wireByBo: true, pickedConvoy: false, pickedWire: true },
     'an edit: its blog\'s, author\'s and tag\'s lists and every-post lists refilled (the blog\'s, read to see the change, is cached again); the others still cached')
   const corrected = await cachedAfter(() => send('PATCH', `/v1/posts/${id}`, { authors: ['bo'], tags: ['oil'] }), { url: lists.bo, text: 'off the cape' })
-  t.same(corrected, { desk: false, deskFeed: false, wire: true, wireFeed: true, ann: false, bo: true, boItself: false, war: false, oil: false, latest: false, authors: false, oilFiltered: false, oilFilteredFeed: false, wireByBo: true },
+  t.same(corrected, { desk: false, deskFeed: false, wire: true, wireFeed: true, ann: false, bo: true, boItself: false, war: false, oil: false, latest: false, authors: false, oilFiltered: false, oilFilteredFeed: false, wireByBo: true, pickedConvoy: false, pickedWire: true },
     'a byline corrected: the lists of the author and tag it left and of those it joined refilled; the other blog\'s still cached (filtered to bo too: bo\'s post is not in it)')
   t.notOk((await b.inject({ url: lists.ann })).body.includes('off the cape'), 'the author it left lists it no more')
   t.ok((await b.inject({ url: lists.oil })).body.includes('off the cape'), 'the tag it joined lists it')
   const moved = await cachedAfter(() => send('PATCH', `/v1/posts/${id}`, { blog: 'wire' }), { url: lists.wire, text: 'off the cape' })
-  t.same(moved, { desk: false, deskFeed: false, wire: true, wireFeed: false, ann: true, bo: false, boItself: false, war: true, oil: false, latest: false, authors: false, oilFiltered: false, oilFilteredFeed: false, wireByBo: false },
+  t.same(moved, { desk: false, deskFeed: false, wire: true, wireFeed: false, ann: true, bo: false, boItself: false, war: true, oil: false, latest: false, authors: false, oilFiltered: false, oilFilteredFeed: false, wireByBo: false, pickedConvoy: false, pickedWire: true },
     'moved: both blogs\' lists refilled; the author and tag it never had, still cached')
   t.notOk((await b.inject({ url: lists.deskFeed })).body.includes('off the cape'), 'the blog it left lists it no more')
 })

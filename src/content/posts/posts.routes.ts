@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { hasScope } from '../../access/scopes.ts'
-import { blogKeys, postKeys, postListKeys, resourceKey } from '../../changes/surrogate-keys.ts'
+import { blogKeys, namedPostsKeys, postKeys, postListKeys, resourceKey } from '../../changes/surrogate-keys.ts'
 import { findBlog } from '../blogs/blogs.repository.ts'
 import { NewsArticleSchema, toNewsArticle } from './news-article.ts'
 import { setEtagVersion, setLastModified, setSurrogateKeys } from '../../http/caching.ts'
@@ -112,7 +112,11 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     const stoppedAt = found.searchedThrough === undefined ? undefined : positionCursorKey(resolved.sort, found.searchedThrough)
     const page = paginate(request, POST_CURSOR, found.rows, query.limit, (row) => postCursorKey(resolved.sort, row), stoppedAt)
     const included = await loadIncluded(app.db, page.items.filter(hasRelations), resolved.include, config.site)
-    setSurrogateKeys(reply, postListKeys(owner === undefined ? listOwners(resolved.filter) : [owner], resolved.include.includes('authors') || resolved.include.includes('tags')))
+    const wholeBylines = resolved.include.includes('authors') || resolved.include.includes('tags')
+    const routeOwner = owner === undefined ? [] : [owner]
+    setSurrogateKeys(reply, resolved.filter.ids !== undefined
+      ? namedPostsKeys(resolved.filter.ids, routeOwner, wholeBylines)
+      : postListKeys(owner === undefined ? listOwners(resolved.filter) : routeOwner, wholeBylines))
     const posts = page.items.map((row) => row.json)
     const meta = { ...page.meta, ...(count === undefined ? {} : { total: count.total, total_exact: count.exact, estimated_total: count.total }) }
     const json = envelope(posts, included, { meta, links: page.links })
