@@ -66,11 +66,15 @@ t.test(`cache oracle: cached answers equal uncached ones after every random writ
   for (const slug of authors) await write('POST', '/v1/authors', { slug, name: `Author ${slug}` })
   for (const slug of tags) await write('POST', '/v1/tags', { slug, name: `Tag ${slug}` })
   const posts: Array<{ id: string, slug: string, blog: string }> = []
+  // Numbered by how many were ever made, not how many are left: a number used again after a
+  // delete could give two blogs one slug, and moving a post between them is then a 409.
+  let made = 0
   const newPost = async (status: 'published' | 'draft') => {
+    const story = made++
     const blog = rng.pick(blogs)
     const post = await write('POST', '/v1/posts', {
-      blog, title: `Story ${posts.length} ${rng.pick(['on', 'about', 'from'])} ${rng.pick(tags)}`, status,
-      authors: [rng.pick(authors)], tags: [rng.pick(tags)], is_breaking: rng.next() < 0.3, body_markdown: `Text of story ${posts.length}.`
+      blog, title: `Story ${story} ${rng.pick(['on', 'about', 'from'])} ${rng.pick(tags)}`, status,
+      authors: [rng.pick(authors)], tags: [rng.pick(tags)], is_breaking: rng.next() < 0.3, body_markdown: `Text of story ${story}.`
     })
     if (post !== undefined) posts.push({ id: post.id, slug: post.slug, blog })
   }
@@ -84,6 +88,7 @@ t.test(`cache oracle: cached answers equal uncached ones after every random writ
     ...tags.flatMap((tag) => [`/v1/tags/${tag}`, `/v1/tags/${tag}/posts?fields=title,authors`, `/v1/posts?tag=${tag}`, `/v1/posts?tag=${tag},${tags[0]!}&author=${authors[0]!}`,
       `/v1/feeds/latest?tag=${tag}`, `/v1/feeds/breaking?tag=${tag},${tags[0]!}&format=rss`]),
     ...blogs.map((b) => `/v1/posts?blog=${b}&author=${authors[1]!},${authors[2]!}`),
+    `/v1/posts?ids=${posts.slice(0, 3).map((p) => p.id).join(',')}`, `/v1/posts?ids=${posts.slice(-2).map((p) => p.id).join(',')}&include=authors`,
     ...posts.flatMap((p) => [`/v1/posts/${p.id}`, `/v1/blogs/${p.blog}/posts/${p.slug}`, `/v1/posts/${p.id}?include=authors,tags,blog`])
   ]
 
@@ -103,6 +108,7 @@ t.test(`cache oracle: cached answers equal uncached ones after every random writ
   ]
 
   let compared = 0
+  let comparedCompressed = 0
   const history: string[] = []
   for (let step = 0; step < STEPS; step++) {
     for (const url of urls()) for (const coding of CODINGS) await cached.inject({ url, headers: withAccept({ 'accept-encoding': coding }) })
@@ -114,6 +120,7 @@ t.test(`cache oracle: cached answers equal uncached ones after every random writ
       const headers = withAccept({ 'x-request-id': `oracle-${step}`, 'accept-encoding': CODINGS[step % CODINGS.length] as string })
       const [a, b] = [await cached.inject({ url, headers }), await fresh.inject({ url, headers })]
       compared++
+      if (a.headers['content-encoding'] !== undefined) comparedCompressed++
       // Last-Modified is left out of a response made in the second of its last change (README,
       // Caching), which one of the two may have been: compared when both say it.
       const lastModifiedDiffers = a.headers['last-modified'] !== undefined && b.headers['last-modified'] !== undefined && a.headers['last-modified'] !== b.headers['last-modified']
@@ -129,6 +136,6 @@ t.test(`cache oracle: cached answers equal uncached ones after every random writ
   t.pass(`${compared} cached responses equal their uncached computation across ${STEPS} writes: ${history.join(', ')}`)
   const hits = cached.metrics.responseCacheLookups.hit
   t.ok(hits > 100, `the cache did answer (${hits} hits), so the comparison tested it`)
-  const coded = await cached.inject({ url: '/v1/posts', headers: { 'accept-encoding': 'br' } })
-  t.equal(coded.headers['content-encoding'], 'br', 'and compressed responses were among those compared')
+  // Counted as they were compared: a list that writes left small goes uncompressed at the end.
+  t.ok(comparedCompressed > 100, `and compressed responses were among those compared (${comparedCompressed})`)
 })
