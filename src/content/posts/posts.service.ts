@@ -28,15 +28,24 @@ export type ListScope = { blogId?: string, authorId?: string, tagId?: string }
 /**
  * The blogs, authors or tags whose posts alone a list can hold, by its filter (`?tag=a,b`: those
  * two tags'): of the kinds it names, the one with the fewest. Only a change to a post of theirs,
- * now or before, can move the list (surrogate-keys.ts, postListKeys). Empty when it names none.
+ * now or before, can move the list (surrogate-keys.ts, postListKeys). Empty when it names none,
+ * or more than MAX_NAMED_OWNERS (a Ghost filter can list a thousand tags).
  */
 export function listOwners (filter: Pick<PostFilter, 'blogIds' | 'authorIds' | 'tagIds'>): Array<{ type: 'blog' | 'author' | 'tag', id: string }> {
   const named = ([['blog', filter.blogIds], ['author', filter.authorIds], ['tag', filter.tagIds]] as const)
     .filter(([, ids]) => ids !== undefined && ids.length > 0)
   // A stable sort: on a tie the earlier kind (blog, then author) is kept.
   const [fewest] = [...named].sort(([, a], [, b]) => (a?.length ?? 0) - (b?.length ?? 0))
-  return fewest === undefined ? [] : (fewest[1] ?? []).map((id) => ({ type: fewest[0], id }))
+  if (fewest === undefined || (fewest[1]?.length ?? 0) > MAX_NAMED_OWNERS) return []
+  return (fewest[1] ?? []).map((id) => ({ type: fewest[0], id }))
 }
+
+/**
+ * How many owners' keys a list may name, some 50 bytes each in its Surrogate-Key header: past
+ * 8 KB of headers Varnish (http_resp_hdr_len) fails the response; Fastly reads 16 KB of keys.
+ * As many as a /v1 filter takes of one kind.
+ */
+const MAX_NAMED_OWNERS = 20
 
 /** Blog, author and tag filters as clients write them: ids or slugs. */
 export interface OwnerRefs { blog?: string[] | undefined, author?: string[] | undefined, tag?: string[] | undefined }
