@@ -122,7 +122,9 @@ async function main (): Promise<void> {
   for (const slug of ['ana', 'ben', 'cy']) await write(API[0]!, 'POST', '/v1/authors', { slug, name: slug.toUpperCase() })
   for (const slug of ['world', 'europe']) await write(API[0]!, 'POST', '/v1/tags', { slug, name: slug })
   // Another blog's story, by another author, under another tag: no write below touches its lists.
-  await write(API[1]!, 'POST', '/v1/posts', { blog: 'wire', title: 'Wire story', body_markdown: 'Elsewhere.', status: 'published', authors: ['cy'], tags: ['europe'] })
+  const wireStory = await write(API[1]!, 'POST', '/v1/posts', { blog: 'wire', title: 'Wire story', body_markdown: 'Elsewhere.', status: 'published', authors: ['cy'], tags: ['europe'] })
+  const ghostKey = await write(API[0]!, 'POST', '/v1/api-keys', { name: 'Ghost frontend', scopes: ['content:read'], format: 'ghost' })
+  const elsewhere = { storyId: (JSON.parse(wireStory.body) as { data: { id: string } }).data.id, ghostKey: (JSON.parse(ghostKey.body) as { data: { key: string } }).data.key }
   const seeded: Array<{ id: string, slug: string }> = []
   for (let i = 0; i < 30; i++) {
     const res = await write(API[i % 2]!, 'POST', '/v1/posts', {
@@ -132,7 +134,7 @@ async function main (): Promise<void> {
     seeded.push(JSON.parse(res.body).data)
   }
 
-  await precision(seeded)
+  await precision(seeded, elsewhere)
   await forwardedHeadersUnkeyed(seeded)
   await renamedAndBack(seeded)
   await replicaFloors(seeded)
@@ -142,7 +144,7 @@ async function main (): Promise<void> {
 }
 
 /** Phase 1: what a change purges, and how soon it shows through Varnish. */
-async function precision (seeded: Array<{ id: string, slug: string }>): Promise<void> {
+async function precision (seeded: Array<{ id: string, slug: string }>, elsewhere: { storyId: string, ghostKey: string }): Promise<void> {
   console.log('# precision: one edit purges the post and its lists, nothing else')
   // The two newest stories, both in every list's first page; same author, same tag.
   const [edited, sibling] = [seeded[seeded.length - 1]!, seeded[seeded.length - 2]!]
@@ -154,7 +156,12 @@ async function precision (seeded: Array<{ id: string, slug: string }>): Promise<
     authorFeed: '/v1/authors/ana/feed',
     tagPosts: '/v1/posts?tag=world',
     otherBlogFeed: '/v1/blogs/wire/feed',
-    otherTagPosts: '/v1/tags/europe/posts'
+    otherTagPosts: '/v1/tags/europe/posts',
+    // The same story's lists by the other ways a client asks: a feed filtered by query, a Ghost
+    // frontend's tag page, a list of named posts.
+    otherTagFeedByQuery: '/v1/feeds/latest?tag=europe&format=rss',
+    otherTagGhost: `/ghost/api/content/posts/?key=${elsewhere.ghostKey}&filter=tag:europe`,
+    otherPostPicked: `/v1/posts?ids=${elsewhere.storyId}`
   }
   // Read until Varnish serves each page from its cache (two seconds at most). The seeding's last
   // writes may still be reaching the processes and the edge purger: a read that overlaps one
@@ -190,7 +197,7 @@ async function precision (seeded: Array<{ id: string, slug: string }>): Promise<
     check(res.headers['x-cache'] === 'HIT', `${path} (same author and tag) stayed cached after the edit (${String(res.headers['x-cache'])})`)
   }
   const otherListsCached = async (after: string) => {
-    for (const path of [pages.otherBlogFeed, pages.otherTagPosts]) {
+    for (const path of [pages.otherBlogFeed, pages.otherTagPosts, pages.otherTagFeedByQuery, pages.otherTagGhost, pages.otherPostPicked]) {
       const res = await http(VARNISH + path, { from: '127.0.0.2' })
       check(res.headers['x-cache'] === 'HIT' && res.body.includes('Wire story'), `${path} (another blog, author and tag) stayed cached after ${after} (${String(res.headers['x-cache'])})`)
     }
