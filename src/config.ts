@@ -102,7 +102,7 @@ export const EnvironmentSchema = z.object({
     .describe('How often feed readers are asked to poll, in minutes (RSS ttl and sy:updatePeriod/sy:updateFrequency).'),
   WEBSUB_HUB_URL: optionalString
     .refine((value) => value === undefined || isHttpUrl(value), 'must be an absolute http(s) URL of a WebSub hub')
-    .describe('A WebSub hub that pushes feed updates to subscribers: advertised in every feed (rel="hub") and in its Link header, and told of every feed a public change updates (a publish ping, hub.mode=publish, per change-log batch, retried until it answers 2xx). Needs PUBLIC_BASE_URL: the topics are the feeds\' URLs there.'),
+    .describe('A WebSub hub that pushes feed updates to subscribers: advertised in every feed at its own address (rel="hub", and in its Link header; not in feeds filtered by query, which it is never told of) and told of every feed a public change updates (a publish ping, hub.mode=publish, per change-log batch, retried until it answers 2xx). Needs PUBLIC_BASE_URL: the topics are the feeds\' URLs there.'),
   SCHEDULER_INTERVAL_MS: withDefault(z.coerce.number().int().min(100).max(3_600_000), '5000')
     .describe('How often each process looks for scheduled posts whose time has come, to announce them (change log, webhooks).'),
   CHANGE_LOG_COMPACT_AFTER_DAYS: withDefault(z.coerce.number().min(0).max(36_500), '30')

@@ -78,6 +78,15 @@ t.test('a public change tells the hub of every feed it updated, by the self URLs
     }
   }
   t.equal(pinged.size, 5 * 2 * 3, 'and nothing else')
+  // A feed filtered by query, or addressed by id, is a topic never pinged: naming the hub there
+  // would leave its subscribers waiting for pushes that never come, so it names none.
+  const annId = (await app.inject({ url: '/v1/authors/ann' })).json().data.id as string
+  for (const url of ['/v1/feeds/latest?tag=harbour&format=rss', '/v1/feeds/latest?format=atom&limit=5', `/v1/authors/${annId}/feed?format=rss`,
+    '/v1/tags/harbour/feed?content=summary&format=jsonfeed', '/v1/blogs/desk/feed?language=en&format=atom']) {
+    const res = await app.inject({ url })
+    t.equal(res.statusCode, 200, url)
+    t.ok(res.body.includes(draft.id) && !res.body.includes(hub.url) && !String(res.headers.link ?? '').includes('rel="hub"'), `${url}: lists the post, names no hub`)
+  }
 
   // The hub fails: the ping is sent again, the same topics, once it answers.
   hub.pings.length = 0

@@ -16,7 +16,8 @@ import { problemResponses } from '../../http/errors.ts'
 import { blogApiUrl, blogWebsite, linksFor } from '../../content/common/site.ts'
 import { toFeedItem } from './feed-items.ts'
 import { CONTENT_TYPES, feedUrl, negotiateFormat, renderFeed } from './feed-render.ts'
-import { FeedQuerySchema, JsonFeed11Schema, JsonFeedSchema, type FeedQuery } from './feeds.schemas.ts'
+import { webSubTopics } from './websub-topics.ts'
+import { FeedQuerySchema, JsonFeed11Schema, JsonFeedSchema, type FeedFormat, type FeedQuery } from './feeds.schemas.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 import { arrayPieces, jsonPieces } from '../../http/serialization.ts'
 
@@ -32,6 +33,8 @@ interface FeedScope {
   scope: ListScope
   breakingOnly?: boolean
   owner?: PostListOwner
+  /** The feed's address as the WebSub publisher pings it: the owner's by its current slug. */
+  topicPath: string
 }
 
 const FEED_RESPONSES = {
@@ -111,12 +114,22 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
       language: query.language ?? feed.language,
       updated,
       ttlMinutes: config.feeds.ttlMinutes,
-      hubUrl: config.feeds.websubHub
+      hubUrl: pingedTopic(feed, selfUrl, format) ? config.feeds.websubHub : undefined
     }
     // WebSub discovery also works from the HTTP headers alone (WebSub 4).
     if (meta.hubUrl !== undefined) reply.header('link', `<${meta.hubUrl}>; rel="hub", <${feedUrl(meta, format)}>; rel="self"`)
     return reply.type(CONTENT_TYPES[format]).send(renderFeed(format, meta, rows, links, full))
   }
+
+  /**
+   * Whether the hub is told of this feed's updates: WebSub's publisher pings each topic it names
+   * the hub for, and ours pings only feeds at their own address (webSubTopics). A feed filtered
+   * by query (`?tag=x`, `?limit=5`) or addressed by id is a topic no one pings: naming the hub
+   * there would leave a subscriber waiting for pushes that never come, so it is left to poll.
+   */
+  const pingedTopic = (feed: FeedScope, selfUrl: string, format: Exclude<FeedFormat, 'json'>) =>
+    config.feeds.websubHub !== undefined && config.publicBaseUrl !== undefined &&
+    webSubTopics(config.publicBaseUrl, feed.topicPath).includes(feedUrl({ selfUrl }, format))
 
   // The format comes from the Accept header when `format=` is not given: the response cache keys on it.
   const common = { config: { access: 'public' as const, negotiates: negotiateFormat } }
@@ -125,14 +138,14 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     ...common,
     schema: { tags: ['Feeds'], operationId: 'getLatestFeed', summary: 'Latest posts feed', description: FEED_DESCRIPTION, querystring: FeedQuerySchema, response: FEED_RESPONSES }
   }, async (request, reply) => sendFeed(request, reply, request.query, {
-    name: 'latest', title: 'Latest Posts', description: 'The newest posts from every blog.', scope: {}
+    name: 'latest', title: 'Latest Posts', description: 'The newest posts from every blog.', scope: {}, topicPath: '/v1/feeds/latest'
   }))
 
   app.get('/v1/feeds/breaking', {
     ...common,
     schema: { tags: ['Feeds'], operationId: 'getBreakingFeed', summary: 'Breaking news feed', description: FEED_DESCRIPTION, querystring: FeedQuerySchema, response: FEED_RESPONSES }
   }, async (request, reply) => sendFeed(request, reply, request.query, {
-    name: 'breaking', title: 'Breaking News', description: 'Breaking news from every blog.', scope: {}, breakingOnly: true
+    name: 'breaking', title: 'Breaking News', description: 'Breaking news from every blog.', scope: {}, breakingOnly: true, topicPath: '/v1/feeds/breaking'
   }))
 
   for (const owner of POST_OWNERS) {
@@ -151,7 +164,8 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
         ...feedIntro,
         homeUrl: blog === undefined ? undefined : blogWebsite(blog, config.site) ?? blogApiUrl(linksFor(request), blog.slug),
         scope: owner.scopeOf(row.id),
-        owner: { type: owner.entity, id: row.id }
+        owner: { type: owner.entity, id: row.id },
+        topicPath: `/v1/${owner.entity}s/${row.slug}/feed`
       })
     })
   }

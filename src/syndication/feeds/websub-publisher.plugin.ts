@@ -11,7 +11,7 @@ import { slugsById } from '../../content/resources/resources.repository.ts'
 import { feedOwnersOfPosts } from '../../content/posts/posts.writes.repository.ts'
 import { formerSlugs } from '../../content/addressing/addressing.repository.ts'
 import { runInBackground } from '../background-job.ts'
-import { feedUrl } from './feed-render.ts'
+import { webSubTopics } from './websub-topics.ts'
 
 // Feeds name a WebSub hub (WEBSUB_HUB_URL) and their own URL as the topic; WebSub (W3C, 7) says
 // the publisher MUST tell the hub when a topic is updated, which the hub then fetches and pushes
@@ -27,16 +27,6 @@ const TIMEOUT_MS = 5_000
 /** Longer than a batch's pings should take (5 s each at worst); a lease that runs out early only means a second ping. */
 const LEASE_MS = 300_000
 const RETRY_MS = { firstMs: 1_000, maxMs: 300_000 }
-const FORMATS = ['rss', 'atom', 'jsonfeed'] as const
-
-/**
- * The topic URLs a subscriber may have taken from a feed's self link: each format, with and
- * without `content=full`, at the feed's slug address.
- */
-function topics (apiBase: string, path: string): string[] {
-  return FORMATS.flatMap((format) => [feedUrl({ selfUrl: `${apiBase}${path}` }, format), feedUrl({ selfUrl: `${apiBase}${path}?content=full` }, format)])
-}
-
 /**
  * Every feed whose items or title the public saw change with these changes: of each blog,
  * author and tag changed, and of each post's blog, authors and tags (its change row names them,
@@ -74,7 +64,7 @@ export async function updatedTopics (db: Executor, apiBase: string, changes: rea
     const slugs = [...(await slugsById(db, table, [...ids])).values(), ...await formerSlugs(db, type, [...ids])]
     for (const slug of slugs) paths.add(`/v1/${table}/${slug}/feed`)
   }
-  return [...paths].flatMap((path) => topics(apiBase, path))
+  return [...paths].flatMap((path) => webSubTopics(apiBase, path))
 }
 
 async function ping (hub: string, urls: readonly string[]): Promise<void> {
