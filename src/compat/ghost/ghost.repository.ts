@@ -198,12 +198,6 @@ function slugsRequired (spec: unknown): string[] | undefined {
   return undefined
 }
 
-/** The ids of the tags or authors with these slugs; undefined unless each slug names one. */
-export async function idsOfSlugs (db: Executor, kind: 'tags' | 'authors', slugs: readonly string[]): Promise<string[] | undefined> {
-  const rows = await db.selectFrom(kind).select('id').where('slug', 'in', slugs).execute()
-  return rows.length === new Set(slugs).size ? rows.map((row) => row.id) : undefined
-}
-
 export type GhostOrder = Array<{ column: string, direction: 'asc' | 'desc' }>
 
 const POST_ORDER_COLUMNS: Record<string, string> = {

@@ -7,6 +7,8 @@ import { findApiKeyForAuth } from '../../access/api-keys/api-keys.repository.ts'
 import { hasScope } from '../../access/scopes.ts'
 import { changeMemo } from '../../changes/change-memo.ts'
 import { blogKeys, bylineKeys, postKeys, postListKeys } from '../../changes/surrogate-keys.ts'
+import { isUuid } from '../../content/addressing/identifiers.ts'
+import { referenceIds } from '../../content/addressing/reference-ids.ts'
 import { findBlog, type BlogRow } from '../../content/blogs/blogs.repository.ts'
 import { linksFor } from '../../content/common/site.ts'
 import { checkedNames, listOwners } from '../../content/posts/posts.service.ts'
@@ -15,7 +17,7 @@ import { setSurrogateKeys } from '../../http/caching.ts'
 import { READ_AFTER_HEADER } from '../../http/read-routing.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 import {
-  badFilter, ghostOwnersPage, ghostPost, ghostPostsPage, idsOfSlugs, ownerOrder, postOrder, requiredOwnerSlugs, type Nql
+  badFilter, ghostOwnersPage, ghostPost, ghostPostsPage, ownerOrder, postOrder, requiredOwnerSlugs, type Nql
 } from './ghost.repository.ts'
 import {
   GHOST_LIMIT_CAP, GHOST_LIMIT_DEFAULT, GhostAuthorsSchema, GhostBrowseQuerySchema, GhostErrorSchema, GhostPagesSchema, GhostPostsSchema, GhostReadQuerySchema,
@@ -134,15 +136,19 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
 
   /**
    * Whose posts alone a list of posts can hold: its site's, and the tags or authors its filter
-   * requires (`filter=tag:x`), of the kinds the fewest (listOwners). A slug that names nothing
-   * yet may name a tag any moment: then the filter's kind is left out.
+   * requires (`filter=tag:x`), of the kinds the fewest (listOwners). Their ids as /v1 filters find
+   * them (kept per process until a change); a slug that names nothing yet may name a tag any
+   * moment, and one shaped like an id would be read as one: then the filter's kind is left out.
    */
-  const owners = async (blog: BlogRow | undefined, filter: Nql | undefined) => {
+  const owners = async (request: FastifyRequest, blog: BlogRow | undefined, filter: Nql | undefined) => {
     const slugs = requiredOwnerSlugs(filter)
-    const [authorIds, tagIds] = await Promise.all([
-      slugs.authors === undefined ? undefined : idsOfSlugs(app.db, 'authors', slugs.authors),
-      slugs.tags === undefined ? undefined : idsOfSlugs(app.db, 'tags', slugs.tags)
-    ])
+    const ids = referenceIds(request)
+    const idsOfAll = async (table: 'authors' | 'tags', given: string[] | undefined) => {
+      if (given === undefined || given.some(isUuid)) return undefined
+      const found = await ids(table, given)
+      return found.length === given.length ? found : undefined
+    }
+    const [authorIds, tagIds] = await Promise.all([idsOfAll('authors', slugs.authors), idsOfAll('tags', slugs.tags)])
     return listOwners({ blogIds: blog === undefined ? undefined : [blog.id], authorIds, tagIds })
   }
 
@@ -180,7 +186,7 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
         blogId: blog?.id, filter, order: postOrder(query.order), limit, offset, bodies: { html: format.html, text: true }
       }, known)
       if (known === undefined) postTotals.set(totalKey, total, request.changeEpochAtStart)
-      setSurrogateKeys(reply, postListKeys(await owners(blog, filter)))
+      setSurrogateKeys(reply, postListKeys(await owners(request, blog, filter)))
       const links = linksFor(request)
       const fields = csv(query.fields)
       return { posts: rows.map((row) => pickFields(toGhostPost(row, links, wanted, format), fields)), meta: { pagination: pagination(page, limit, total) } }
