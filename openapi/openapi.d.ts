@@ -6929,7 +6929,7 @@ export interface operations {
     getLatestFeed: {
         parameters: {
             query?: {
-                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides; json by default. */
+                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides by RFC 9110 rules (generic XML, application/xml or text/xml, gets rss); json by default. */
                 format?: "json" | "rss" | "atom" | "jsonfeed";
                 /** @description Items, 1 to 100. */
                 limit?: number;
@@ -7058,7 +7058,7 @@ export interface operations {
     getBreakingFeed: {
         parameters: {
             query?: {
-                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides; json by default. */
+                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides by RFC 9110 rules (generic XML, application/xml or text/xml, gets rss); json by default. */
                 format?: "json" | "rss" | "atom" | "jsonfeed";
                 /** @description Items, 1 to 100. */
                 limit?: number;
@@ -7187,7 +7187,7 @@ export interface operations {
     getBlogFeed: {
         parameters: {
             query?: {
-                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides; json by default. */
+                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides by RFC 9110 rules (generic XML, application/xml or text/xml, gets rss); json by default. */
                 format?: "json" | "rss" | "atom" | "jsonfeed";
                 /** @description Items, 1 to 100. */
                 limit?: number;
@@ -7319,7 +7319,7 @@ export interface operations {
     getAuthorFeed: {
         parameters: {
             query?: {
-                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides; json by default. */
+                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides by RFC 9110 rules (generic XML, application/xml or text/xml, gets rss); json by default. */
                 format?: "json" | "rss" | "atom" | "jsonfeed";
                 /** @description Items, 1 to 100. */
                 limit?: number;
@@ -7451,7 +7451,7 @@ export interface operations {
     getTagFeed: {
         parameters: {
             query?: {
-                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides; json by default. */
+                /** @description json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides by RFC 9110 rules (generic XML, application/xml or text/xml, gets rss); json by default. */
                 format?: "json" | "rss" | "atom" | "jsonfeed";
                 /** @description Items, 1 to 100. */
                 limit?: number;

@@ -1,4 +1,5 @@
 import { XMLBuilder } from 'fast-xml-parser'
+import Negotiator from 'negotiator'
 import type { Links } from '../../content/common/site.ts'
 import { postRowUrls } from '../../content/posts/posts.mapper.ts'
 import type { PostRow } from '../../content/posts/posts.repository.ts'
@@ -28,20 +29,40 @@ const NS = {
   sy: 'http://purl.org/rss/1.0/modules/syndication/'
 }
 
-/** Picks a format from the Accept header when `format=` is not given. */
+// The media types a feed is offered in, as its Content-Type says (a range with `charset=utf-8`
+// matches), most preferred first on a tie (`*/*` alone: the compact JSON). Generic XML
+// (`application/xml`, `text/xml`) gets RSS 2.0: fetchers that name no feed type ask for XML
+// (`application/xml, text/xml, */*` is common among scripts and older readers), and RSS is the
+// XML feed every reader reads.
+const FORMAT_OF_MEDIA_TYPE: ReadonlyArray<readonly [string, FeedFormat]> = [
+  [CONTENT_TYPES.json, 'json'],
+  [CONTENT_TYPES.jsonfeed, 'jsonfeed'],
+  [CONTENT_TYPES.rss, 'rss'],
+  [CONTENT_TYPES.atom, 'atom'],
+  ['application/xml; charset=utf-8', 'rss'],
+  ['text/xml; charset=utf-8', 'rss']
+]
+const OFFERED_MEDIA_TYPES = FORMAT_OF_MEDIA_TYPE.map(([type]) => type)
+const FORMAT_OF = new Map(FORMAT_OF_MEDIA_TYPE)
+
+// What each Accept value negotiates to; readers send few distinct ones.
+const negotiatedFormats = new Map<string, FeedFormat>()
+const MAX_REMEMBERED = 1000
+
+/**
+ * Picks a format from the Accept header when `format=` is not given, by RFC 9110's rules
+ * (negotiator, Express's): the highest q wins, then the more specific range (a wildcard and
+ * `application/rss+xml` at one q is RSS), and `q=0` refuses a type. An Accept that allows none
+ * of them gets the compact JSON, as no Accept does.
+ */
 export function negotiateFormat (accept: string | undefined): FeedFormat {
-  const wanted = (accept ?? '').split(',').map((part) => {
-    const [type = '', ...params] = part.trim().toLowerCase().split(';')
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
-    return { type: type.trim(), q: q === undefined ? 1 : Number(q.slice(2)) || 0 }
-  }).filter((entry) => entry.q > 0).sort((a, b) => b.q - a.q)
-  for (const { type } of wanted) {
-    if (type === 'application/rss+xml') return 'rss'
-    if (type === 'application/atom+xml') return 'atom'
-    if (type === 'application/feed+json') return 'jsonfeed'
-    if (type === 'application/json' || type === '*/*' || type === 'application/*') return 'json'
-  }
-  return 'json'
+  if (accept === undefined || accept === '') return 'json'
+  const remembered = negotiatedFormats.get(accept)
+  if (remembered !== undefined) return remembered
+  const [chosen] = new Negotiator({ headers: { accept } }).mediaTypes(OFFERED_MEDIA_TYPES)
+  const format = (chosen === undefined ? undefined : FORMAT_OF.get(chosen)) ?? 'json'
+  if (negotiatedFormats.size < MAX_REMEMBERED) negotiatedFormats.set(accept, format)
+  return format
 }
 
 export interface FeedMeta {

@@ -13,7 +13,7 @@ const commaList = z.string().max(4200).transform((value) => value.split(',').map
 
 export const FeedQuerySchema = z.object({
   format: z.enum(FEED_FORMATS).optional()
-    .describe('json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides; json by default.'),
+    .describe('json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides by RFC 9110 rules (generic XML, application/xml or text/xml, gets rss); json by default.'),
   limit: integerParam(1, 100).default(20).describe('Items, 1 to 100.'),
   content: z.enum(['summary', 'full']).default('summary').describe('full: each item carries the whole sanitized article.'),
   blog: commaList.optional().describe('Only posts of these blogs (ids or slugs).'),
