@@ -1,5 +1,6 @@
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import Negotiator from 'negotiator'
+import { HeaderMemo } from './header-memo.ts'
 
 // Content coding of responses (RFC 9110 8.4, 12.5.3): brotli or gzip when the client accepts
 // it, for text formats worth it. A page of posts is 50 KB of JSON and compresses to a sixth;
@@ -27,8 +28,7 @@ const GZIP_LEVEL = 4
 interface PreferringNegotiator { encoding (available: readonly string[], options: { preferred: readonly string[] }): string | undefined }
 
 // What each Accept-Encoding value negotiates to; clients send few distinct ones.
-const negotiated = new Map<string, ContentCoding | undefined>()
-const MAX_REMEMBERED = 1000
+const negotiated = new HeaderMemo<ContentCoding | undefined>(1000)
 
 /**
  * The coding an Accept-Encoding header prefers among those we produce; undefined: identity.
@@ -37,13 +37,14 @@ const MAX_REMEMBERED = 1000
  */
 export function negotiateCoding (acceptEncoding: string | undefined): ContentCoding | undefined {
   if (acceptEncoding === undefined || acceptEncoding === '') return undefined
-  if (negotiated.has(acceptEncoding)) return negotiated.get(acceptEncoding)
+  return negotiated.valueOf(acceptEncoding, preferredCoding)
+}
+
+function preferredCoding (acceptEncoding: string): ContentCoding | undefined {
   // On a tie (browsers send `gzip, deflate, br`), brotli: smaller and, at our settings, faster.
   const negotiator = new Negotiator({ headers: { 'accept-encoding': acceptEncoding } }) as Negotiator & PreferringNegotiator
   const chosen = negotiator.encoding(['br', 'gzip', 'identity'], { preferred: ['br', 'gzip', 'identity'] })
-  const coding = chosen === 'br' || chosen === 'gzip' ? chosen : undefined
-  if (negotiated.size < MAX_REMEMBERED) negotiated.set(acceptEncoding, coding)
-  return coding
+  return chosen === 'br' || chosen === 'gzip' ? chosen : undefined
 }
 
 /** Whether a response of this type may be sent compressed (and so varies on Accept-Encoding). */

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
+import { HeaderMemo } from './header-memo.ts'
 
 // Absolute links in responses (pagination, feeds, post addresses) start with the API's public
 // base URL. With PUBLIC_BASE_URL set, that is it, always. Without it, the links use the scheme
@@ -30,16 +31,12 @@ export function isPlainHost (host: string): boolean {
 // host against the patterns again on every request was 0.35 µs of a cached 304's 44 µs of CPU
 // (a V8 CPU profile under bench/cpu-split.sh). Hosts beyond the bound (a client forging them)
 // are checked each time and not kept.
-const MAX_KNOWN_HOSTS = 256
-const knownHosts = new Map<string, string | null>()
+const knownHosts = { http: new HeaderMemo<string | null>(256), https: new HeaderMemo<string | null>(256) }
+const baseUrlMaker = (protocol: 'http' | 'https') => (host: string): string | null => isPlainHost(host) ? `${protocol}://${host.toLowerCase()}` : null
+const baseUrlFrom = { http: baseUrlMaker('http'), https: baseUrlMaker('https') }
 
 function baseUrlOf (protocol: 'http' | 'https', host: string): string | null {
-  const seen = `${protocol}:${host}`
-  const known = knownHosts.get(seen)
-  if (known !== undefined) return known
-  const base = isPlainHost(host) ? `${protocol}://${host.toLowerCase()}` : null
-  if (knownHosts.size < MAX_KNOWN_HOSTS) knownHosts.set(seen, base)
-  return base
+  return knownHosts[protocol].valueOf(host, baseUrlFrom[protocol])
 }
 
 /** The base URL for absolute links in this request's response, without a trailing slash. */

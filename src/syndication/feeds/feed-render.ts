@@ -1,5 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser'
 import Negotiator from 'negotiator'
+import { HeaderMemo } from '../../http/header-memo.ts'
 import type { Links } from '../../content/common/site.ts'
 import { postRowUrls } from '../../content/posts/posts.mapper.ts'
 import type { PostRow } from '../../content/posts/posts.repository.ts'
@@ -46,8 +47,7 @@ const OFFERED_MEDIA_TYPES = FORMAT_OF_MEDIA_TYPE.map(([type]) => type)
 const FORMAT_OF = new Map(FORMAT_OF_MEDIA_TYPE)
 
 // What each Accept value negotiates to; readers send few distinct ones.
-const negotiatedFormats = new Map<string, FeedFormat>()
-const MAX_REMEMBERED = 1000
+const negotiatedFormats = new HeaderMemo<FeedFormat>(1000)
 
 /**
  * Picks a format from the Accept header when `format=` is not given, by RFC 9110's rules
@@ -57,12 +57,12 @@ const MAX_REMEMBERED = 1000
  */
 export function negotiateFormat (accept: string | undefined): FeedFormat {
   if (accept === undefined || accept === '') return 'json'
-  const remembered = negotiatedFormats.get(accept)
-  if (remembered !== undefined) return remembered
+  return negotiatedFormats.valueOf(accept, preferredFormat)
+}
+
+function preferredFormat (accept: string): FeedFormat {
   const [chosen] = new Negotiator({ headers: { accept } }).mediaTypes(OFFERED_MEDIA_TYPES)
-  const format = (chosen === undefined ? undefined : FORMAT_OF.get(chosen)) ?? 'json'
-  if (negotiatedFormats.size < MAX_REMEMBERED) negotiatedFormats.set(accept, format)
-  return format
+  return (chosen === undefined ? undefined : FORMAT_OF.get(chosen)) ?? 'json'
 }
 
 export interface FeedMeta {
