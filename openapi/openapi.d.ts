@@ -9170,7 +9170,7 @@ export interface operations {
             query: {
                 /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
                 key: string;
-                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep). */
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep); at most 10 tag and author conditions, a list counting once. */
                 filter?: string;
                 /** @description authors, tags (posts); count.posts (authors, tags). */
                 include?: string;
@@ -9498,7 +9498,7 @@ export interface operations {
             query: {
                 /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
                 key: string;
-                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep). */
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep); at most 10 tag and author conditions, a list counting once. */
                 filter?: string;
                 /** @description authors, tags (posts); count.posts (authors, tags). */
                 include?: string;
@@ -9826,7 +9826,7 @@ export interface operations {
             query: {
                 /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
                 key: string;
-                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep). */
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep); at most 10 tag and author conditions, a list counting once. */
                 filter?: string;
                 /** @description authors, tags (posts); count.posts (authors, tags). */
                 include?: string;
@@ -10154,7 +10154,7 @@ export interface operations {
             query: {
                 /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
                 key: string;
-                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep). */
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep); at most 10 tag and author conditions, a list counting once. */
                 filter?: string;
                 /** @description authors, tags (posts); count.posts (authors, tags). */
                 include?: string;
@@ -10580,7 +10580,7 @@ export interface operations {
             query: {
                 /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
                 key: string;
-                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep). */
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep); at most 10 tag and author conditions, a list counting once. */
                 filter?: string;
                 /** @description authors, tags (posts); count.posts (authors, tags). */
                 include?: string;
@@ -10913,7 +10913,7 @@ export interface operations {
             query: {
                 /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
                 key: string;
-                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep). */
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep); at most 10 tag and author conditions, a list counting once. */
                 filter?: string;
                 /** @description authors, tags (posts); count.posts (authors, tags). */
                 include?: string;
@@ -11246,7 +11246,7 @@ export interface operations {
             query: {
                 /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
                 key: string;
-                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep). */
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep); at most 10 tag and author conditions, a list counting once. */
                 filter?: string;
                 /** @description authors, tags (posts); count.posts (authors, tags). */
                 include?: string;
@@ -11579,7 +11579,7 @@ export interface operations {
             query: {
                 /** @description A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`. */
                 key: string;
-                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep). */
+                /** @description NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>'2024-01-01'`, `slug:-old`, parentheses (up to 32 deep); at most 10 tag and author conditions, a list counting once. */
                 filter?: string;
                 /** @description authors, tags (posts); count.posts (authors, tags). */
                 include?: string;

@@ -139,7 +139,28 @@ function fieldCondition (fields: Record<string, FieldRule>, field: string, spec:
   return parts.length === 1 ? parts[0] as Condition : sql<boolean>`(${sql.join(parts, sql` AND `)})`
 }
 
+// Each tag or author condition is a subquery PostgreSQL plans as a join, and the time it takes to
+// plan them grows with their square or worse: 10 AND-ed `tag:` conditions planned in 12 ms, 40 in
+// 149 ms, 80 in 914 ms, and the 570 a 4,000-character filter holds held a connection for minutes.
+// A filter that names many tags or authors does it in a list (`tag:[a,b,c]`, `tag:-[a,b]`),
+// which is one condition whatever its length.
+export const MAX_RELATION_CONDITIONS = 10
+
 /** The SQL of one parsed NQL filter, for the given resource's fields. */
+function filterSql (filter: Nql, fields: Record<string, FieldRule>): Condition {
+  const relations = countRelationConditions(filter, fields)
+  if (relations > MAX_RELATION_CONDITIONS) {
+    throw badFilter(`The filter has ${relations} tag and author conditions; at most ${MAX_RELATION_CONDITIONS}. Name several in one list: tag:[a,b,c], tag:-[a,b].`)
+  }
+  return toSql(filter, fields)
+}
+
+function countRelationConditions (node: Nql, fields: Record<string, FieldRule>): number {
+  return Object.entries(node).reduce((count, [key, value]) => count + (key === '$and' || key === '$or'
+    ? (Array.isArray(value) ? value.reduce((sum: number, child) => sum + countRelationConditions(child as Nql, fields), 0) : 0)
+    : (fields[key] !== undefined && 'relation' in (fields[key] as FieldRule) ? 1 : 0)), 0)
+}
+
 function toSql (node: Nql, fields: Record<string, FieldRule>, depth = 0): Condition {
   if (depth > 20) throw badFilter('The filter nests too deeply.')
   const parts = Object.entries(node).map(([key, value]) => {
@@ -229,7 +250,7 @@ export interface GhostPostQuery {
 
 function postWhere (query: Pick<GhostPostQuery, 'blogId' | 'filter'>): Condition {
   const scope = query.blogId === undefined ? sql<boolean>`TRUE` : sql<boolean>`p.blog_id = ${query.blogId}`
-  return sql<boolean>`${scope} AND ${query.filter === undefined ? sql<boolean>`TRUE` : toSql(query.filter, POST_FIELDS)}`
+  return sql<boolean>`${scope} AND ${query.filter === undefined ? sql<boolean>`TRUE` : filterSql(query.filter, POST_FIELDS)}`
 }
 
 /**
@@ -310,7 +331,7 @@ function ownerWhere (query: Pick<GhostOwnerQuery, 'kind' | 'blogId' | 'filter'>)
     ? sql<boolean>`TRUE`
     : sql<boolean>`EXISTS (SELECT 1 FROM ${sql.table(via)} AS j JOIN posts AS p ON p.id = j.post_id
         WHERE j.${sql.ref(column)} = ${sql.ref(`${alias}.id`)} AND p.blog_id = ${query.blogId} AND ${publiclyVisible()})`
-  return sql<boolean>`${scope} AND ${query.filter === undefined ? sql<boolean>`TRUE` : toSql(query.filter, OWNER_FIELDS(alias))}`
+  return sql<boolean>`${scope} AND ${query.filter === undefined ? sql<boolean>`TRUE` : filterSql(query.filter, OWNER_FIELDS(alias))}`
 }
 
 export async function ghostOwnersPage (db: Executor, query: GhostOwnerQuery): Promise<{ rows: GhostOwnerRow[], total: number }> {

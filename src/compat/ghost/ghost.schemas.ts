@@ -208,7 +208,7 @@ export const GHOST_LIMIT_CAP = 100
 
 export const GhostBrowseQuerySchema = z.object({
   key: z.string().max(100).describe('A Ghost Content API key (26 hex characters): `npx content-api keys create --name NAME --scopes content:read --format ghost`.'),
-  filter: z.string().max(4000).optional().describe('NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>\'2024-01-01\'`, `slug:-old`, parentheses (up to 32 deep).'),
+  filter: z.string().max(4000).optional().describe('NQL: `tag:news+featured:true`, `author:[ann,bob]`, `published_at:>\'2024-01-01\'`, `slug:-old`, parentheses (up to 32 deep); at most 10 tag and author conditions, a list counting once.'),
   include: csv.optional().describe('authors, tags (posts); count.posts (authors, tags).'),
   fields: csv.optional().describe('Only these fields of each resource.'),
   formats: csv.optional().describe('html (default), plaintext.'),
