@@ -3,7 +3,8 @@
 // they send few distinct ones, and working one out again on every request shows in a cached
 // response's CPU. A client that forges values gets them worked out each time and not kept: at
 // most `maxEntries` are kept, for good, and none longer than any real header (kept at any length,
-// a thousand values near Node's 16 KB header limit held 16 MB of a process for good).
+// a thousand distinct 15 KB Accept-Encoding values, under Node's 16 KB header limit, held 14.8 MB
+// of heap for good).
 
 /** Longer values than this are worked out each time: real Accept headers are under 250 characters. */
 export const MAX_REMEMBERED_LENGTH = 512

@@ -141,7 +141,7 @@ function fieldCondition (fields: Record<string, FieldRule>, field: string, spec:
 
 // Each tag or author condition is a subquery PostgreSQL plans as a join, and the time it takes to
 // plan them grows with their square or worse: 10 AND-ed `tag:` conditions planned in 12 ms, 40 in
-// 149 ms, 80 in 914 ms, and the 570 a 4,000-character filter holds held a connection for minutes.
+// 149 ms, 80 in 914 ms, and the 455 a 4,000-character filter holds kept a request going past 240 s.
 // A filter that names many tags or authors does it in a list (`tag:[a,b,c]`, `tag:-[a,b]`),
 // which is one condition whatever its length.
 export const MAX_RELATION_CONDITIONS = 10
