@@ -121,6 +121,8 @@ t.test('a Ghost frontend browses, filters, paginates and reads, with the officia
   const settings = await site.settings.browse() as Post
   t.match(settings, { title: 'Under The Black Flag', description: /Islamic State/, lang: 'en', url: 'https://news.example.com' })
   t.same(await site.pages.browse() as Post[], [], 'no pages, as on a Ghost site without pages')
+  t.same(await site.pages.browse({ filter: 'tag:syria+featured:true' }) as Post[], [], 'a filter posts take: still no pages')
+  await t.rejects(site.pages.browse({ filter: 'colour:red' }), { name: 'BadRequestError', message: /Cannot filter on "colour"/ }, 'a field posts do not take: the 400 posts give')
 
   // The whole network: every blog's posts.
   const all = await network.posts.browse({ limit: 'all' }) as Post[] & { meta: { pagination: { total: number } } }

@@ -248,6 +248,11 @@ export interface GhostPostQuery {
   bodies: { html: boolean, text: boolean }
 }
 
+/** Checks a filter as a posts query would (fields, operators, conditions), throwing Ghost's 400: pages take the posts' fields. */
+export function checkPostFilter (filter: Nql | undefined): void {
+  if (filter !== undefined) filterSql(filter, POST_FIELDS)
+}
+
 function postWhere (query: Pick<GhostPostQuery, 'blogId' | 'filter'>): Condition {
   const scope = query.blogId === undefined ? sql<boolean>`TRUE` : sql<boolean>`p.blog_id = ${query.blogId}`
   return sql<boolean>`${scope} AND ${query.filter === undefined ? sql<boolean>`TRUE` : filterSql(query.filter, POST_FIELDS)}`

@@ -17,7 +17,7 @@ import { setSurrogateKeys } from '../../http/caching.ts'
 import { READ_AFTER_HEADER } from '../../http/read-routing.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 import {
-  badFilter, ghostOwnersPage, ghostPost, ghostPostsPage, ownerOrder, postOrder, requiredOwnerSlugs, type Nql
+  badFilter, checkPostFilter, ghostOwnersPage, ghostPost, ghostPostsPage, ownerOrder, postOrder, requiredOwnerSlugs, type Nql
 } from './ghost.repository.ts'
 import {
   GHOST_LIMIT_CAP, GHOST_LIMIT_DEFAULT, GhostAuthorsSchema, GhostBrowseQuerySchema, GhostErrorSchema, GhostPagesSchema, GhostPostsSchema, GhostReadQuerySchema,
@@ -299,7 +299,8 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
     }, async (request) => {
       await site(request)
       const { limit, page } = paging(request.query)
-      await parseFilter(request.query.filter)
+      // A filter no posts query would take is Ghost's 400 here too, though no page can match.
+      checkPostFilter(await parseFilter(request.query.filter))
       return { pages: [], meta: { pagination: pagination(page, limit, 0) } }
     })
     for (const [path, name] of [['pages/:id/', 'ReadPage'], ['pages/slug/:slug/', 'ReadPageBySlug']] as const) {
