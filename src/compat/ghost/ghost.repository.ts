@@ -156,9 +156,15 @@ function filterSql (filter: Nql, fields: Record<string, FieldRule>): Condition {
 }
 
 function countRelationConditions (node: Nql, fields: Record<string, FieldRule>): number {
-  return Object.entries(node).reduce((count, [key, value]) => count + (key === '$and' || key === '$or'
-    ? (Array.isArray(value) ? value.reduce((sum: number, child) => sum + countRelationConditions(child as Nql, fields), 0) : 0)
-    : (fields[key] !== undefined && 'relation' in (fields[key] as FieldRule) ? 1 : 0)), 0)
+  let count = 0
+  for (const [key, value] of Object.entries(node)) {
+    if ((key === '$and' || key === '$or') && Array.isArray(value)) {
+      for (const child of value) count += countRelationConditions(child as Nql, fields)
+    } else if (fields[key] !== undefined && 'relation' in fields[key]) {
+      count++
+    }
+  }
+  return count
 }
 
 function toSql (node: Nql, fields: Record<string, FieldRule>, depth = 0): Condition {
