@@ -263,7 +263,7 @@ export interface paths {
         head?: never;
         /**
          * Update a post
-         * @description Changes the fields given; `authors` and `tags` replace the lists. With If-Match, only while the version is still the one named (412 otherwise). A new slug keeps the old URL working with a 308.
+         * @description Changes the fields given (a JSON Merge Patch, RFC 7396, sent as application/json or application/merge-patch+json): null clears a field, `authors` and `tags` replace the lists. `lead_image` replaces the image whole as application/json and changes only the fields it gives as application/merge-patch+json. With If-Match, only while the version is still the one named (412 otherwise). A new slug keeps the old URL working with a 308.
          */
         patch: operations["updatePost"];
         trace?: never;
@@ -1498,6 +1498,21 @@ export interface components {
             published_at?: string;
         };
         /**
+         * @description As application/json, the new lead image whole (url required); as application/merge-patch+json, the fields to change (url required only when the post has no lead image). null removes it.
+         * @example {
+         *       "caption": "U.S. Secretary of State John Kerry (right) speaks with Russian Foreign Minister Sergei Lavrov during a meeting in Paris on October 14."
+         *     }
+         */
+        LeadImagePatchInput: {
+            /** Format: uri */
+            url?: string;
+            alt?: string | null;
+            caption?: string | null;
+            credit?: string | null;
+            width?: number | null;
+            height?: number | null;
+        };
+        /**
          * @example {
          *       "subtitle": "Moscow says it will not join the U.S.-led coalition",
          *       "tags": [
@@ -1519,7 +1534,7 @@ export interface components {
             body_html?: string;
             /** @description Alternative to body_html: Markdown, rendered and then sanitized. */
             body_markdown?: string;
-            lead_image?: components["schemas"]["LeadImageWriteInput"] | null;
+            lead_image?: components["schemas"]["LeadImagePatchInput"] | null;
             language?: string;
             is_breaking?: boolean;
             is_featured?: boolean;
@@ -1527,8 +1542,8 @@ export interface components {
             authors?: string[];
             /** @description By id or slug. */
             tags?: string[];
-            /** @description Search and social fields that differ from the article's defaults. */
-            seo?: components["schemas"]["SeoWriteInput"];
+            /** @description The fields given change, null clears one back to its default; seo: null clears them all. */
+            seo?: components["schemas"]["SeoWriteInput"] | null;
         };
         /**
          * @example {
@@ -3613,9 +3628,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/json. */
+                    accept?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3914,6 +3931,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpdateBlogInput"];
+                "application/merge-patch+json": components["schemas"]["UpdateBlogInput"];
             };
         };
         responses: {
@@ -3999,9 +4017,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/merge-patch+json, application/json. */
+                    accept?: string;
+                    /** @description The patch formats taken (RFC 5789): application/merge-patch+json, application/json. */
+                    "accept-patch"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4227,9 +4249,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/json. */
+                    accept?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4531,6 +4555,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpdateAuthorInput"];
+                "application/merge-patch+json": components["schemas"]["UpdateAuthorInput"];
             };
         };
         responses: {
@@ -4616,9 +4641,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/merge-patch+json, application/json. */
+                    accept?: string;
+                    /** @description The patch formats taken (RFC 5789): application/merge-patch+json, application/json. */
+                    "accept-patch"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4844,9 +4873,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/json. */
+                    accept?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5143,6 +5174,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpdateTagInput"];
+                "application/merge-patch+json": components["schemas"]["UpdateTagInput"];
             };
         };
         responses: {
@@ -5228,9 +5260,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/merge-patch+json, application/json. */
+                    accept?: string;
+                    /** @description The patch formats taken (RFC 5789): application/merge-patch+json, application/json. */
+                    "accept-patch"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5493,9 +5529,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/json. */
+                    accept?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5769,6 +5807,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpdatePostInput"];
+                "application/merge-patch+json": components["schemas"]["UpdatePostInput"];
             };
         };
         responses: {
@@ -5852,9 +5891,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/merge-patch+json, application/json. */
+                    accept?: string;
+                    /** @description The patch formats taken (RFC 5789): application/merge-patch+json, application/json. */
+                    "accept-patch"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6733,9 +6776,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/json. */
+                    accept?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6878,9 +6923,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/json. */
+                    accept?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8291,9 +8338,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/json. */
+                    accept?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8530,6 +8579,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpdateWebhookInput"];
+                "application/merge-patch+json": components["schemas"]["UpdateWebhookInput"];
             };
         };
         responses: {
@@ -8595,9 +8645,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/merge-patch+json, application/json. */
+                    accept?: string;
+                    /** @description The patch formats taken (RFC 5789): application/merge-patch+json, application/json. */
+                    "accept-patch"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8827,9 +8881,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/json. */
+                    accept?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9031,9 +9087,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not of a supported media type. */
+            /** @description The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does. */
             415: {
                 headers: {
+                    /** @description The media types a body may have here: application/json. */
+                    accept?: string;
                     [name: string]: unknown;
                 };
                 content: {

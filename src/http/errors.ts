@@ -5,6 +5,7 @@ import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 
 import { z } from 'zod'
 import { isDatabaseUnavailableError } from '../db/unavailable.ts'
 import { Redirect, sendRedirect } from './redirects.ts'
+import { BODY_MEDIA_TYPES, PATCH_MEDIA_TYPES } from './media-types.ts'
 
 // RFC 9457 problem details. Every error response of the API has this shape, whatever raised it.
 
@@ -57,7 +58,7 @@ export const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'The request conflicts with the current state of the resource.',
   412: 'The resource changed since the version given in If-Match.',
   413: `The body is larger than ${BODY_LIMIT_BYTES / 1024 / 1024} MiB.`,
-  415: 'The body is not of a supported media type.',
+  415: 'The body is not of a media type the operation takes; Accept (and, on PATCH, Accept-Patch) names those it does.',
   422: 'The request is well-formed but refers to things that do not exist or cannot be done.',
   429: 'Too many requests; see Retry-After.',
   503: 'The service or its database is unavailable; see Retry-After.'
@@ -116,9 +117,24 @@ export function sendProblem (request: FastifyRequest, reply: FastifyReply, error
 
 const VALIDATION_CONTEXT: Record<string, string> = { querystring: 'query', params: 'params', body: 'body', headers: 'headers' }
 
+/**
+ * A body of a media type the method does not take: 415, naming the ones it does in the detail,
+ * in Accept (RFC 9110, 15.5.16) and on PATCH in Accept-Patch (RFC 5789, 3.1), so a client or a
+ * generic HTTP library can switch without reading documentation.
+ */
+export function unsupportedMediaType (request: Pick<FastifyRequest, 'method' | 'headers'>): AppError {
+  const taken = request.method === 'PATCH' ? PATCH_MEDIA_TYPES : BODY_MEDIA_TYPES
+  const sent = request.headers['content-type']?.split(';', 1)[0]?.trim().slice(0, 100)
+  const list = taken.join(', ')
+  return new AppError(415, 'unsupported_media_type',
+    `${sent === undefined || sent === '' ? 'The body has no Content-Type' : `The body's type, ${sent}, is not one this operation takes`}: send ${taken.join(' or ')}.`,
+    { headers: request.method === 'PATCH' ? { accept: list, 'accept-patch': list } : { accept: list } })
+}
+
 /** Turns whatever was thrown into a problem a client can act on, and hides internals of 5xx. */
-export function toAppError (error: unknown, log: FastifyRequest['log']): AppError {
+export function toAppError (error: unknown, request: Pick<FastifyRequest, 'log' | 'method' | 'headers'>): AppError {
   if (error instanceof AppError) return error
+  const log = request.log
 
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = VALIDATION_CONTEXT[error.validationContext ?? ''] ?? error.validationContext ?? 'request'
@@ -145,6 +161,7 @@ export function toAppError (error: unknown, log: FastifyRequest['log']): AppErro
     // Fastify's own 4xx errors (bad JSON, wrong media type, body too large) carry messages
     // written for clients; keep them, with a code derived from theirs.
     // Fastify's 413 says "Request body is too large"; ours says how large may be.
+    if (status === 415) return unsupportedMediaType(request)
     const message = status === 413 ? PROBLEM_DESCRIPTIONS[413] : fastifyError.message
     return new AppError(status, clientErrorCode(status, fastifyError.code), message ?? STATUS_CODES[status] ?? 'Bad request')
   }
@@ -210,13 +227,13 @@ export function clientErrorHandler (error: NodeJS.ErrnoException, socket: Duplex
 
 /** Errors the router raises before any route runs (a malformed URL, an overlong path parameter). */
 export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  sendProblem(request, reply, toAppError(error, request.log))
+  sendProblem(request, reply, toAppError(error, request))
 }
 
 export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => error instanceof Redirect
     ? sendRedirect(request, reply, error)
-    : sendProblem(request, reply, toAppError(error, request.log)))
+    : sendProblem(request, reply, toAppError(error, request)))
   app.setNotFoundHandler((request, reply) =>
     sendProblem(request, reply, new AppError(404, 'not_found', `No route matches ${request.method} ${request.url.split('?')[0]}.`)))
 }

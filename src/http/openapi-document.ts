@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import { PROBLEM_DESCRIPTIONS } from './errors.ts'
+import { BODY_MEDIA_TYPES, PATCH_MEDIA_TYPES } from './media-types.ts'
 
 // What the Zod schemas cannot say about the API, added to the generated OpenAPI document in
 // one place so that every operation says it the same way: the statuses any route can answer
@@ -51,7 +52,13 @@ function standardResponses (access: string, method: string): Record<string, Json
   if (method === 'post' || method === 'put' || method === 'patch') {
     responses[400] = { description: PROBLEM_DESCRIPTIONS[400], content: PROBLEM }
     responses[413] = { description: PROBLEM_DESCRIPTIONS[413], content: PROBLEM }
-    responses[415] = { description: PROBLEM_DESCRIPTIONS[415], content: PROBLEM }
+    const taken = (method === 'patch' ? PATCH_MEDIA_TYPES : BODY_MEDIA_TYPES).join(', ')
+    const accept = { accept: header(`The media types a body may have here: ${taken}.`) }
+    responses[415] = {
+      description: PROBLEM_DESCRIPTIONS[415],
+      headers: method === 'patch' ? { ...accept, 'accept-patch': header(`The patch formats taken (RFC 5789): ${taken}.`) } : accept,
+      content: PROBLEM
+    }
   }
   // Ghost's routes (their own key in the query) answer in Ghost's error format.
   if (access === 'query-key') {
@@ -84,6 +91,11 @@ export function withStandardResponses (document: Json): Json {
     // `security` leaves it unsaid, as linters point out).
     operation.security ??= access === 'none' ? [] : access === 'public' ? [{}, { bearerAuth: [] }] : access === 'query-key' ? [{ ghostContentKey: [] }] : [{ bearerAuth: [] }]
     const responses = operation.responses ?? (operation.responses = {})
+    // A PATCH body is a JSON Merge Patch, taken with its own media type too (media-types.ts).
+    const json = operation.requestBody?.content?.['application/json']
+    if (method === 'patch' && json !== undefined && operation.requestBody !== undefined) {
+      operation.requestBody.content = { 'application/json': json, 'application/merge-patch+json': json }
+    }
     if (operation['x-idempotent'] === true) {
       operation.parameters = [...operation.parameters ?? [], IDEMPOTENCY_KEY]
       for (const [status, response] of Object.entries(IDEMPOTENCY_RESPONSES)) responses[status] ??= response

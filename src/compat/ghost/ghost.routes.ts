@@ -126,7 +126,7 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
   const app = instance.withTypeProvider<ZodTypeProvider>()
 
   // Ghost's errors for every route here, whatever raised them (validation, keys, rate limits).
-  app.setErrorHandler((error: FastifyError, request, reply) => ghostError(request, reply, toAppError(error, request.log)))
+  app.setErrorHandler((error: FastifyError, request, reply) => ghostError(request, reply, toAppError(error, request)))
 
   // The key comes in the query string, as Ghost's does; it is checked before anything else
   // (the response cache included), so a revoked key never gets a cached page.

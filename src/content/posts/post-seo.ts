@@ -62,9 +62,24 @@ export type Seo = z.infer<typeof SeoSchema>
 export type SeoColumns = Pick<Selectable<PostsTable>, 'meta_title' | 'meta_description' | 'canonical_url' | 'og_title' | 'og_description' |
   'og_image_url' | 'twitter_title' | 'twitter_description' | 'twitter_image_url' | 'noindex'>
 
-/** The columns a write's `seo` sets (a PATCH changes only the keys it names). */
-export function seoColumns (seo: SeoInput | undefined): Record<string, unknown> {
+/** Every SEO field back to its default: what `seo: null` in a PATCH asks for. */
+const NO_SEO: Record<string, unknown> = {
+  meta_title: null,
+  meta_description: null,
+  canonical_url: null,
+  og_title: null,
+  og_description: null,
+  og_image_url: null,
+  twitter_title: null,
+  twitter_description: null,
+  twitter_image_url: null,
+  noindex: false
+}
+
+/** The columns a write's `seo` sets (a PATCH changes only the keys it names; null, all of them). */
+export function seoColumns (seo: SeoInput | null | undefined): Record<string, unknown> {
   if (seo === undefined) return {}
+  if (seo === null) return NO_SEO
   return pickDefined({
     meta_title: seo.meta_title,
     meta_description: seo.meta_description,

@@ -282,7 +282,18 @@ export const CreatePostSchema = z.object({
   })
 export type CreatePostBody = z.infer<typeof CreatePostSchema>
 
-export const UpdatePostSchema = z.object(postWriteFields).partial().strict()
+/** A lead image in a PATCH: as application/merge-patch+json only the fields given change (http/media-types.ts). */
+export const LeadImagePatchSchema = LeadImageInputSchema.partial().strict().meta({
+  id: 'LeadImagePatch',
+  description: 'As application/json, the new lead image whole (url required); as application/merge-patch+json, the fields to change (url required only when the post has no lead image). null removes it.',
+  examples: [{ caption: FLAGSHIP_LEAD_IMAGE.caption }]
+})
+
+export const UpdatePostSchema = z.object({
+  ...postWriteFields,
+  lead_image: LeadImagePatchSchema.nullable().optional(),
+  seo: SeoInputSchema.nullable().optional().describe('The fields given change, null clears one back to its default; seo: null clears them all.')
+}).partial().strict()
   .refine(oneBody, { message: 'give body_html or body_markdown, not both', path: ['body_markdown'] })
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
   .meta({ id: 'UpdatePost', examples: [{ subtitle: 'Moscow says it will not join the U.S.-led coalition', tags: ['islamic-state', 'russia', 'syria'] }] })

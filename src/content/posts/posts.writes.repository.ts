@@ -17,9 +17,10 @@ export interface PostWriteRow {
   published_at: Date | null
   deleted_at: Date | null
   version: number
+  lead_image_url: string | null
 }
 
-const WRITE_COLUMNS = ['id', 'blog_id', 'slug', 'status', 'published_at', 'deleted_at', 'version'] as const
+const WRITE_COLUMNS = ['id', 'blog_id', 'slug', 'status', 'published_at', 'deleted_at', 'version', 'lead_image_url'] as const
 
 export async function findPostForWrite (db: Executor, id: string): Promise<PostWriteRow | undefined> {
   return db.selectFrom('posts').select(WRITE_COLUMNS).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()

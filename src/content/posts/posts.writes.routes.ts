@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Transaction } from 'kysely'
 import { z } from 'zod'
 import type { DB } from '../../db/schema.ts'
-import { notFound, problemResponses } from '../../http/errors.ts'
+import { badRequest, notFound, problemResponses } from '../../http/errors.ts'
+import { isMergePatch } from '../../http/media-types.ts'
 import { sendWrite, type WriteResult } from '../../http/write-reply.ts'
 import { ifMatch, versionEtag } from '../../http/preconditions.ts'
 import { toPost } from './posts.mapper.ts'
@@ -53,7 +54,9 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
       tags: ['Posts'],
       operationId: 'updatePost',
       summary: 'Update a post',
-      description: 'Changes the fields given; `authors` and `tags` replace the lists. With If-Match, only while the version is ' +
+      description: 'Changes the fields given (a JSON Merge Patch, RFC 7396, sent as application/json or application/merge-patch+json): ' +
+        'null clears a field, `authors` and `tags` replace the lists. `lead_image` replaces the image whole as application/json and ' +
+        'changes only the fields it gives as application/merge-patch+json. With If-Match, only while the version is ' +
         'still the one named (412 otherwise). A new slug keeps the old URL working with a 308.',
       security: SECURITY,
       params: PostIdParamsSchema,
@@ -61,9 +64,15 @@ const postWritesPlugin: FastifyPluginAsyncZod = async (app) => {
       response: { ...ok('The post as it is now.'), ...problemResponses(400, 401, 403, 404, 409, 412, 413, 415, 422) }
     }
   }, async (request, reply) => {
+    const merges = isMergePatch(request)
+    const image = request.body.lead_image
+    if (!merges && image != null && image.url === undefined) {
+      throw badRequest('validation_failed', 'As application/json a lead_image replaces the post\'s whole: give its url, or send application/merge-patch+json to change only some of its fields.',
+        [{ path: 'body.lead_image.url', message: 'is required as application/json' }])
+    }
     const rendered = await app.bodyRenderer.render(request.body)
     return sendWrite(app.db, request, reply, async (tx) =>
-      written(tx, await editPost(tx, request.params.id, request.body, rendered, ifMatch(request)), linksFor(request)))
+      written(tx, await editPost(tx, request.params.id, request.body, rendered, ifMatch(request), merges), linksFor(request)))
   })
 
   app.delete('/v1/posts/:id', {

@@ -54,8 +54,12 @@ async function resolveRelated (tx: Tx, body: { authors?: string[] | undefined, t
   return { authorIds: unique(authors), tagIds: unique(tags) }
 }
 
-/** The columns a write sets; `derived` is the body as the body renderer made it (body-renderer.ts). */
-function contentColumns (body: UpdatePostBody, derived: ArticleBody | undefined): Record<string, unknown> {
+/**
+ * The columns a write sets; `derived` is the body as the body renderer made it (body-renderer.ts).
+ * A lead image replaces the post's whole, or with `mergeLeadImage` (a PATCH sent as
+ * application/merge-patch+json) sets the fields it gives and leaves the others.
+ */
+function contentColumns (body: UpdatePostBody, derived: ArticleBody | undefined, mergeLeadImage = false): Record<string, unknown> {
   const image = body.lead_image
   return pickDefined({
     title: body.title,
@@ -70,7 +74,9 @@ function contentColumns (body: UpdatePostBody, derived: ArticleBody | undefined)
     ...seoColumns(body.seo),
     ...(image === undefined
       ? {}
-      : {
+      : mergeLeadImage && image !== null
+        ? leadImageColumns(image)
+        : {
           lead_image_url: image?.url ?? null,
           lead_image_alt: image?.alt ?? null,
           lead_image_caption: image?.caption ?? null,
@@ -78,6 +84,17 @@ function contentColumns (body: UpdatePostBody, derived: ArticleBody | undefined)
           lead_image_width: image?.width ?? null,
           lead_image_height: image?.height ?? null
         })
+  })
+}
+
+function leadImageColumns (image: NonNullable<UpdatePostBody['lead_image']>): Record<string, unknown> {
+  return pickDefined({
+    lead_image_url: image.url,
+    lead_image_alt: image.alt,
+    lead_image_caption: image.caption,
+    lead_image_credit: image.credit,
+    lead_image_width: image.width,
+    lead_image_height: image.height
   })
 }
 
@@ -169,15 +186,20 @@ async function applyUpdate (tx: Tx, post: PostWriteRow, values: Record<string, u
   return updated
 }
 
-export async function editPost (tx: Tx, id: string, body: UpdatePostBody, rendered: ArticleBody | undefined, version: VersionCondition): Promise<string> {
+/** `mergeLeadImage`: the body came as application/merge-patch+json (contentColumns). */
+export async function editPost (tx: Tx, id: string, body: UpdatePostBody, rendered: ArticleBody | undefined, version: VersionCondition, mergeLeadImage = false): Promise<string> {
   const post = await loadPost(tx, id)
+  if (mergeLeadImage && body.lead_image != null && body.lead_image.url === undefined && post.lead_image_url === null) {
+    throw new AppError(422, 'lead_image_url_required', 'The post has no lead image for these fields to change: give lead_image.url too.',
+      { errors: [{ path: 'body.lead_image.url', message: 'is required: the post has no lead image yet' }] })
+  }
   const wasPublic = await isPublic(tx, post.id)
   const blogId = body.blog === undefined ? post.blog_id : await resolveBlogId(tx, body.blog)
   const { authorIds, tagIds } = await resolveRelated(tx, body)
   const slug = body.slug !== undefined || blogId !== post.blog_id
     ? await chosenSlug(tx, blogId, body.slug ?? post.slug, post.id)
     : undefined
-  const updated = await applyUpdate(tx, post, { ...contentColumns(body, rendered), ...pickDefined({ blog_id: blogId === post.blog_id ? undefined : blogId, slug }) }, version)
+  const updated = await applyUpdate(tx, post, { ...contentColumns(body, rendered, mergeLeadImage), ...pickDefined({ blog_id: blogId === post.blog_id ? undefined : blogId, slug }) }, version)
   const left = {
     authorIds: authorIds === undefined ? [] : await replacePostAuthors(tx, post.id, authorIds),
     tagIds: tagIds === undefined ? [] : await replacePostTags(tx, post.id, tagIds)
