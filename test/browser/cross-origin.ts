@@ -17,8 +17,8 @@ import { seedDemo } from '../../src/demo/seed-demo.ts'
 // decides what a cross-origin page may send and read. The page (one origin) calls the API
 // (another port, so another origin) as a frontend and an editor's web tool would: anonymous and
 // keyed reads (a key means a preflight), a conditional read through the browser's own HTTP
-// cache, a create sent twice with an Idempotency-Key, a bad key, Ghost's client route, and the
-// rate limit. Each response header the API sends for a client to act on must be readable by
+// cache, a create sent twice with an Idempotency-Key, a bad key, Ghost's client route, a JSON
+// Merge Patch and a body type refused with 415, and the rate limit. Each response header the API sends for a client to act on must be readable by
 // the page's JavaScript. Usage: tsx test/browser/cross-origin.ts
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -65,6 +65,8 @@ try {
   expect('create again', 201, ['Location', 'Idempotent-Replayed'])
   expect('bad key', 401, ['WWW-Authenticate', 'X-Request-Id'])
   expect('Ghost', 200, ['Content-Version'])
+  expect('merge patch', 200, ['ETag'])
+  expect('unsupported body type', 415, ['Accept', 'Accept-Patch', 'X-Request-Id'])
   expect('anonymous until limited', 429, ['Retry-After', 'RateLimit-Remaining'])
   if (notModified === 0) problems.push('the browser\'s revalidation got no 304 from the API')
   console.log(`cross-origin in Chromium: ${seen.length} requests from ${pageOrigin} to ${api}; ${notModified} answered 304 to the browser's own revalidation`)
