@@ -18,6 +18,7 @@ import type { Database } from './db/database.ts'
 import { httpCachingPlugin } from './http/caching.ts'
 import { corePlugin } from './http/core.plugin.ts'
 import { corsPlugin } from './http/cors.ts'
+import { methodNotAllowedPlugin, optionsPlugin } from './http/allowed-methods.ts'
 import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrorHandler } from './http/errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
 import { metricsPlugin, metricsRoutes } from './http/metrics.ts'
@@ -111,7 +112,9 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
   await app.register(corePlugin, { config, database })
   await app.register(metricsPlugin)
   await app.register(securityHeadersPlugin)
+  await app.register(optionsPlugin)
   await app.register(corsPlugin)
+  await app.register(methodNotAllowedPlugin)
   await app.register(overloadPlugin)
   await app.register(accessPlugin)
   await app.register(rateLimitsPlugin)

@@ -8,11 +8,11 @@ import { declareAccess } from './route-access.ts'
 // Content-Type, Last-Modified ...). A browser hides the rest from JavaScript, so a frontend on
 // another origin could not see its rate-limit budget (RateLimit-*), why its key failed
 // (WWW-Authenticate), that a retried POST was a replay (Idempotent-Replayed), the version a
-// Ghost client talks to (Content-Version), or the body types a 415 asks for (Accept,
-// Accept-Patch). test/http/cors.test.ts holds the list to the OpenAPI document's response
-// headers; npm run test:cors-browser reads them in Chromium.
+// Ghost client talks to (Content-Version), the body types a 415 asks for (Accept,
+// Accept-Patch), or the methods a 405 names (Allow). test/http/cors.test.ts holds the list to
+// the OpenAPI document's response headers; npm run test:cors-browser reads them in Chromium.
 export const EXPOSED_HEADERS = ['ETag', 'Last-Modified', 'Location', 'Link', 'Retry-After', 'X-Request-Id', 'Content-Api-Read-After',
-  'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'WWW-Authenticate', 'Idempotent-Replayed', 'Content-Version', 'Accept', 'Accept-Patch']
+  'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'WWW-Authenticate', 'Idempotent-Replayed', 'Content-Version', 'Accept', 'Accept-Patch', 'Allow']
 
 async function corsPolicy (app: FastifyInstance): Promise<void> {
   const origins = app.config.corsOrigins

@@ -50,7 +50,10 @@ t.test('every header the API sends a client, over a sample of every kind of answ
   t.equal(replay.headers['idempotent-replayed'], 'true')
   await ask('a bad key', { url: '/v1/posts', headers: { authorization: 'Bearer nokey1_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' } })
   await ask('Ghost', { url: `/ghost/api/content/posts/?key=${ghostKey}&limit=1` })
+  await ask('a method the path does not take', { method: 'PUT', url: '/v1/blogs/under-the-black-flag', headers: { authorization: `Bearer ${writer}` } })
+  await ask('a body type not taken', { method: 'PATCH', url: '/v1/blogs/under-the-black-flag', headers: { authorization: `Bearer ${writer}`, 'content-type': 'text/plain' }, payload: 'x' })
   for (let i = 0; i < 4; i++) await ask('anonymous, then rate-limited', { url: '/v1/blogs' })
-  t.ok(sent.has('ratelimit-remaining') && sent.has('retry-after') && sent.has('www-authenticate') && sent.has('content-version') && sent.has('location'), `the sample met them: ${[...sent.keys()].join(', ')}`)
+  t.ok(sent.has('ratelimit-remaining') && sent.has('retry-after') && sent.has('www-authenticate') && sent.has('content-version') && sent.has('location') &&
+    sent.has('allow') && sent.has('accept-patch'), `the sample met them: ${[...sent.keys()].join(', ')}`)
   t.same([...sent].filter(([name]) => !readable.has(name) && !NOT_FOR_CLIENT_CODE.has(name) && !name.startsWith('access-control-')).map(([name, where]) => `${name}, first in ${where}`), [], 'none hidden from a browser client')
 })

@@ -3,9 +3,9 @@ import { rawRequester } from '../helpers/raw-http.ts'
 import { newApiKey, newBlog } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
-t.test('an unknown route is a 404 problem+json that is never cached', async (t) => {
+t.test('an unknown route is a 404 problem+json that is never cached; a known one with another method, a 405', async (t) => {
   const { app } = await buildTestApp(t)
-  for (const [method, url] of [['GET', '/nope'], ['GET', '/v1/nothing-here?x=1'], ['DELETE', '/v1/blogs']] as const) {
+  for (const [method, url] of [['GET', '/nope'], ['GET', '/v1/nothing-here?x=1'], ['DELETE', '/v1/nothing-here']] as const) {
     const res = await app.inject({ method, url })
     t.equal(res.statusCode, 404, url)
     t.equal(res.headers['content-type'], 'application/problem+json')
@@ -14,6 +14,13 @@ t.test('an unknown route is a 404 problem+json that is never cached', async (t) 
     t.match(problem, { type: '/problems/not-found', title: 'Not Found', status: 404, code: 'not_found', instance: url.split('?')[0] })
     t.equal(problem.request_id, res.headers['x-request-id'])
   }
+  // A path that is there, asked with a method it does not take: 405, never cached either
+  // (test/http/allowed-methods.test.ts goes over every path).
+  const wrongMethod = await app.inject({ method: 'DELETE', url: '/v1/blogs' })
+  t.equal(wrongMethod.statusCode, 405)
+  t.equal(wrongMethod.headers.allow, 'GET, HEAD, POST, OPTIONS')
+  t.equal(wrongMethod.headers['cache-control'], 'no-store')
+  t.match(wrongMethod.json(), { type: '/problems/method-not-allowed', status: 405, code: 'method_not_allowed', instance: '/v1/blogs' })
 })
 
 t.test('URLs the router cannot take are problems too, never a bare framework error', async (t) => {
