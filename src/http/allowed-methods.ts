@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
-import { AppError, sendProblem } from './errors.ts'
-import { PATCH_MEDIA_TYPES } from './media-types.ts'
+import { AppError, noRoute, sendProblem } from './errors.ts'
+import { mediaTypesTaken } from './media-types.ts'
 
 // What a path takes, said as HTTP says it (RFC 9110). A method the path does not take is a 405
 // whose Allow names those it does, not a 404 that told a client sending PUT where PATCH goes
@@ -9,6 +9,8 @@ import { PATCH_MEDIA_TYPES } from './media-types.ts'
 // the body comes first. OPTIONS outside a CORS preflight (no Access-Control-Request-Method)
 // answers 204 with Allow, and Accept-Patch where PATCH is one (RFC 5789, 3.1); the CORS plugin
 // answered it with a text/plain 400, "Invalid Preflight Request".
+// Both hooks run on every request and nearly always pass it on at once, so they take a callback:
+// an async hook would cost every request a promise each.
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
@@ -21,24 +23,24 @@ function allowedMethods (app: FastifyInstance, url: string): string[] {
 function allowHeaders (allowed: readonly string[]): Record<string, string> {
   return {
     allow: [...allowed, 'OPTIONS'].join(', '),
-    ...(allowed.includes('PATCH') ? { 'accept-patch': PATCH_MEDIA_TYPES.join(', ') } : {})
+    ...(allowed.includes('PATCH') ? { 'accept-patch': mediaTypesTaken('PATCH').list } : {})
   }
 }
 
 /** OPTIONS that is not a CORS preflight: 204 with what the path takes, or a 404 when nothing takes it. */
-async function answerOptions (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  if (request.method !== 'OPTIONS' || request.headers['access-control-request-method'] !== undefined) return undefined
+function answerOptions (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (request.method !== 'OPTIONS' || request.headers['access-control-request-method'] !== undefined) return done()
   const allowed = allowedMethods(request.server, request.url)
-  if (allowed.length === 0) return sendProblem(request, reply, new AppError(404, 'not_found', `No route matches ${request.url.split('?', 1)[0]}.`))
-  return reply.code(204).headers({ ...allowHeaders(allowed), 'cache-control': 'no-store' }).send()
+  if (allowed.length === 0) sendProblem(request, reply, noRoute(request))
+  else reply.code(204).headers({ ...allowHeaders(allowed), 'cache-control': 'no-store' }).send()
 }
 
 /** A method the path does not take (any other route takes the path): 405. Otherwise the not-found handler's 404. */
-async function refuseOtherMethods (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  if (!request.is404 || request.method === 'OPTIONS') return undefined
+function refuseOtherMethods (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (!request.is404 || request.method === 'OPTIONS') return done()
   const allowed = allowedMethods(request.server, request.url)
-  if (allowed.length === 0) return undefined
-  return sendProblem(request, reply, new AppError(405, 'method_not_allowed',
+  if (allowed.length === 0) return done()
+  sendProblem(request, reply, new AppError(405, 'method_not_allowed',
     `${request.method} is not a method of ${request.url.split('?', 1)[0]}: it takes ${allowed.join(', ')}.`, { headers: allowHeaders(allowed) }))
 }
 

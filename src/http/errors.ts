@@ -5,7 +5,7 @@ import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 
 import { z } from 'zod'
 import { isDatabaseUnavailableError } from '../db/unavailable.ts'
 import { Redirect, sendRedirect } from './redirects.ts'
-import { BODY_MEDIA_TYPES, PATCH_MEDIA_TYPES } from './media-types.ts'
+import { mediaTypesTaken } from './media-types.ts'
 
 // RFC 9457 problem details. Every error response of the API has this shape, whatever raised it.
 
@@ -123,11 +123,10 @@ const VALIDATION_CONTEXT: Record<string, string> = { querystring: 'query', param
  * generic HTTP library can switch without reading documentation.
  */
 export function unsupportedMediaType (request: Pick<FastifyRequest, 'method' | 'headers'>): AppError {
-  const taken = request.method === 'PATCH' ? PATCH_MEDIA_TYPES : BODY_MEDIA_TYPES
+  const { types, list } = mediaTypesTaken(request.method)
   const sent = request.headers['content-type']?.split(';', 1)[0]?.trim().slice(0, 100)
-  const list = taken.join(', ')
   return new AppError(415, 'unsupported_media_type',
-    `${sent === undefined || sent === '' ? 'The body has no Content-Type' : `The body's type, ${sent}, is not one this operation takes`}: send ${taken.join(' or ')}.`,
+    `${sent === undefined || sent === '' ? 'The body has no Content-Type' : `The body's type, ${sent}, is not one this operation takes`}: send ${types.join(' or ')}.`,
     { headers: request.method === 'PATCH' ? { accept: list, 'accept-patch': list } : { accept: list } })
 }
 
@@ -234,6 +233,10 @@ export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => error instanceof Redirect
     ? sendRedirect(request, reply, error)
     : sendProblem(request, reply, toAppError(error, request)))
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new AppError(404, 'not_found', `No route matches ${request.method} ${request.url.split('?')[0]}.`)))
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, noRoute(request)))
+}
+
+/** The 404 of a path no route takes with this method. */
+export function noRoute (request: Pick<FastifyRequest, 'method' | 'url'>): AppError {
+  return new AppError(404, 'not_found', `No route matches ${request.method} ${request.url.split('?', 1)[0]}.`)
 }

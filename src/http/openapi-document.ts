@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import { PROBLEM_DESCRIPTIONS } from './errors.ts'
-import { BODY_MEDIA_TYPES, PATCH_MEDIA_TYPES } from './media-types.ts'
+import { mediaTypesTaken } from './media-types.ts'
 
 // What the Zod schemas cannot say about the API, added to the generated OpenAPI document in
 // one place so that every operation says it the same way: the statuses any route can answer
@@ -52,7 +52,7 @@ function standardResponses (access: string, method: string): Record<string, Json
   if (method === 'post' || method === 'put' || method === 'patch') {
     responses[400] = { description: PROBLEM_DESCRIPTIONS[400], content: PROBLEM }
     responses[413] = { description: PROBLEM_DESCRIPTIONS[413], content: PROBLEM }
-    const taken = (method === 'patch' ? PATCH_MEDIA_TYPES : BODY_MEDIA_TYPES).join(', ')
+    const taken = mediaTypesTaken(method).list
     const accept = { accept: header(`The media types a body may have here: ${taken}.`) }
     responses[415] = {
       description: PROBLEM_DESCRIPTIONS[415],
