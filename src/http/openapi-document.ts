@@ -38,9 +38,11 @@ const IDEMPOTENCY_RESPONSES: Record<string, Json> = {
 }
 const REPLAYED = { 'idempotent-replayed': header('true when this is the stored answer to an earlier request with the same Idempotency-Key.') }
 
-/** Statuses every operation can answer, from its access level and method, whatever it does. */
-function standardResponses (access: string, method: string): Record<string, Json> {
+/** Statuses every operation can answer, from its access level, method and parameters, whatever it does. */
+function standardResponses (access: string, method: string, parameters: readonly Json[]): Record<string, Json> {
   const responses: Record<string, Json> = {}
+  // A parameter has a schema, and a value outside it (a path id past its length) is a 400.
+  if (parameters.length > 0) responses[400] = { description: PROBLEM_DESCRIPTIONS[400], content: access === 'query-key' ? GHOST_ERROR : PROBLEM }
   // Every GET sends an ETag (http/caching.ts), so any of them can be revalidated.
   if (method === 'get') {
     responses[304] = {
@@ -102,7 +104,7 @@ export function withStandardResponses (document: Json): Json {
       for (const [status, response] of Object.entries(responses)) if (status.startsWith('2')) response.headers = { ...(response.headers as Json | undefined), ...REPLAYED }
       delete operation['x-idempotent']
     }
-    for (const [status, response] of Object.entries(standardResponses(access, method))) {
+    for (const [status, response] of Object.entries(standardResponses(access, method, operation.parameters ?? []))) {
       responses[status] = { ...response, ...responses[status], headers: response.headers }
       if (responses[status].headers === undefined) delete responses[status].headers
     }
