@@ -32,7 +32,20 @@ export function isPlainHost (host: string): boolean {
 // (a V8 CPU profile under bench/cpu-split.sh). Hosts beyond the bound (a client forging them)
 // are checked each time and not kept.
 const knownHosts = { http: new HeaderMemo<string | null>(256), https: new HeaderMemo<string | null>(256) }
-const baseUrlMaker = (protocol: 'http' | 'https') => (host: string): string | null => isPlainHost(host) ? `${protocol}://${host.toLowerCase()}` : null
+const baseUrlMaker = (protocol: 'http' | 'https') => (host: string): string | null => isPlainHost(host) ? originOf(`${protocol}://${host}`) : null
+
+/**
+ * The URL parser's own form of a base URL (lower case, no default port), or null where it takes
+ * none: the patterns above pass hosts it refuses (a port past 65535, `999.999.999.999`, an IPv6
+ * address with nine groups), and every link built on such a base threw, a 500 on every list.
+ */
+function originOf (base: string): string | null {
+  try {
+    return new URL(base).origin
+  } catch {
+    return null
+  }
+}
 const baseUrlFrom = { http: baseUrlMaker('http'), https: baseUrlMaker('https') }
 
 function baseUrlOf (protocol: 'http' | 'https', host: string): string | null {

@@ -102,12 +102,22 @@ t.test('without PUBLIC_BASE_URL, links follow the host the client called; a forg
   t.equal(await hits(), hitsBefore + 1, 'the LAN answer came from the cache')
   t.equal(again.body, lan.body, 'and the forged host did not replace it')
 
-  // A Host that is not a plain host name or address gets the configured default, never itself.
-  for (const host of ['evil.example/path?', 'a b', 'x"y', '<script>', 'ex ample.com:80', 'a..b']) {
-    const res = await get(host)
-    t.not(res.statusCode, 500)
-    if (res.statusCode === 200) t.match(res.json().links.self, /^http:\/\/localhost:3000\/v1\/posts/, `Host ${JSON.stringify(host)} falls back`)
+  // A Host that is not a plain host name or address gets the configured default, never itself;
+  // nor does one that looks like one but that no URL can hold (a port past 65535, an IPv4
+  // address out of range, an IPv6 address of nine groups): those were a 500 on every list, feed
+  // and sitemap, whose links the URL parser then refused.
+  const unusable = ['evil.example/path?', 'a b', 'x"y', '<script>', 'ex ample.com:80', 'a..b',
+    'evil.example:99999', 'evil.example:65536', '999.999.999.999', '1.2.3.4.5', '256.0.0.1:80', '[1:2:3:4:5:6:7:8:9]', '[:::]', '[::1]:65536']
+  for (const host of unusable) {
+    for (const url of ['/v1/posts?limit=1', '/v1/blogs?limit=1', '/v1/feeds/latest?format=atom', '/v1/sitemap.xml', '/v1/blogs/flag/posts/one']) {
+      const res = await get(host, url)
+      t.equal(res.statusCode, 200, `Host ${JSON.stringify(host)}, ${url}: ${res.statusCode} ${res.statusCode === 200 ? '' : res.body.slice(0, 120)}`)
+      t.notOk(res.body.includes(host.replace(/:\d+$/, '')) && !host.startsWith('['), `Host ${JSON.stringify(host)}, ${url}: not in the answer`)
+    }
+    t.match((await get(host)).json().links.self, /^http:\/\/localhost:3000\/v1\/posts/, `Host ${JSON.stringify(host)} falls back`)
   }
+  // A host the URL parser writes another way: links carry its form (the default port dropped).
+  t.match((await get('News.Example:80')).json().links.self, /^http:\/\/news\.example\/v1\/posts/, 'the parser\'s form of a host')
   const feed = (await get('[::1]:3000', '/v1/feeds/latest?format=atom')).body
   t.match(feed, /href="http:\/\/\[::1\]:3000\/v1\/feeds\/latest\?format=atom"/, 'feeds too, IPv6 included')
 })
