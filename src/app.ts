@@ -24,6 +24,7 @@ import { healthRoutes } from './http/health.routes.ts'
 import { metricsPlugin, metricsRoutes } from './http/metrics.ts'
 import { openApiPlugin } from './http/openapi.ts'
 import { overloadPlugin } from './http/overload.ts'
+import { toOriginForm } from './http/public-url.ts'
 import { readRoutingPlugin } from './http/read-routing.ts'
 import { responseCachePlugin } from './http/response-cache.ts'
 import { securityHeadersPlugin } from './http/security-headers.ts'
@@ -96,6 +97,8 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
       const incoming = request.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
+    // A whole URL as the request target is routed by its path, its host taken as the Host.
+    rewriteUrl: toOriginForm,
     bodyLimit: BODY_LIMIT_BYTES,
     // A slow or stalled client cannot hold a connection open for ever.
     requestTimeout: config.requestTimeoutMs,

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import type { IncomingMessage } from 'node:http'
 import type { Config } from '../config.ts'
 import { HeaderMemo } from './header-memo.ts'
 
@@ -59,4 +60,24 @@ export function apiBaseUrl (request: FastifyRequest): string {
   const host = request.host
   if (typeof host !== 'string') return config.publicBaseUrl
   return baseUrlOf(request.protocol === 'https' ? 'https' : 'http', host) ?? config.publicBaseUrl
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)([^#]*)/i
+
+/**
+ * Fastify's rewriteUrl: a request whose target is a whole URL (`GET http://host/v1/posts`, the
+ * absolute form clients send to proxies) becomes the path and query it names, and its host the
+ * Host, as RFC 9112 (3.2.2) tells an origin server to take it. Fastify routed such a request as
+ * it came, and the links built from its URL took that host unchecked (`user:pw@evil.example`
+ * included), where the Host header is checked; a renamed slug's 308 pointed there too.
+ */
+export function toOriginForm (request: IncomingMessage): string {
+  const url = request.url ?? '/'
+  // '/', the origin form: nearly every request, passed on at once.
+  if (url.charCodeAt(0) === 47) return url
+  const absolute = ABSOLUTE_FORM.exec(url)
+  if (absolute === null) return url
+  request.headers.host = absolute[1]
+  const rest = absolute[2] ?? ''
+  return rest.startsWith('/') ? rest : `/${rest}`
 }

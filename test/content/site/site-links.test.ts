@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { newApiKey, newBlog, newPost } from '../../helpers/factories.ts'
+import { rawRequester } from '../../helpers/raw-http.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
 
 // Where links point: a post's `url` is its page on the website (never the API's JSON unless no
@@ -120,6 +121,36 @@ t.test('without PUBLIC_BASE_URL, links follow the host the client called; a forg
   t.match((await get('News.Example:80')).json().links.self, /^http:\/\/news\.example\/v1\/posts/, 'the parser\'s form of a host')
   const feed = (await get('[::1]:3000', '/v1/feeds/latest?format=atom')).body
   t.match(feed, /href="http:\/\/\[::1\]:3000\/v1\/feeds\/latest\?format=atom"/, 'feeds too, IPv6 included')
+})
+
+t.test('a whole URL as the request target: its host is the Host, checked like one, and links never carry it otherwise', async (t) => {
+  const { app } = await site(t, { PUBLIC_BASE_URL: '' })
+  const flag = await app.db.selectFrom('blogs').select('id').where('slug', '=', 'flag').executeTakeFirstOrThrow()
+  await app.db.insertInto('slug_redirects').values({ entity_type: 'blog', scope_id: null, old_slug: 'old-flag', target_id: flag.id }).execute()
+  const raw = await rawRequester(app, { halfClose: false })
+  const send = (target: string) => raw(`GET ${target} HTTP/1.1\r\nHost: news.test\r\nConnection: close\r\n\r\n`)
+  const status = (response: string) => Number(response.slice(9, 12))
+  const self = (response: string) => /"self":"([^"]+)"/.exec(response)?.[1]
+
+  // RFC 9112 3.2.2: an origin server takes the request target's host, not Host's.
+  const absolute = await send('http://evil.example/v1/posts?limit=1')
+  t.equal(status(absolute), 200)
+  t.equal(self(absolute), 'http://evil.example/v1/posts?limit=1', 'the target\'s host, as a Host would be')
+  t.equal(self(await send('HTTP://Evil.Example:80/v1/posts?limit=1')), 'http://evil.example/v1/posts?limit=1', 'scheme and host in any case')
+  // Hosts a Host could not be: the configured default, as for such a Host.
+  for (const target of ['http://user:pw@evil.example/v1/posts?limit=1', 'http://evil.example:99999/v1/posts?limit=1', 'http://999.999.999.999/v1/posts?limit=1', 'http:///v1/posts?limit=1']) {
+    const response = await send(target)
+    t.equal(status(response), 200, `${target}: ${response.split('\r\n', 1)[0]}`)
+    t.equal(self(response), 'http://localhost:3000/v1/posts?limit=1', `${target}: links on the default`)
+    t.notOk(response.includes('evil.example') || response.includes('999.999'), `${target}: its host is nowhere in the answer`)
+  }
+  // A renamed slug's 308 stays on the API's own paths.
+  const moved = await send('http://user@evil.example/v1/blogs/old-flag')
+  t.equal(status(moved), 308)
+  t.match(moved, /\r\nlocation: \/v1\/blogs\/flag\r\n/i, 'Location is the path alone')
+  const feed = await send('http://evil.example/v1/feeds/latest?format=atom')
+  t.match(feed, /href="http:\/\/evil\.example\/v1\/feeds\/latest\?format=atom"/, 'a feed\'s self link too')
+  t.equal(status(await send('http://evil.example')), 404, 'no path: the root, which no route takes')
 })
 
 t.test('with PUBLIC_BASE_URL set, the Host header changes nothing', async (t) => {
