@@ -83,7 +83,8 @@ async function access (app: FastifyInstance): Promise<void> {
     const header = request.headers.authorization
     if (header === undefined) return
     failedAuthentications.check(request.ip)
-    const match = /^Bearer ([^\s]+)$/i.exec(header)
+    // RFC 6750 2.1 and RFC 9110 11.4: the scheme in any case, then one or more spaces.
+    const match = /^Bearer +(\S+)$/i.exec(header)
     if (match === null) {
       failedAuthentications.record(request.ip)
       throw unauthorized('The Authorization header must be "Bearer <key>".', true)

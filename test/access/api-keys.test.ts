@@ -73,6 +73,17 @@ t.test('a bootstrap admin key from ADMIN_API_KEY works, and is never logged', as
   t.notMatch(JSON.stringify(logs), 'SSSSSSSSSS')
 })
 
+t.test('the Authorization header as RFC 6750 and 9110 write it: the scheme in any case, one or more spaces', async (t) => {
+  const { app } = await buildTestApp(t, LIMITS)
+  const admin = await newApiKey(app.db, ['admin'])
+  const status = async (authorization: string) => (await app.inject({ url: '/v1/api-keys', headers: { authorization } })).statusCode
+  for (const header of [`Bearer ${admin}`, `bearer ${admin}`, `BEARER ${admin}`, `Bearer  ${admin}`, `Bearer    ${admin}`]) t.equal(await status(header), 200, JSON.stringify(header.slice(0, 12)))
+  // Not the Bearer scheme, or no single token after it.
+  for (const header of [`Bearer\t${admin}`, `Basic ${Buffer.from(`${admin}:`).toString('base64')}`, 'Bearer', `Token ${admin}`, admin, `Bearer ${admin} ${admin}`]) {
+    t.equal(await status(header), 401, JSON.stringify(header.slice(0, 12)))
+  }
+})
+
 t.test('the CLI creates a key and prints it alone on the last line; list and revoke work', { skip: process.env.TEST_DATABASE_URL || process.env.DATABASE_URL ? false : 'the CLI talks to PostgreSQL here; the embedded path is covered by the routes' }, async (t) => {
   const { testDb, app } = await buildTestApp(t, LIMITS)
   const run = (args: string[]) => promisify(execFile)(process.execPath, ['--import=tsx', 'src/cli.ts', ...args], {
