@@ -2,8 +2,9 @@ import type { FastifyRequest } from 'fastify'
 
 // The media types a request body may have. A PATCH body here is a JSON Merge Patch (RFC 7396)
 // whichever of its two types it is sent as: a field left out stays, null clears a field that may
-// be empty (a 400 names any other), an array replaces the list. Only a post's lead image differs: as application/json an object replaces
-// the image whole (what editors' forms send), as application/merge-patch+json it merges into it.
+// be null (a 400 names any other), an array replaces the list. Only a post's lead image differs:
+// as application/json an object replaces the image whole (what editors' forms send), as
+// application/merge-patch+json it merges into it.
 
 export const BODY_MEDIA_TYPES = ['application/json'] as const
 export const PATCH_MEDIA_TYPES = ['application/merge-patch+json', 'application/json'] as const
