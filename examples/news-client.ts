@@ -40,6 +40,16 @@ export async function readArticle (client: Client, blog: string, slug: string): 
   return data.data
 }
 
+/**
+ * A topic page: the newest posts with any of these tags, their plain text too. List parameters
+ * are arrays; openapi-fetch sends them as `tag=a&tag=b`, and the API takes `tag=a,b` as well.
+ */
+export async function postsTagged (client: Client, tags: string[]): Promise<PostListItem[]> {
+  const { data, error } = await client.GET('/v1/posts', { params: { query: { tag: tags, formats: ['plaintext'], limit: 20 } } })
+  if (error !== undefined) throw new Error(`${error.status} ${error.title}: ${error.detail ?? ''}`)
+  return data.data
+}
+
 /** The "Breaking News" box: the compact JSON feed. */
 export async function breakingNews (client: Client): Promise<FeedItem[]> {
   const { data, error } = await client.GET('/v1/feeds/breaking', { params: { query: { limit: 5, format: 'json' } } })

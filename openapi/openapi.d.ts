@@ -4068,13 +4068,13 @@ export interface operations {
                 /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Only these authors (comma-separated ids). */
-                ids?: string | string[];
+                ids?: string[];
                 /** @description Only these authors (comma-separated slugs). */
-                slug?: string | string[];
+                slug?: string[];
                 /** @description Only authors with public posts in these blogs (ids or slugs). */
-                blog?: string | string[];
+                blog?: string[];
                 /** @description count.posts: add `count.posts`, the number of public posts. */
-                include?: string | string[];
+                include?: "count.posts"[];
             };
             header?: never;
             path?: never;
@@ -4303,7 +4303,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description count.posts: add `count.posts`, the number of public posts. */
-                include?: string | string[];
+                include?: "count.posts"[];
             };
             header?: never;
             path: {
@@ -4692,13 +4692,13 @@ export interface operations {
                 /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Only these tags (comma-separated ids). */
-                ids?: string | string[];
+                ids?: string[];
                 /** @description Only these tags (comma-separated slugs). */
-                slug?: string | string[];
+                slug?: string[];
                 /** @description Only tags with public posts in these blogs (ids or slugs). */
-                blog?: string | string[];
+                blog?: string[];
                 /** @description count.posts: add `count.posts`, the number of public posts. */
-                include?: string | string[];
+                include?: "count.posts"[];
             };
             header?: never;
             path?: never;
@@ -4927,7 +4927,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description count.posts: add `count.posts`, the number of public posts. */
-                include?: string | string[];
+                include?: "count.posts"[];
             };
             header?: never;
             path: {
@@ -5311,13 +5311,13 @@ export interface operations {
                 /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Only posts of these blogs (ids or slugs, comma-separated). */
-                blog?: string | string[];
+                blog?: string[];
                 /** @description Only posts by any of these authors (every author of a post counts). */
-                author?: string | string[];
+                author?: string[];
                 /** @description Only posts with any of these tags. */
-                tag?: string | string[];
+                tag?: string[];
                 /** @description Only these posts (comma-separated ids). */
-                ids?: string | string[];
+                ids?: string[];
                 /**
                  * @description Only posts in this language (BCP 47 tag, exact match).
                  * @example en
@@ -5339,13 +5339,13 @@ export interface operations {
                 /** @description -published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q). */
                 sort?: "-published_at" | "published_at" | "relevance";
                 /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. Items are then SparsePost. */
-                fields?: string | string[];
+                fields?: ("id" | "blog" | "slug" | "url" | "api_url" | "title" | "subtitle" | "excerpt" | "body_html" | "body_text" | "word_count" | "reading_time_minutes" | "lead_image" | "language" | "is_breaking" | "is_featured" | "authors" | "tags" | "status" | "published_at" | "updated_at" | "seo")[];
                 /** @description Bodies to add to each post: html (body_html), plaintext (body_text). */
-                formats?: string | string[];
+                formats?: ("html" | "plaintext")[];
                 /** @description Related resources to add in `included`: authors, tags, blog. */
-                include?: string | string[];
+                include?: ("authors" | "tags" | "blog")[];
                 /** @description Needs a key with content:preview: only posts in these states. Without it, lists show only published posts. */
-                status?: string | string[];
+                status?: ("draft" | "scheduled" | "published" | "archived")[];
                 /** @description estimate: add meta.total, how many posts match: counted up to 10,000 (1,000 with q), the planner's estimate beyond (meta.total_exact says which). */
                 count?: "estimate";
             };
@@ -5583,11 +5583,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Related resources to add in `included`: authors, tags, blog. */
-                include?: string | string[];
+                include?: ("authors" | "tags" | "blog")[];
                 /** @description Only these fields of the post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. The post is then a SparsePost. */
-                fields?: string | string[];
+                fields?: ("id" | "blog" | "slug" | "url" | "api_url" | "title" | "subtitle" | "excerpt" | "body_html" | "body_text" | "word_count" | "reading_time_minutes" | "lead_image" | "language" | "is_breaking" | "is_featured" | "authors" | "tags" | "status" | "published_at" | "updated_at" | "seo")[];
                 /** @description Bodies to add: plaintext adds body_text (body_html is always there unless `fields=` leaves it out). */
-                formats?: string | string[];
+                formats?: ("html" | "plaintext")[];
             };
             header?: never;
             path: {
@@ -6053,11 +6053,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Related resources to add in `included`: authors, tags, blog. */
-                include?: string | string[];
+                include?: ("authors" | "tags" | "blog")[];
                 /** @description Only these fields of the post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. The post is then a SparsePost. */
-                fields?: string | string[];
+                fields?: ("id" | "blog" | "slug" | "url" | "api_url" | "title" | "subtitle" | "excerpt" | "body_html" | "body_text" | "word_count" | "reading_time_minutes" | "lead_image" | "language" | "is_breaking" | "is_featured" | "authors" | "tags" | "status" | "published_at" | "updated_at" | "seo")[];
                 /** @description Bodies to add: plaintext adds body_text (body_html is always there unless `fields=` leaves it out). */
-                formats?: string | string[];
+                formats?: ("html" | "plaintext")[];
             };
             header?: never;
             path: {
@@ -6181,13 +6181,13 @@ export interface operations {
                 /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Only posts of these blogs (ids or slugs, comma-separated). */
-                blog?: string | string[];
+                blog?: string[];
                 /** @description Only posts by any of these authors (every author of a post counts). */
-                author?: string | string[];
+                author?: string[];
                 /** @description Only posts with any of these tags. */
-                tag?: string | string[];
+                tag?: string[];
                 /** @description Only these posts (comma-separated ids). */
-                ids?: string | string[];
+                ids?: string[];
                 /**
                  * @description Only posts in this language (BCP 47 tag, exact match).
                  * @example en
@@ -6209,13 +6209,13 @@ export interface operations {
                 /** @description -published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q). */
                 sort?: "-published_at" | "published_at" | "relevance";
                 /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. Items are then SparsePost. */
-                fields?: string | string[];
+                fields?: ("id" | "blog" | "slug" | "url" | "api_url" | "title" | "subtitle" | "excerpt" | "body_html" | "body_text" | "word_count" | "reading_time_minutes" | "lead_image" | "language" | "is_breaking" | "is_featured" | "authors" | "tags" | "status" | "published_at" | "updated_at" | "seo")[];
                 /** @description Bodies to add to each post: html (body_html), plaintext (body_text). */
-                formats?: string | string[];
+                formats?: ("html" | "plaintext")[];
                 /** @description Related resources to add in `included`: authors, tags, blog. */
-                include?: string | string[];
+                include?: ("authors" | "tags" | "blog")[];
                 /** @description Needs a key with content:preview: only posts in these states. Without it, lists show only published posts. */
-                status?: string | string[];
+                status?: ("draft" | "scheduled" | "published" | "archived")[];
                 /** @description estimate: add meta.total, how many posts match: counted up to 10,000 (1,000 with q), the planner's estimate beyond (meta.total_exact says which). */
                 count?: "estimate";
             };
@@ -6348,13 +6348,13 @@ export interface operations {
                 /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Only posts of these blogs (ids or slugs, comma-separated). */
-                blog?: string | string[];
+                blog?: string[];
                 /** @description Only posts by any of these authors (every author of a post counts). */
-                author?: string | string[];
+                author?: string[];
                 /** @description Only posts with any of these tags. */
-                tag?: string | string[];
+                tag?: string[];
                 /** @description Only these posts (comma-separated ids). */
-                ids?: string | string[];
+                ids?: string[];
                 /**
                  * @description Only posts in this language (BCP 47 tag, exact match).
                  * @example en
@@ -6376,13 +6376,13 @@ export interface operations {
                 /** @description -published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q). */
                 sort?: "-published_at" | "published_at" | "relevance";
                 /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. Items are then SparsePost. */
-                fields?: string | string[];
+                fields?: ("id" | "blog" | "slug" | "url" | "api_url" | "title" | "subtitle" | "excerpt" | "body_html" | "body_text" | "word_count" | "reading_time_minutes" | "lead_image" | "language" | "is_breaking" | "is_featured" | "authors" | "tags" | "status" | "published_at" | "updated_at" | "seo")[];
                 /** @description Bodies to add to each post: html (body_html), plaintext (body_text). */
-                formats?: string | string[];
+                formats?: ("html" | "plaintext")[];
                 /** @description Related resources to add in `included`: authors, tags, blog. */
-                include?: string | string[];
+                include?: ("authors" | "tags" | "blog")[];
                 /** @description Needs a key with content:preview: only posts in these states. Without it, lists show only published posts. */
-                status?: string | string[];
+                status?: ("draft" | "scheduled" | "published" | "archived")[];
                 /** @description estimate: add meta.total, how many posts match: counted up to 10,000 (1,000 with q), the planner's estimate beyond (meta.total_exact says which). */
                 count?: "estimate";
             };
@@ -6515,13 +6515,13 @@ export interface operations {
                 /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Only posts of these blogs (ids or slugs, comma-separated). */
-                blog?: string | string[];
+                blog?: string[];
                 /** @description Only posts by any of these authors (every author of a post counts). */
-                author?: string | string[];
+                author?: string[];
                 /** @description Only posts with any of these tags. */
-                tag?: string | string[];
+                tag?: string[];
                 /** @description Only these posts (comma-separated ids). */
-                ids?: string | string[];
+                ids?: string[];
                 /**
                  * @description Only posts in this language (BCP 47 tag, exact match).
                  * @example en
@@ -6543,13 +6543,13 @@ export interface operations {
                 /** @description -published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q). */
                 sort?: "-published_at" | "published_at" | "relevance";
                 /** @description Only these fields of each post (id is always there): id, blog, slug, url, api_url, title, subtitle, excerpt, body_html, body_text, word_count, reading_time_minutes, lead_image, language, is_breaking, is_featured, authors, tags, status, published_at, updated_at, seo. Items are then SparsePost. */
-                fields?: string | string[];
+                fields?: ("id" | "blog" | "slug" | "url" | "api_url" | "title" | "subtitle" | "excerpt" | "body_html" | "body_text" | "word_count" | "reading_time_minutes" | "lead_image" | "language" | "is_breaking" | "is_featured" | "authors" | "tags" | "status" | "published_at" | "updated_at" | "seo")[];
                 /** @description Bodies to add to each post: html (body_html), plaintext (body_text). */
-                formats?: string | string[];
+                formats?: ("html" | "plaintext")[];
                 /** @description Related resources to add in `included`: authors, tags, blog. */
-                include?: string | string[];
+                include?: ("authors" | "tags" | "blog")[];
                 /** @description Needs a key with content:preview: only posts in these states. Without it, lists show only published posts. */
-                status?: string | string[];
+                status?: ("draft" | "scheduled" | "published" | "archived")[];
                 /** @description estimate: add meta.total, how many posts match: counted up to 10,000 (1,000 with q), the planner's estimate beyond (meta.total_exact says which). */
                 count?: "estimate";
             };
@@ -6983,11 +6983,11 @@ export interface operations {
                 /** @description full: each item carries the whole sanitized article. */
                 content?: "summary" | "full";
                 /** @description Only posts of these blogs (ids or slugs). */
-                blog?: string;
+                blog?: string[];
                 /** @description Only posts by any of these authors. */
-                author?: string;
+                author?: string[];
                 /** @description Only posts with any of these tags. */
-                tag?: string;
+                tag?: string[];
                 language?: string;
             };
             header?: never;
@@ -7112,11 +7112,11 @@ export interface operations {
                 /** @description full: each item carries the whole sanitized article. */
                 content?: "summary" | "full";
                 /** @description Only posts of these blogs (ids or slugs). */
-                blog?: string;
+                blog?: string[];
                 /** @description Only posts by any of these authors. */
-                author?: string;
+                author?: string[];
                 /** @description Only posts with any of these tags. */
-                tag?: string;
+                tag?: string[];
                 language?: string;
             };
             header?: never;
@@ -7241,11 +7241,11 @@ export interface operations {
                 /** @description full: each item carries the whole sanitized article. */
                 content?: "summary" | "full";
                 /** @description Only posts of these blogs (ids or slugs). */
-                blog?: string;
+                blog?: string[];
                 /** @description Only posts by any of these authors. */
-                author?: string;
+                author?: string[];
                 /** @description Only posts with any of these tags. */
-                tag?: string;
+                tag?: string[];
                 language?: string;
             };
             header?: never;
@@ -7373,11 +7373,11 @@ export interface operations {
                 /** @description full: each item carries the whole sanitized article. */
                 content?: "summary" | "full";
                 /** @description Only posts of these blogs (ids or slugs). */
-                blog?: string;
+                blog?: string[];
                 /** @description Only posts by any of these authors. */
-                author?: string;
+                author?: string[];
                 /** @description Only posts with any of these tags. */
-                tag?: string;
+                tag?: string[];
                 language?: string;
             };
             header?: never;
@@ -7505,11 +7505,11 @@ export interface operations {
                 /** @description full: each item carries the whole sanitized article. */
                 content?: "summary" | "full";
                 /** @description Only posts of these blogs (ids or slugs). */
-                blog?: string;
+                blog?: string[];
                 /** @description Only posts by any of these authors. */
-                author?: string;
+                author?: string[];
                 /** @description Only posts with any of these tags. */
-                tag?: string;
+                tag?: string[];
                 language?: string;
             };
             header?: never;
@@ -8065,7 +8065,7 @@ export interface operations {
                 /** @description Changes per call, 1 to 1000. */
                 limit?: number;
                 /** @description Only these kinds: blog, author, tag, post (comma-separated). */
-                types?: string;
+                types?: ("blog" | "author" | "tag" | "post")[];
                 /** @description Only changes of this blog and its posts. */
                 blog?: string;
                 /** @description Seconds to wait for a change when there is none yet (long poll), up to 30. */

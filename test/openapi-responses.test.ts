@@ -16,12 +16,15 @@ import { databaseName, quoteIdent, testServerUrl, withAdminClient } from './help
 // documented `x-response-variants` for `fields=` and preview keys). Asked of every operation,
 // as every kind of caller, with a family of bad requests, rate-limited, and with the database
 // gone. Found this way: 413 on most writes, 400/413/415 on POSTs without a body, 304 on
-// scoped and Ghost reads, Ghost's 429 and 503, and 401/429 on the probes were all undocumented.
+// scoped and Ghost reads, Ghost's 429 and 503, and 401/429 on the probes were all undocumented;
+// and, with values inside and outside each parameter's schema, list parameters documented as
+// "a string or an array of strings" (no enum, no format for their items), feeds refusing a
+// list sent as repeated parameters, and a bad `fields=` on a missing tag's posts answered 404.
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020
 interface MediaType { schema?: unknown }
-interface Parameter { in: string, name: string, schema?: ParameterSchema }
-interface ParameterSchema { type?: string, maxLength?: number, maximum?: number, minimum?: number, enum?: unknown[], pattern?: string, maxItems?: number, items?: ParameterSchema, anyOf?: ParameterSchema[] }
+interface Parameter { in: string, name: string, style?: string, explode?: boolean, schema?: ParameterSchema }
+interface ParameterSchema { type?: string, format?: string, maxLength?: number, maximum?: number, minimum?: number, enum?: unknown[], pattern?: string, minItems?: number, maxItems?: number, items?: ParameterSchema, anyOf?: ParameterSchema[], examples?: unknown[] }
 interface Operation {
   operationId: string
   parameters?: Parameter[]
@@ -118,12 +121,36 @@ async function demoWorld (app: FastifyInstance) {
   return { keys, fills, url, blog }
 }
 
+/** Values a single value's schema refuses, each just past one of its limits. */
+function refusedBy (schema: ParameterSchema): string[] {
+  const out: string[] = []
+  if (schema.maxLength !== undefined) out.push('x'.repeat(schema.maxLength + 1))
+  if (schema.maximum !== undefined) out.push(String(schema.maximum + 1))
+  if (schema.minimum !== undefined) out.push(String(schema.minimum - 1))
+  if (schema.enum !== undefined) out.push('not-one-of-them')
+  if (schema.type === 'boolean') out.push('maybe')
+  if (schema.format === 'uuid') out.push('0190000-not-a-uuid')
+  if (schema.pattern !== undefined) {
+    const pattern = new RegExp(schema.pattern, 'u')
+    const refused = ['NOT VALID!', '\u0001', '2014-13-45', '-'].find((candidate) => !pattern.test(candidate))
+    if (refused !== undefined) out.push(refused)
+  }
+  return out
+}
+
+/** A value a list's items schema allows: its first enum word, its example's first item, an id. */
+function allowedItem (schema: ParameterSchema): string {
+  const example = schema.examples?.[0]
+  return String(schema.items?.enum?.[0] ?? (Array.isArray(example) ? example[0] : undefined) ?? (schema.items?.format === 'uuid' ? NOBODY : 'v'))
+}
+
 /**
  * For each path and query parameter of an operation, values just outside what its schema in the
  * document allows: a character past its maxLength, one past its maximum or below its minimum,
- * an item past its maxItems, a word outside its enum, a value its pattern refuses. Each must be
- * a documented 400: `GET /v1/webhooks/{id}` with 101 characters was a 400 its operation did not
- * list, since the fixed garbage values above never went past that limit.
+ * a word outside its enum, a value its pattern or format refuses; for a list, an item more than
+ * its maxItems, none at all, and an item its items' schema refuses. Each must be a documented
+ * 400: `GET /v1/webhooks/{id}` with 101 characters was a 400 its operation did not list, since
+ * the fixed garbage values above never went past that limit.
  */
 function outOfSchemaValues (operation: Operation): Array<{ parameter: Parameter, value: string | string[] }> {
   const out: Array<{ parameter: Parameter, value: string | string[] }> = []
@@ -132,20 +159,54 @@ function outOfSchemaValues (operation: Operation): Array<{ parameter: Parameter,
     const schema = parameter.schema ?? {}
     for (const branch of schema.anyOf ?? [schema]) {
       const add = (value: string | string[]) => out.push({ parameter, value })
-      if (branch.maxLength !== undefined) add('x'.repeat(branch.maxLength + 1))
-      if (branch.maximum !== undefined) add(String(branch.maximum + 1))
-      if (branch.minimum !== undefined) add(String(branch.minimum - 1))
-      if (branch.enum !== undefined) add('not-one-of-them')
-      if (branch.type === 'boolean') add('maybe')
-      if (branch.pattern !== undefined) {
-        const pattern = new RegExp(branch.pattern, 'u')
-        const refused = ['NOT VALID!', '\u0001', '2014-13-45', '-'].find((candidate) => !pattern.test(candidate))
-        if (refused !== undefined) add(refused)
+      if (branch.type !== 'array' || parameter.in !== 'query') {
+        for (const value of refusedBy(branch)) add(value)
+        continue
       }
-      if (branch.type === 'array' && branch.maxItems !== undefined && parameter.in === 'query') add(Array.from({ length: branch.maxItems + 1 }, (_, i) => `v${i}`))
+      if (branch.maxItems !== undefined) add(Array.from({ length: branch.maxItems + 1 }, () => allowedItem(branch)))
+      if (branch.minItems !== undefined && branch.minItems > 0) add([])
+      for (const value of refusedBy(branch.items ?? {})) add([value])
     }
   }
   return out
+}
+
+/**
+ * For each query parameter, values its schema allows: every word of its enum, its bounds, both
+ * booleans, its examples; for a list, each word of its items' enum alone and as many as it
+ * takes at once. None may be a 400: the document must not promise more than the API takes
+ * (what Schemathesis calls positive data acceptance). The list parameters had said only "a
+ * string, or an array of strings".
+ */
+function inSchemaValues (operation: Operation): Array<{ parameter: Parameter, value: string | string[] }> {
+  const out: Array<{ parameter: Parameter, value: string | string[] }> = []
+  for (const parameter of operation.parameters ?? []) {
+    if (parameter.in !== 'query') continue
+    const schema = parameter.schema ?? {}
+    const add = (value: string | string[]) => out.push({ parameter, value })
+    for (const example of schema.examples ?? []) add(Array.isArray(example) ? example.map(String) : String(example))
+    if (schema.type === 'array') {
+      const words = (schema.items?.enum ?? []).map(String)
+      for (const word of words) add([word])
+      if (words.length > 1) add(words.slice(0, schema.maxItems))
+      continue
+    }
+    for (const word of schema.enum ?? []) add(String(word))
+    if (schema.type === 'boolean') { add('true'); add('false') }
+    if (schema.type === 'integer') {
+      if (schema.minimum !== undefined) add(String(schema.minimum))
+      if (schema.maximum !== undefined) add(String(schema.maximum))
+    }
+  }
+  return out
+}
+
+/** A parameter's value as a query string, in the form its document says: `a,b` for `explode: false`. */
+function queryOf (parameter: Parameter, value: string | string[]): string {
+  const pairs: Array<[string, string]> = Array.isArray(value) && parameter.explode === false
+    ? [[parameter.name, value.join(',')]]
+    : [value].flat().map((item): [string, string] => [parameter.name, item])
+  return `?${new URLSearchParams(pairs).toString()}`
 }
 
 const BAD_QUERIES = ['', '?limit=abc', '?limit=100000', '?cursor=garbage', '?unknown=1', '?limit=1&limit=2', '?filter=tag:news', '?include=authors,tags&fields=title', '?q=%00', '?format=xml', '?page=-1']
@@ -187,7 +248,7 @@ t.test('every answer to every operation, as every caller, to a family of bad req
       // Ghost's key is the credential, checked first, as Ghost does: any key it does not know is a 401.
       const ghostKey = path.includes('/ghost/') && parameter.name === 'key'
       const fill = parameter.in === 'path' ? { ...fills.real, [parameter.name]: String(value) } : fills.real
-      const query = parameter.in === 'query' && !ghostKey ? `?${new URLSearchParams([value].flat().map((item): [string, string] => [parameter.name, item])).toString()}` : ''
+      const query = parameter.in === 'query' && !ghostKey ? queryOf(parameter, value) : ''
       const target = ghostKey ? url(path, fill).replace(/key=[^&]*/, `key=${encodeURIComponent(String(value))}`) : url(path, fill, query)
       const payload = method === 'get' || method === 'delete' ? undefined : '{}'
       const status = await check(path, method, operation, { method: method.toUpperCase(), url: target, headers: { ...auth, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) }, ...(payload === undefined ? {} : { payload }) })
@@ -199,6 +260,27 @@ t.test('every answer to every operation, as every caller, to a family of bad req
   }
   t.ok(outOfSchema > 300, `${outOfSchema} parameters sent just outside their schemas`)
   t.same(notRefused.slice(0, 20), [], `${notRefused.length} values outside the document's schema were not refused`)
+
+  // Every query parameter inside its schema, one at a time, as the admin; with what its
+  // description says it needs (JSON Schema cannot say that one parameter needs another).
+  const needs: Record<string, string> = { 'sort=relevance': '&q=coalition' }
+  const refused: string[] = []
+  let inSchema = 0
+  for (const { path, method, operation } of operations) {
+    for (const { parameter, value } of inSchemaValues(operation)) {
+      if (path.includes('/ghost/') && parameter.name === 'key') continue
+      const payload = method === 'get' || method === 'delete' ? undefined : '{}'
+      // A list as the document writes it (`a,b`), and repeated (`x=a&x=b`), which the API takes too.
+      const forms = Array.isArray(value) && value.length > 1 ? [queryOf(parameter, value), queryOf({ ...parameter, explode: true }, value)] : [queryOf(parameter, value)]
+      for (const query of forms) {
+        const status = await check(path, method, operation, { method: method.toUpperCase(), url: url(path, fills.real, query + (needs[`${parameter.name}=${String(value)}`] ?? '')), headers: { ...auth, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) }, ...(payload === undefined ? {} : { payload }), variant: parameter.name === 'fields' ? 'fields' : 'preview' })
+        inSchema++
+        if (status === 400 || status >= 500) refused.push(`${operation.operationId} ${query.slice(0, 80)} -> ${status}`)
+      }
+    }
+  }
+  t.ok(inSchema > 100, `${inSchema} parameters sent inside their schemas`)
+  t.same(refused.slice(0, 20), [], `${refused.length} values the document allows were refused`)
 
   t.comment(`statuses seen: ${[...seen].sort().map(([status, count]) => `${status} ×${count}`).join(', ')}`)
   t.same(problems.slice(0, 20), [], `${problems.length} answers the document does not describe`)

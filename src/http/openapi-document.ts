@@ -138,6 +138,36 @@ export function withOptionalBodies (document: Json): Json {
   return document
 }
 
+/**
+ * A list parameter (`x-query-list`, content/common/query-params.ts) comes out of Zod as "a string
+ * or an array of strings"; it becomes what OpenAPI calls a comma-separated list: an array of its
+ * items (their enum, pattern or format), `style: form, explode: false`. The API takes repeated
+ * parameters too, which the form with `explode: true` would be; a document can say only one.
+ */
+export function withListParameters (document: Json): Json {
+  for (const [, operation] of operations(document)) {
+    for (const parameter of operation.parameters ?? []) {
+      const schema = parameter.schema as Json | undefined
+      const list = schema?.['x-query-list'] as { items: Json, maxItems: number } | undefined
+      if (schema === undefined || list === undefined) continue
+      // The example sits on the string branch, written as a client sends it: `a,b`.
+      const branches = (schema.anyOf ?? []) as Json[]
+      const example = branches.flatMap((branch) => (branch.examples ?? []) as unknown[]).find((value) => typeof value === 'string')
+      parameter.schema = {
+        ...(schema.description === undefined ? {} : { description: schema.description }),
+        type: 'array',
+        items: list.items,
+        minItems: 1,
+        maxItems: list.maxItems,
+        ...(example === undefined ? {} : { examples: [example.split(',')] })
+      }
+      parameter.style = 'form'
+      parameter.explode = false
+    }
+  }
+  return document
+}
+
 const SAFE_INTEGER = 9007199254740991
 
 /**

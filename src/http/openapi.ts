@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
-import { withOptionalBodies, withPlainSchemas, withStandardResponses } from './openapi-document.ts'
+import { withListParameters, withOptionalBodies, withPlainSchemas, withStandardResponses } from './openapi-document.ts'
 import { declareAccess } from './route-access.ts'
 
 export const OPENAPI_PATH = '/openapi.json'
@@ -116,8 +116,8 @@ async function openApi (app: FastifyInstance, { version }: { version: string }):
       if (config?.access === undefined || output.schema === undefined) return output
       return { ...output, schema: { ...output.schema, 'x-access': config.access, ...(config.idempotent === true ? { 'x-idempotent': true } : {}) } }
     },
-    transformObject: (document) => withPlainSchemas(withOptionalBodies(withStandardResponses(
-      withRedirectHeaders(withoutUnusedSchemas(jsonSchemaTransformObject(document))) as Record<string, unknown>))) as OpenApiDocument
+    transformObject: (document) => withPlainSchemas(withListParameters(withOptionalBodies(withStandardResponses(
+      withRedirectHeaders(withoutUnusedSchemas(jsonSchemaTransformObject(document))) as Record<string, unknown>)))) as OpenApiDocument
   })
 
   // The reference pages and their assets are for anyone, with or without a key.

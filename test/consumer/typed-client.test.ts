@@ -8,7 +8,7 @@ import t from 'tap'
 import { seedDemo } from '../../src/demo/seed-demo.ts'
 import { editorClient, publishNow, writeDraft } from '../../examples/editor-client.ts'
 import { generateClientTypes, SPEC_FILE, TYPES_FILE } from '../../examples/generate-types.ts'
-import { allPostsOfBlog, blogRss, breakingNews, headline, newsClient, readArticle } from '../../examples/news-client.ts'
+import { allPostsOfBlog, blogRss, breakingNews, headline, newsClient, postsTagged, readArticle } from '../../examples/news-client.ts'
 import { atomViolations, jsonFeedViolations, rssViolations } from '../helpers/feed-rules.ts'
 import { newApiKey } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
@@ -57,6 +57,12 @@ t.test('the example client and every feed the document lists, against a running 
   t.ok(article.body_html.length > 1000)
   await t.rejects(readArticle(client, 'under-the-black-flag', 'no-such-post'), /404/, 'a typed error')
   t.ok((await breakingNews(client)).every((item) => item.is_breaking))
+  // List parameters as the generated types have them (arrays), sent the way openapi-fetch sends them.
+  const tagged = await postsTagged(client, ['islamic-state', 'central-asia'])
+  const expected = (await app.inject({ url: '/v1/posts?tag=islamic-state,central-asia&formats=plaintext&limit=20' })).json().data
+  t.same(tagged.map((post) => post.id), expected.map((post: { id: string }) => post.id), 'tag: [a, b] is tag=a,b')
+  t.ok(tagged.length > 0 && tagged.every((post) => typeof post.body_text === 'string' && post.tags.some((tag) => ['islamic-state', 'central-asia'].includes(tag.slug))))
+  t.ok(tagged.some((post) => post.tags.some((tag) => tag.slug === 'central-asia')) && tagged.some((post) => post.tags.some((tag) => tag.slug === 'islamic-state')), 'posts of either tag')
   t.same(rssViolations(await blogRss(client, 'under-the-black-flag')), [])
 
   // Every feed operation in the document, every format, read as partners read them.

@@ -25,7 +25,7 @@ import {
   PostPageSchema, PostResponseSchema, PreviewPostPageSchema, PreviewPostResponseSchema, SinglePostQuerySchema, SparsePostPageSchema,
   SparsePostResponseSchema, type PostListQuery
 } from './posts.schemas.ts'
-import { checkedInclude, listOwners, loadIncluded, POST_CURSOR, positionCursorKey, postCursorKey, resolveFields, resolveListRequest, type ListScope } from './posts.service.ts'
+import { checkedInclude, checkListQuery, type CheckedListQuery, listOwners, loadIncluded, POST_CURSOR, positionCursorKey, postCursorKey, resolveFields, resolveListRequest, type ListScope } from './posts.service.ts'
 import { routePlugin } from '../../http/route-plugin.ts'
 
 const LIST_DESCRIPTION = 'Public posts, newest first unless `sort` says otherwise, a page at a time (keyset ' +
@@ -88,10 +88,10 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
   const config = app.config
   const findPost = postLookups(app)
 
-  async function sendPostPage (request: FastifyRequest, reply: FastifyReply, query: PostListQuery, scope: ListScope, owner?: { type: PostOwner['entity'], id: string }): Promise<PostPage> {
+  async function sendPostPage (request: FastifyRequest, reply: FastifyReply, query: PostListQuery, checked: CheckedListQuery, scope: ListScope, owner?: { type: PostOwner['entity'], id: string }): Promise<PostPage> {
     if (query.status !== undefined) requireScope(request, 'content:preview', 'Filtering by status')
     const audience = audienceOf(request, reply)
-    const resolved = await resolveListRequest(referenceIds(request), query, scope)
+    const resolved = await resolveListRequest(referenceIds(request), query, scope, checked)
     const links = linksFor(request)
     const listing = {
       audience,
@@ -152,7 +152,7 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
       response: { 200: PostPageSchema.describe('A page of posts.'), ...problemResponses(400, 422) },
       ...responseVariants(POST_PAGE_VARIANTS)
     }
-  }, async (request, reply) => sendPostPage(request, reply, request.query, {}))
+  }, async (request, reply) => sendPostPage(request, reply, request.query, checkListQuery(request.query), {}))
 
   app.get('/v1/posts/:id', {
     config: { access: 'public' },
@@ -239,8 +239,9 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
         ...responseVariants(POST_PAGE_VARIANTS)
       }
     }, async (request, reply) => {
+      const checked = checkListQuery(request.query)
       const found = await findOrRedirect(request, owner.address, ownerRef(owner, request.params))
-      return sendPostPage(request, reply, request.query, owner.scopeOf(found.id), { type: owner.entity, id: found.id })
+      return sendPostPage(request, reply, request.query, checked, owner.scopeOf(found.id), { type: owner.entity, id: found.id })
     })
   }
 }

@@ -178,6 +178,9 @@ const dateParam = z.union([z.iso.datetime({ offset: true }).meta({ examples: ['2
   .transform((value) => new Date(value))
 
 export const INCLUDABLE = ['authors', 'tags', 'blog'] as const
+// Field and relation names are checked after parsing (posts.service.ts checkedNames), so that the
+// 400 names every unknown one and the known ones; the document lists them as the items' enum.
+const nameIn = (names: readonly string[]) => z.string().meta({ enum: [...names] })
 
 export const PostListQuerySchema = z.object({
   limit: LimitSchema,
@@ -202,11 +205,11 @@ export const PostListQuerySchema = z.object({
     .describe('Full-text search, web-search syntax: "quoted phrase", -excluded, or. A search has a time limit: a page may then hold fewer posts than `limit`, even none, and still have a `next_cursor` that goes on where it stopped; follow it until it is null. By relevance, a search with more matches than can be ranked in time is a 422.').meta({ examples: ['Lavrov "coalition" -Ukraine'] }),
   sort: z.enum(['-published_at', 'published_at', 'relevance']).default('-published_at')
     .describe('-published_at: newest first (default); published_at: oldest first; relevance: best match first (needs q).'),
-  fields: list(z.string(), 30, 'field', 'title,url,published_at').optional()
+  fields: list(nameIn(POST_FIELDS), 30, 'field', 'title,url,published_at').optional()
     .describe(`Only these fields of each post (id is always there): ${POST_FIELDS.join(', ')}. Items are then SparsePost.`),
   formats: list(z.enum(['html', 'plaintext']), 2, 'format', 'plaintext').optional()
     .describe('Bodies to add to each post: html (body_html), plaintext (body_text).'),
-  include: list(z.string(), 3, 'relation', 'authors,tags').optional()
+  include: list(nameIn(INCLUDABLE), 3, 'relation', 'authors,tags').optional()
     .describe('Related resources to add in `included`: authors, tags, blog.'),
   status: list(PostStatusSchema, 4, 'status', 'draft,scheduled').optional()
     .describe('Needs a key with content:preview: only posts in these states. Without it, lists show only published posts.'),
@@ -219,8 +222,8 @@ export type PostListQuery = z.infer<typeof PostListQuerySchema>
 export const PostIdParamsSchema = z.object({ id: z.string().max(200).describe('The post id (UUID).') })
 export const BlogPostParamsSchema = z.object({ blog: IdOrSlugSchema, slug: z.string().min(1).max(200).describe('The post slug.') })
 export const SinglePostQuerySchema = z.object({
-  include: list(z.string(), 3, 'relation').optional().describe('Related resources to add in `included`: authors, tags, blog.'),
-  fields: list(z.string(), 30, 'field', 'title,url,body_html').optional()
+  include: list(nameIn(INCLUDABLE), 3, 'relation').optional().describe('Related resources to add in `included`: authors, tags, blog.'),
+  fields: list(nameIn(POST_FIELDS), 30, 'field', 'title,url,body_html').optional()
     .describe(`Only these fields of the post (id is always there): ${POST_FIELDS.join(', ')}. The post is then a SparsePost.`),
   formats: list(z.enum(['html', 'plaintext']), 2, 'format', 'html,plaintext').optional()
     .describe('Bodies to add: plaintext adds body_text (body_html is always there unless `fields=` leaves it out).')

@@ -62,7 +62,16 @@ export interface ResolvedListRequest {
 
 const SORTS: Record<PostListQuery['sort'], PostSort> = { '-published_at': 'newest', published_at: 'oldest', relevance: 'relevance' }
 
-export async function resolveListRequest (ids: ReferenceIds, query: PostListQuery, scope: ListScope): Promise<ResolvedListRequest> {
+/** What a list query asks that needs no lookup. */
+export type CheckedListQuery = Pick<ResolvedListRequest, 'sort' | 'after' | 'fields' | 'sparse' | 'include'>
+
+/**
+ * The parts of a list query that are wrong wherever they are sent (relevance without q, unknown
+ * fields or relations, a cursor of another order): 400, checked before the blog, author or tag
+ * of the route is looked up, as a single post's fields are, so that a bad query is a 400 whether
+ * or not that owner exists (it had been a 404, or a 308 to a URL that answers 400).
+ */
+export function checkListQuery (query: PostListQuery): CheckedListQuery {
   const sort = SORTS[query.sort]
   if (sort === 'relevance' && query.q === undefined) {
     throw badRequest('validation_failed', 'sort=relevance needs a search query in q.', [{ path: 'query.sort', message: 'relevance needs q' }])
@@ -76,7 +85,11 @@ export async function resolveListRequest (ids: ReferenceIds, query: PostListQuer
     if (cursorSort !== sort) throw badRequest('invalid_cursor', 'The cursor belongs to another sort order.', [{ path: 'query.cursor', message: 'was issued for another sort' }])
     after = { publishedAt, id, rank: rank ?? undefined }
   }
+  return { sort, after, fields, sparse, include }
+}
 
+export async function resolveListRequest (ids: ReferenceIds, query: PostListQuery, scope: ListScope, checked: CheckedListQuery): Promise<ResolvedListRequest> {
+  const { sort, after, fields, sparse, include } = checked
   const owners = await resolveOwners(ids, query, scope)
   return {
     sort,

@@ -7,14 +7,14 @@ import { TimestampSchema } from '../../content/common/fields.ts'
 import { PreviewPostSchema } from '../../content/posts/posts.schemas.ts'
 import { TagSchema } from '../../content/tags/tags.schemas.ts'
 import { integerParam } from '../../http/pagination.ts'
+import { listParam } from '../../content/common/query-params.ts'
 
 export const MAX_WAIT_SECONDS = 30
 
 export const ChangesQuerySchema = z.object({
   since: z.string().min(1).max(200).optional().describe('`meta.next_cursor` of the previous call; without it, from the beginning.'),
   limit: integerParam(1, 1000).default(100).describe('Changes per call, 1 to 1000.'),
-  types: z.string().max(100).transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
-    .pipe(z.array(EntityTypeSchema).min(1)).optional().describe(`Only these kinds: ${ENTITY_TYPES.join(', ')} (comma-separated).`),
+  types: listParam(EntityTypeSchema, 10, 'kind', 'post').optional().describe(`Only these kinds: ${ENTITY_TYPES.join(', ')} (comma-separated).`),
   blog: IdOrSlugSchema.optional().describe('Only changes of this blog and its posts.'),
   wait: integerParam(0, MAX_WAIT_SECONDS).default(0)
     .describe(`Seconds to wait for a change when there is none yet (long poll), up to ${MAX_WAIT_SECONDS}.`),

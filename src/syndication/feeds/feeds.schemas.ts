@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { IdOrSlugSchema } from '../../content/addressing/identifiers.ts'
 import { LanguageTagSchema, TimestampSchema } from '../../content/common/fields.ts'
+import { listParam } from '../../content/common/query-params.ts'
 import { BlogSummarySchema, SummarySchema } from '../../content/posts/posts.schemas.ts'
 import { integerParam } from '../../http/pagination.ts'
 import { FLAGSHIP_LEAD_IMAGE } from '../../demo/flagship-post.ts'
@@ -8,17 +9,14 @@ import { FLAGSHIP_LEAD_IMAGE } from '../../demo/flagship-post.ts'
 export const FEED_FORMATS = ['json', 'rss', 'atom', 'jsonfeed'] as const
 export type FeedFormat = (typeof FEED_FORMATS)[number]
 
-const commaList = z.string().max(4200).transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
-  .pipe(z.array(IdOrSlugSchema).min(1).max(20))
-
 export const FeedQuerySchema = z.object({
   format: z.enum(FEED_FORMATS).optional()
     .describe('json (compact, for widgets), rss, atom or jsonfeed (JSON Feed 1.1). Without it, the Accept header decides by RFC 9110 rules (generic XML, application/xml or text/xml, gets rss); json by default.'),
   limit: integerParam(1, 100).default(20).describe('Items, 1 to 100.'),
   content: z.enum(['summary', 'full']).default('summary').describe('full: each item carries the whole sanitized article.'),
-  blog: commaList.optional().describe('Only posts of these blogs (ids or slugs).'),
-  author: commaList.optional().describe('Only posts by any of these authors.'),
-  tag: commaList.optional().describe('Only posts with any of these tags.'),
+  blog: listParam(IdOrSlugSchema, 20, 'blog', 'under-the-black-flag').optional().describe('Only posts of these blogs (ids or slugs).'),
+  author: listParam(IdOrSlugSchema, 20, 'author', 'joanna-paraszczuk').optional().describe('Only posts by any of these authors.'),
+  tag: listParam(IdOrSlugSchema, 20, 'tag', 'islamic-state,syria').optional().describe('Only posts with any of these tags.'),
   language: LanguageTagSchema.optional()
 }).strict()
 export type FeedQuery = z.infer<typeof FeedQuerySchema>

@@ -63,6 +63,14 @@ t.test('fields= chooses the fields on lists and single posts; the response is a 
   const unknown = await app.inject({ url: `/v1/posts/${id}?fields=title,secret` })
   t.equal(unknown.statusCode, 400)
   t.match(unknown.json().detail, /Unknown field: secret/)
+  // A query wrong wherever it is sent is a 400 before the owner of the list is looked up: it had
+  // been a 404 for an unknown tag, where the same query on a known one was a 400.
+  for (const owner of ['blogs/flag', 'blogs/no-such-blog', 'authors/no-such-author', 'tags/no-such-tag']) {
+    for (const query of ['fields=secret', 'include=comments', 'sort=relevance']) {
+      const res = await app.inject({ url: `/v1/${owner}/posts?${query}` })
+      t.equal(res.statusCode, 400, `${owner} ${query}: ${res.body}`)
+    }
+  }
 })
 
 t.test('a preview key sees drafts without a publish time, as PreviewPost', async (t) => {
