@@ -25,6 +25,7 @@ import { metricsPlugin, metricsRoutes } from './http/metrics.ts'
 import { openApiPlugin } from './http/openapi.ts'
 import { overloadPlugin } from './http/overload.ts'
 import { toOriginForm } from './http/public-url.ts'
+import { parseQueryString } from './http/query-string.ts'
 import { readRoutingPlugin } from './http/read-routing.ts'
 import { responseCachePlugin } from './http/response-cache.ts'
 import { securityHeadersPlugin } from './http/security-headers.ts'
@@ -107,8 +108,9 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     clientErrorHandler,
     // Whose X-Forwarded-For to believe (TRUST_PROXY): nobody's unless the operator says.
     trustProxy: trustProxyOption(config.trustProxy),
-    // Slugs may be up to 200 characters; the router's default cap of 100 would 404 them.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 }
+    // Slugs may be up to 200 characters; the router's default cap of 100 would 404 them. A list
+    // written `tag[]=a` (axios) is `tag=a`.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500, querystringParser: parseQueryString }
   }).withTypeProvider<ZodTypeProvider>()
 
   // The platform: each of these is used by the ones after it and by the routes.

@@ -19,7 +19,8 @@ import { databaseName, quoteIdent, testServerUrl, withAdminClient } from './help
 // scoped and Ghost reads, Ghost's 429 and 503, and 401/429 on the probes were all undocumented;
 // and, with values inside and outside each parameter's schema, list parameters documented as
 // "a string or an array of strings" (no enum, no format for their items), feeds refusing a
-// list sent as repeated parameters, and a bad `fields=` on a missing tag's posts answered 404.
+// list sent as repeated parameters, every list refusing axios's `tag[]=a`, and a bad `fields=`
+// on a missing tag's posts answered 404.
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020
 interface MediaType { schema?: unknown }
@@ -270,8 +271,11 @@ t.test('every answer to every operation, as every caller, to a family of bad req
     for (const { parameter, value } of inSchemaValues(operation)) {
       if (path.includes('/ghost/') && parameter.name === 'key') continue
       const payload = method === 'get' || method === 'delete' ? undefined : '{}'
-      // A list as the document writes it (`a,b`), and repeated (`x=a&x=b`), which the API takes too.
-      const forms = Array.isArray(value) && value.length > 1 ? [queryOf(parameter, value), queryOf({ ...parameter, explode: true }, value)] : [queryOf(parameter, value)]
+      // A list as the document writes it (`a,b`), and as the API takes it too: repeated
+      // (`x=a&x=b`, openapi-fetch) and with brackets (`x[]=a&x[]=b`, axios).
+      const forms = !Array.isArray(value)
+        ? [queryOf(parameter, value)]
+        : [...new Set([queryOf(parameter, value), queryOf({ ...parameter, explode: true }, value), queryOf({ ...parameter, name: `${parameter.name}[]`, explode: true }, value)])]
       for (const query of forms) {
         const status = await check(path, method, operation, { method: method.toUpperCase(), url: url(path, fills.real, query + (needs[`${parameter.name}=${String(value)}`] ?? '')), headers: { ...auth, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) }, ...(payload === undefined ? {} : { payload }), variant: parameter.name === 'fields' ? 'fields' : 'preview' })
         inSchema++
