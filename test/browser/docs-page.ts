@@ -7,7 +7,7 @@ import { offlineDatabase } from '../../src/db/database.ts'
 
 // Loads /docs in a real headless Chromium and checks that the API reference renders its
 // operations with no request leaving the machine and no Content-Security-Policy violation, and
-// that "Try it out" calls the API from the page.
+// that "Try it out" calls the API from the page, a list parameter included.
 // Usage: tsx test/browser/docs-page.ts [BASE_URL]   (without BASE_URL it serves the app itself)
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -58,7 +58,19 @@ try {
   await liveness.locator('button.execute').click()
   const tried = (await liveness.locator('.live-responses-table tbody .response-col_status').first().textContent({ timeout: 10_000 }).catch(() => undefined))?.trim()
   if (tried !== '200') problems.push(`"Try it out" on getLiveness showed ${tried ?? 'nothing'}, not 200`)
-  console.log(`docs page: "${title?.trim()}", ${operationIds.length} operations shown; "Try it out" answered ${tried}`)
+  // A list parameter as the reference renders it from the document (an array of an enum): a
+  // multiple select, whose choices the page sends as one comma-separated value (style form,
+  // explode false).
+  const listPosts = page.locator('[id$="-listPosts"]').first()
+  await listPosts.locator('.opblock-summary').click()
+  await listPosts.locator('button.try-out__btn').click()
+  await listPosts.locator('tr[data-param-name="formats"] select').selectOption(['html', 'plaintext'])
+  await listPosts.locator('button.execute').click()
+  const listed = (await listPosts.locator('.live-responses-table tbody .response-col_status').first().textContent({ timeout: 10_000 }).catch(() => undefined))?.trim()
+  const listUrl = (await listPosts.locator('.request-url pre').first().textContent().catch(() => undefined)) ?? ''
+  if (!/[?&]formats=html(,|%2C)plaintext(&|$)/.test(listUrl)) problems.push(`"Try it out" on listPosts with two formats called ${listUrl || 'nothing'}`)
+  if (listed !== '200') problems.push(`"Try it out" on listPosts with two formats showed ${listed ?? 'nothing'}, not 200`)
+  console.log(`docs page: "${title?.trim()}", ${operationIds.length} operations shown; "Try it out" answered ${tried}; listPosts with two formats ${listed} (${listUrl})`)
 } finally {
   await browser.close()
   await own?.stop()

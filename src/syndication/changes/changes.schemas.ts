@@ -4,10 +4,10 @@ import { IdOrSlugSchema } from '../../content/addressing/identifiers.ts'
 import { AuthorSchema } from '../../content/authors/authors.schemas.ts'
 import { BlogSchema } from '../../content/blogs/blogs.schemas.ts'
 import { TimestampSchema } from '../../content/common/fields.ts'
+import { listParam } from '../../content/common/query-params.ts'
 import { PreviewPostSchema } from '../../content/posts/posts.schemas.ts'
 import { TagSchema } from '../../content/tags/tags.schemas.ts'
 import { integerParam } from '../../http/pagination.ts'
-import { listParam } from '../../content/common/query-params.ts'
 
 export const MAX_WAIT_SECONDS = 30
 
