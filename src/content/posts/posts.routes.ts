@@ -209,9 +209,9 @@ const postsPlugin: FastifyPluginAsyncZod = async (app) => {
     }
   }, async (request, reply) => {
     const { blog: blogRef, slug } = request.params
+    const shape = singlePostShape(request, request.query)
     const blog = await findOrRedirect(request, BLOGS, blogRef)
     const audience = audienceOf(request, reply)
-    const shape = singlePostShape(request, request.query)
     const post = await lookUp(app.db, 'post', slug, async (key) =>
       findPost('id' in key ? key : { blogId: blog.id, slug: key.slug }, audience, shape.json), blog.id)
     // Addressed by id, a post only answers under its own blog.

@@ -114,12 +114,11 @@ const sitemapsPlugin: FastifyPluginAsyncZod = async (app) => {
       response: { ...xmlResponse('A sitemap index or a sitemap page.'), ...RenamedResponse, ...problemResponses(400, 404) }
     }
   }, async (request, reply) => {
-    const blog = await findOrRedirect(request, BLOGS, request.params.blog)
     const { month, page } = request.query
-    if (month === undefined) {
-      if (page !== undefined) throw badRequest('validation_failed', 'page needs a month.', [{ path: 'query.page', message: 'needs month' }])
-      return sitemapIndex(request, reply, blog.id)
-    }
+    // Wrong wherever it is sent: a 400 before the blog is looked up (a 404 had hidden it).
+    if (month === undefined && page !== undefined) throw badRequest('validation_failed', 'page needs a month.', [{ path: 'query.page', message: 'needs month' }])
+    const blog = await findOrRedirect(request, BLOGS, request.params.blog)
+    if (month === undefined) return sitemapIndex(request, reply, blog.id)
     const links = linksFor(request)
     const rows = await sitemapPosts(app.db, blog.id, month, ((page ?? 1) - 1) * MAX_URLS, MAX_URLS)
     if (rows.length === 0) throw nothingToList(`There is no sitemap page for ${month}${page === undefined ? '' : `, page ${page}`}: the blog has no indexable post there.`)

@@ -71,6 +71,11 @@ t.test('fields= chooses the fields on lists and single posts; the response is a 
       t.equal(res.statusCode, 400, `${owner} ${query}: ${res.body}`)
     }
   }
+  // So too a single post's fields under a blog, and a sitemap page without its month.
+  for (const url of ['/v1/blogs/no-such-blog/posts/post-3?fields=secret', '/v1/blogs/no-such-blog/posts/post-3?include=comments', '/v1/blogs/no-such-blog/sitemap.xml?page=2', '/v1/blogs/flag/sitemap.xml?page=2']) {
+    const res = await app.inject({ url })
+    t.equal(res.statusCode, 400, `${url}: ${res.body}`)
+  }
 })
 
 t.test('a preview key sees drafts without a publish time, as PreviewPost', async (t) => {
