@@ -25,7 +25,7 @@ import { metricsPlugin, metricsRoutes } from './http/metrics.ts'
 import { openApiPlugin } from './http/openapi.ts'
 import { overloadPlugin } from './http/overload.ts'
 import { toOriginForm } from './http/public-url.ts'
-import { parseQueryString } from './http/query-string.ts'
+import { maskQueryKeys, parseQueryString } from './http/query-string.ts'
 import { readRoutingPlugin } from './http/read-routing.ts'
 import { responseCachePlugin } from './http/response-cache.ts'
 import { securityHeadersPlugin } from './http/security-headers.ts'
@@ -64,18 +64,13 @@ export function loggerOptions (config: Config) {
     serializers: {
       req: (request: { method: string, url: string, host?: string, ip?: string, socket?: { remotePort?: number } }) => ({
         method: request.method,
-        url: redactQueryKeys(request.url),
+        url: maskQueryKeys(request.url),
         host: request.host,
         remoteAddress: request.ip,
         remotePort: request.socket?.remotePort
       })
     }
   }
-}
-
-/** A URL with the values of `key=` parameters replaced, for logs. */
-export function redactQueryKeys (url: string): string {
-  return url.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]')
 }
 
 /** TRUST_PROXY as Fastify takes it; a hop count trusts that many proxies nearest to us. */

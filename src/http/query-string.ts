@@ -25,3 +25,25 @@ export function parseQueryString (text: string): Record<string, unknown> {
   }
   return query
 }
+
+const KEY_NAME = /^key(\[\])?$/i
+const MAY_NAME_KEY = /key|%/i
+
+/**
+ * A request URL for logs: the value of every query parameter the parser reads as `key` (Ghost's
+ * Content API key) replaced. Each pair's name is read by the parser itself, so a name spelled
+ * `%6Bey` or `k%65y`, which it decodes to `key` and the Ghost routes take, is masked as `key=`
+ * is (a pattern over the raw text had left them in the log); `KEY`, `key[]` and `key ` (a
+ * typo that still carries a key) too.
+ */
+export function maskQueryKeys (url: string): string {
+  const start = url.indexOf('?')
+  if (start === -1 || !MAY_NAME_KEY.test(url.slice(start + 1))) return url
+  const pairs = url.slice(start + 1).split('&').map((pair) => {
+    const [name] = Object.keys(parse(pair) as object)
+    if (name === undefined || !KEY_NAME.test(name.trim())) return pair
+    const equals = pair.indexOf('=')
+    return `${equals === -1 ? pair : pair.slice(0, equals)}=[redacted]`
+  })
+  return `${url.slice(0, start + 1)}${pairs.join('&')}`
+}
