@@ -1,5 +1,7 @@
 import { parse } from 'fast-querystring'
 
+// The query string as the API reads it, and as its log writes it.
+//
 // Lists are documented as OpenAPI writes a comma-separated list (`tag=a,b`) and taken repeated
 // too (`tag=a&tag=b`, what openapi-fetch sends for an array). axios, jQuery, PHP and Rails write
 // an array with brackets (`tag[]=a&tag[]=b`): axios's default, so clients generated on it (orval)
