@@ -51,6 +51,16 @@ const OWNER_FIELDS = (alias: string): Record<string, FieldRule> => ({
   visibility: { constant: 'public' }
 })
 
+/**
+ * The entry a client's name picks from one of the maps above, or undefined: only the map's own
+ * entries. Read as `map[name]`, `constructor`, `__proto__`, `toString` and the rest of
+ * Object.prototype were found too (functions, not rules), and `order=valueOf` or
+ * `filter=constructor:x` was a 500 (found by the Big List of Naughty Strings).
+ */
+function ownEntry<T> (map: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(map, name) ? map[name] : undefined
+}
+
 /** A filter's single value: not null, not a list. */
 function scalarValue (value: unknown, field: string): string | number | boolean {
   if (value === null || typeof value === 'object') throw badFilter(`${field} takes a value.`)
@@ -118,7 +128,7 @@ function relationCondition (rule: { relation: 'post_tags' | 'post_authors', prim
 }
 
 function fieldCondition (fields: Record<string, FieldRule>, field: string, spec: unknown): Condition {
-  const rule = fields[field]
+  const rule = ownEntry(fields, field)
   if (rule === undefined) throw badFilter(`Cannot filter on "${field}". Known: ${Object.keys(fields).join(', ')}.`)
   const comparisons: Array<[Operator, unknown]> = spec !== null && typeof spec === 'object' && !Array.isArray(spec)
     ? Object.entries(spec as Record<string, unknown>).map(([operator, value]) => [operator as Operator, value])
@@ -160,7 +170,7 @@ function countRelationConditions (node: Nql, fields: Record<string, FieldRule>):
   for (const [key, value] of Object.entries(node)) {
     if ((key === '$and' || key === '$or') && Array.isArray(value)) {
       for (const child of value) count += countRelationConditions(child as Nql, fields)
-    } else if (fields[key] !== undefined && 'relation' in fields[key]) {
+    } else if (ownEntry(fields, key) !== undefined && 'relation' in (fields[key] as FieldRule)) {
       count++
     }
   }
@@ -202,7 +212,7 @@ export function requiredOwnerSlugs (filter: Nql | undefined): RequiredOwnerSlugs
         for (const child of value) visit(child as Nql, depth + 1)
         continue
       }
-      const rule = POST_FIELDS[key]
+      const rule = ownEntry(POST_FIELDS, key)
       if (rule === undefined || !('relation' in rule)) continue
       const slugs = slugsRequired(value)
       if (slugs === undefined) continue
@@ -236,7 +246,7 @@ export function parseOrder (order: string | undefined, columns: Record<string, s
   if (order === undefined || order.trim() === '') return fallback
   return order.split(',').map((part) => {
     const [field = '', direction = 'asc', ...rest] = part.trim().split(/\s+/)
-    const column = columns[field]
+    const column = ownEntry(columns, field)
     if (column === undefined || rest.length > 0 || !['asc', 'desc'].includes(direction.toLowerCase())) {
       throw new AppError(400, 'invalid_order', `Cannot order by "${part.trim()}". Use one of ${Object.keys(columns).join(', ')}, then asc or desc.`)
     }

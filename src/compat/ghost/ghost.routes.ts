@@ -299,8 +299,9 @@ const ghostPlugin: FastifyPluginAsyncZod = async (instance) => {
     }, async (request) => {
       await site(request)
       const { limit, page } = paging(request.query)
-      // A filter no posts query would take is Ghost's 400 here too, though no page can match.
+      // A filter or an order no posts query would take is Ghost's 400 here too, though no page can match.
       checkPostFilter(await parseFilter(request.query.filter))
+      postOrder(request.query.order)
       return { pages: [], meta: { pagination: pagination(page, limit, 0) } }
     })
     for (const [path, name] of [['pages/:id/', 'ReadPage'], ['pages/slug/:slug/', 'ReadPageBySlug']] as const) {

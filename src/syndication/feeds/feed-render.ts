@@ -129,7 +129,11 @@ function present (node: Record<string, unknown>): XmlNode {
 
 // fast-xml-parser's builder escapes &, <, >, quotes and apostrophes in every text node and
 // attribute, including text that merely looks like an entity (`&amp;` stays the text "&amp;").
-const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', textNodeName: '#text', format: true, suppressEmptyNode: true })
+// Its default writes an attribute whose value is the text "true" as a bare name, HTML's boolean
+// attribute, which XML does not have: a tag named "true" made `<category term="..." label/>` and
+// the whole feed unreadable (found by the Big List of Naughty Strings, test/syndication/
+// feed-naughty-strings.test.ts). Every attribute here carries text, so each is written whole.
+const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', textNodeName: '#text', format: true, suppressEmptyNode: true, suppressBooleanAttributes: false })
 
 function document (root: XmlNode): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${xml.build(root) as string}`
