@@ -34,6 +34,7 @@ import { feedsRoutes } from './syndication/feeds/feeds.routes.ts'
 import { sitemapsRoutes } from './syndication/sitemaps/sitemaps.routes.ts'
 import { schedulerPlugin } from './syndication/scheduler.ts'
 import { changeLogCompactionPlugin } from './syndication/change-log-compaction.ts'
+import { plannerStatisticsPlugin } from './syndication/planner-statistics.plugin.ts'
 import { webSubPublisherPlugin } from './syndication/feeds/websub-publisher.plugin.ts'
 import { jsonRunsBackfillPlugin } from './content/posts/json-runs-backfill.ts'
 import { dispatcherPlugin } from './syndication/webhooks/dispatcher.ts'
@@ -142,6 +143,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     await app.register(webSubPublisherPlugin)
     await app.register(dispatcherPlugin)
     await app.register(jsonRunsBackfillPlugin)
+    await app.register(plannerStatisticsPlugin)
   }
   return app
 }
