@@ -170,8 +170,9 @@ function countRelationConditions (node: Nql, fields: Record<string, FieldRule>):
   for (const [key, value] of Object.entries(node)) {
     if ((key === '$and' || key === '$or') && Array.isArray(value)) {
       for (const child of value) count += countRelationConditions(child as Nql, fields)
-    } else if (ownEntry(fields, key) !== undefined && 'relation' in (fields[key] as FieldRule)) {
-      count++
+    } else {
+      const rule = ownEntry(fields, key)
+      if (rule !== undefined && 'relation' in rule) count++
     }
   }
   return count
