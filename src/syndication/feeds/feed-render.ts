@@ -131,7 +131,7 @@ function present (node: Record<string, unknown>): XmlNode {
 // attribute, including text that merely looks like an entity (`&amp;` stays the text "&amp;").
 // Its default writes an attribute whose value is the text "true" as a bare name, HTML's boolean
 // attribute, which XML does not have: a tag named "true" made `<category term="..." label/>` and
-// the whole feed unreadable (found by the Big List of Naughty Strings, test/reliability/
+// the whole feed unreadable (found by the Big List of Naughty Strings, test/heavy/
 // naughty-strings.test.ts). Every attribute here carries text, so each is written whole.
 const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', textNodeName: '#text', format: true, suppressEmptyNode: true, suppressBooleanAttributes: false })
 
