@@ -25,6 +25,8 @@ export const EnvironmentSchema = z.object({
     .describe('PostgreSQL connection URL. When unset, the embedded database (PGlite) under DATA_DIR is used.'),
   DATABASE_POOL_SIZE: withDefault(z.coerce.number().int().min(1).max(200), '10')
     .describe('Maximum connections in the PostgreSQL pool (ignored by the embedded database).'),
+  DATABASE_STATEMENT_TIMEOUT_MS: withDefault(z.coerce.number().int().min(0).max(86_400_000), '30000')
+    .describe('PostgreSQL cancels a read that runs longer than this (milliseconds; 0: no limit), so a runaway query stops holding a connection after its client has gone; the request gets 503 database_timeout with Retry-After. Read-write transactions (every write, migrations, background passes) are not limited. Ignored by the embedded database.'),
   DATABASE_REPLICA_URL: optionalString
     .refine((value) => value === undefined || splitList(value).every((url) => /^postgres(ql)?:\/\//.test(url) && URL.canParse(url)), 'must be one or more postgres:// URLs, comma-separated')
     .describe('Streaming replicas of DATABASE_URL, comma-separated: public GETs read from them, writes and everything else use the primary. A writer\'s next reads wait for its write (Content-Api-Read-After); a replica that lags or stops answering leaves the rotation until it is back.'),
@@ -142,7 +144,7 @@ export interface Config {
   readonly port: number
   readonly host: string
   readonly database:
-    | { readonly kind: 'postgres', readonly url: string, readonly poolSize: number, readonly replicaUrls: readonly string[], readonly maxReplicaLagSeconds: number }
+    | { readonly kind: 'postgres', readonly url: string, readonly poolSize: number, readonly replicaUrls: readonly string[], readonly maxReplicaLagSeconds: number, readonly statementTimeoutMs: number }
     | { readonly kind: 'embedded', readonly dataDir: string }
   readonly seedDemo: 'auto' | 'always' | 'never'
   readonly logLevel: (typeof logLevels)[number]
@@ -212,7 +214,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
           url: e.DATABASE_URL,
           poolSize: e.DATABASE_POOL_SIZE,
           replicaUrls: Object.freeze(splitList(e.DATABASE_REPLICA_URL ?? '')),
-          maxReplicaLagSeconds: e.REPLICA_MAX_LAG_SECONDS
+          maxReplicaLagSeconds: e.REPLICA_MAX_LAG_SECONDS,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS
         }),
     seedDemo: ({ auto: 'auto', true: 'always', false: 'never' } as const)[e.SEED_DEMO],
     logLevel: e.LOG_LEVEL,

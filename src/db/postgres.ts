@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely'
+import { CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type DatabaseConnection, type Dialect, type PostgresDialectConfig, type TransactionSettings } from 'kysely'
 import pg from 'pg'
 import { makeDatabase, type Database } from './database.ts'
 import { nameReadStatements } from './named-statements.ts'
@@ -13,22 +13,21 @@ export interface PostgresOptions {
   /** Streaming replicas for public reads (replication.ts); none by default. */
   replicaUrls?: readonly string[]
   maxReplicaLagSeconds?: number
+  /** How long PostgreSQL lets a statement run outside a read-write transaction (ms); 0 or undefined: no limit. */
+  statementTimeoutMs?: number
   log?: (level: 'info' | 'warn', message: string, details: Record<string, unknown>) => void
 }
 
-export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSeconds = 5, log = () => {} }: PostgresOptions): Database {
+export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSeconds = 5, statementTimeoutMs = 0, log = () => {} }: PostgresOptions): Database {
   readTimestampsFast()
+  const options = sessionOptions(statementTimeoutMs)
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     // Fail fast when the server is unreachable instead of queueing requests behind a hang.
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
-    // JIT compilation pays off for long analytical queries, never for ours: a misestimated plan
-    // once spent 300 ms compiling a query that runs in 1 ms. Parallel workers neither: under
-    // LIMIT they race ahead of what the leader needs (a full-text page read 1,035 rows in 142 ms
-    // with two workers, 57 rows in 3.9 ms without), and they take cores other requests need.
-    options: '-c jit=off -c max_parallel_workers_per_gather=0'
+    options
   })
   // An idle client whose backend dies (server restart, pg_terminate_backend) emits 'error' on
   // the pool; unhandled, that would crash the process. The next query simply reconnects.
@@ -43,12 +42,55 @@ export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSe
   pool.on('connect', onPoolClient)
   const replicated = replicaUrls.length === 0
     ? undefined
-    : replicatedPools({ primary: pool, replicaUrls, poolSize, maxLagSeconds: maxReplicaLagSeconds, onPoolClient, log })
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: replicated?.pool ?? pool }) })
+    : replicatedPools({ primary: pool, replicaUrls, poolSize, maxLagSeconds: maxReplicaLagSeconds, sessionOptions: options, onPoolClient, log })
+  const dialectConfig: PostgresDialectConfig = { pool: replicated?.pool ?? pool }
+  const db = new Kysely<DB>({ dialect: statementTimeoutMs > 0 ? writesRunToTheirEnd(dialectConfig) : new PostgresDialect(dialectConfig) })
   return {
     ...makeDatabase(db, 'postgres', false, undefined, (channel, onNotify) => listenOnPostgres(url, channel, onNotify)),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
     ...(replicated === undefined ? {} : { replication: replicated.replication })
+  }
+}
+
+/**
+ * The settings every connection starts with (replicas' too).
+ * JIT compilation pays off for long analytical queries, never for ours: a misestimated plan once
+ * spent 300 ms compiling a query that runs in 1 ms. Parallel workers neither: under LIMIT they
+ * race ahead of what the leader needs (a full-text page read 1,035 rows in 142 ms with two
+ * workers, 57 rows in 3.9 ms without), and they take cores other requests need.
+ * statement_timeout: PostgreSQL runs a statement to its end though the client that asked has
+ * long gone (a request that timed out, a closed connection); a read that runs away (a plan gone
+ * wrong, a lock it waits on) holds a pool connection and a backend for as long as it runs, and
+ * the requests behind it wait for the pool. PostgreSQL cancels it when its time is up.
+ */
+function sessionOptions (statementTimeoutMs: number): string {
+  const timeout = statementTimeoutMs > 0 ? ` -c statement_timeout=${Math.round(statementTimeoutMs)}` : ''
+  return `-c jit=off -c max_parallel_workers_per_gather=0${timeout}`
+}
+
+/**
+ * PostgreSQL's dialect, but a read-write transaction lifts the statement timeout for itself
+ * (SET LOCAL: until it ends). What a transaction writes is the editor's or the system's work
+ * that must finish once begun: renaming a tag on a million posts, a migration, the JSON-runs
+ * backfill, the scheduler; cancelled halfway it would be rolled back and tried again to the same
+ * end. Reads in a read-only transaction (the searches' time budget, db/time-budget.ts) keep it.
+ */
+function writesRunToTheirEnd (config: PostgresDialectConfig): Dialect {
+  const dialect = new PostgresDialect(config)
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createDriver: () => new WritesUnlimitedDriver(config),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler()
+  }
+}
+
+const LIFT_STATEMENT_TIMEOUT = CompiledQuery.raw('SET LOCAL statement_timeout = 0')
+
+class WritesUnlimitedDriver extends PostgresDriver {
+  override async beginTransaction (connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await super.beginTransaction(connection, settings)
+    if (settings.accessMode !== 'read only') await connection.executeQuery(LIFT_STATEMENT_TIMEOUT)
   }
 }
 

@@ -104,6 +104,8 @@ export interface ReplicationOptions {
   replicaUrls: readonly string[]
   poolSize: number
   maxLagSeconds: number
+  /** The primary's session settings (postgres.ts): replicas' connections start with the same. */
+  sessionOptions: string
   onPoolClient: (client: pg.PoolClient) => void
   log: (level: 'info' | 'warn', message: string, details: Record<string, unknown>) => void
 }
@@ -121,7 +123,7 @@ export function replicatedPools (options: ReplicationOptions): ReplicatedPools {
       // A replica that does not answer at once is skipped; the primary answers instead.
       connectionTimeoutMillis: 1_000,
       idleTimeoutMillis: 30_000,
-      options: '-c jit=off -c max_parallel_workers_per_gather=0'
+      options: options.sessionOptions
     })
     pool.on('error', () => {})
     pool.on('connect', (client) => {

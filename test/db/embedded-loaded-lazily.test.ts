@@ -29,7 +29,7 @@ t.test('a process on PostgreSQL opens its database without loading the embedded 
   if (url === undefined) return
   const loaded = modulesLoadedBy(`
     const { openDatabase } = await import('./src/db/database.ts')
-    const database = await openDatabase({ kind: 'postgres', url: process.env.PROBE_URL, poolSize: 2, replicaUrls: [], maxReplicaLagSeconds: 5 })
+    const database = await openDatabase({ kind: 'postgres', url: process.env.PROBE_URL, poolSize: 2, replicaUrls: [], maxReplicaLagSeconds: 5, statementTimeoutMs: 30_000 })
     await database.close()`, { PROBE_URL: url })
   t.ok(loaded.some((url) => url.endsWith('/src/db/postgres.ts')), 'the probe sees the PostgreSQL driver load')
   t.same(loaded.filter(isEmbedded), [], 'and nothing of the embedded database')

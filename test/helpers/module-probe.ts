@@ -64,5 +64,5 @@ export const START_APP_AT_PROBE_URL = `
   const { loadConfig } = await import('./src/config.ts')
   const { openDatabase } = await import('./src/db/database.ts')
   const config = loadConfig({ DATABASE_URL: process.env.PROBE_URL, LOG_LEVEL: 'silent' })
-  const database = await openDatabase({ kind: 'postgres', url: process.env.PROBE_URL, poolSize: 2, replicaUrls: [], maxReplicaLagSeconds: 5 })
+  const database = await openDatabase({ kind: 'postgres', url: process.env.PROBE_URL, poolSize: 2, replicaUrls: [], maxReplicaLagSeconds: 5, statementTimeoutMs: 30_000 })
   const app = await buildApp({ config, database, logger: pino({ level: 'silent' }), backgroundJobs: false })`

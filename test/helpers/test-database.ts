@@ -83,7 +83,9 @@ async function createPostgres (serverUrl: string, template: string): Promise<Tes
   await withAdminClient(serverUrl, (client) =>
     client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`))
   const url = withDatabaseName(serverUrl, name)
-  const database = openPostgres({ url, poolSize: 5 })
+  // With the statement timeout a server starts with (DATABASE_STATEMENT_TIMEOUT_MS), so the suite
+  // runs the transactions that lift it as production does.
+  const database = openPostgres({ url, poolSize: 5, statementTimeoutMs: 30_000 })
   const drop = async () => {
     await withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`))
   }
