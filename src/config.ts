@@ -26,7 +26,7 @@ export const EnvironmentSchema = z.object({
   DATABASE_POOL_SIZE: withDefault(z.coerce.number().int().min(1).max(200), '10')
     .describe('Maximum connections in the PostgreSQL pool (ignored by the embedded database).'),
   DATABASE_STATEMENT_TIMEOUT_MS: withDefault(z.coerce.number().int().min(0).max(86_400_000), '30000')
-    .describe('PostgreSQL cancels a read that runs longer than this (milliseconds; 0: no limit), so a runaway query stops holding a connection after its client has gone; the request gets 503 database_timeout with Retry-After. Read-write transactions (every write, migrations, background passes) are not limited. Ignored by the embedded database.'),
+    .describe('PostgreSQL cancels a read that runs longer than this (milliseconds; 0: no limit), so a runaway query stops holding a connection after its client has gone; the request gets 503 database_timeout with Retry-After. Statements in read-write transactions (content writes, migrations, background passes) are not limited. Ignored by the embedded database.'),
   DATABASE_REPLICA_URL: optionalString
     .refine((value) => value === undefined || splitList(value).every((url) => /^postgres(ql)?:\/\//.test(url) && URL.canParse(url)), 'must be one or more postgres:// URLs, comma-separated')
     .describe('Streaming replicas of DATABASE_URL, comma-separated: public GETs read from them, writes and everything else use the primary. A writer\'s next reads wait for its write (Content-Api-Read-After); a replica that lags or stops answering leaves the rotation until it is back.'),

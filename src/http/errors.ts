@@ -181,9 +181,9 @@ export function toAppError (error: unknown, request: Pick<FastifyRequest, 'log' 
     return new AppError(409, 'conflict', 'The write collided with a concurrent one; try again.', { headers: { 'retry-after': '1' } })
   }
 
-  // PostgreSQL cancelled a read that ran past DATABASE_STATEMENT_TIMEOUT_MS (db/postgres.ts): no
-  // client waits that long, and it held a connection others wait for. Nothing was written:
-  // read-write transactions lift the limit.
+  // PostgreSQL cancelled a statement that ran past DATABASE_STATEMENT_TIMEOUT_MS (db/postgres.ts):
+  // no client waits that long, and it held a connection others wait for. A cancelled statement
+  // writes nothing; content writes run in read-write transactions, which lift the limit.
   if (sqlState === '57014') {
     log.warn({ err: error }, 'statement cancelled: it ran out of time')
     return new AppError(503, 'database_timeout', 'The database took too long to answer; try again shortly.', { headers: { 'retry-after': '5' } })
