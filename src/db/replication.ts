@@ -85,6 +85,18 @@ function isConnectionFailure (error: unknown): boolean {
     (typeof code === 'string' && /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT)$/.test(code))
 }
 
+/**
+ * A replica cancelled the statement because replaying the primary's log conflicted with it
+ * (after max_standby_streaming_delay): an ACCESS EXCLUSIVE lock taken on the primary, a vacuum
+ * removing row versions the read's snapshot still sees. PostgreSQL reports it as a
+ * serialization failure (40001), or a deadlock (40P01) when the read waited on the replayed
+ * lock; on a hot standby, whose transactions only read, nothing else raises either.
+ */
+export function isRecoveryConflict (error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return code === '40001' || code === '40P01'
+}
+
 function replicaName (url: string): string {
   const parsed = new URL(url)
   return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`
@@ -176,9 +188,16 @@ export function replicatedPools (options: ReplicationOptions): ReplicatedPools {
           reads.replica++
           return result as unknown as PostgresQueryResult<R>
         } catch (error) {
-          if (!isConnectionFailure(error)) throw error
-          setState(replica, 'down', error instanceof Error ? error.message : String(error))
-          this.#client?.release(true)
+          if (isRecoveryConflict(error)) {
+            // The replica is well; replaying the primary's log had to cancel this read (a lock
+            // or a row version it needed). The primary has neither conflict: it answers instead.
+            this.#client?.release()
+          } else if (isConnectionFailure(error)) {
+            setState(replica, 'down', error instanceof Error ? error.message : String(error))
+            this.#client?.release(true)
+          } else {
+            throw error
+          }
           this.#client = undefined
           reads.fallback++
         }

@@ -178,6 +178,13 @@ export function toAppError (error: unknown, request: Pick<FastifyRequest, 'log' 
     return new AppError(409, 'conflict', 'Another resource already uses that value (for example the slug); choose another.')
   }
   if (sqlState === '40001' || sqlState === '40P01') {
+    // A read is only cancelled so by a replica, replaying a change from the primary that
+    // conflicted with it (db/replication.ts); a read's first statement is run again on the
+    // primary, this is a later one of a read-only transaction there. Not the client's doing.
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      log.warn({ err: error }, 'read cancelled by a replica\'s recovery conflict')
+      return new AppError(503, 'read_conflict', 'A database replica had to cancel the read to apply a change; try again.', { headers: { 'retry-after': '1' } })
+    }
     return new AppError(409, 'conflict', 'The write collided with a concurrent one; try again.', { headers: { 'retry-after': '1' } })
   }
 

@@ -1,4 +1,6 @@
+import pino from 'pino'
 import t from 'tap'
+import { toAppError } from '../../src/http/errors.ts'
 import { rawRequester } from '../helpers/raw-http.ts'
 import { newApiKey, newBlog } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
@@ -126,4 +128,31 @@ t.test('a body that is not JSON, or JSON refused on purpose, is a 400 that says 
   }
   t.equal((await send('{"blog":"desk","title":"With a charset"}', 'application/json; charset=utf-8')).statusCode, 201, 'parameters on the media type still parse')
   t.equal((await send('{"blog":"desk","title":"A \\"constructor\\" field is fine","excerpt":"constructor"}')).statusCode, 201, 'the words themselves are fine')
+})
+
+t.test('database errors by their SQLSTATE: what the client can do about each', async (t) => {
+  const request = (method: string) => ({ method, headers: {}, log: pino({ level: 'silent' }) })
+  const cases: Array<[code: string, method: string, status: number, problem: string, retryAfter?: string]> = [
+    // Cancelled at DATABASE_STATEMENT_TIMEOUT_MS (db/postgres.ts).
+    ['57014', 'GET', 503, 'database_timeout', '5'],
+    ['57014', 'POST', 503, 'database_timeout', '5'],
+    // A replica's recovery conflict (db/replication.ts) cancels reads only: not a write collision.
+    ['40001', 'GET', 503, 'read_conflict', '1'],
+    ['40P01', 'HEAD', 503, 'read_conflict', '1'],
+    ['40001', 'POST', 409, 'conflict', '1'],
+    ['40P01', 'PATCH', 409, 'conflict', '1'],
+    ['40001', 'DELETE', 409, 'conflict', '1'],
+    ['23505', 'PUT', 409, 'conflict'],
+    ['22021', 'GET', 400, 'invalid_value'],
+    ['08006', 'GET', 503, 'database_unavailable', '5'],
+    ['57P01', 'POST', 503, 'database_unavailable', '5'],
+    ['42P01', 'GET', 500, 'internal_error']
+  ]
+  for (const [code, method, status, problem, retryAfter] of cases) {
+    const error = Object.assign(new Error(`SQLSTATE ${code}`), { code })
+    const answer = toAppError(error, request(method))
+    t.equal(answer.status, status, `${code} on ${method}: ${status}`)
+    t.equal(answer.code, problem, `${code} on ${method}: ${problem}`)
+    t.equal(answer.extra.headers?.['retry-after'], retryAfter, `${code} on ${method}: Retry-After ${retryAfter ?? 'none'}`)
+  }
 })

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { sql } from 'kysely'
 import pg from 'pg'
+import { openPostgres } from '../../src/db/postgres.ts'
 import { compiledServerArgs } from '../helpers/compiled-server.ts'
 import { freePorts } from '../helpers/ports.ts'
 import { startPrimary, startRedis, startReplica, startVarnish, type ChildServer, type PostgresServer } from './cluster.ts'
@@ -15,7 +17,8 @@ import { closeAgents, http, type Reply } from './http.ts'
 //    through either process show through Varnish within a second; only the API may purge.
 //    A client that forges X-Forwarded-Host or X-Forwarded-Proto (believed: TRUST_PROXY, and no
 //    PUBLIC_BASE_URL) gets its own links, stored for it alone: the next reader's are its own.
-//    A slug renamed and renamed back serves the post again within a second.
+//    A slug renamed and renamed back serves the post again within a second. A read the replica
+//    cancels for a recovery conflict is answered by the primary.
 // 2. Rate limits: one budget per client address across both processes (Redis), the address
 //    taken from Varnish's X-Forwarded-For (TRUST_PROXY), another client unaffected.
 // 3. A bounded mixed load (SCALE_OUT_SECONDS, default 30) through Varnish while a writer
@@ -139,6 +142,7 @@ async function main (): Promise<void> {
   await renamedAndBack(seeded)
   await replicaFloors(seeded)
   await searchOnReplica()
+  await recoveryConflict()
   await rateLimits()
   await mixedLoad()
 }
@@ -326,6 +330,56 @@ async function replicaFloors (seeded: Array<{ id: string, slug: string }>): Prom
  * Phase 1c: a search's time limit is a read-only transaction (db/time-budget.ts), and the
  * replica answers it like any public read: the primary answers none of this request.
  */
+/**
+ * A read on the replica that replaying the primary's log must cancel (a recovery conflict,
+ * SQLSTATE 40001) is answered by the primary instead; before, a GET got the 409 of a write
+ * collision. PostgreSQL cancels such a read after max_standby_streaming_delay (30 s by
+ * default); 0 here, for this phase only, and a read that sleeps on the replica while the
+ * primary takes an ACCESS EXCLUSIVE lock on the table it reads: the conflict, every time.
+ * Through the API's own routing (db/replication.ts) in this process: an API request's read
+ * is over in milliseconds, too short to be caught on purpose.
+ */
+async function recoveryConflict (): Promise<void> {
+  console.log('# a replica read cancelled by a recovery conflict: answered by the primary')
+  const onPrimary = new pg.Client({ connectionString: primary!.url() })
+  const onReplica = new pg.Client({ connectionString: replica!.url() })
+  await onPrimary.connect()
+  await onReplica.connect()
+  const database = openPostgres({ url: primary!.url(), replicaUrls: [replica!.url()], poolSize: 2, statementTimeoutMs: 30_000 })
+  try {
+    await onPrimary.query('CREATE TABLE recovery_conflict (id int); INSERT INTO recovery_conflict VALUES (1)')
+    await onReplica.query('ALTER SYSTEM SET max_standby_streaming_delay = 0')
+    await onReplica.query('SELECT pg_reload_conf()')
+    const replication = database.replication!
+    for (let i = 0; i < 100 && !(replication.statuses()[0]?.state === 'in_rotation' && replication.statuses()[0]?.lagBytes === 0); i++) await sleep(50)
+    // Replayed: the table is there on the replica.
+    for (let i = 0; i < 100; i++) {
+      if ((await onReplica.query("SELECT to_regclass('recovery_conflict') IS NOT NULL AS there")).rows[0].there === true) break
+      await sleep(50)
+    }
+    check((await onReplica.query('SHOW max_standby_streaming_delay')).rows[0].max_standby_streaming_delay === '0', 'the replica cancels conflicting reads at once')
+
+    const read = new Promise<string>((resolve) => replication.runReads(0n, () => {
+      sql<{ id: number }>`select id, pg_sleep(1.5) from recovery_conflict`.execute(database.db)
+        .then((result) => resolve(`rows ${JSON.stringify(result.rows.map((row) => row.id))}`), (error: { code?: string, message?: string }) => resolve(`error ${error.code}: ${error.message}`))
+    }))
+    await sleep(300)
+    await onPrimary.query('BEGIN; LOCK TABLE recovery_conflict IN ACCESS EXCLUSIVE MODE; COMMIT')
+    const answer = await read
+    check(answer === 'rows [1]', `the read was answered (${answer})`)
+    check(replication.reads.fallback === 1, `by the primary, once the replica cancelled it (fallbacks: ${replication.reads.fallback})`)
+    check(replication.statuses()[0]?.state === 'in_rotation', `the replica stays in rotation (${replication.statuses()[0]?.state})`)
+    console.log(`scale-out: a read cancelled on the replica by a recovery conflict: ${answer}, ${replication.reads.fallback} fallback to the primary`)
+  } finally {
+    await onReplica.query('ALTER SYSTEM RESET max_standby_streaming_delay').catch(() => {})
+    await onReplica.query('SELECT pg_reload_conf()').catch(() => {})
+    await onPrimary.query('DROP TABLE IF EXISTS recovery_conflict').catch(() => {})
+    await database.close()
+    await onReplica.end()
+    await onPrimary.end()
+  }
+}
+
 async function searchOnReplica (): Promise<void> {
   console.log('# a search with a count: its time-limited transaction on the replica')
   const routed = async () => {
