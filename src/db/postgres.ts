@@ -20,14 +20,14 @@ export interface PostgresOptions {
 
 export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSeconds = 5, statementTimeoutMs = 0, log = () => {} }: PostgresOptions): Database {
   readTimestampsFast()
-  const options = sessionOptions(statementTimeoutMs)
+  const startSession = sessionSettings(statementTimeoutMs)
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     // Fail fast when the server is unreachable instead of queueing requests behind a hang.
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
-    options
+    onConnect: startSession
   })
   // An idle client whose backend dies (server restart, pg_terminate_backend) emits 'error' on
   // the pool; unhandled, that would crash the process. The next query simply reconnects.
@@ -42,7 +42,7 @@ export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSe
   pool.on('connect', onPoolClient)
   const replicated = replicaUrls.length === 0
     ? undefined
-    : replicatedPools({ primary: pool, replicaUrls, poolSize, maxLagSeconds: maxReplicaLagSeconds, sessionOptions: options, onPoolClient, log })
+    : replicatedPools({ primary: pool, replicaUrls, poolSize, maxLagSeconds: maxReplicaLagSeconds, startSession, onPoolClient, log })
   const dialectConfig: PostgresDialectConfig = { pool: replicated?.pool ?? pool }
   const db = new Kysely<DB>({ dialect: statementTimeoutMs > 0 ? writesRunToTheirEnd(dialectConfig) : new PostgresDialect(dialectConfig) })
   return {
@@ -53,7 +53,11 @@ export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSe
 }
 
 /**
- * The settings every connection starts with (replicas' too).
+ * The settings every connection starts with (replicas' too), sent as it opens, before anything
+ * else runs on it. Not as the startup packet's `options`: connection poolers refuse a
+ * connection that carries them (PgBouncer: "unsupported startup parameter: options"), and the
+ * API could not start behind one. A connection whose settings fail is closed, and the query
+ * that wanted it fails with the reason.
  * JIT compilation pays off for long analytical queries, never for ours: a misestimated plan once
  * spent 300 ms compiling a query that runs in 1 ms. Parallel workers neither: under LIMIT they
  * race ahead of what the leader needs (a full-text page read 1,035 rows in 142 ms with two
@@ -63,9 +67,10 @@ export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSe
  * wrong, a lock it waits on) holds a pool connection and a backend for as long as it runs, and
  * the requests behind it wait for the pool. PostgreSQL cancels it when its time is up.
  */
-function sessionOptions (statementTimeoutMs: number): string {
-  const timeout = statementTimeoutMs > 0 ? ` -c statement_timeout=${Math.round(statementTimeoutMs)}` : ''
-  return `-c jit=off -c max_parallel_workers_per_gather=0${timeout}`
+export function sessionSettings (statementTimeoutMs: number): (client: pg.ClientBase) => Promise<void> {
+  const timeout = statementTimeoutMs > 0 ? `; SET statement_timeout = ${Math.round(statementTimeoutMs)}` : ''
+  const settings = `SET jit = off; SET max_parallel_workers_per_gather = 0${timeout}`
+  return async (client) => { await client.query(settings) }
 }
 
 /**

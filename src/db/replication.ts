@@ -117,7 +117,7 @@ export interface ReplicationOptions {
   poolSize: number
   maxLagSeconds: number
   /** The primary's session settings (postgres.ts): replicas' connections start with the same. */
-  sessionOptions: string
+  startSession: (client: pg.ClientBase) => Promise<void>
   onPoolClient: (client: pg.PoolClient) => void
   log: (level: 'info' | 'warn', message: string, details: Record<string, unknown>) => void
 }
@@ -135,7 +135,7 @@ export function replicatedPools (options: ReplicationOptions): ReplicatedPools {
       // A replica that does not answer at once is skipped; the primary answers instead.
       connectionTimeoutMillis: 1_000,
       idleTimeoutMillis: 30_000,
-      options: options.sessionOptions
+      onConnect: options.startSession
     })
     pool.on('error', () => {})
     pool.on('connect', (client) => {

@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 
 // The real servers of the scale-out picture, started by the test on 127.0.0.1 ports of its own:
 // a PostgreSQL 15 primary (initdb) and a streaming replica (pg_basebackup -R) from the server
@@ -139,6 +140,41 @@ export async function startRedis (port: number): Promise<ChildServer> {
   })
   await server.start()
   return server
+}
+
+/**
+ * PgBouncer in front of `primary`, pooling sessions, in its defaults otherwise: it refuses a
+ * connection that sends startup parameters it does not know (`options`). Session pooling,
+ * since the API's named statements, session settings and LISTEN need their own server
+ * connection for as long as theirs lasts (transaction pooling is not supported: README).
+ */
+export async function startPgBouncer (port: number, primary: PostgresServer): Promise<ChildServer & { url: (database?: string) => string }> {
+  ensureInstalled('pgbouncer', ['pgbouncer'])
+  const dir = workDir('pgbouncer')
+  const users = path.join(dir, 'users.txt')
+  const config = path.join(dir, 'pgbouncer.ini')
+  writeFileSync(users, '"postgres" ""\n')
+  writeFileSync(config, [
+    '[databases]', `* = host=127.0.0.1 port=${primary.port}`,
+    '[pgbouncer]', 'listen_addr = 127.0.0.1', `listen_port = ${port}`, `unix_socket_dir = ${dir}`,
+    'auth_type = trust', `auth_file = ${users}`, 'pool_mode = session', 'max_client_conn = 200', 'default_pool_size = 40', ''
+  ].join('\n'))
+  if (asRoot) for (const file of [users, config]) chownSync(file, postgresUid(), postgresGid())
+  // It refuses to run as root: -u switches to the postgres user, as PostgreSQL's own commands do here.
+  const server = childServer('pgbouncer', [...(asRoot ? ['-u', 'postgres'] : []), config], async () => {
+    const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`, connectionTimeoutMillis: 1_000 })
+    try {
+      await client.connect()
+      await client.query('SELECT 1')
+      return true
+    } catch {
+      return false
+    } finally {
+      await client.end().catch(() => {})
+    }
+  })
+  await server.start()
+  return { ...server, url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}` }
 }
 
 /** Varnish in front of the API processes, with xkey purges allowed from 127.0.0.1 only. */

@@ -4,13 +4,14 @@ import pg from 'pg'
 import { openPostgres } from '../../src/db/postgres.ts'
 import { compiledServerArgs } from '../helpers/compiled-server.ts'
 import { freePorts } from '../helpers/ports.ts'
-import { startPrimary, startRedis, startReplica, startVarnish, type ChildServer, type PostgresServer } from './cluster.ts'
+import { startPgBouncer, startPrimary, startRedis, startReplica, startVarnish, type ChildServer, type PostgresServer } from './cluster.ts'
 import { closeAgents, http, type Reply } from './http.ts'
 
 // The scale-out picture with the real software, on 127.0.0.1:
 //   clients (127.0.x.y) -> Varnish (xkey) -> two API processes -> PostgreSQL primary + streaming replica
 //                                                 \-> Redis (shared rate limits)
-//   npm run test:scale-out        (installs PostgreSQL server binaries, Redis, Varnish if missing)
+//                                            (and for a while a third -> PgBouncer -> the primary)
+//   npm run test:scale-out        (installs PostgreSQL server binaries, Redis, Varnish, PgBouncer if missing)
 // 1. Precision: an edit purges exactly the keys that went stale (the post and the lists it is in;
 //    the other posts of its author and tag, and another blog's and tag's feeds, stay cached in
 //    Varnish, through a publish too); publish, edit, unpublish
@@ -18,7 +19,8 @@ import { closeAgents, http, type Reply } from './http.ts'
 //    A client that forges X-Forwarded-Host or X-Forwarded-Proto (believed: TRUST_PROXY, and no
 //    PUBLIC_BASE_URL) gets its own links, stored for it alone: the next reader's are its own.
 //    A slug renamed and renamed back serves the post again within a second. A read the replica
-//    cancels for a recovery conflict is answered by the primary.
+//    cancels for a recovery conflict is answered by the primary. A third API process through
+//    PgBouncer (session pooling) starts, serves and publishes.
 // 2. Rate limits: one budget per client address across both processes (Redis), the address
 //    taken from Varnish's X-Forwarded-For (TRUST_PROXY), another client unaffected.
 // 3. A bounded mixed load (SCALE_OUT_SECONDS, default 30) through Varnish while a writer
@@ -33,8 +35,8 @@ import { closeAgents, http, type Reply } from './http.ts'
 const LOAD_SECONDS = Math.max(25, Number(process.env.SCALE_OUT_SECONDS ?? 30))
 const READERS = Number(process.env.SCALE_OUT_READERS ?? 16)
 // Listening ports below Linux's ephemeral range (helpers/ports.ts).
-const [primaryPort, replicaPort, redisPort, apiPort1, apiPort2, varnishPort] = await freePorts(6) as [number, number, number, number, number, number]
-const PORTS = { primary: primaryPort, replica: replicaPort, redis: redisPort, api: [apiPort1, apiPort2], varnish: varnishPort }
+const [primaryPort, replicaPort, redisPort, apiPort1, apiPort2, varnishPort, pgBouncerPort, pooledApiPort] = await freePorts(8) as [number, number, number, number, number, number, number, number]
+const PORTS = { primary: primaryPort, replica: replicaPort, redis: redisPort, api: [apiPort1, apiPort2], varnish: varnishPort, pgBouncer: pgBouncerPort, pooledApi: pooledApiPort }
 const ADMIN_KEY = 'scaleout01_' + 'S'.repeat(43)
 const ANONYMOUS_LIMIT = 200
 const VARNISH = `http://127.0.0.1:${PORTS.varnish}`
@@ -143,6 +145,7 @@ async function main (): Promise<void> {
   await replicaFloors(seeded)
   await searchOnReplica()
   await recoveryConflict()
+  await throughPgBouncer(env)
   await rateLimits()
   await mixedLoad()
 }
@@ -377,6 +380,46 @@ async function recoveryConflict (): Promise<void> {
     await database.close()
     await onReplica.end()
     await onPrimary.end()
+  }
+}
+
+/**
+ * A third API process that reaches the primary through PgBouncer (session pooling), as
+ * deployments put one in front of PostgreSQL: it starts (migrations), serves, and its writes
+ * reach the other processes and Varnish through the change log. Before, it could not start:
+ * its connections carried their settings as the startup parameter `options`, which PgBouncer
+ * refuses.
+ */
+async function throughPgBouncer (env: Record<string, string>): Promise<void> {
+  console.log('# a third API process through PgBouncer (session pooling)')
+  const bouncer = await startPgBouncer(PORTS.pgBouncer, primary!)
+  const base = `http://127.0.0.1:${PORTS.pooledApi}`
+  const pooled = startApi(PORTS.pooledApi, { ...env, DATABASE_URL: bouncer.url(), DATABASE_REPLICA_URL: '' })
+  try {
+    const ready = await waitReady(base, pooled).then(() => 'ready', (error: Error) => error.message.slice(0, 500))
+    check(ready === 'ready', `it starts and is ready (${ready})`)
+    if (ready !== 'ready') return
+    const story = await write(base, 'POST', '/v1/posts', { blog: 'desk', title: 'Filed through PgBouncer', body_markdown: 'Pooled.', status: 'published', authors: ['ana'], tags: ['world'] })
+    check(story.status === 201, `a publish through it answered ${story.status}`)
+    const path = `/v1/blogs/desk/posts/${(JSON.parse(story.body) as { data: { slug: string } }).data.slug}`
+    const own = await http(`${base}${path}`)
+    check(own.status === 200 && own.body.includes('Filed through PgBouncer'), `and it reads it back (${own.status})`)
+    // Through Varnish from a client address of its own (rate limits), every 50 ms for up to 3 s.
+    const t0 = performance.now()
+    let shown = false
+    while (!shown && performance.now() - t0 < 3_000) {
+      shown = (await http(`${VARNISH}/v1/posts?blog=desk&limit=5`, { from: '127.0.4.9' })).body.includes('Filed through PgBouncer')
+      if (!shown) await sleep(50)
+    }
+    const elsewhere = { ms: performance.now() - t0 }
+    check(shown, `the latest list through Varnish shows it (after ${elsewhere.ms.toFixed(0)} ms)`)
+    const list = await http(`${base}/v1/posts?blog=desk&limit=5`)
+    check(list.status === 200, `its own lists answer (${list.status})`)
+    console.log(`scale-out: through PgBouncer: ready, publish ${story.status}, visible through Varnish after ${elsewhere.ms.toFixed(0)} ms`)
+  } finally {
+    pooled.child.kill('SIGTERM')
+    await pooled.exited
+    await bouncer.stop()
   }
 }
 
