@@ -20,7 +20,7 @@ if (base === undefined || pathsFile === undefined || url === undefined || !(seco
 
 async function readOrMakePaths (file: string, databaseUrl: string): Promise<string[]> {
   if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as string[]
-  const database = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize: 1, replicaUrls: [], maxReplicaLagSeconds: 5, statementTimeoutMs: 0 })
+  const database = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize: 1, replicaUrls: [], maxReplicaLagSeconds: 5, statementTimeoutMs: 0, poolMode: 'session', listenUrl: databaseUrl })
   const paths = await longTailPaths(database.db).finally(() => database.close())
   await writeFile(file, JSON.stringify(paths))
   return paths

@@ -25,6 +25,11 @@ export const EnvironmentSchema = z.object({
     .describe('PostgreSQL connection URL. When unset, the embedded database (PGlite) under DATA_DIR is used.'),
   DATABASE_POOL_SIZE: withDefault(z.coerce.number().int().min(1).max(200), '10')
     .describe('Maximum connections in the PostgreSQL pool (ignored by the embedded database).'),
+  DATABASE_POOL_MODE: withDefault(z.enum(['session', 'transaction']), 'session')
+    .describe('How a pooler in front of PostgreSQL hands out DATABASE_URL\'s server connections: session (PostgreSQL itself, or PgBouncer in session pooling) or transaction (PgBouncer\'s pool_mode = transaction, managed poolers\' transaction endpoints). With transaction, statements go unnamed (no prepared statements), settings are not set per connection (set statement_timeout on the role: ALTER ROLE ... SET statement_timeout = \'30s\'; read-write transactions still lift it), and the change log is followed through DATABASE_LISTEN_URL. Applies to the replicas too.'),
+  DATABASE_LISTEN_URL: optionalString
+    .refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// or postgresql:// URL')
+    .describe('Where to LISTEN for the change log\'s notifications: the primary directly or through a session pool. Needed with DATABASE_POOL_MODE=transaction, where a LISTEN would be lost with its transaction; otherwise DATABASE_URL.'),
   DATABASE_STATEMENT_TIMEOUT_MS: withDefault(z.coerce.number().int().min(0).max(86_400_000), '30000')
     .describe('PostgreSQL cancels a read that runs longer than this (milliseconds; 0: no limit), so a runaway query stops holding a connection after its client has gone; the request gets 503 database_timeout with Retry-After. Statements in read-write transactions (content writes, migrations, background passes) are not limited. Ignored by the embedded database.'),
   DATABASE_REPLICA_URL: optionalString
@@ -144,7 +149,7 @@ export interface Config {
   readonly port: number
   readonly host: string
   readonly database:
-    | { readonly kind: 'postgres', readonly url: string, readonly poolSize: number, readonly replicaUrls: readonly string[], readonly maxReplicaLagSeconds: number, readonly statementTimeoutMs: number }
+    | { readonly kind: 'postgres', readonly url: string, readonly poolSize: number, readonly replicaUrls: readonly string[], readonly maxReplicaLagSeconds: number, readonly statementTimeoutMs: number, readonly poolMode: 'session' | 'transaction', readonly listenUrl: string }
     | { readonly kind: 'embedded', readonly dataDir: string }
   readonly seedDemo: 'auto' | 'always' | 'never'
   readonly logLevel: (typeof logLevels)[number]
@@ -195,6 +200,14 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     })))
   }
   const e = parsed.data
+  for (const variable of ['DATABASE_LISTEN_URL', 'DATABASE_POOL_MODE'] as const) {
+    if (env[variable] !== undefined && env[variable] !== '' && e.DATABASE_URL === undefined) {
+      throw new ConfigError([{ variable, message: 'applies to PostgreSQL (DATABASE_URL); the embedded database has no pooler' }])
+    }
+  }
+  if (e.DATABASE_POOL_MODE === 'transaction' && e.DATABASE_LISTEN_URL === undefined) {
+    throw new ConfigError([{ variable: 'DATABASE_LISTEN_URL', message: 'needed with DATABASE_POOL_MODE=transaction: a LISTEN through a transaction pool is lost with its transaction, and the change log with it (the primary directly, or through a session pool)' }])
+  }
   if (e.DATABASE_REPLICA_URL !== undefined && e.DATABASE_URL === undefined) {
     throw new ConfigError([{ variable: 'DATABASE_REPLICA_URL', message: 'replicas need DATABASE_URL (the primary); the embedded database has none' }])
   }
@@ -215,7 +228,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
           poolSize: e.DATABASE_POOL_SIZE,
           replicaUrls: Object.freeze(splitList(e.DATABASE_REPLICA_URL ?? '')),
           maxReplicaLagSeconds: e.REPLICA_MAX_LAG_SECONDS,
-          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          poolMode: e.DATABASE_POOL_MODE,
+          listenUrl: e.DATABASE_LISTEN_URL ?? e.DATABASE_URL
         }),
     seedDemo: ({ auto: 'auto', true: 'always', false: 'never' } as const)[e.SEED_DEMO],
     logLevel: e.LOG_LEVEL,

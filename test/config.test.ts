@@ -21,10 +21,16 @@ t.test('defaults give an embedded database on port 3000', async (t) => {
 
 t.test('DATABASE_URL switches to PostgreSQL; empty values count as unset', async (t) => {
   t.same(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/content', DATABASE_POOL_SIZE: '4' }).database,
-    { kind: 'postgres', url: 'postgres://u@db:5432/content', poolSize: 4, replicaUrls: [], maxReplicaLagSeconds: 5, statementTimeoutMs: 30_000 })
+    { kind: 'postgres', url: 'postgres://u@db:5432/content', poolSize: 4, replicaUrls: [], maxReplicaLagSeconds: 5, statementTimeoutMs: 30_000, poolMode: 'session', listenUrl: 'postgres://u@db:5432/content' })
   t.same(loadConfig({ DATABASE_URL: 'postgres://u@db/content', DATABASE_REPLICA_URL: 'postgres://u@r1/content, postgres://u@r2/content' }).database,
-    { kind: 'postgres', url: 'postgres://u@db/content', poolSize: 10, replicaUrls: ['postgres://u@r1/content', 'postgres://u@r2/content'], maxReplicaLagSeconds: 5, statementTimeoutMs: 30_000 })
+    { kind: 'postgres', url: 'postgres://u@db/content', poolSize: 10, replicaUrls: ['postgres://u@r1/content', 'postgres://u@r2/content'], maxReplicaLagSeconds: 5, statementTimeoutMs: 30_000, poolMode: 'session', listenUrl: 'postgres://u@db/content' })
   t.match(loadConfig({ DATABASE_URL: 'postgres://u@db/content', DATABASE_STATEMENT_TIMEOUT_MS: '0' }).database, { kind: 'postgres', statementTimeoutMs: 0 }, '0: no limit')
+  t.match(loadConfig({ DATABASE_URL: 'postgres://u@pooler:6432/content', DATABASE_POOL_MODE: 'transaction', DATABASE_LISTEN_URL: 'postgres://u@db:5432/content' }).database,
+    { poolMode: 'transaction', url: 'postgres://u@pooler:6432/content', listenUrl: 'postgres://u@db:5432/content' })
+  t.throws(() => loadConfig({ DATABASE_URL: 'postgres://u@pooler:6432/content', DATABASE_POOL_MODE: 'transaction' }), /DATABASE_LISTEN_URL: needed with DATABASE_POOL_MODE=transaction/)
+  t.throws(() => loadConfig({ DATABASE_URL: 'postgres://u@db/content', DATABASE_POOL_MODE: 'statement' }), /DATABASE_POOL_MODE/)
+  t.throws(() => loadConfig({ DATABASE_URL: 'postgres://u@db/content', DATABASE_LISTEN_URL: 'http://db' }), /DATABASE_LISTEN_URL: must be a postgres/)
+  t.throws(() => loadConfig({ DATABASE_POOL_MODE: 'transaction' }), /DATABASE_POOL_MODE: applies to PostgreSQL/)
   t.throws(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }), /DATABASE_STATEMENT_TIMEOUT_MS/)
   t.throws(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '1.5' }), /DATABASE_STATEMENT_TIMEOUT_MS/)
   t.throws(() => loadConfig({ DATABASE_REPLICA_URL: 'postgres://u@r1/content' }), /DATABASE_REPLICA_URL: replicas need DATABASE_URL/)

@@ -35,7 +35,7 @@ export interface PoolStats { total: number, idle: number, waiting: number, max: 
 /** Opens the database the configuration names: PostgreSQL, or PGlite under DATA_DIR. */
 export async function openDatabase (config: Config['database'], log?: ReplicationLog): Promise<Database> {
   if (config.kind === 'postgres') {
-    return openPostgres({ url: config.url, poolSize: config.poolSize, replicaUrls: config.replicaUrls, maxReplicaLagSeconds: config.maxReplicaLagSeconds, statementTimeoutMs: config.statementTimeoutMs, log })
+    return openPostgres({ url: config.url, poolSize: config.poolSize, replicaUrls: config.replicaUrls, maxReplicaLagSeconds: config.maxReplicaLagSeconds, statementTimeoutMs: config.statementTimeoutMs, poolMode: config.poolMode, listenUrl: config.listenUrl, log })
   }
   // Loaded only when it is used: the embedded database's module alone is 27 MB of a process's
   // memory and 0.3 s of its start, which a server on PostgreSQL would carry for nothing.

@@ -70,12 +70,14 @@ type QueryCallback = (error: Error | null, result: pg.QueryResult) => void
  * uncached /v1/posts page 0.51-0.55 → 0.37-0.44 ms of API CPU and peak RSS 313-321 → 195 MB;
  * the long tail 6,387-6,480 → 7,965-8,592 req/s and 418-421 → 270-304 MB).
  */
-export function nameReadStatements (client: pg.PoolClient): void {
+export function nameReadStatements (client: pg.PoolClient, { named = true }: { named?: boolean } = {}): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown
   ;(client as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
     if (isKyselyQuery(config, values, callback)) {
       const text = config
-      const name = shouldName({ text, values: values as unknown[] }) ? statementName(text) : undefined
+      // Unnamed through a transaction pool: a statement prepared on one server connection is
+      // unknown on the next (or, named the same, already there).
+      const name = named && shouldName({ text, values: values as unknown[] }) ? statementName(text) : undefined
       return new Promise<pg.QueryResult>((resolve, reject) => {
         const answer: QueryCallback = (error, result) => { if (error === null || error === undefined) resolve(result); else reject(error) }
         query(name === undefined ? { text, values } : { name, text, values }, answer)

@@ -15,12 +15,23 @@ export interface PostgresOptions {
   maxReplicaLagSeconds?: number
   /** How long PostgreSQL lets a statement run outside a read-write transaction (ms); 0 or undefined: no limit. */
   statementTimeoutMs?: number
+  /**
+   * 'transaction': a pooler hands out server connections per transaction (PgBouncer's
+   * pool_mode = transaction), so nothing may be kept on one between transactions: no named
+   * statements, no session settings. Default 'session'.
+   */
+  poolMode?: 'session' | 'transaction'
+  /** Where to LISTEN (a connection held for the process's life): default `url`. */
+  listenUrl?: string
   log?: (level: 'info' | 'warn', message: string, details: Record<string, unknown>) => void
 }
 
-export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSeconds = 5, statementTimeoutMs = 0, log = () => {} }: PostgresOptions): Database {
+export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSeconds = 5, statementTimeoutMs = 0, poolMode = 'session', listenUrl = url, log = () => {} }: PostgresOptions): Database {
   readTimestampsFast()
-  const startSession = sessionSettings(statementTimeoutMs)
+  const perTransaction = poolMode === 'transaction'
+  // Through a transaction pool a SET would stay on whichever server connection ran it: the
+  // role's own settings apply instead (README, DATABASE_POOL_MODE).
+  const startSession = perTransaction ? async () => {} : sessionSettings(statementTimeoutMs)
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -37,16 +48,17 @@ export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSe
   // process. The query in flight, if any, still fails on its own.
   const onPoolClient = (client: pg.PoolClient) => {
     client.on('error', () => {})
-    nameReadStatements(client)
+    nameReadStatements(client, { named: !perTransaction })
   }
   pool.on('connect', onPoolClient)
   const replicated = replicaUrls.length === 0
     ? undefined
     : replicatedPools({ primary: pool, replicaUrls, poolSize, maxLagSeconds: maxReplicaLagSeconds, startSession, onPoolClient, log })
   const dialectConfig: PostgresDialectConfig = { pool: replicated?.pool ?? pool }
-  const db = new Kysely<DB>({ dialect: statementTimeoutMs > 0 ? writesRunToTheirEnd(dialectConfig) : new PostgresDialect(dialectConfig) })
+  // Through a transaction pool the role may carry a statement timeout: writes lift it all the same.
+  const db = new Kysely<DB>({ dialect: statementTimeoutMs > 0 || perTransaction ? writesRunToTheirEnd(dialectConfig) : new PostgresDialect(dialectConfig) })
   return {
-    ...makeDatabase(db, 'postgres', false, undefined, (channel, onNotify) => listenOnPostgres(url, channel, onNotify)),
+    ...makeDatabase(db, 'postgres', false, undefined, (channel, onNotify) => listenOnPostgres(listenUrl, channel, onNotify)),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
     ...(replicated === undefined ? {} : { replication: replicated.replication })
   }

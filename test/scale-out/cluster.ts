@@ -143,10 +143,10 @@ export async function startRedis (port: number): Promise<ChildServer> {
 }
 
 /**
- * PgBouncer in front of `primary`, pooling sessions, in its defaults otherwise: it refuses a
- * connection that sends startup parameters it does not know (`options`). Session pooling,
- * since the API's named statements, session settings and LISTEN need their own server
- * connection for as long as theirs lasts (transaction pooling is not supported: README).
+ * PgBouncer in front of `primary`, in its defaults otherwise (it refuses a connection that
+ * sends startup parameters it does not know, such as `options`): every database by its own
+ * name pooled per session, and `per_transaction` (the primary's `postgres`) pooled per
+ * transaction, as managed poolers' transaction endpoints are.
  */
 export async function startPgBouncer (port: number, primary: PostgresServer): Promise<ChildServer & { url: (database?: string) => string }> {
   ensureInstalled('pgbouncer', ['pgbouncer'])
@@ -155,7 +155,7 @@ export async function startPgBouncer (port: number, primary: PostgresServer): Pr
   const config = path.join(dir, 'pgbouncer.ini')
   writeFileSync(users, '"postgres" ""\n')
   writeFileSync(config, [
-    '[databases]', `* = host=127.0.0.1 port=${primary.port}`,
+    '[databases]', `per_transaction = host=127.0.0.1 port=${primary.port} dbname=postgres pool_mode=transaction`, `* = host=127.0.0.1 port=${primary.port}`,
     '[pgbouncer]', 'listen_addr = 127.0.0.1', `listen_port = ${port}`, `unix_socket_dir = ${dir}`,
     'auth_type = trust', `auth_file = ${users}`, 'pool_mode = session', 'max_client_conn = 200', 'default_pool_size = 40', ''
   ].join('\n'))

@@ -145,7 +145,7 @@ async function main (): Promise<void> {
   await replicaFloors(seeded)
   await searchOnReplica()
   await recoveryConflict()
-  await throughPgBouncer(env)
+  await throughPgBouncer(env, seeded.map((post) => post.slug))
   await rateLimits()
   await mixedLoad()
 }
@@ -384,44 +384,76 @@ async function recoveryConflict (): Promise<void> {
 }
 
 /**
- * A third API process that reaches the primary through PgBouncer (session pooling), as
- * deployments put one in front of PostgreSQL: it starts (migrations), serves, and its writes
- * reach the other processes and Varnish through the change log. Before, it could not start:
- * its connections carried their settings as the startup parameter `options`, which PgBouncer
- * refuses.
+ * A third API process that reaches the primary through PgBouncer, as deployments put one in
+ * front of PostgreSQL, pooling sessions, then (a process of its own) transactions: each starts
+ * (migrations), serves, and its writes reach the other processes and Varnish through the change
+ * log; per transaction, with DATABASE_POOL_MODE=transaction and LISTEN on the primary itself
+ * (DATABASE_LISTEN_URL), it also serves many uncached reads at once and hears of the others'
+ * writes. Before, neither could start: the connections carried their settings as the startup
+ * parameter `options`, which PgBouncer refuses; and per transaction, the named statements of
+ * one server connection were unknown, or already there, on the next.
  */
-async function throughPgBouncer (env: Record<string, string>): Promise<void> {
-  console.log('# a third API process through PgBouncer (session pooling)')
+async function throughPgBouncer (env: Record<string, string>, slugs: string[]): Promise<void> {
   const bouncer = await startPgBouncer(PORTS.pgBouncer, primary!)
-  const base = `http://127.0.0.1:${PORTS.pooledApi}`
-  const pooled = startApi(PORTS.pooledApi, { ...env, DATABASE_URL: bouncer.url(), DATABASE_REPLICA_URL: '' })
   try {
-    const ready = await waitReady(base, pooled).then(() => 'ready', (error: Error) => error.message.slice(0, 500))
-    check(ready === 'ready', `it starts and is ready (${ready})`)
-    if (ready !== 'ready') return
-    const story = await write(base, 'POST', '/v1/posts', { blog: 'desk', title: 'Filed through PgBouncer', body_markdown: 'Pooled.', status: 'published', authors: ['ana'], tags: ['world'] })
-    check(story.status === 201, `a publish through it answered ${story.status}`)
-    const path = `/v1/blogs/desk/posts/${(JSON.parse(story.body) as { data: { slug: string } }).data.slug}`
-    const own = await http(`${base}${path}`)
-    check(own.status === 200 && own.body.includes('Filed through PgBouncer'), `and it reads it back (${own.status})`)
-    // Through Varnish from a client address of its own (rate limits), every 50 ms for up to 3 s.
-    const t0 = performance.now()
-    let shown = false
-    while (!shown && performance.now() - t0 < 3_000) {
-      shown = (await http(`${VARNISH}/v1/posts?blog=desk&limit=5`, { from: '127.0.4.9' })).body.includes('Filed through PgBouncer')
-      if (!shown) await sleep(50)
-    }
-    const elsewhere = { ms: performance.now() - t0 }
-    check(shown, `the latest list through Varnish shows it (after ${elsewhere.ms.toFixed(0)} ms)`)
-    const list = await http(`${base}/v1/posts?blog=desk&limit=5`)
-    check(list.status === 200, `its own lists answer (${list.status})`)
-    console.log(`scale-out: through PgBouncer: ready, publish ${story.status}, visible through Varnish after ${elsewhere.ms.toFixed(0)} ms`)
+    console.log('# a third API process through PgBouncer, pooling sessions')
+    await pooledApi(env, { DATABASE_URL: bouncer.url(), DATABASE_REPLICA_URL: '' }, 'PgBouncer (session)', slugs)
+    console.log('# and one through PgBouncer pooling transactions (DATABASE_POOL_MODE=transaction)')
+    await pooledApi(env, { DATABASE_URL: bouncer.url('per_transaction'), DATABASE_REPLICA_URL: '', DATABASE_POOL_MODE: 'transaction', DATABASE_LISTEN_URL: primary!.url() }, 'PgBouncer (transaction)', slugs)
   } finally {
-    pooled.child.kill('SIGTERM')
-    await pooled.exited
     await bouncer.stop()
   }
 }
+
+async function pooledApi (env: Record<string, string>, through: Record<string, string>, label: string, slugs: string[]): Promise<void> {
+  const base = `http://127.0.0.1:${PORTS.pooledApi}`
+  const pooled = startApi(PORTS.pooledApi, { ...env, ...through })
+  try {
+    const ready = await waitReady(base, pooled).then(() => 'ready', (error: Error) => error.message.slice(0, 500))
+    check(ready === 'ready', `${label}: it starts and is ready (${ready})`)
+    if (ready !== 'ready') return
+    // Uncached reads of several kinds, eight at a time (most URLs asked once), with a key: the
+    // anonymous rate limit is Redis's, shared with the phases before.
+    const paths = Array.from({ length: 120 }, (_, i) => [
+      `/v1/posts?blog=desk&limit=${1 + (i % 40)}`, `/v1/blogs/desk/posts/${slugs[i % slugs.length]}`,
+      `/v1/authors?limit=${1 + (i % 40)}`, `/v1/tags/world/posts?limit=${1 + (i % 40)}`
+    ][i % 4]!)
+    const answers = await Promise.all(paths.map((path) => http(`${base}${path}`, { headers: admin })))
+    const statuses = countBy(answers.map((res) => res.status))
+    check(answers.every((res) => res.status === 200), `${label}: ${paths.length} uncached reads, eight at a time, all answer 200 (${JSON.stringify(statuses)})`)
+    const title = `Filed through ${label}`
+    const story = await write(base, 'POST', '/v1/posts', { blog: 'desk', title, body_markdown: 'Pooled.', status: 'published', authors: ['ana'], tags: ['world'] })
+    check(story.status === 201, `${label}: a publish through it answered ${story.status}`)
+    const path = `/v1/blogs/desk/posts/${(JSON.parse(story.body) as { data: { slug: string } }).data.slug}`
+    const own = await http(`${base}${path}`)
+    check(own.status === 200 && own.body.includes(title), `${label}: and it reads it back (${own.status})`)
+    const shownThroughVarnish = await within(3_000, async () => (await http(`${VARNISH}/v1/posts?blog=desk&limit=5`, { from: '127.0.4.9' })).body.includes(title))
+    check(shownThroughVarnish.ok, `${label}: the latest list through Varnish shows it (after ${shownThroughVarnish.ms.toFixed(0)} ms)`)
+    // Its own cached list, and a publish through another process: the change log tells it.
+    const list = `${base}/v1/posts?blog=desk&limit=3`
+    for (let i = 0; i < 2; i++) await http(list)
+    const other = `Filed through A while ${label} listens`
+    check((await write(API[0]!, 'POST', '/v1/posts', { blog: 'desk', title: other, body_markdown: 'Elsewhere.', status: 'published', authors: ['ana'], tags: ['world'] })).status === 201, `${label}: a publish through A`)
+    const heard = await within(3_000, async () => (await http(list)).body.includes(other))
+    check(heard.ok, `${label}: its cached list shows A's publish (after ${heard.ms.toFixed(0)} ms)`)
+    console.log(`scale-out: through ${label}: ready, ${paths.length} reads at once ${JSON.stringify(statuses)}, publish ${story.status}, through Varnish after ${shownThroughVarnish.ms.toFixed(0)} ms, A's publish in its cached list after ${heard.ms.toFixed(0)} ms`)
+  } finally {
+    pooled.child.kill('SIGTERM')
+    await pooled.exited
+  }
+}
+
+/** Asks `shown` every 50 ms until it says yes or `ms` have passed. */
+async function within (ms: number, shown: () => Promise<boolean>): Promise<{ ok: boolean, ms: number }> {
+  const t0 = performance.now()
+  for (;;) {
+    if (await shown()) return { ok: true, ms: performance.now() - t0 }
+    if (performance.now() - t0 > ms) return { ok: false, ms: performance.now() - t0 }
+    await sleep(50)
+  }
+}
+
+const countBy = (values: number[]) => values.reduce<Record<number, number>>((counts, value) => ({ ...counts, [value]: (counts[value] ?? 0) + 1 }), {})
 
 async function searchOnReplica (): Promise<void> {
   console.log('# a search with a count: its time-limited transaction on the replica')
