@@ -79,7 +79,7 @@ export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSe
  * wrong, a lock it waits on) holds a pool connection and a backend for as long as it runs, and
  * the requests behind it wait for the pool. PostgreSQL cancels it when its time is up.
  */
-export function sessionSettings (statementTimeoutMs: number): (client: pg.ClientBase) => Promise<void> {
+function sessionSettings (statementTimeoutMs: number): (client: pg.ClientBase) => Promise<void> {
   const timeout = statementTimeoutMs > 0 ? `; SET statement_timeout = ${Math.round(statementTimeoutMs)}` : ''
   const settings = `SET jit = off; SET max_parallel_workers_per_gather = 0${timeout}`
   return async (client) => { await client.query(settings) }

@@ -92,7 +92,7 @@ function isConnectionFailure (error: unknown): boolean {
  * serialization failure (40001), or a deadlock (40P01) when the read waited on the replayed
  * lock; on a hot standby, whose transactions only read, nothing else raises either.
  */
-export function isRecoveryConflict (error: unknown): boolean {
+function isRecoveryConflict (error: unknown): boolean {
   const code = (error as { code?: unknown }).code
   return code === '40001' || code === '40P01'
 }
