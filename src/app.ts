@@ -17,6 +17,7 @@ import { tagsRoutes } from './content/tags/tags.routes.ts'
 import type { Database } from './db/database.ts'
 import { httpCachingPlugin } from './http/caching.ts'
 import { corePlugin } from './http/core.plugin.ts'
+import { clientPresencePlugin } from './http/client-presence.ts'
 import { corsPlugin } from './http/cors.ts'
 import { methodNotAllowedPlugin, optionsPlugin } from './http/allowed-methods.ts'
 import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrorHandler } from './http/errors.ts'
@@ -111,6 +112,7 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
 
   // The platform: each of these is used by the ones after it and by the routes.
   await app.register(corePlugin, { config, database })
+  await app.register(clientPresencePlugin)
   await app.register(metricsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(optionsPlugin)

@@ -1,3 +1,5 @@
+import { ClientGoneError, onBehalfOfEach, presenceOfThisClient } from './client-presence.ts'
+
 // A request for one post by its address costs PostgreSQL and the API a round trip each: a pool
 // connection, a Bind/Execute, a backend woken to answer and the API woken for the reply, a
 // result message parsed. Under load that per-query cost, not the row, is most of a single
@@ -27,6 +29,8 @@ export interface LookupBatchOptions<Query, Key, Row> {
 
 interface Ask<Key, Row> {
   key: Key
+  /** Whether the client that asked has gone (client-presence.ts): its key is then not looked up. */
+  clientHasGone: () => boolean
   resolve: (row: Row | undefined) => void
   reject: (error: unknown) => void
 }
@@ -60,11 +64,20 @@ export function lookupBatches<Query, Key, Row> (options: LookupBatchOptions<Quer
       const rows = await options.fetch(query, asks.map((ask) => ask.key))
       asks.forEach((ask, index) => ask.resolve(rows[index]))
     } catch (error) {
-      if (asks.length === 1) return asks[0]!.reject(error)
+      if (asks.length === 1 || error instanceof ClientGoneError) return asks.forEach((ask) => ask.reject(error))
       // One key's failure (a timeout, a value the database refused) is not its neighbours':
       // each is asked again alone and gets its own answer.
       await Promise.all(asks.map(async (ask) => send(query, [ask])))
     }
+  }
+
+  /** The asks whose clients still wait; the others end as their clients did, with nothing looked up. */
+  function stillWanted (asks: Array<Ask<Key, Row>>): Array<Ask<Key, Row>> {
+    return asks.filter((ask) => {
+      if (!ask.clientHasGone()) return true
+      ask.reject(new ClientGoneError())
+      return false
+    })
   }
 
   function lanes (group: Group<Query, Key, Row>): number {
@@ -74,10 +87,13 @@ export function lookupBatches<Query, Key, Row> (options: LookupBatchOptions<Quer
 
   function dispatch (name: string, group: Group<Query, Key, Row>): void {
     while (group.waiting.length > 0 && group.inFlight < lanes(group)) {
-      const asks = group.waiting.splice(0, options.maxBatch)
+      const asks = stillWanted(group.waiting.splice(0, options.maxBatch))
+      if (asks.length === 0) continue
       group.inFlight++
       group.lastSentAt = performance.now()
-      void send(group.query, asks).finally(() => {
+      // Sent for every client in the batch, not for whichever one's ask set it off (that one may
+      // go while the others wait): spared only if they all go before it has a connection.
+      void onBehalfOfEach(asks.map((ask) => ask.clientHasGone), () => send(group.query, asks)).finally(() => {
         group.inFlight--
         if (group.inFlight === 0 && group.waiting.length === 0) groups.delete(name)
         else dispatch(name, group)
@@ -90,7 +106,7 @@ export function lookupBatches<Query, Key, Row> (options: LookupBatchOptions<Quer
     load: (name, query, key) => new Promise<Row | undefined>((resolve, reject) => {
       let group = groups.get(name)
       if (group === undefined) groups.set(name, group = { query, waiting: [], inFlight: 0, lastSentAt: 0 })
-      group.waiting.push({ key, resolve, reject })
+      group.waiting.push({ key, clientHasGone: presenceOfThisClient(), resolve, reject })
       dispatch(name, group)
     })
   }

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, PGliteDialect } from 'kysely'
+import { sparingGoneClients } from './client-presence.ts'
 import { lockDataDirectory } from './data-dir-lock.ts'
 import { makeDatabase, type Database } from './database.ts'
 import type { DB } from './schema.ts'
@@ -32,7 +33,7 @@ export async function openPGlite (dataDir: string): Promise<Database> {
 
 /** Wraps an open PGlite instance (tests restore one from a migrated template); `afterClose` runs once it is closed. */
 export function wrapPGlite (pglite: PGlite, created = false, afterClose?: () => void): Database {
-  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) })
+  const db = new Kysely<DB>({ dialect: sparingGoneClients(new PGliteDialect({ pglite })) })
   // Kysely closes PGlite only if it ever ran a query on it; close it here in any case, or an
   // unused instance would keep the process alive.
   const close = async () => {

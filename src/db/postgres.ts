@@ -1,5 +1,6 @@
 import { CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type DatabaseConnection, type Dialect, type PostgresDialectConfig, type TransactionSettings } from 'kysely'
 import pg from 'pg'
+import { sparingGoneClients } from './client-presence.ts'
 import { makeDatabase, type Database } from './database.ts'
 import { nameReadStatements } from './named-statements.ts'
 import { replicatedPools } from './replication.ts'
@@ -56,7 +57,8 @@ export function openPostgres ({ url, poolSize, replicaUrls = [], maxReplicaLagSe
     : replicatedPools({ primary: pool, replicaUrls, poolSize, maxLagSeconds: maxReplicaLagSeconds, startSession, onPoolClient, log })
   const dialectConfig: PostgresDialectConfig = { pool: replicated?.pool ?? pool }
   // Through a transaction pool the role may carry a statement timeout: writes lift it all the same.
-  const db = new Kysely<DB>({ dialect: statementTimeoutMs > 0 || perTransaction ? writesRunToTheirEnd(dialectConfig) : new PostgresDialect(dialectConfig) })
+  const dialect = statementTimeoutMs > 0 || perTransaction ? writesRunToTheirEnd(dialectConfig) : new PostgresDialect(dialectConfig)
+  const db = new Kysely<DB>({ dialect: sparingGoneClients(dialect) })
   return {
     ...makeDatabase(db, 'postgres', false, undefined, (channel, onNotify) => listenOnPostgres(listenUrl, channel, onNotify)),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { ClientGoneError } from '../db/client-presence.ts'
 import { isDatabaseUnavailableError } from '../db/unavailable.ts'
 import { Redirect, sendRedirect } from './redirects.ts'
 import { mediaTypesTaken } from './media-types.ts'
@@ -163,6 +164,12 @@ export function toAppError (error: unknown, request: Pick<FastifyRequest, 'log' 
     if (status === 415) return unsupportedMediaType(request)
     const message = status === 413 ? PROBLEM_DESCRIPTIONS[413] : fastifyError.message
     return new AppError(status, clientErrorCode(status, fastifyError.code), message ?? STATUS_CODES[status] ?? 'Bad request')
+  }
+
+  // The client left before its read reached the database (db/client-presence.ts): nobody reads
+  // this answer; the status tells the logs and /metrics what happened.
+  if (error instanceof ClientGoneError) {
+    return new AppError(499, 'client_closed_request', 'The client closed the connection before the answer was ready.')
   }
 
   // A data exception (SQLSTATE class 22: a NUL byte in text, a value out of range) comes from

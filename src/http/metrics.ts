@@ -95,6 +95,19 @@ async function metrics (app: FastifyInstance): Promise<void> {
     duration.observe(request.method, request.routeOptions.url ?? '(unmatched)', reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
+  // A request whose client closed the connection before its answer was written has no response
+  // (onResponse never runs for it): counted here instead, and logged.
+  const abandoned = new Counter({
+    name: 'http_requests_abandoned_total',
+    help: 'Requests whose client closed the connection before the answer was written, by route. A public read that had not reached the database by then ran no query.',
+    labelNames: ['method', 'route'] as const,
+    registers: [registry]
+  })
+  app.addHook('onRequestAbort', (request, done) => {
+    abandoned.inc({ method: request.method, route: request.routeOptions.url ?? '(unmatched)' })
+    request.log.info({ req: request }, 'client closed the request')
+    done()
+  })
 }
 
 export const metricsPlugin = fp(metrics, { name: 'metrics', dependencies: ['core'] })

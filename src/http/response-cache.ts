@@ -368,6 +368,14 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     leaders.get(request)?.finish(undefined)
     done()
   })
+  // A leader whose client closes the connection has no response to finish (onResponse never
+  // runs), and its reads may not reach the database at all (db/client-presence.ts): those who
+  // wait for it compute for themselves at once, not when the flight's time is up.
+  app.addHook('onRequestAbort', (request, done) => {
+    leaders.get(request)?.finish(undefined)
+    leaders.delete(request)
+    done()
+  })
 
   const follower = app.changeFollower
   follower.onChanges((rows) => {
