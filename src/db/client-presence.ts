@@ -67,6 +67,7 @@ export function sparingGoneClients (dialect: Dialect): Dialect {
  * Kysely's that only a release gives back), and the real connection goes back to its pool.
  */
 function standInFor (connection: DatabaseConnection | undefined): DatabaseConnection {
+  readsSpared.count++
   const standIn: DatabaseConnection = {
     executeQuery: async () => { throw new ClientGoneError() },
     // eslint-disable-next-line require-yield -- a stream that fails before its first row
@@ -77,6 +78,9 @@ function standInFor (connection: DatabaseConnection | undefined): DatabaseConnec
 }
 
 const standIns = new WeakMap<DatabaseConnection, DatabaseConnection | undefined>()
+
+/** Connections not handed over because their client had gone, since the process started (/metrics). */
+export const readsSpared = { count: 0 }
 
 function sparing (driver: Driver): Driver {
   const spared: Driver = {

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { z } from 'zod'
+import { readsSpared } from '../db/client-presence.ts'
 import type { ReplicaStatus } from '../db/replication.ts'
 import { problemResponses } from './errors.ts'
 import { routeDurations } from './route-durations.ts'
@@ -90,22 +91,18 @@ async function metrics (app: FastifyInstance): Promise<void> {
       }
     })
   }
+  new Counter({
+    name: 'db_reads_spared_total',
+    help: 'Public reads whose client had closed the connection by the time a database connection was theirs: no query ran, and the request ended there (db/client-presence.ts).',
+    registers: [registry],
+    collect () {
+      this.reset()
+      this.inc(readsSpared.count)
+    }
+  })
   app.decorate('metrics', { registry, responseCacheLookups })
   app.addHook('onResponse', (request, reply, done) => {
     duration.observe(request.method, request.routeOptions.url ?? '(unmatched)', reply.statusCode, reply.elapsedTime / 1000)
-    done()
-  })
-  // A request whose client closed the connection before its answer was written has no response
-  // (onResponse never runs for it): counted here instead, and logged.
-  const abandoned = new Counter({
-    name: 'http_requests_abandoned_total',
-    help: 'Requests whose client closed the connection before the answer was written, by route. A public read that had not reached the database by then ran no query.',
-    labelNames: ['method', 'route'] as const,
-    registers: [registry]
-  })
-  app.addHook('onRequestAbort', (request, done) => {
-    abandoned.inc({ method: request.method, route: request.routeOptions.url ?? '(unmatched)' })
-    request.log.info({ req: request }, 'client closed the request')
     done()
   })
 }

@@ -303,9 +303,21 @@ async function responseCache (app: FastifyInstance): Promise<void> {
 
   const lookups = app.metrics.responseCacheLookups
   /** A miss: this request computes the answer, and leads the flight others will wait for unless one is under way. */
-  const miss = (request: FastifyRequest, key: string, done: (error?: Error) => void): void => {
+  const miss = (request: FastifyRequest, reply: FastifyReply, key: string, done: (error?: Error) => void): void => {
     lookups.miss++
-    if (!flights.has(key)) leaders.set(request, startFlight(key))
+    if (!flights.has(key)) {
+      const flight = startFlight(key)
+      leaders.set(request, flight)
+      // A leader whose client closes the connection may end with no response (Fastify runs no
+      // onResponse then) and with its reads spared (db/client-presence.ts): those who wait for
+      // it compute for themselves at once, not when the flight's time is up.
+      const response = reply.raw
+      response.once('close', () => {
+        if (response.writableFinished || leaders.get(request) !== flight) return
+        leaders.delete(request)
+        flight.finish(undefined)
+      })
+    }
     done()
   }
 
@@ -324,12 +336,12 @@ async function responseCache (app: FastifyInstance): Promise<void> {
       return
     }
     const inFlight = flights.get(key)
-    if (inFlight === undefined) return miss(request, key, done)
+    if (inFlight === undefined) return miss(request, reply, key, done)
     inFlight.waiters++
     inFlight.done.then((shared) => {
       // An entry dropped again while this request waited (invalidated, or pushed out of a small
       // cache) has no body left: the request computes its own.
-      if (shared === undefined || (shared.payload === undefined && shared.packed === undefined)) return miss(request, key, done)
+      if (shared === undefined || (shared.payload === undefined && shared.packed === undefined)) return miss(request, reply, key, done)
       lookups.shared++
       try {
         serve(request, reply, key, shared)
@@ -366,14 +378,6 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   // Errors, 304s from handlers, aborted requests: whoever waits computes for itself.
   app.addHook('onResponse', (request, _reply, done) => {
     leaders.get(request)?.finish(undefined)
-    done()
-  })
-  // A leader whose client closes the connection has no response to finish (onResponse never
-  // runs), and its reads may not reach the database at all (db/client-presence.ts): those who
-  // wait for it compute for themselves at once, not when the flight's time is up.
-  app.addHook('onRequestAbort', (request, done) => {
-    leaders.get(request)?.finish(undefined)
-    leaders.delete(request)
     done()
   })
 
