@@ -308,12 +308,13 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     if (!flights.has(key)) {
       const flight = startFlight(key)
       leaders.set(request, flight)
-      // A leader whose client closes the connection may end with no response (Fastify runs no
-      // onResponse then) and with its reads spared (db/client-presence.ts): those who wait for
-      // it compute for themselves at once, not when the flight's time is up.
-      const response = reply.raw
-      response.once('close', () => {
-        if (response.writableFinished || leaders.get(request) !== flight) return
+      // A leader whose answer was not stored (an error, a 304 from its handler, a response not
+      // worth keeping) or whose client closed the connection (then with no response at all, its
+      // reads spared: db/client-presence.ts) still leads when its response closes: those who
+      // wait for it compute for themselves at once, not when the flight's time is up. One
+      // listener on the leader's response, not an onResponse hook run by every cache hit too.
+      reply.raw.once('close', () => {
+        if (leaders.get(request) !== flight) return
         leaders.delete(request)
         flight.finish(undefined)
       })
@@ -375,12 +376,6 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     store(flight.key, entry)
     flight.finish(entry)
   })
-  // Errors, 304s from handlers, aborted requests: whoever waits computes for itself.
-  app.addHook('onResponse', (request, _reply, done) => {
-    leaders.get(request)?.finish(undefined)
-    done()
-  })
-
   const follower = app.changeFollower
   follower.onChanges((rows) => {
     for (const row of rows) {

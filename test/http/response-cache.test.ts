@@ -276,6 +276,24 @@ t.test('a cold key is computed once however many ask at the same moment', async 
   t.equal(counts.hit + counts.shared - before.hit - before.shared, 19, 'the others shared it')
 })
 
+t.test('those waiting for a leader whose answer is not stored compute their own at once', async (t) => {
+  // The flight's own limit is the request timeout, set far beyond what this test waits: a
+  // waiter answered within it was let go when the leader's response ended, not by the timer.
+  const { a } = await twoApps(t, { REQUEST_TIMEOUT_MS: '120000' })
+  await settle(a)
+  const before = await lookups(a)
+  const startedAt = Date.now()
+  // A 404 is never stored; the first request leads the flight, the other nine wait for it.
+  const missing = await Promise.all(Array.from({ length: 10 }, () => a.inject({ url: '/v1/posts/00000000-0000-4000-8000-000000000000' })))
+  t.same(new Set(missing.map((res) => res.statusCode)), new Set([404]))
+  const counts = await lookups(a)
+  t.equal(counts.miss - before.miss, 10, 'every one computed its own answer')
+  t.equal(counts.shared - before.shared, 0)
+  t.ok(Date.now() - startedAt < 60_000, 'without waiting out the flight\'s limit')
+  // The next flight for the key is led anew: no flight is left behind.
+  t.equal((await a.inject({ url: '/v1/posts/00000000-0000-4000-8000-000000000000' })).statusCode, 404)
+})
+
 t.test('by default a response is stored the second time it is asked for, or the first when others wait for it', async (t) => {
   const { a, publish } = await twoApps(t, { RESPONSE_CACHE_MIN_USES: '2' })
   const id = await publish('Read twice')
