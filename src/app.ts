@@ -53,6 +53,8 @@ export interface BuildAppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+/** How often Node looks for requests past REQUEST_TIMEOUT_MS: how far past it one can go. */
+export const SLOW_REQUEST_CHECK_MS = 1_000
 
 /** Logger settings: secrets in headers never reach a log line. */
 export function loggerOptions (config: Config) {
@@ -98,8 +100,16 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     // A whole URL as the request target is routed by its path, its host taken as the Host.
     rewriteUrl: toOriginForm,
     bodyLimit: BODY_LIMIT_BYTES,
-    // A slow or stalled client cannot hold a connection open for ever.
+    // A slow or stalled client cannot hold a connection open for ever: past REQUEST_TIMEOUT_MS
+    // it gets a 408 and its connection is closed. Given to Node's server as well as to Fastify
+    // (which sets it after the server is made): only then does Node take its headers timeout
+    // from it, and it cuts off a request whose body is still coming at the headers timeout
+    // (60 s by default), not at the request timeout. And Node looks for such requests every
+    // connectionsCheckingInterval, 30 s by default, past the limit. slowhttptest's slow bodies
+    // were held 60 s against a limit of 30; every second (a walk over the open connections'
+    // start times, in C++) keeps the limit what it says.
     requestTimeout: config.requestTimeoutMs,
+    http: { requestTimeout: config.requestTimeoutMs, headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: SLOW_REQUEST_CHECK_MS },
     connectionTimeout: config.requestTimeoutMs * 2,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
