@@ -105,9 +105,10 @@ export async function buildApp ({ config, database, logger, backgroundJobs = tru
     // (which sets it after the server is made): only then does Node take its headers timeout
     // from it, and it cuts off a request whose body is still coming at the headers timeout
     // (60 s by default), not at the request timeout. And Node looks for such requests every
-    // connectionsCheckingInterval, 30 s by default, past the limit. slowhttptest's slow bodies
-    // were held 60 s against a limit of 30; every second (a walk over the open connections'
-    // start times, in C++) keeps the limit what it says.
+    // connectionsCheckingInterval, 30 s by default, past the limit: slowhttptest's slowloris
+    // clients were held 55-60 s against a limit of 30 (and a test's slow body 61 s against 1).
+    // A look every second (a walk over the open connections' start times, in C++) keeps the
+    // limit what it says.
     requestTimeout: config.requestTimeoutMs,
     http: { requestTimeout: config.requestTimeoutMs, headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: SLOW_REQUEST_CHECK_MS },
     connectionTimeout: config.requestTimeoutMs * 2,
