@@ -104,12 +104,14 @@ function writesRunToTheirEnd (config: PostgresDialectConfig): Dialect {
   }
 }
 
-const LIFT_STATEMENT_TIMEOUT = CompiledQuery.raw('SET LOCAL statement_timeout = 0')
-
 class WritesUnlimitedDriver extends PostgresDriver {
+  // BEGIN and the SET LOCAL in one simple-query message: one round trip, not two (Kysely's own
+  // BEGIN, then the setting, cost every write transaction one more). The text is Kysely's.
   override async beginTransaction (connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await super.beginTransaction(connection, settings)
-    if (settings.accessMode !== 'read only') await connection.executeQuery(LIFT_STATEMENT_TIMEOUT)
+    if (settings.accessMode === 'read only') return await super.beginTransaction(connection, settings)
+    const isolation = settings.isolationLevel === undefined ? '' : ` isolation level ${settings.isolationLevel}`
+    const begin = isolation === '' && settings.accessMode === undefined ? 'begin' : `start transaction${isolation}${settings.accessMode === undefined ? '' : ` ${settings.accessMode}`}`
+    await connection.executeQuery(CompiledQuery.raw(`${begin}; SET LOCAL statement_timeout = 0`))
   }
 }
 

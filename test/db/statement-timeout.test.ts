@@ -56,6 +56,32 @@ t.test('a read is cancelled at the limit; a read-write transaction lifts it for 
   t.equal(await setting(db), `${LIMIT_MS}ms`)
 })
 
+t.test('a read-write transaction lifts the limit in the round trip that begins it', { skip: embedded }, async (t) => {
+  // What the driver sends, message by message, as the pool's own pg clients send it (taken
+  // before the pool opens its connection: the API's wrapper binds the client's query then).
+  const sent: string[] = []
+  const query = pg.Client.prototype.query
+  const restore = () => { pg.Client.prototype.query = query }
+  t.teardown(restore)
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string }
+    sent.push(typeof first === 'string' ? first : first.text ?? '')
+    return (query as (...a: unknown[]) => unknown).apply(this, args)
+  } as typeof query
+  const { database: { db } } = await limitedDatabase(t)
+  await sql`SELECT 1`.execute(db) // the one connection opened, its session settings sent
+  sent.length = 0
+  await db.transaction().execute(async (tx) => { await sql`SELECT 2`.execute(tx) })
+  await db.transaction().setIsolationLevel('serializable').execute(async (tx) => { await sql`SELECT 3`.execute(tx) })
+  await db.transaction().setAccessMode('read only').execute(async (tx) => { await sql`SELECT 4`.execute(tx) })
+  restore()
+  t.same(sent, [
+    'begin; SET LOCAL statement_timeout = 0', 'SELECT 2', 'commit',
+    'start transaction isolation level serializable; SET LOCAL statement_timeout = 0', 'SELECT 3', 'commit',
+    'start transaction read only', 'SELECT 4', 'commit'
+  ])
+})
+
 t.test('a GET stuck behind a lock is a 503 database_timeout; a write behind it waits and lands', { skip: embedded }, async (t) => {
   const { testDb, database, config } = await limitedDatabase(t)
   const app = await buildApp({ config, database, logger: pino({ level: 'silent' }), backgroundJobs: false })
