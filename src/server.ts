@@ -3,6 +3,7 @@ import pino from 'pino'
 import { buildApp, loggerOptions } from './app.ts'
 import { prepareDatabase } from './bootstrap.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
+import { asyncContextAdvice } from './db/client-presence.ts'
 import { DOCS_PATH } from './http/openapi.ts'
 
 // Process entry: config -> database -> migrate (-> demo content) -> app -> listen.
@@ -47,6 +48,8 @@ try {
   await app.listen({ port: config.port, host: config.host })
   log.info({ startupMs: Math.round(performance.now() - startedAt) },
     `content API ready: ${config.publicBaseUrl}/v1/blogs, docs at ${config.publicBaseUrl}${DOCS_PATH}`)
+  const advice = asyncContextAdvice()
+  if (advice !== undefined) log.warn(advice)
 } catch (error) {
   log.fatal({ err: error }, 'could not start')
   process.exit(1)

@@ -16,6 +16,30 @@ import type { DatabaseConnection, Dialect, Driver } from 'kysely'
 
 const clients = new AsyncLocalStorage<() => boolean>()
 
+interface Runtime { version: string, storeUsesPromiseHooks: boolean }
+
+// Node's AsyncLocalStorage built on async_hooks has a `_propagate` method (Node 20; 22 and 23
+// without the flag below; 24 with --no-async-context-frame); the one built on AsyncContextFrame
+// does not. Node offers no other way to ask which is in use, and NODE_OPTIONS can choose it.
+const thisRuntime = (): Runtime => ({
+  version: process.versions.node,
+  storeUsesPromiseHooks: typeof (AsyncLocalStorage.prototype as unknown as { _propagate?: unknown })._propagate === 'function'
+})
+
+/**
+ * What to tell an operator whose Node keeps AsyncLocalStorage with promise hooks: Node 24 carries
+ * the store in AsyncContextFrame, Node 22 and 23 only with --experimental-async-context-frame,
+ * older ones never. With hooks, every promise the process makes pays once the first read has
+ * entered the store: an uncached `/v1/posts` page cost about a quarter more API CPU on Node 22
+ * (README, Production). Undefined where there is nothing to say.
+ */
+export function asyncContextAdvice (runtime: Runtime = thisRuntime()): string | undefined {
+  if (!runtime.storeUsesPromiseHooks) return undefined
+  const major = Number(runtime.version.split('.')[0])
+  const remedy = major === 22 || major === 23 ? 'start it with NODE_OPTIONS=--experimental-async-context-frame, or run Node 24' : major >= 24 ? 'leave out --no-async-context-frame' : 'run Node 24'
+  return `Node ${runtime.version} keeps AsyncLocalStorage with promise hooks, which cost every uncached read about a quarter more CPU: ${remedy} (README, Production)`
+}
+
 /** The client this work was for has gone: no connection was taken, no query ran. */
 export class ClientGoneError extends Error {
   readonly code = 'ECLIENTGONE'
