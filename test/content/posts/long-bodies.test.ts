@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { BODY_LIMIT_BYTES } from '../../../src/http/errors.ts'
 import { newApiKey, newBlog } from '../../helpers/factories.ts'
+import { scramble } from '../../helpers/scrambled-text.ts'
 import { buildTestApp } from '../../helpers/test-app.ts'
 
 // The longest posts the API accepts (500,000 characters of body), in the scripts a newsroom
@@ -16,23 +17,6 @@ const MAX_BODY = 500_000
 
 /** JSON with every character past ASCII escaped as \uXXXX: the longest form a body takes. */
 const asciiJson = (value: unknown) => JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-
-/** Deterministic text from an alphabet, so runs hold many distinct pieces (a worst case for the index). */
-function scramble (alphabet: string[], length: number, seed = 1): string {
-  let state = seed >>> 0
-  let out = ''
-  while (out.length < length) {
-    // xorshift32: unlike a small LCG's low bits, it does not repeat within a body.
-    state ^= state << 13
-    state ^= state >>> 17
-    state ^= state << 5
-    state >>>= 0
-    const next = alphabet[state % alphabet.length] as string
-    if (out.length + next.length > length) break
-    out += next
-  }
-  return out
-}
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String.fromCodePoint(from + i))
 const LETTERS = range(0x61, 0x7a)
