@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely'
 
 // Frozen in time: never import from src/.
-// What a post's search vector cost PostgreSQL nearly tripled with cjk_bigrams, search_nfkc and
-// southeast_asian_pieces (a 5 KB English post: 0.37 ms for to_tsvector alone, 0.96 ms for the
-// trigger's function), and the benchmark's 1,000,000-post load took twice as long. Two causes:
+// Since cjk_bigrams, search_nfkc and southeast_asian_pieces, a post's search vector cost
+// PostgreSQL 0.96 ms for a 5 KB English post, 2.6 times what to_tsvector of its body takes
+// (0.37 ms), and loading the benchmark's posts, triggers on, took 1.6 times as long as it does
+// now (50,000 posts: 35 s against 22 s). Two causes:
 // - The vector was built inside the block that catches a vector over 1 MB, and each entry to
 //   such a block starts a subtransaction, whose end throws away the state of the expressions
 //   evaluated in it: post_search_config and cjk_bigrams, SQL functions that cannot be inlined,
