@@ -11,7 +11,7 @@ import {
 } from './dataset.ts'
 
 // Loads the dataset. PostgreSQL: COPY in chunks over two connections (the server computes each
-// post's search vector, which is most of the work), with the secondary indexes dropped during
+// post's search vector, some half of the work), with the secondary indexes dropped during
 // the load and built once at the end. Embedded: batched INSERTs.
 
 const CHUNK = 5_000
