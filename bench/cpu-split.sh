@@ -18,7 +18,7 @@
 # API without that noise.
 # `long-tail` instead of a path: the benchmark's long tail (long-tail.ts), posts by blog and slug
 # drawn with Zipf 1.0 from all of them; give it a cache size to see the response cache's part
-# (the response cache's hit rate is printed from /metrics then). WARM_SECONDS (default 3) is how
+# (the response cache's hit rate is printed from /metrics then); RATE holds it to a rate as well. WARM_SECONDS (default 3) is how
 # long the load runs before the measured window: a cache's steady state takes some 30 s of the
 # long tail to reach (its 100,000 paths asked for once and more).
 set -euo pipefail
@@ -68,7 +68,7 @@ if [ "${REVALIDATE:-}" = 1 ]; then
 fi
 if [ "$path" = long-tail ]; then
   paths_file=$(mktemp -d)/long-tail-paths.json
-  load () { npx tsx bench/long-tail-load.ts "http://127.0.0.1:$port" "$1" "$paths_file"; }
+  load () { npx tsx bench/long-tail-load.ts "http://127.0.0.1:$port" "$1" "$paths_file" "${RATE:-}"; }
 else
   rate=()
   [ -n "${RATE:-}" ] && rate=(-R "$RATE")
