@@ -3,7 +3,7 @@ import { FrequencySketch } from './frequency-sketch.ts'
 
 // Which computed responses the response cache stores (response-cache.ts). Behind a CDN most
 // article pages that reach the origin are asked for once in a long while, and storing one costs
-// a packing, an index update and the eviction of another entry, often one read more often.
+// a copy, an index update and the eviction of another entry, often one read more often.
 //
 // With RESPONSE_CACHE_MIN_USES=2 (the default) a response is stored the second time its key
 // misses within the doorkeeper's window (doorkeeper.ts), and once the cache is full only when its

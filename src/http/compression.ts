@@ -12,7 +12,7 @@ import { HeaderMemo } from './header-memo.ts'
 
 export type ContentCoding = 'br' | 'gzip'
 
-/** Below this, a coding's framing costs more than it saves (the response cache's packing uses it too). */
+/** Below this, a coding's framing costs more than it saves. */
 export const MIN_COMPRESSIBLE_BYTES = 1024
 
 const COMPRESSIBLE = /^(text\/|application\/(json|problem\+json|feed\+json|ld\+json|rss\+xml|atom\+xml|xml)\b)/i

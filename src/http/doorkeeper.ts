@@ -2,7 +2,7 @@ import { keyHashes } from './key-hashes.ts'
 
 // Which keys were asked for recently, in constant memory: the response cache's first admission
 // test (admission.ts). Behind a CDN most article pages that reach the origin are asked for once
-// in a long while; storing each of them (packing it, indexing its tags, evicting another
+// in a long while; storing each of them (copying it, indexing its tags, evicting another
 // entry for it) costs more than it ever saves, and pushes out pages that are asked for again.
 // So a response is stored the second time its key misses within the window, as nginx's
 // proxy_cache_min_uses and the CDNs' "cache on second hit" do, and as TinyLFU's doorkeeper

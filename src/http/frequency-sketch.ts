@@ -3,7 +3,7 @@ import { keyHashes } from './key-hashes.ts'
 // How often each key was asked for lately, approximately, in constant memory: the response
 // cache's second admission test (admission.ts). Once the cache is full, storing a response
 // pushes out the least recently used entry; under a long tail that entry is often read more than
-// the newcomer, an old article asked for twice this hour, and storing the newcomer costs a packing
+// the newcomer, an old article asked for twice this hour, and storing the newcomer costs a copy
 // and an index update for an entry that is evicted before anyone asks for it again. So a
 // newcomer takes the room only when it is asked for more often than the entry it would evict:
 // TinyLFU (Einziger, Friedman and Manes, "TinyLFU: A Highly Efficient Cache Admission Policy",

@@ -5,9 +5,8 @@ import { Counter, Gauge } from 'prom-client'
 import { staleKeysFor } from '../changes/surrogate-keys.ts'
 import { apiBaseUrl } from './public-url.ts'
 import { admissionPolicy } from './admission.ts'
-import { bodyPacking } from './body-packing.ts'
 import { etagMatches } from './caching.ts'
-import { isCompressible, MIN_COMPRESSIBLE_BYTES, negotiateCoding } from './compression.ts'
+import { negotiateCoding } from './compression.ts'
 import { TagIndex } from './tag-index.ts'
 
 // An in-process cache of public GET responses: the serialized bytes with their ETag and
@@ -30,12 +29,8 @@ import { TagIndex } from './tag-index.ts'
 // answer still needs a caller who may have it and still counts against their limit.
 
 interface CachedResponse {
-  /** The bytes as sent (never a string: writing one encodes it again on every hit); undefined while packed. */
-  payload: Buffer | undefined
-  /** An uncompressed body as kept until it is asked for again: packed (see pack()). */
-  packed: Buffer | undefined
-  /** Hits served from `packed`. */
-  unpackedHits: number
+  /** The bytes as sent (never a string: writing one encodes it again on every hit). */
+  payload: Buffer
   /** As sent; its Surrogate-Key names the entry's tags (split when indexed, not kept split). */
   headers: Record<string, string>
   /** What a 304 carries, made at the first revalidation (notModifiedHeaders()). */
@@ -122,40 +117,6 @@ export function ownedBytes (payload: Buffer): Buffer {
 }
 
 /**
- * Gives the memory of a Buffer that owns its block back at once (ArrayBuffer.prototype.transfer
- * detaches it; Node 21 and later, a no-op on Node 20) instead of when a collection finds the
- * Buffer dead. A cache entry lives long enough to reach V8's old generation, where nothing is
- * found dead before a full collection, and the bodies of entries pushed out, invalidated or
- * expired waited for one: under the long tail (an entry pushed out for nearly every one stored)
- * the API held up to 121 MB of Buffers for a 64 MB cache, and 65 MB since (heaptrack; the
- * README's Performance). Only for bytes nothing else holds: the Buffer reads as empty afterwards.
- * A view of a shared block (a pool's, zlib's chunk) is left alone.
- */
-export function releaseBytes (bytes: Buffer): void {
-  const block = bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }
-  if (typeof block.transfer === 'function' && ownsItsBlock(bytes)) block.transfer(0)
-}
-
-// Most entries are asked for again rarely if ever: under a long tail of article pages (Zipf
-// over a million posts) three in four requests were hits at 64 MB, and hits are what keeps the
-// database free. An uncompressed body is therefore kept packed (body-packing.ts: Zstandard, or
-// deflate), a third of its size, so the same memory holds about three times the entries; a hit
-// unpacks it (14-20 µs for an 8 KB post, against some 0.2 ms of API and database time for a
-// miss). At its eighth hit within its time to live it is kept as it is sent: a hot page (the
-// latest feed, thousands of hits a second) pays for seven unpackings, an article read a few
-// times a minute stays small. In the long tail, promoting at the second hit gave hit rates of
-// 80-83 %, at the eighth 88 % (one run each; npm run bench --only 'long tail'). Responses
-// already compressed for the client are kept as they are.
-const KEEP_UNPACKED_AT_HIT = 8
-
-/** The body packed for keeping, or undefined when that would not save a fifth. */
-function pack (payload: Buffer): Buffer | undefined {
-  if (payload.length < MIN_COMPRESSIBLE_BYTES) return undefined
-  const packed = bodyPacking.pack(payload)
-  return packed.length < payload.length * 0.8 ? ownedBytes(packed) : undefined
-}
-
-/**
  * What an entry holds besides its body, roughly: the key and header strings (one byte a
  * character: V8 keeps ASCII strings so), and some 500 bytes of objects, tag sets and LRU slots.
  */
@@ -186,19 +147,11 @@ async function responseCache (app: FastifyInstance): Promise<void> {
   }
   const cache = new LRUCache<string, CachedResponse>({
     maxSize: options.maxBytes,
-    sizeCalculation: (entry, key) => (entry.payload ?? entry.packed as Buffer).length + entryOverhead(key, entry.headers),
+    sizeCalculation: (entry, key) => entry.payload.length + entryOverhead(key, entry.headers),
     // Expiry is the entry's own (expiresAt), not lru-cache's TTL: dropping each entry when it
     // expires took a timer an entry (lru-cache's ttlAutopurge), some 250 bytes of heap with it.
-    // A packed body never leaves this module (a hit unpacks it, synchronously, into a Buffer of
-    // its own), so it is released as its entry goes; a body kept as sent may still be on its way
-    // to a client, and is left to the collector.
-    dispose: (entry, key) => {
-      byTag.remove(key, tagsOf(entry))
-      if (entry.packed !== undefined) {
-        releaseBytes(entry.packed)
-        entry.packed = undefined
-      }
-    }
+    // A body may still be on its way to a client as its entry goes: it is left to the collector.
+    dispose: (entry, key) => { byTag.remove(key, tagsOf(entry)) }
   })
   new Gauge({
     name: 'response_cache_entries',
@@ -262,11 +215,11 @@ async function responseCache (app: FastifyInstance): Promise<void> {
 
   /**
    * The resource of the entry that storing `bytes` more would push out (the least recently used),
-   * or undefined while there is room. `bytes` is the most the entry can take: its body as sent
-   * (kept packed it takes less) and its overhead. Counted without the overhead, an entry judged
-   * to fit could still push out the least recently used one unweighed. Expired
-   * entries at the least recently used end are dropped first: weighed against a newcomer, a dead
-   * entry would keep it out, and after a change of traffic nothing new would be stored.
+   * or undefined while there is room. `bytes` is what the entry takes: its body as sent and its
+   * overhead (counted without it, an entry judged to fit could still push out the least recently
+   * used one unweighed). Expired entries at the least recently used end are dropped first: weighed
+   * against a newcomer, a dead entry would keep it out, and after a change of traffic nothing new
+   * would be stored.
    */
   const victimOf = (bytes: number): string | undefined => {
     const now = performance.now()
@@ -279,26 +232,14 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     }
   }
 
-  /** The body of an entry kept packed; at its KEEP_UNPACKED_AT_HIT-th hit the entry keeps it unpacked (for the rest of its time to live). */
-  const unpack = (key: string, entry: CachedResponse): Buffer => {
-    const body = bodyPacking.unpack(entry.packed as Buffer)
-    entry.unpackedHits++
-    if (entry.unpackedHits < KEEP_UNPACKED_AT_HIT || cache.peek(key) !== entry) return body
-    // Stored anew (its size changes), and the replaced entry, which requests waiting for it still
-    // hold, serves the kept bytes too: its packed ones are released as it goes.
-    entry.payload = ownedBytes(body)
-    store(key, { payload: entry.payload, packed: undefined, unpackedHits: entry.unpackedHits, headers: entry.headers, expiresAt: entry.expiresAt })
-    return body
-  }
-
-  const serve = (request: FastifyRequest, reply: FastifyReply, key: string, entry: CachedResponse): FastifyReply => {
+  const serve = (request: FastifyRequest, reply: FastifyReply, entry: CachedResponse): FastifyReply => {
     const ifNoneMatch = request.headers['if-none-match']
     // Revalidation of what we hold: answered here, without the body going through the pipeline.
     const notModified = ifNoneMatch === undefined ? undefined : notModifiedHeaders(entry)
     if (notModified !== undefined && etagMatches(ifNoneMatch as string, entry.headers.etag as string)) {
       return reply.code(304).headers(notModified).send()
     }
-    return reply.code(200).headers(entry.headers).send(entry.payload ?? unpack(key, entry))
+    return reply.code(200).headers(entry.headers).send(entry.payload)
   }
 
   const lookups = app.metrics.responseCacheLookups
@@ -333,19 +274,17 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     const entry = lookup(key)
     if (entry !== undefined) {
       lookups.hit++
-      serve(request, reply, key, entry)
+      serve(request, reply, entry)
       return
     }
     const inFlight = flights.get(key)
     if (inFlight === undefined) return miss(request, reply, key, done)
     inFlight.waiters++
     inFlight.done.then((shared) => {
-      // An entry dropped again while this request waited (invalidated, or pushed out of a small
-      // cache) has no body left: the request computes its own.
-      if (shared === undefined || (shared.payload === undefined && shared.packed === undefined)) return miss(request, reply, key, done)
+      if (shared === undefined) return miss(request, reply, key, done)
       lookups.shared++
       try {
-        serve(request, reply, key, shared)
+        serve(request, reply, shared)
       } catch (error) {
         done(error as Error)
       }
@@ -365,14 +304,7 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     const decision = flight.waiters > 0 ? 'admitted' : admission.decide(resourceOf(flight.key), victimOf(payload.length + entryOverhead(flight.key, headers)))
     admissions.inc({ decision })
     if (decision !== 'admitted') return flight.finish(undefined)
-    const packed = headers['content-encoding'] === undefined && isCompressible(headers['content-type'], headers['cache-control']) ? pack(payload) : undefined
-    const entry: CachedResponse = {
-      payload: packed === undefined ? ownedBytes(payload) : undefined,
-      packed,
-      unpackedHits: 0,
-      headers,
-      expiresAt: performance.now() + options.ttlMs
-    }
+    const entry: CachedResponse = { payload: ownedBytes(payload), headers, expiresAt: performance.now() + options.ttlMs }
     store(flight.key, entry)
     flight.finish(entry)
   })
