@@ -20,8 +20,10 @@ async function corsPolicy (app: FastifyInstance): Promise<void> {
   declareAccess(app, (route) => route.method === 'OPTIONS' && route.url === '*', 'none')
   await app.register(cors, {
     origin: origins === '*' ? '*' : [...origins],
-    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
-    exposedHeaders: EXPOSED_HEADERS,
+    // Joined once here: given arrays, @fastify/cors joins them again for every response (a new
+    // 200-character string a request, 0.3 µs of a cached 304 in a V8 profile).
+    methods: 'GET, HEAD, POST, PATCH, DELETE',
+    exposedHeaders: EXPOSED_HEADERS.join(', '),
     maxAge: 600
   })
 }
