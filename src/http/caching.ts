@@ -79,11 +79,17 @@ function applyKeyedPolicy (request: FastifyRequest, reply: FastifyReply, publicR
 
 /** Whether a comma-separated header value has `token` as one of its items, case-insensitively. */
 export function listsToken (list: string, token: string): boolean {
-  const lower = list.toLowerCase()
-  const wanted = token.toLowerCase()
-  const separates = (c: string | undefined) => c === undefined || c === ',' || c === ' ' || c === '\t'
-  for (let at = lower.indexOf(wanted); at !== -1; at = lower.indexOf(wanted, at + 1)) {
-    if (separates(lower[at - 1]) && separates(lower[at + wanted.length])) return true
+  // Looked for as written first: the Vary of every response, cached or not, is ours, written in
+  // the case we ask for, and found so it needs no lowercased copy of the list (a new string
+  // every response).
+  return listsExactly(list, token) || listsExactly(list.toLowerCase(), token.toLowerCase())
+}
+
+const separatesItems = (c: string | undefined): boolean => c === undefined || c === ',' || c === ' ' || c === '\t'
+
+function listsExactly (list: string, token: string): boolean {
+  for (let at = list.indexOf(token); at !== -1; at = list.indexOf(token, at + 1)) {
+    if (separatesItems(list[at - 1]) && separatesItems(list[at + token.length])) return true
   }
   return false
 }
