@@ -96,7 +96,8 @@ function listsExactly (list: string, token: string): boolean {
 
 export function etagMatches (header: string, etag: string): boolean {
   // What a revalidating client almost always sends: the one tag it was given. Matched before
-  // the list is split (an array, a string per item and a regular expression, every 304: 1 µs).
+  // the list is split (an array, a string per item and a regular expression: 250 ns alone, 1 µs
+  // of a cached 304 in a V8 profile).
   if (header === etag) return true
   if (header.trim() === '*') return true
   // Weak comparison (RFC 9110 13.1.2): W/"x" matches "x".
