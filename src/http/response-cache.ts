@@ -206,9 +206,8 @@ async function responseCache (app: FastifyInstance): Promise<void> {
     return flight
   }
 
-  /** Keeps `entry` under `key`, replacing what was there, indexed by its tags. */
+  /** Keeps `entry` under `key`, indexed by its tags; an entry there before is disposed of by set(), its tags with it. */
   const store = (key: string, entry: CachedResponse): void => {
-    cache.delete(key)
     cache.set(key, entry)
     byTag.add(key, tagsOf(entry))
   }
