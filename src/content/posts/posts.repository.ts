@@ -179,13 +179,19 @@ export interface PostListing<Row> {
 }
 
 /** A post of a page as the API's JSON text, with what its cursor is made of (and, when asked, its relations). */
-export interface PostJsonRow extends Partial<PostRelations> { id: string, sort_time: Date, rank: number | null, json: string }
+export interface PostJsonRow extends Partial<PostRelations> {
+  id: string
+  /** Its place in the list's order: ISO 8601 text to the microsecond (isoMicroseconds), what its cursor holds. */
+  sort_time: string
+  rank: number | null
+  json: string
+}
 
 /** Whom a post belongs to: what include= loads and what its surrogate keys name. */
 export interface PostRelations { blog_id: string, authors: Summary[], tags: Summary[] }
 
 /** A single post as the API's JSON text, with what its response headers and address checks need. */
-export type PostJsonRecord = PostJsonRow & PostRelations & Pick<PostRow, 'slug' | 'blog_slug' | 'version' | 'updated_at' | 'noindex'>
+export type PostJsonRecord = Omit<PostJsonRow, 'sort_time'> & PostRelations & Pick<PostRow, 'slug' | 'blog_slug' | 'version' | 'updated_at' | 'noindex'>
 
 /**
  * The same page as listPosts, each post as its JSON text with `fields` (post-json.repository.ts):
@@ -245,9 +251,8 @@ async function listInWindows (db: Executor, page: PageRequest, searchTimeMs: num
 async function walkWindowEdge (db: Executor, request: PostListRequest): Promise<PostPosition | undefined> {
   const { page, time, id } = postsInOrder(db, { ...request, filter: { ...request.filter, q: undefined } }, false)
   const edge = await page
-    // As ISO 8601 text, microseconds and all: the next query's bound is the edge itself, and a
-    // cursor (searchedThrough) can carry it.
-    .select([sql<string>`to_char(${time} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('time'), sql<string>`${id}`.as('id')])
+    // The next query's bound is the edge itself, and a cursor (searchedThrough) can carry it.
+    .select([isoMicroseconds(time).as('time'), sql<string>`${id}`.as('id')])
     .offset(sql.lit(SEARCH_WALK_WINDOW - 1)).limit(sql.lit(1))
     .executeTakeFirst()
   return edge === undefined ? undefined : { publishedAt: edge.time, id: edge.id }
@@ -382,7 +387,7 @@ export function postsByKeysQuery (db: Executor, { keys, keyCount = keyCountOf(ke
   const found = visiblePosts(db, audience).innerJoin(asked.as('k'), (join) => 'ids' in keys
     ? join.onRef('k.id', '=', 'p.id')
     : join.onRef('k.blog_id', '=', 'p.blog_id').onRef('k.slug', '=', 'p.slug'))
-  return withJsonColumns(found as unknown as ReturnType<typeof visiblePosts>, asJson, audience, undefined)
+  return withJsonColumns(found as unknown as ReturnType<typeof visiblePosts>, asJson, audience, undefined, false)
     .select(['p.slug', 'b.slug as blog_slug', 'p.version', 'p.updated_at', 'p.noindex', sql<string>`k.n`.as('n')])
 }
 
@@ -398,7 +403,8 @@ export async function findPostsJson (db: Executor, keys: PostKey[], audience: Au
   return answers
 }
 
-function withJsonColumns (posts: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined) {
+/** `listed`: the rows are a list's page, and each carries its position (sort_time) for the cursor. */
+function withJsonColumns (posts: ReturnType<typeof visiblePosts>, shape: JsonShape, audience: Audience, search: Search | undefined, listed: boolean) {
   // Each post's runs by its primary key (unused, as by a feed's items, PostgreSQL drops the join).
   const query = posts.leftJoin(`post_json_runs as ${RUNS}`, `${RUNS}.post_id`, 'p.id')
   const time = sortTime(audience)
@@ -409,10 +415,12 @@ function withJsonColumns (posts: ReturnType<typeof visiblePosts>, shape: JsonSha
     everyPostPublic: audience === 'public',
     runs: shape.runs ?? 'stored or computed'
   }
+  // A feed is one page and a post is one post: no cursor for either, so no position to write out.
+  const position = listed && shape.feedItem !== true ? isoMicroseconds(time) : sql<string>`NULL::text`
   if (shape.feedItem === true) {
-    return query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), feedItemJson(options).as('json'), 'p.updated_at'])
+    return query.select(['p.id', position.as('sort_time'), rankColumn(search).as('rank'), feedItemJson(options).as('json'), 'p.updated_at'])
   }
-  const selected = query.select(['p.id', time.as('sort_time'), rankColumn(search).as('rank'), postJson(shape.fields, options).as('json')])
+  const selected = query.select(['p.id', position.as('sort_time'), rankColumn(search).as('rank'), postJson(shape.fields, options).as('json')])
   // Kept on the row by triggers (the post_byline_summaries migration), in byline order.
   return shape.relations === true ? selected.select(['p.blog_id', 'p.author_summaries as authors', 'p.tag_summaries as tags']) : selected
 }
@@ -450,7 +458,7 @@ export function postsQuery (db: Executor, request: PostListRequest, asJson?: Jso
     // (2.5 ms, more than the query). Limits are validated integers, and few.
     .limit(sql.lit(request.limit))
   const selected = asJson !== undefined
-    ? withJsonColumns(page, asJson, request.audience, search)
+    ? withJsonColumns(page, asJson, request.audience, search, true)
     : withPostColumns(page, { html: request.withBody, text: request.withText ?? false }, request.audience, search)
   // In the page's statement rather than a query of its own beside it: that second round trip
   // (another connection, a query built and parsed) made an uncached feed cost a fifth more API
@@ -624,6 +632,16 @@ type Search = { q: string, language: string | undefined }
 
 function sortTime (audience: Audience) {
   return audience === 'public' ? sql<Date>`p.published_at` : PREVIEW_SORT_TIME
+}
+
+/**
+ * A time as ISO 8601 text in UTC, microseconds and all, whatever the session's time zone: what
+ * a list position (a cursor) is made of. PostgreSQL keeps times to the microsecond, and a publish
+ * without a time takes the transaction's now(); a position made from a Date (milliseconds) would
+ * make the next page skip the posts later in the same millisecond than the last one seen.
+ */
+function isoMicroseconds (time: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`to_char(${time} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 }
 
 function rankColumn (search: Search | undefined): RawBuilder<number | null> {

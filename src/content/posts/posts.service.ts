@@ -13,7 +13,7 @@ import type { SiteSettings } from '../common/site.ts'
 import {
   DEFAULT_LIST_FIELDS, FORMATS, INCLUDABLE, POST_FIELDS, type PostField, type PostListQuery
 } from './posts.schemas.ts'
-import type { PostFilter, PostPosition, PostRelations, PostRow, PostSort } from './posts.repository.ts'
+import type { PostFilter, PostJsonRow, PostPosition, PostRelations, PostSort } from './posts.repository.ts'
 import { searchableQuery } from './search-text.ts'
 
 // Turns a list request as clients write it (slugs, sort names, cursors, field names) into
@@ -129,8 +129,8 @@ export async function resolveOwners (ids: ReferenceIds, refs: OwnerRefs, scope: 
 }
 
 /** A post's place in its list: the sort, then the sort key (rank only for relevance). */
-export function postCursorKey (sort: PostSort, row: Pick<PostRow, 'sort_time' | 'id' | 'rank'>) {
-  return positionCursorKey(sort, { publishedAt: row.sort_time.toISOString(), id: row.id, rank: row.rank ?? undefined })
+export function postCursorKey (sort: PostSort, row: Pick<PostJsonRow, 'sort_time' | 'id' | 'rank'>) {
+  return positionCursorKey(sort, { publishedAt: row.sort_time, id: row.id, rank: row.rank ?? undefined })
 }
 
 /** A place in a list as a cursor's key, as postCursorKey makes it for a post. */
