@@ -75,6 +75,38 @@ export async function documentChecker (app: FastifyInstance) {
   return { check, operations, problems, seen }
 }
 
+const BAD_QUERIES = ['', '?limit=abc', '?limit=100000', '?cursor=garbage', '?unknown=1', '?limit=1&limit=2', '?filter=tag:news', '?include=authors,tags&fields=title', '?q=%00', '?format=xml', '?page=-1']
+const ACCEPTS = ['application/rss+xml', 'application/atom+xml', 'application/feed+json', 'text/html', 'image/png']
+
+/**
+ * Asks each GET operation whose path `paths` takes, for each fill of its parameters and as every
+ * kind of caller, with a family of bad queries and Accept headers; says what the document does
+ * not describe, and which statuses came up.
+ */
+export async function checkReads (app: FastifyInstance, paths: (path: string) => boolean): Promise<{ problems: string[], seen: Map<string, number> }> {
+  const { check, operations, problems, seen } = await documentChecker(app)
+  const { keys, fills, url } = await demoWorld(app)
+  for (const { path, method, operation } of operations.filter((operation) => operation.method === 'get' && paths(operation.path))) {
+    for (const fill of Object.values(fills)) {
+      for (const [caller, key] of Object.entries(keys)) {
+        const auth: Record<string, string> = key === undefined ? {} : { authorization: `Bearer ${key}` }
+        const variant = caller === 'admin' ? 'preview' as const : undefined
+        for (const query of BAD_QUERIES) await check(path, method, operation, { method: 'GET', url: url(path, fill, query), headers: auth, variant: query.includes('fields=') ? 'fields' : variant })
+        if (fill === fills.real) for (const accept of ACCEPTS) await check(path, method, operation, { method: 'GET', url: url(path, fill), headers: { ...auth, accept }, variant })
+      }
+    }
+  }
+  return { problems, seen }
+}
+
+/** Ghost's Content API and its per-site twin (openapi-responses-ghost.test.ts asks their reads). */
+export const isGhostPath = (path: string): boolean => path.startsWith('/ghost/') || path.startsWith('/sites/')
+
+/** The statuses seen and how often, for a test's comment. */
+export function statusCounts (seen: Map<string, number>): string {
+  return [...seen].sort().map(([status, count]) => `${status} ×${count}`).join(', ')
+}
+
 /** The demo content, a key of each kind, and the values that fill each path's parameters. */
 export async function demoWorld (app: FastifyInstance) {
   await seedDemo(app.db)
