@@ -637,8 +637,9 @@ function sortTime (audience: Audience) {
 /**
  * A time as ISO 8601 text in UTC, microseconds and all, whatever the session's time zone: what
  * a list position (a cursor) is made of. PostgreSQL keeps times to the microsecond, and a publish
- * without a time takes the transaction's now(); a position made from a Date (milliseconds) would
- * make the next page skip the posts later in the same millisecond than the last one seen.
+ * without a time takes the transaction's now(); a position made from a Date (milliseconds) put
+ * the next page's bound before the last post seen, and the posts within its millisecond were
+ * skipped (newest first) or served again (oldest first): test/content/posts/cursor-precision.test.ts.
  */
 function isoMicroseconds (time: RawBuilder<unknown>): RawBuilder<string> {
   return sql<string>`to_char(${time} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
