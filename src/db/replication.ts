@@ -92,9 +92,24 @@ function isConnectionFailure (error: unknown): boolean {
  * serialization failure (40001), or a deadlock (40P01) when the read waited on the replayed
  * lock; on a hot standby, whose transactions only read, nothing else raises either.
  */
-function isRecoveryConflict (error: unknown): boolean {
+export function isRecoveryConflict (error: unknown): boolean {
   const code = (error as { code?: unknown }).code
   return code === '40001' || code === '40P01'
+}
+
+// Work whose reads must not go to a replica: a read-only transaction that a replica cancelled
+// part way through, run again (readOnPrimary). Module-wide, as the retry's caller knows the
+// executor and not which pools are behind it.
+const pinnedToPrimary = new AsyncLocalStorage<true>()
+
+/**
+ * Runs `work` (and all it sets off) with every read on the primary. For a read-only
+ * transaction that a replica cancelled after its first statement (a recovery conflict): its
+ * earlier statements' answers came from the replica's snapshot, so the only sound retry is
+ * the whole transaction again, where no recovery can cancel it.
+ */
+export function readOnPrimary<T> (work: () => Promise<T>): Promise<T> {
+  return pinnedToPrimary.run(true, work)
 }
 
 function replicaName (url: string): string {
@@ -151,7 +166,7 @@ export function replicatedPools (options: ReplicationOptions): ReplicatedPools {
 
   const pick = (): Replica | undefined => {
     const intent = intents.getStore()
-    if (intent === undefined || floor === undefined) return undefined
+    if (intent === undefined || floor === undefined || pinnedToPrimary.getStore() === true) return undefined
     const needed = intent.after > floor ? intent.after : floor
     for (let i = 0; i < replicas.length; i++) {
       const replica = replicas[(nextReplica + i) % replicas.length]!
@@ -202,7 +217,10 @@ export function replicatedPools (options: ReplicationOptions): ReplicatedPools {
           reads.fallback++
         }
       } else if (routable) {
-        reads.primary++
+        // A transaction run again on the primary after a replica cancelled it (readOnPrimary)
+        // counts where the statement the replica cancelled would have.
+        if (pinnedToPrimary.getStore() === true) reads.fallback++
+        else reads.primary++
       }
       this.#client = await primary.connect()
       return this.#client.query(text, values as unknown[]) as unknown as Promise<PostgresQueryResult<R>>

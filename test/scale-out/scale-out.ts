@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { sql } from 'kysely'
 import pg from 'pg'
+import type { Executor } from '../../src/db/database.ts'
 import { openPostgres } from '../../src/db/postgres.ts'
+import { OUT_OF_TIME, withinTimeBudget } from '../../src/db/time-budget.ts'
 import { compiledServerArgs } from '../helpers/compiled-server.ts'
 import { freePorts } from '../helpers/ports.ts'
 import { startPgBouncer, startPrimary, startRedis, startReplica, startVarnish, type ChildServer, type PostgresServer } from './cluster.ts'
@@ -19,7 +21,8 @@ import { closeAgents, http, type Reply } from './http.ts'
 //    A client that forges X-Forwarded-Host or X-Forwarded-Proto (believed: TRUST_PROXY, and no
 //    PUBLIC_BASE_URL) gets its own links, stored for it alone: the next reader's are its own.
 //    A slug renamed and renamed back serves the post again within a second. A read the replica
-//    cancels for a recovery conflict is answered by the primary. A third API process through
+//    cancels for a recovery conflict is answered by the primary, and a time-limited transaction
+//    it cancels part way runs again there. A third API process through
 //    PgBouncer (session pooling) starts, serves and publishes.
 // 2. Rate limits: one budget per client address across both processes (Redis), the address
 //    taken from Varnish's X-Forwarded-For (TRUST_PROXY), another client unaffected.
@@ -325,17 +328,16 @@ async function replicaFloors (seeded: Array<{ id: string, slug: string }>): Prom
 }
 
 /**
- * Phase 1c: a search's time limit is a read-only transaction (db/time-budget.ts), and the
- * replica answers it like any public read: the primary answers none of this request.
- */
-/**
  * A read on the replica that replaying the primary's log must cancel (a recovery conflict,
  * SQLSTATE 40001) is answered by the primary instead; before, a GET got the 409 of a write
  * collision. PostgreSQL cancels such a read after max_standby_streaming_delay (30 s by
  * default); 0 here, for this phase only, and a read that sleeps on the replica while the
  * primary takes an ACCESS EXCLUSIVE lock on the table it reads: the conflict, every time.
  * Through the API's own routing (db/replication.ts) in this process: an API request's read
- * is over in milliseconds, too short to be caught on purpose.
+ * is over in milliseconds, too short to be caught on purpose. Then the same conflict in a
+ * search's time-limited transaction (db/time-budget.ts), at its third statement, after the
+ * first bound it to the replica: the whole transaction runs again on the primary (before, the
+ * request was a 503 `read_conflict`).
  */
 async function recoveryConflict (): Promise<void> {
   console.log('# a replica read cancelled by a recovery conflict: answered by the primary')
@@ -357,17 +359,32 @@ async function recoveryConflict (): Promise<void> {
     }
     check((await onReplica.query('SHOW max_standby_streaming_delay')).rows[0].max_standby_streaming_delay === '0', 'the replica cancels conflicting reads at once')
 
-    const read = new Promise<string>((resolve) => replication.runReads(0n, () => {
-      sql<{ id: number }>`select id, pg_sleep(1.5) from recovery_conflict`.execute(database.db)
-        .then((result) => resolve(`rows ${JSON.stringify(result.rows.map((row) => row.id))}`), (error: { code?: string, message?: string }) => resolve(`error ${error.code}: ${error.message}`))
-    }))
-    await sleep(300)
-    await onPrimary.query('BEGIN; LOCK TABLE recovery_conflict IN ACCESS EXCLUSIVE MODE; COMMIT')
-    const answer = await read
+    const conflicted = async (read: () => Promise<{ rows: Array<{ id: number }> }>) => {
+      const answer = new Promise<string>((resolve) => replication.runReads(0n, () => {
+        read().then((result) => resolve(`rows ${JSON.stringify(result.rows.map((row) => row.id))}`), (error: { code?: string, message?: string }) => resolve(`error ${error.code}: ${error.message}`))
+      }))
+      await sleep(300)
+      await onPrimary.query('BEGIN; LOCK TABLE recovery_conflict IN ACCESS EXCLUSIVE MODE; COMMIT')
+      return answer
+    }
+    const sleepyRead = (db: Executor) => sql<{ id: number }>`select id, pg_sleep(1.5) from recovery_conflict`.execute(db)
+
+    const answer = await conflicted(() => sleepyRead(database.db))
     check(answer === 'rows [1]', `the read was answered (${answer})`)
     check(replication.reads.fallback === 1, `by the primary, once the replica cancelled it (fallbacks: ${replication.reads.fallback})`)
     check(replication.statuses()[0]?.state === 'in_rotation', `the replica stays in rotation (${replication.statuses()[0]?.state})`)
     console.log(`scale-out: a read cancelled on the replica by a recovery conflict: ${answer}, ${replication.reads.fallback} fallback to the primary`)
+
+    const onReplicaBefore = replication.reads.replica
+    const limited = await conflicted(async () => {
+      const result = await withinTimeBudget(database.db, 10_000, sleepyRead)
+      if (result === OUT_OF_TIME) throw new Error('out of time')
+      return result
+    })
+    check(limited === 'rows [1]', `a time-limited transaction the replica cancelled at its third statement was answered (${limited})`)
+    check(replication.reads.replica === onReplicaBefore + 1 && replication.reads.fallback === 2,
+      `the replica began it, the primary ran it again (replica reads ${replication.reads.replica - onReplicaBefore}, fallbacks ${replication.reads.fallback})`)
+    console.log(`scale-out: a time-limited transaction cancelled on the replica part way: ${limited}, run again on the primary`)
   } finally {
     await onReplica.query('ALTER SYSTEM RESET max_standby_streaming_delay').catch(() => {})
     await onReplica.query('SELECT pg_reload_conf()').catch(() => {})
@@ -450,6 +467,10 @@ async function within (ms: number, shown: () => Promise<boolean>, everyMs = 50):
 
 const countBy = (values: number[]) => values.reduce<Record<number, number>>((counts, value) => ({ ...counts, [value]: (counts[value] ?? 0) + 1 }), {})
 
+/**
+ * Phase 1c: a search's time limit is a read-only transaction (db/time-budget.ts), and the
+ * replica answers it like any public read: the primary answers none of this request.
+ */
 async function searchOnReplica (): Promise<void> {
   console.log('# a search with a count: its time-limited transaction on the replica')
   const routed = async () => {
