@@ -92,22 +92,31 @@ function isConnectionFailure (error: unknown): boolean {
  * serialization failure (40001), or a deadlock (40P01) when the read waited on the replayed
  * lock; on a hot standby, whose transactions only read, nothing else raises either.
  */
-export function isRecoveryConflict (error: unknown): boolean {
+function isRecoveryConflict (error: unknown): boolean {
   const code = (error as { code?: unknown }).code
   return code === '40001' || code === '40P01'
 }
 
-// Work whose reads must not go to a replica: a read-only transaction that a replica cancelled
+// Work whose reads must not go to a replica: a read-only transaction that its replica failed
 // part way through, run again (readOnPrimary). Module-wide, as the retry's caller knows the
 // executor and not which pools are behind it.
 const pinnedToPrimary = new AsyncLocalStorage<true>()
 
+/** Errors of a replica's statement after a connection's first, that the primary could answer. */
+const replicaFailures = new WeakSet<object>()
+
 /**
- * Runs `work` (and all it sets off) with every read on the primary. For a read-only
- * transaction that a replica cancelled after its first statement (a recovery conflict): its
- * earlier statements' answers came from the replica's snapshot, so the only sound retry is
- * the whole transaction again, where no recovery can cancel it.
+ * Whether a statement failed because of the replica it ran on (a recovery conflict, or the
+ * replica's connection lost), after its connection's first statement had bound it there:
+ * the routing sends a first statement so failed to the primary itself, but a later one belongs
+ * to a transaction whose earlier statements read the replica's snapshot. Only the whole
+ * transaction can run again: readOnPrimary.
  */
+export function failedOnReplica (error: unknown): boolean {
+  return typeof error === 'object' && error !== null && replicaFailures.has(error)
+}
+
+/** Runs `work` (and all it sets off) with every read on the primary. */
 export function readOnPrimary<T> (work: () => Promise<T>): Promise<T> {
   return pinnedToPrimary.run(true, work)
 }
@@ -187,19 +196,33 @@ export function replicatedPools (options: ReplicationOptions): ReplicatedPools {
     replica.reason = reason
   }
 
+  /** A later statement on `replica` failed: marks what the primary could answer (failedOnReplica). */
+  const laterStatementFailed = (replica: Replica, error: unknown): unknown => {
+    const connectionLost = isConnectionFailure(error)
+    if (connectionLost) setState(replica, 'down', error instanceof Error ? error.message : String(error))
+    if ((connectionLost || isRecoveryConflict(error)) && typeof error === 'object' && error !== null) replicaFailures.add(error)
+    return error
+  }
+
   /** One connection of Kysely's, bound on its first statement to a replica or the primary. */
   class RoutedClient {
     #client: pg.PoolClient | undefined
+    #replica: Replica | undefined
 
     async query<R> (text: unknown, values?: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
       if (typeof text !== 'string') throw new Error('cursors are not routed')
-      if (this.#client !== undefined) return this.#client.query(text, values as unknown[]) as unknown as Promise<PostgresQueryResult<R>>
+      if (this.#client !== undefined) {
+        const result = this.#client.query(text, values as unknown[]) as unknown as Promise<PostgresQueryResult<R>>
+        const replica = this.#replica
+        return replica === undefined ? result : result.catch((error: unknown) => { throw laterStatementFailed(replica, error) })
+      }
       const routable = isRoutableRead(text) && intents.getStore() !== undefined
       const replica = routable ? pick() : undefined
       if (replica !== undefined) {
         try {
           this.#client = await replica.pool.connect()
           const result = await this.#client.query(text, values as unknown[])
+          this.#replica = replica
           reads.replica++
           return result as unknown as PostgresQueryResult<R>
         } catch (error) {
@@ -217,8 +240,8 @@ export function replicatedPools (options: ReplicationOptions): ReplicatedPools {
           reads.fallback++
         }
       } else if (routable) {
-        // A transaction run again on the primary after a replica cancelled it (readOnPrimary)
-        // counts where the statement the replica cancelled would have.
+        // A transaction run again on the primary after its replica failed it (readOnPrimary)
+        // counts where the statement the replica failed would have.
         if (pinnedToPrimary.getStore() === true) reads.fallback++
         else reads.primary++
       }
@@ -229,6 +252,7 @@ export function replicatedPools (options: ReplicationOptions): ReplicatedPools {
     release (destroy?: boolean): void {
       this.#client?.release(destroy)
       this.#client = undefined
+      this.#replica = undefined
     }
   }
 

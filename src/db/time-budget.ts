@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from './database.ts'
-import { isRecoveryConflict, readOnPrimary } from './replication.ts'
+import { failedOnReplica, readOnPrimary } from './replication.ts'
 
 // Some reads cost what the data makes them cost, not what the request asks for: a full-text
 // search whose index candidates are many but whose matches are few (a phrase of two common
@@ -20,10 +20,10 @@ export const OUT_OF_TIME = Symbol('out of time')
  * `ms` milliseconds; OUT_OF_TIME when it did. `ms` undefined: no limit. Within a transaction
  * already open, `work` runs as it is (a limit set there would outlive this call). The embedded
  * database's engine has no timer and runs every statement to its end: there, no limit either.
- * A read-only transaction may run on a replica (db/replication.ts); one the replica cancels to
- * replay the primary's log (a recovery conflict, which the replica may raise at any statement,
- * not only the first that routing can send elsewhere) runs again, whole, on the primary, with
- * the time limit afresh.
+ * A read-only transaction may run on a replica (db/replication.ts); one that the replica fails
+ * part way (cancelled to replay the primary's log, which may happen at any statement, or its
+ * connection lost) runs again, whole, on the primary, with the time limit afresh: routing can
+ * send only a connection's first statement elsewhere.
  */
 export async function withinTimeBudget<T> (db: Executor, ms: number | undefined, work: (db: Executor) => Promise<T>): Promise<T | typeof OUT_OF_TIME> {
   if (ms === undefined || db.isTransaction) return work(db)
@@ -33,10 +33,8 @@ export async function withinTimeBudget<T> (db: Executor, ms: number | undefined,
     return work(trx)
   })
   try {
-    // On the primary, a read-only transaction meets these two codes only as a deadlock with
-    // DDL (a migration's locks), where running it again is as right.
     return await limited().catch((error: unknown) => {
-      if (!isRecoveryConflict(error)) throw error
+      if (!failedOnReplica(error)) throw error
       return readOnPrimary(limited)
     })
   } catch (error) {

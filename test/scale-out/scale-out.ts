@@ -22,7 +22,7 @@ import { closeAgents, http, type Reply } from './http.ts'
 //    PUBLIC_BASE_URL) gets its own links, stored for it alone: the next reader's are its own.
 //    A slug renamed and renamed back serves the post again within a second. A read the replica
 //    cancels for a recovery conflict is answered by the primary, and a time-limited transaction
-//    it cancels part way runs again there. A third API process through
+//    it cancels, or whose connection it loses, part way runs again there. A third API process through
 //    PgBouncer (session pooling) starts, serves and publishes.
 // 2. Rate limits: one budget per client address across both processes (Redis), the address
 //    taken from Varnish's X-Forwarded-For (TRUST_PROXY), another client unaffected.
@@ -337,7 +337,7 @@ async function replicaFloors (seeded: Array<{ id: string, slug: string }>): Prom
  * is over in milliseconds, too short to be caught on purpose. Then the same conflict in a
  * search's time-limited transaction (db/time-budget.ts), at its third statement, after the
  * first bound it to the replica: the whole transaction runs again on the primary (before, the
- * request was a 503 `read_conflict`).
+ * request was a 503 `read_conflict`); and so when its replica connection is lost there.
  */
 async function recoveryConflict (): Promise<void> {
   console.log('# a replica read cancelled by a recovery conflict: answered by the primary')
@@ -359,12 +359,13 @@ async function recoveryConflict (): Promise<void> {
     }
     check((await onReplica.query('SHOW max_standby_streaming_delay')).rows[0].max_standby_streaming_delay === '0', 'the replica cancels conflicting reads at once')
 
-    const conflicted = async (read: () => Promise<{ rows: Array<{ id: number }> }>) => {
+    const lockOnPrimary = async () => { await onPrimary.query('BEGIN; LOCK TABLE recovery_conflict IN ACCESS EXCLUSIVE MODE; COMMIT') }
+    const conflicted = async (read: () => Promise<{ rows: Array<{ id: number }> }>, failIt: () => Promise<void> = lockOnPrimary) => {
       const answer = new Promise<string>((resolve) => replication.runReads(0n, () => {
         read().then((result) => resolve(`rows ${JSON.stringify(result.rows.map((row) => row.id))}`), (error: { code?: string, message?: string }) => resolve(`error ${error.code}: ${error.message}`))
       }))
       await sleep(300)
-      await onPrimary.query('BEGIN; LOCK TABLE recovery_conflict IN ACCESS EXCLUSIVE MODE; COMMIT')
+      await failIt()
       return answer
     }
     const sleepyRead = (db: Executor) => sql<{ id: number }>`select id, pg_sleep(1.5) from recovery_conflict`.execute(db)
@@ -385,6 +386,19 @@ async function recoveryConflict (): Promise<void> {
     check(replication.reads.replica === onReplicaBefore + 1 && replication.reads.fallback === 2,
       `the replica began it, the primary ran it again (replica reads ${replication.reads.replica - onReplicaBefore}, fallbacks ${replication.reads.fallback})`)
     console.log(`scale-out: a time-limited transaction cancelled on the replica part way: ${limited}, run again on the primary`)
+
+    // The replica's connection lost at the same statement (its backend ended, as a restart would).
+    const lost = await conflicted(async () => {
+      const result = await withinTimeBudget(database.db, 10_000, sleepyRead)
+      if (result === OUT_OF_TIME) throw new Error('out of time')
+      return result
+    }, async () => {
+      const ended = await onReplica.query("SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE query LIKE 'select id, pg_sleep%' AND pid <> pg_backend_pid()")
+      check(ended.rows.length === 1 && ended.rows[0].ended === true, `the replica's backend in the read was ended (${ended.rows.length})`)
+    })
+    check(lost === 'rows [1]' && replication.reads.fallback === 3, `a time-limited transaction whose replica connection was lost part way was answered by the primary (${lost}; fallbacks ${replication.reads.fallback})`)
+    const back = await within(2_000, async () => replication.statuses()[0]?.state === 'in_rotation')
+    check(back.ok, `the replica, out of rotation for the lost connection, is back within 2 s (${Math.round(back.ms)} ms)`)
   } finally {
     await onReplica.query('ALTER SYSTEM RESET max_standby_streaming_delay').catch(() => {})
     await onReplica.query('SELECT pg_reload_conf()').catch(() => {})
