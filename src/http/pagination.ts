@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { badRequest } from './errors.ts'
 import { apiBaseUrl } from './public-url.ts'
+import { replaceQueryParam } from './query-string.ts'
 
 // Keyset pagination. A cursor names the last row a client saw (its sort key), so the next page
 // is one index range scan from there: page 10,000 costs what page 1 costs, and rows inserted
@@ -87,7 +88,7 @@ export function paginate<T> (
   let next: string | null = null
   if (nextCursor !== null) {
     const nextUrl = new URL(self)
-    nextUrl.searchParams.set('cursor', nextCursor)
+    nextUrl.search = replaceQueryParam(self.search, 'cursor', nextCursor)
     next = nextUrl.toString()
   }
   return { items, meta: { next_cursor: nextCursor }, links: { self: self.toString(), next } }

@@ -28,6 +28,28 @@ export function parseQueryString (text: string): Record<string, unknown> {
   return query
 }
 
+/**
+ * A URL's query (`?a=1&b=2`, as `URL.search` gives it) with every pair whose name the parser
+ * reads as `name` taken out, and `name=<value>` put at the end when a value is given. The other
+ * pairs stay as the client wrote them, in order: a list's next link and a feed's self link are
+ * the request's own URL but for that parameter. (URLSearchParams wrote every pair again in its
+ * own form, `tag=a,b` as `tag=a%2Cb`: a feed's self link then was not the address it was
+ * fetched from, which the W3C feed validator reports, and a CDN keyed the next page apart from
+ * the same page asked for as the client writes it.)
+ */
+export function replaceQueryParam (search: string, name: string, value?: string): string {
+  const kept = search.replace(/^\?/, '').split('&').filter((pair) => pair !== '' && pairName(pair) !== name)
+  if (value !== undefined) kept.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+  return kept.length === 0 ? '' : `?${kept.join('&')}`
+}
+
+/** A pair's name as the parser reads it (`%66ormat` and `format` alike); as written when plain. */
+function pairName (pair: string): string {
+  const equals = pair.indexOf('=')
+  const written = equals === -1 ? pair : pair.slice(0, equals)
+  return /[%+]/.test(written) ? Object.keys(parse(written) as object)[0] ?? written : written
+}
+
 const KEY_NAME = /^key(\[\])?$/i
 const MAY_NAME_KEY = /key|%/i
 

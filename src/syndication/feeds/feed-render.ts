@@ -68,8 +68,14 @@ function preferredFormat (accept: string): FeedFormat {
 export interface FeedMeta {
   title: string
   description: string
-  /** This feed's own URL (absolute), without format. */
+  /** This feed's own URL (absolute), without format: its other pairs as the client wrote them. */
   selfUrl: string
+  /**
+   * The URL as requested (absolute), when its query names the format it is answered in: then it
+   * is the self link, so the link is the address the feed was fetched from, as a validator
+   * compares them; a WebSub topic's self link is always the topic's own URL (hubUrl set).
+   */
+  requestedUrl?: string | undefined
   /** Where a reader goes from the feed: the blog's (or network's) website, else the API's page of it. */
   homeUrl: string
   /** How often a poller should come back (RSS ttl, sy:updatePeriod/Frequency). */
@@ -92,6 +98,11 @@ function text (value: string): string {
 
 function withFormat (selfUrl: string, format: string): string {
   return `${selfUrl}${selfUrl.includes('?') ? '&' : '?'}format=${format}`
+}
+
+/** The feed's rel="self" in a format: the address it was fetched from when that names it. */
+function selfLink (meta: FeedMeta, format: Exclude<FeedFormat, 'json'>): string {
+  return meta.hubUrl === undefined && meta.requestedUrl !== undefined ? meta.requestedUrl : withFormat(meta.selfUrl, format)
 }
 
 function imageType (url: string): string {
@@ -191,7 +202,7 @@ function renderRss (meta: FeedMeta, rows: readonly PostRow[], links: Links, full
         'sy:updatePeriod': 'hourly',
         'sy:updateFrequency': String(Math.max(1, Math.round(60 / meta.ttlMinutes))),
         'atom:link': [
-          attributesOf({ href: withFormat(meta.selfUrl, 'rss'), rel: 'self', type: 'application/rss+xml' }),
+          attributesOf({ href: selfLink(meta, 'rss'), rel: 'self', type: 'application/rss+xml' }),
           ...(meta.hubUrl === undefined ? [] : [attributesOf({ href: meta.hubUrl, rel: 'hub' })])
         ],
         item: items
@@ -227,7 +238,7 @@ function renderAtom (meta: FeedMeta, rows: readonly PostRow[], links: Links, ful
       subtitle: meta.description === '' ? undefined : textNode(meta.description, { type: 'text' }),
       updated: textNode(meta.updated.toISOString()),
       link: [
-        attributesOf({ rel: 'self', type: 'application/atom+xml', href: withFormat(meta.selfUrl, 'atom') }),
+        attributesOf({ rel: 'self', type: 'application/atom+xml', href: selfLink(meta, 'atom') }),
         attributesOf({ rel: 'alternate', href: meta.homeUrl }),
         ...(meta.hubUrl === undefined ? [] : [attributesOf({ rel: 'hub', href: meta.hubUrl })])
       ],
@@ -244,7 +255,7 @@ function renderJsonFeed (meta: FeedMeta, rows: readonly PostRow[], links: Links,
     version: 'https://jsonfeed.org/version/1.1',
     title: meta.title,
     home_page_url: meta.homeUrl,
-    feed_url: withFormat(meta.selfUrl, 'jsonfeed'),
+    feed_url: selfLink(meta, 'jsonfeed'),
     ...(meta.hubUrl === undefined ? {} : { hubs: [{ type: 'WebSub', url: meta.hubUrl }] }),
     ...(meta.description === '' ? {} : { description: meta.description }),
     ...(meta.language === undefined ? {} : { language: meta.language }),

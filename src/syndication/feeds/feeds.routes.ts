@@ -13,6 +13,7 @@ import { listOwners, resolveOwners, type ListScope } from '../../content/posts/p
 import type { TagRow } from '../../content/tags/tags.repository.ts'
 import { setLastModified, setSurrogateKeys } from '../../http/caching.ts'
 import { problemResponses } from '../../http/errors.ts'
+import { replaceQueryParam } from '../../http/query-string.ts'
 import { blogApiUrl, blogWebsite, linksFor } from '../../content/common/site.ts'
 import { toFeedItem } from './feed-items.ts'
 import { CONTENT_TYPES, feedUrl, negotiateFormat, renderFeed } from './feed-render.ts'
@@ -82,8 +83,9 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     // those changes alone purge the feed (surrogate-keys.ts). Each row of the page carries it.
     const listing = { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public', withLatestPostChange: listedOwners } as const
     const links = linksFor(request)
-    const self = new URL(request.url, links.apiBase)
-    self.searchParams.delete('format')
+    const requestedUrl = new URL(request.url, links.apiBase).toString()
+    const self = new URL(requestedUrl)
+    self.search = replaceQueryParam(self.search, 'format')
     const selfUrl = self.toString()
     const headers = async (rows: ReadonlyArray<{ updated_at: Date } & LatestPostChange>) => {
       // A page with no rows has no row to carry it: then it is asked for alone.
@@ -110,6 +112,7 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
       title: feed.title,
       description: feed.description,
       selfUrl,
+      requestedUrl: query.format === format ? requestedUrl : undefined,
       homeUrl: feed.homeUrl ?? config.site.website ?? selfUrl,
       language: query.language ?? feed.language,
       updated,
