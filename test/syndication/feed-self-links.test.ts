@@ -1,5 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom'
 import t from 'tap'
+import { normalize as uriJsNormalize } from 'uri-js'
 import { newBlog, newPost, newTag } from '../helpers/factories.ts'
 import { buildTestApp } from '../helpers/test-app.ts'
 
@@ -12,6 +13,11 @@ import { buildTestApp } from '../helpers/test-app.ts'
 
 const BASE = 'http://api.test'
 const ATOM = 'http://www.w3.org/2005/Atom'
+
+function atomIdOf (body: string): string | undefined {
+  const document = new DOMParser().parseFromString(body, 'text/xml')
+  return Array.from(document.documentElement?.childNodes ?? []).find((node) => node.nodeName === 'id')?.textContent ?? undefined
+}
 
 function selfOf (format: string, body: string): string | undefined {
   if (format === 'jsonfeed') return (JSON.parse(body) as { feed_url?: string }).feed_url
@@ -51,6 +57,34 @@ t.test('a feed fetched with its format in the query names that very address as i
   // A blog's feed by its path, the format given: the same.
   const owned = await app.inject({ url: '/v1/blogs/flag/feed?format=atom&limit=5' })
   t.equal(selfOf('atom', owned.body), `${BASE}/v1/blogs/flag/feed?format=atom&limit=5`)
+})
+
+t.test('an Atom feed\'s id is its address in RFC 3986\'s normal form, one for the spellings it counts as one', async (t) => {
+  const { app } = await buildTestApp(t)
+  await newBlog(app.db, { slug: 'flag' })
+  await newTag(app.db, { slug: 'syria' })
+  await newTag(app.db, { slug: 'oil' })
+  // Each group: one URI written differently (escapes of unreserved characters, lower-case hex,
+  // brackets bare or escaped). `,` and `%2C` are two URIs to RFC 3986, though this API reads
+  // both as one list: two ids. The id leaves the format out.
+  const spellings = [
+    ['tag[]=syria&tag[]=oil', 'tag%5B%5D=syria&tag%5b%5d=oil'],
+    ['tag=syria%2coil&limit=%35', 'tag=syria%2Coil&limit=5'],
+    ['tag=syria,oil&limit=5'],
+    ['blog=fl%61g', 'blog=flag']
+  ]
+  for (const group of spellings) {
+    const ids = []
+    for (const query of group) {
+      const res = await app.inject({ url: `/v1/feeds/latest?${query}&format=atom` })
+      t.equal(res.statusCode, 200, `${query}: ${res.body.slice(0, 200)}`)
+      const id = atomIdOf(res.body)
+      // uri-js: an RFC 3986 implementation of its own, not the one the feed uses.
+      t.equal(id, id === undefined ? 'an id' : uriJsNormalize(id), `${query}: the id (${id}) is in normal form`)
+      ids.push(id)
+    }
+    t.equal(new Set(ids).size, 1, `one id for ${group.join(' and ')}: ${ids[0]}`)
+  }
 })
 
 t.test('a WebSub topic names the topic itself, however its address was written', async (t) => {

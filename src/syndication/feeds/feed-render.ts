@@ -1,3 +1,4 @@
+import fastUri from 'fast-uri'
 import { XMLBuilder } from 'fast-xml-parser'
 import Negotiator from 'negotiator'
 import { HeaderMemo } from '../../http/header-memo.ts'
@@ -233,7 +234,10 @@ function renderAtom (meta: FeedMeta, rows: readonly PostRow[], links: Links, ful
   return document({
     feed: present({
       ...attributesOf({ xmlns: NS.atom, 'xmlns:media': NS.media, ...(meta.language === undefined ? {} : { 'xml:lang': meta.language }) }),
-      id: textNode(meta.selfUrl),
+      // RFC 3986's normal form (escapes in upper case, unreserved characters unescaped, `[`
+      // and `]` escaped): an id is compared as a string, and validators warn about one that is
+      // not in normal form. The self link stays the address as fetched (selfLink).
+      id: textNode(fastUri.normalize(meta.selfUrl)),
       title: textNode(meta.title, { type: 'text' }),
       subtitle: meta.description === '' ? undefined : textNode(meta.description, { type: 'text' }),
       updated: textNode(meta.updated.toISOString()),
