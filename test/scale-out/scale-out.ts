@@ -369,6 +369,12 @@ async function recoveryConflict (): Promise<void> {
       return answer
     }
     const sleepyRead = (db: Executor) => sql<{ id: number }>`select id, pg_sleep(1.5) from recovery_conflict`.execute(db)
+    // As a search's: a read-only transaction with a time limit, the read its third statement.
+    const limitedRead = async () => {
+      const result = await withinTimeBudget(database.db, 10_000, sleepyRead)
+      if (result === OUT_OF_TIME) throw new Error('out of time')
+      return result
+    }
 
     const answer = await conflicted(() => sleepyRead(database.db))
     check(answer === 'rows [1]', `the read was answered (${answer})`)
@@ -377,22 +383,14 @@ async function recoveryConflict (): Promise<void> {
     console.log(`scale-out: a read cancelled on the replica by a recovery conflict: ${answer}, ${replication.reads.fallback} fallback to the primary`)
 
     const onReplicaBefore = replication.reads.replica
-    const limited = await conflicted(async () => {
-      const result = await withinTimeBudget(database.db, 10_000, sleepyRead)
-      if (result === OUT_OF_TIME) throw new Error('out of time')
-      return result
-    })
+    const limited = await conflicted(limitedRead)
     check(limited === 'rows [1]', `a time-limited transaction the replica cancelled at its third statement was answered (${limited})`)
     check(replication.reads.replica === onReplicaBefore + 1 && replication.reads.fallback === 2,
       `the replica began it, the primary ran it again (replica reads ${replication.reads.replica - onReplicaBefore}, fallbacks ${replication.reads.fallback})`)
     console.log(`scale-out: a time-limited transaction cancelled on the replica part way: ${limited}, run again on the primary`)
 
     // The replica's connection lost at the same statement (its backend ended, as a restart would).
-    const lost = await conflicted(async () => {
-      const result = await withinTimeBudget(database.db, 10_000, sleepyRead)
-      if (result === OUT_OF_TIME) throw new Error('out of time')
-      return result
-    }, async () => {
+    const lost = await conflicted(limitedRead, async () => {
       const ended = await onReplica.query("SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE query LIKE 'select id, pg_sleep%' AND pid <> pg_backend_pid()")
       check(ended.rows.length === 1 && ended.rows[0].ended === true, `the replica's backend in the read was ended (${ended.rows.length})`)
     })

@@ -83,8 +83,8 @@ const feedsPlugin: FastifyPluginAsyncZod = async (app) => {
     // those changes alone purge the feed (surrogate-keys.ts). Each row of the page carries it.
     const listing = { filter, sort: 'newest', limit: query.limit, withBody: full, audience: 'public', withLatestPostChange: listedOwners } as const
     const links = linksFor(request)
-    const requestedUrl = new URL(request.url, links.apiBase).toString()
-    const self = new URL(requestedUrl)
+    const self = new URL(request.url, links.apiBase)
+    const requestedUrl = self.toString()
     self.search = replaceQueryParam(self.search, 'format')
     const selfUrl = self.toString()
     const headers = async (rows: ReadonlyArray<{ updated_at: Date } & LatestPostChange>) => {
